@@ -1,0 +1,156 @@
+package dev.sluice.nativebindings.dpdk;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.sluice.nativebindings.dpdk.generated.RteMbuf;
+
+/**
+ * Static accessors for {@code struct rte_mbuf} fields by raw address, for the data path
+ * (offsets from the generated {@link RteMbuf}, checked by the layout test).
+ *
+ * <p>Addresses come from an mbuf pointer array filled by rx burst or alloc; nothing here
+ * checks them: pass only live mbufs.
+ */
+public final class Mbuf
+{
+    private static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    private Mbuf()
+    {
+    }
+
+    /**
+     * @param mbufs pointer array.
+     * @param index position.
+     * @return the mbuf address at {@code index}.
+     */
+    public static long at(final MemorySegment mbufs, final int index)
+    {
+        return mbufs.getAtIndex(ValueLayout.JAVA_LONG, index);
+    }
+
+    /**
+     * @param mbufs pointer array.
+     * @param index position.
+     * @param mbuf  the mbuf address to store.
+     */
+    public static void put(final MemorySegment mbufs, final int index, final long mbuf)
+    {
+        mbufs.setAtIndex(ValueLayout.JAVA_LONG, index, mbuf);
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return address of the first byte of packet data in the first segment.
+     */
+    public static long dataAddress(final long mbuf)
+    {
+        return MEMORY.get(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.buf_addr$OFFSET) +
+            Short.toUnsignedInt(MEMORY.get(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.data_off$OFFSET));
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return bytes of data in this segment.
+     */
+    public static int dataLength(final long mbuf)
+    {
+        return Short.toUnsignedInt(MEMORY.get(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.data_len$OFFSET));
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return bytes of data in the whole packet (all segments).
+     */
+    public static int packetLength(final long mbuf)
+    {
+        return MEMORY.get(ValueLayout.JAVA_INT_UNALIGNED, mbuf + RteMbuf.pkt_len$OFFSET);
+    }
+
+    /**
+     * Sets the length of a single-segment packet (data_len and pkt_len).
+     *
+     * @param mbuf   the mbuf.
+     * @param length bytes of data, at most {@link #tailroom(long)} plus the current length.
+     */
+    public static void setLength(final long mbuf, final int length)
+    {
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.data_len$OFFSET, (short)length);
+        MEMORY.set(ValueLayout.JAVA_INT_UNALIGNED, mbuf + RteMbuf.pkt_len$OFFSET, length);
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return bytes available after the data in this segment's buffer.
+     */
+    public static int tailroom(final long mbuf)
+    {
+        return Short.toUnsignedInt(MEMORY.get(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.buf_len$OFFSET)) -
+            Short.toUnsignedInt(MEMORY.get(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.data_off$OFFSET)) -
+            dataLength(mbuf);
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return number of segments.
+     */
+    public static int segmentCount(final long mbuf)
+    {
+        return Short.toUnsignedInt(MEMORY.get(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.nb_segs$OFFSET));
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return the next segment's address, or 0.
+     */
+    public static long next(final long mbuf)
+    {
+        return MEMORY.get(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.next$OFFSET);
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return the offload flags ({@code RTE_MBUF_F_*}).
+     */
+    public static long offloadFlags(final long mbuf)
+    {
+        return MEMORY.get(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.ol_flags$OFFSET);
+    }
+
+    /**
+     * @param mbuf  the mbuf.
+     * @param flags the offload flags to set ({@code RTE_MBUF_F_TX_*}).
+     */
+    public static void offloadFlags(final long mbuf, final long flags)
+    {
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.ol_flags$OFFSET, flags);
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return the RSS hash (valid when {@code RTE_MBUF_F_RX_RSS_HASH} is set).
+     */
+    public static int rssHash(final long mbuf)
+    {
+        return MEMORY.get(ValueLayout.JAVA_INT_UNALIGNED, mbuf + RteMbuf.hash_rss$OFFSET);
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return the input port.
+     */
+    public static int port(final long mbuf)
+    {
+        return Short.toUnsignedInt(MEMORY.get(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.port$OFFSET));
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return the segment holding this mbuf's data (first segment only), for copying.
+     */
+    public static MemorySegment data(final long mbuf)
+    {
+        return MEMORY.asSlice(dataAddress(mbuf), dataLength(mbuf));
+    }
+}

@@ -1,0 +1,41 @@
+# Shared helpers for the scripts in scripts/. Source it; it defines functions only.
+# shellcheck shell=bash
+
+SLUICE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+log()  { printf '\033[1m[sluice]\033[0m %s\n' "$*" >&2; }
+die()  { printf '[sluice] error: %s\n' "$*" >&2; exit 1; }
+
+# The JVM flags every Sluice JVM needs, read from the one place they are defined (pom.xml).
+sluice_jvm_args() {
+  sed -n 's:.*<sluice.jvmArgs>\(.*\)</sluice.jvmArgs>.*:\1:p' "$SLUICE_ROOT/pom.xml"
+}
+
+java_major() { # $1 = path to a java binary; prints its feature version
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'
+}
+
+# Finds a JDK 25 or newer: JAVA_HOME first, then /usr/lib/jvm/*25*. Exports JAVA_HOME.
+find_jdk25() {
+  local candidates=() c v
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  for c in /usr/lib/jvm/*25* /usr/lib/jvm/*; do [ -d "$c" ] && candidates+=("$c"); done
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    v=$(java_major "$c/bin/java")
+    if [ -n "$v" ] && [ "${v%%.*}" -ge 25 ] 2>/dev/null; then
+      export JAVA_HOME="$c"
+      export PATH="$JAVA_HOME/bin:$PATH"
+      return 0
+    fi
+  done
+  die "no JDK 25 found (looked at JAVA_HOME=${JAVA_HOME:-unset} and /usr/lib/jvm/*). Sluice needs Java 25 for the final FFM API; Debian 12 does not package it: install Temurin 25 (e.g. /usr/lib/jvm/temurin-25-jdk-amd64) and/or set JAVA_HOME."
+}
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] || die "$1 needs root (DPDK, /dev/net/tun and network namespaces); run it with sudo or as root"
+}
+
+mvn_cmd() { # runs Maven with the JDK found by find_jdk25, batch mode
+  mvn -B -ntp -f "$SLUICE_ROOT/pom.xml" "$@"
+}
