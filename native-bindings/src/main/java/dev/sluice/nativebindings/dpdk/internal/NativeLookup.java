@@ -7,6 +7,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -47,6 +48,7 @@ public final class NativeLookup
         "then rebuild with mvn package";
 
     private static final Linker LINKER = Linker.nativeLinker();
+    private static final int RTLD_LAZY = 1;
     private static final SymbolLookup LOOKUP;
     private static final String LOAD_FAILURE;
 
@@ -54,9 +56,10 @@ public final class NativeLookup
     {
         SymbolLookup lookup = null;
         String failure = null;
+        Path shim = null;
         try
         {
-            final Path shim = locateShim();
+            shim = locateShim();
             lookup = SymbolLookup.libraryLookup(shim, Arena.global());
         }
         catch (final ShimMissing ex)
@@ -65,7 +68,8 @@ public final class NativeLookup
         }
         catch (final IllegalArgumentException | IOException | URISyntaxException | UnsatisfiedLinkError ex)
         {
-            failure = "cannot load the Sluice shim or DPDK's shared libraries (" + ex.getMessage() + "); " + INSTALL_HINT;
+            failure = "cannot load the Sluice shim or DPDK's shared libraries (" +
+                (shim != null ? dlopenError(shim) : ex.getMessage()) + "); " + INSTALL_HINT;
         }
         LOOKUP = lookup;
         LOAD_FAILURE = failure;
@@ -107,6 +111,35 @@ public final class NativeLookup
         return critical ?
             LINKER.downcallHandle(symbol, descriptor, Linker.Option.critical(false)) :
             LINKER.downcallHandle(symbol, descriptor);
+    }
+
+    /**
+     * The JDK reports a failed dlopen without saying why; ask the dynamic linker itself,
+     * which names the missing library (e.g. "librte_eal.so.23: cannot open shared object file").
+     */
+    private static String dlopenError(final Path library)
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final SymbolLookup libc = LINKER.defaultLookup();
+            final MethodHandle dlopen = LINKER.downcallHandle(libc.find("dlopen").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            final MethodHandle dlerror = LINKER.downcallHandle(libc.find("dlerror").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS));
+            final MemorySegment handle = (MemorySegment)dlopen.invokeExact(
+                arena.allocateFrom(library.toString()), RTLD_LAZY);
+            if (!MemorySegment.NULL.equals(handle))
+            {
+                return "the JDK could not load " + library + " but dlopen can";
+            }
+            final MemorySegment message = (MemorySegment)dlerror.invokeExact();
+            return MemorySegment.NULL.equals(message) ? "dlopen failed: " + library :
+                message.reinterpret(Integer.MAX_VALUE).getString(0);
+        }
+        catch (final Throwable t)
+        {
+            return "dlopen failed: " + library + " (" + t + ")";
+        }
     }
 
     private static Path locateShim() throws IOException, URISyntaxException
