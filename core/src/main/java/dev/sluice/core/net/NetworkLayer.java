@@ -1,0 +1,497 @@
+package dev.sluice.core.net;
+
+import dev.sluice.core.counters.NetCounterDescriptor;
+import dev.sluice.core.counters.NetCounters;
+import dev.sluice.core.wire.Addresses;
+import dev.sluice.core.wire.ArpHeader;
+import dev.sluice.core.wire.Checksum;
+import dev.sluice.core.wire.EthernetHeader;
+import dev.sluice.core.wire.IcmpHeader;
+import dev.sluice.core.wire.Ipv4Header;
+import dev.sluice.core.wire.TcpHeader;
+import dev.sluice.core.wire.WireError;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+
+/**
+ * The network layer of one stack shard: Ethernet in, ARP, IPv4 in and out, ICMP echo and errors.
+ *
+ * <h2>Input</h2>
+ * {@link #onFrame} validates each layer with the wire package's checked parsers and either acts on the
+ * frame, hands it up through {@link TransportHandler}, or drops it and increments exactly one
+ * {@link NetCounterDescriptor} of type DROP. Policy where the RFCs leave a choice:
+ * <ul>
+ *   <li>Fragments are dropped ({@link NetCounterDescriptor#IPV4_FRAGMENT}): TCP sends with DF and an MSS
+ *       that fits, so legitimate fragments are rare, and reassembly would cost memory and attack surface.</li>
+ *   <li>The received TTL is not checked: a host must not drop a datagram for its TTL (RFC 1122 §3.2.1.7).
+ *       "TTL expired" is counted when a router reports it (ICMP time exceeded).</li>
+ *   <li>TCP and ICMP addressed to a broadcast address are dropped (MUST-57; no echo to broadcast).</li>
+ *   <li>Sources that cannot be a unicast sender (0.0.0.0, broadcast, multicast, our own address) are
+ *       dropped (MUST-63 at the IP layer).</li>
+ *   <li>IP options are skipped, never interpreted (MUST-50).</li>
+ * </ul>
+ *
+ * <h2>Output</h2>
+ * The transport layer calls {@link #beginIpv4}, writes its header and payload into {@link #txBuffer()}
+ * at the returned offset, then {@link #commitIpv4}. Datagrams carry DF (RFC 1191), the configured TTL
+ * (MUST-49) and a per-datagram DSCP/ECN byte (MUST-48). If the next hop is resolved the frame is built
+ * directly in a transmit buffer; otherwise it is built in a scratch buffer and copied into the ARP
+ * pending queue.
+ */
+public final class NetworkLayer
+{
+    /** {@link #beginIpv4} result: no route to the destination. */
+    public static final int SEND_NO_ROUTE = -1;
+    /** {@link #beginIpv4} result: payload larger than the MTU allows. */
+    public static final int SEND_TOO_LONG = -2;
+    /** {@link #beginIpv4} result: no transmit buffer. */
+    public static final int SEND_NO_BUFFER = -3;
+    /** {@link #commitIpv4} result: dropped, the ARP pending queue is full. */
+    public static final int SEND_QUEUE_FULL = -4;
+    /** {@link #commitIpv4} result: dropped, the ARP cache is full of unresolved entries. */
+    public static final int SEND_CACHE_FULL = -5;
+    /** {@link #commitIpv4} result: sent. */
+    public static final int SENT = 0;
+    /** {@link #commitIpv4} result: waiting for ARP resolution. */
+    public static final int QUEUED = 1;
+
+    private static final int IPV4_OFFSET = EthernetHeader.HEADER_LENGTH;
+    private static final int PAYLOAD_OFFSET = IPV4_OFFSET + Ipv4Header.MIN_HEADER_LENGTH;
+
+    private final NetConfig config;
+    private final FrameTransmitter transmitter;
+    private final TransportHandler transport;
+    private final NetCounters counters;
+    private final ArpCache arpCache;
+    private final UnsafeBuffer scratchFrame;
+    private final int netmask;
+
+    private MutableDirectBuffer txFrame;
+    private boolean txDirect;
+    private int txNextHop;
+    private int txDestination;
+    private int txProtocol;
+    private int txTos;
+    private int nextIdentification;
+
+    /**
+     * Creates the layer; all memory is allocated here.
+     *
+     * @param config      validated settings.
+     * @param transmitter where frames go.
+     * @param transport   the TCP layer's upcalls.
+     * @param counters    the shard's counters.
+     */
+    public NetworkLayer(
+        final NetConfig config, final FrameTransmitter transmitter, final TransportHandler transport,
+        final NetCounters counters)
+    {
+        this.config = config;
+        this.transmitter = transmitter;
+        this.transport = transport;
+        this.counters = counters;
+        this.arpCache = new ArpCache(config, transmitter, counters);
+        this.scratchFrame = new UnsafeBuffer(new byte[config.maxFrameLength()]);
+        this.netmask = config.netmask();
+    }
+
+    /**
+     * Announces our address with a gratuitous ARP; call once when the port is up.
+     *
+     * @param nowNs the current time.
+     */
+    public void start(final long nowNs)
+    {
+        arpCache.announce();
+    }
+
+    /**
+     * Runs the ARP timers; call every duty cycle.
+     *
+     * @param nowNs the duty cycle's time.
+     * @return work done (0 when idle).
+     */
+    public int doWork(final long nowNs)
+    {
+        return arpCache.doWork(nowNs);
+    }
+
+    /**
+     * Processes one received frame. Never throws on malformed input and keeps no reference to
+     * {@code buffer} after returning.
+     *
+     * @param buffer holding the frame.
+     * @param offset of the frame.
+     * @param length frame length (no FCS).
+     * @param nowNs  the duty cycle's time.
+     */
+    public void onFrame(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
+    {
+        counters.increment(NetCounterDescriptor.FRAMES_RECEIVED);
+        final int ethLength = EthernetHeader.validate(buffer, offset, length);
+        if (ethLength < 0)
+        {
+            counters.increment(ethLength == WireError.TRUNCATED ?
+                NetCounterDescriptor.ETH_TRUNCATED : NetCounterDescriptor.ETH_TOO_MANY_VLAN_TAGS);
+            return;
+        }
+        final long destinationMac = EthernetHeader.destination(buffer, offset);
+        if (destinationMac != config.localMac() && destinationMac != Addresses.MAC_BROADCAST)
+        {
+            counters.increment(NetCounterDescriptor.ETH_NOT_FOR_US);
+            return;
+        }
+        switch (EthernetHeader.etherType(buffer, offset, ethLength))
+        {
+            case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(buffer, offset + ethLength, length - ethLength, nowNs);
+            case EthernetHeader.ETHER_TYPE_ARP -> onArp(buffer, offset + ethLength, length - ethLength, nowNs);
+            default -> counters.increment(NetCounterDescriptor.ETH_UNSUPPORTED_ETHER_TYPE);
+        }
+    }
+
+    private void onArp(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
+    {
+        counters.increment(NetCounterDescriptor.ARP_RECEIVED);
+        final int result = ArpHeader.validate(buffer, offset, length);
+        if (result < 0)
+        {
+            counters.increment(result == WireError.TRUNCATED ?
+                NetCounterDescriptor.ARP_TRUNCATED : NetCounterDescriptor.ARP_UNSUPPORTED);
+            return;
+        }
+        final int senderIp = ArpHeader.senderIp(buffer, offset);
+        final long senderMac = ArpHeader.senderMac(buffer, offset);
+        final int targetIp = ArpHeader.targetIp(buffer, offset);
+        final int localIp = config.localIp();
+        if (senderIp == localIp)
+        {
+            if (senderMac != config.localMac())
+            {
+                counters.increment(NetCounterDescriptor.ARP_ADDRESS_CONFLICT);
+            }
+            return;
+        }
+        // RFC 826 packet reception: merge if cached, add if we are the target, answer requests for us
+        final boolean usableSender = senderIp != 0 && senderMac != Addresses.MAC_BROADCAST &&
+            (senderMac & 0x0100_0000_0000L) == 0;
+        final boolean forUs = targetIp == localIp;
+        final boolean merged = usableSender && arpCache.learn(senderIp, senderMac, forUs, nowNs);
+        if (forUs)
+        {
+            if (ArpHeader.operation(buffer, offset) == ArpHeader.OPERATION_REQUEST)
+            {
+                arpCache.reply(senderMac, senderIp);
+            }
+        }
+        else if (!merged)
+        {
+            counters.increment(NetCounterDescriptor.ARP_NOT_FOR_US);
+        }
+    }
+
+    private void onIpv4(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
+    {
+        counters.increment(NetCounterDescriptor.IPV4_RECEIVED);
+        final int headerLength = Ipv4Header.validate(buffer, offset, length, config.verifyIpv4Checksum());
+        if (headerLength < 0)
+        {
+            counters.increment(switch (headerLength)
+            {
+                case WireError.BAD_VERSION -> NetCounterDescriptor.IPV4_BAD_VERSION;
+                case WireError.BAD_HEADER_LENGTH -> NetCounterDescriptor.IPV4_BAD_HEADER_LENGTH;
+                case WireError.BAD_TOTAL_LENGTH -> NetCounterDescriptor.IPV4_BAD_TOTAL_LENGTH;
+                case WireError.BAD_CHECKSUM -> NetCounterDescriptor.IPV4_BAD_CHECKSUM;
+                default -> NetCounterDescriptor.IPV4_TRUNCATED;
+            });
+            return;
+        }
+        final int localIp = config.localIp();
+        final int destination = Ipv4Header.destination(buffer, offset);
+        final boolean broadcast = destination == Addresses.IPV4_LIMITED_BROADCAST ||
+            NextHop.isDirectedBroadcast(destination, localIp, netmask);
+        if (destination != localIp && !broadcast)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_NOT_FOR_US);
+            return;
+        }
+        final int source = Ipv4Header.source(buffer, offset);
+        if (source == 0 || source == localIp || source == Addresses.IPV4_LIMITED_BROADCAST ||
+            Addresses.isIpv4Multicast(source) || NextHop.isDirectedBroadcast(source, localIp, netmask))
+        {
+            counters.increment(NetCounterDescriptor.IPV4_BAD_SOURCE);
+            return;
+        }
+        if (Ipv4Header.isFragment(buffer, offset))
+        {
+            counters.increment(NetCounterDescriptor.IPV4_FRAGMENT);
+            return;
+        }
+        final int protocol = Ipv4Header.protocol(buffer, offset);
+        if (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_ICMP)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_UNSUPPORTED_PROTOCOL);
+            return;
+        }
+        if (broadcast)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_BROADCAST_DROPPED);
+            return;
+        }
+        final int payloadOffset = offset + headerLength;
+        final int payloadLength = Ipv4Header.totalLength(buffer, offset) - headerLength;
+        if (protocol == Ipv4Header.PROTOCOL_TCP)
+        {
+            onTcp(buffer, payloadOffset, payloadLength, source, destination, Ipv4Header.tos(buffer, offset), nowNs);
+        }
+        else
+        {
+            onIcmp(buffer, payloadOffset, payloadLength, source, nowNs);
+        }
+    }
+
+    private void onTcp(
+        final DirectBuffer buffer, final int offset, final int length, final int source, final int destination,
+        final int tos, final long nowNs)
+    {
+        final int headerLength = TcpHeader.validate(buffer, offset, length);
+        if (headerLength < 0)
+        {
+            counters.increment(headerLength == WireError.TRUNCATED ?
+                NetCounterDescriptor.TCP_TRUNCATED : NetCounterDescriptor.TCP_BAD_HEADER_LENGTH);
+            return;
+        }
+        if (config.verifyL4Checksum() && !TcpHeader.isChecksumValid(buffer, offset, length, source, destination))
+        {
+            counters.increment(NetCounterDescriptor.TCP_BAD_CHECKSUM);
+            return;
+        }
+        counters.increment(NetCounterDescriptor.TCP_SEGMENTS_DELIVERED);
+        transport.onTcpSegment(buffer, offset, headerLength, length, source, destination, tos, nowNs);
+    }
+
+    private void onIcmp(
+        final DirectBuffer buffer, final int offset, final int length, final int source, final long nowNs)
+    {
+        counters.increment(NetCounterDescriptor.ICMP_RECEIVED);
+        final int result = IcmpHeader.validate(buffer, offset, length, config.verifyL4Checksum());
+        if (result < 0)
+        {
+            counters.increment(result == WireError.TRUNCATED ?
+                NetCounterDescriptor.ICMP_TRUNCATED : NetCounterDescriptor.ICMP_BAD_CHECKSUM);
+            return;
+        }
+        final int type = IcmpHeader.type(buffer, offset);
+        final int code = IcmpHeader.code(buffer, offset);
+        if (type == IcmpHeader.TYPE_ECHO_REQUEST)
+        {
+            sendEchoReply(buffer, offset, length, source, code, nowNs);
+            return;
+        }
+        final int kind = IcmpHeader.classify(type, code);
+        if (kind == IcmpHeader.ERROR_NONE)
+        {
+            counters.increment(NetCounterDescriptor.ICMP_UNSUPPORTED_TYPE);
+            return;
+        }
+        if (kind == IcmpHeader.ERROR_IGNORED)
+        {
+            counters.increment(NetCounterDescriptor.ICMP_SOURCE_QUENCH_IGNORED); // MUST-55
+            return;
+        }
+        final int quoteOffset = offset + IcmpHeader.HEADER_LENGTH;
+        final int quoteLength = length - IcmpHeader.HEADER_LENGTH;
+        final int quotedHeaderLength = IcmpHeader.validateQuote(buffer, quoteOffset, quoteLength);
+        if (quotedHeaderLength < 0 ||
+            Ipv4Header.protocol(buffer, quoteOffset) != Ipv4Header.PROTOCOL_TCP ||
+            Ipv4Header.source(buffer, quoteOffset) != config.localIp())
+        {
+            counters.increment(NetCounterDescriptor.ICMP_BAD_QUOTE);
+            return;
+        }
+        if (type == IcmpHeader.TYPE_TIME_EXCEEDED)
+        {
+            counters.increment(NetCounterDescriptor.ICMP_TIME_EXCEEDED);
+        }
+        counters.increment(NetCounterDescriptor.ICMP_ERRORS_DELIVERED);
+        transport.onIcmpError(
+            kind, type, code, IcmpHeader.restOfHeader(buffer, offset),
+            Ipv4Header.source(buffer, quoteOffset), Ipv4Header.destination(buffer, quoteOffset),
+            buffer, quoteOffset + quotedHeaderLength, quoteLength - quotedHeaderLength, nowNs);
+    }
+
+    private void sendEchoReply(
+        final DirectBuffer request, final int offset, final int length, final int source, final int code,
+        final long nowNs)
+    {
+        final int payloadOffset = beginIpv4(source, Ipv4Header.PROTOCOL_ICMP, config.defaultTos(), length);
+        if (payloadOffset < 0)
+        {
+            return;
+        }
+        final MutableDirectBuffer frame = txFrame;
+        frame.putBytes(payloadOffset, request, offset, length);
+        frame.putByte(payloadOffset + IcmpHeader.TYPE_OFFSET, (byte)IcmpHeader.TYPE_ECHO_REPLY);
+        // only the type changed: RFC 1624 incremental update instead of summing the whole echo payload
+        final int checksum = Checksum.update16(
+            IcmpHeader.checksum(frame, payloadOffset), (IcmpHeader.TYPE_ECHO_REQUEST << 8) | code, code);
+        frame.putShort(payloadOffset + IcmpHeader.CHECKSUM_OFFSET, (short)checksum, BIG_ENDIAN);
+        if (commitIpv4(length, nowNs) >= 0)
+        {
+            counters.increment(NetCounterDescriptor.ICMP_ECHO_REPLIES_SENT);
+        }
+    }
+
+    /**
+     * Starts an outgoing IPv4 datagram (no options, DF set). On success, write the transport header and
+     * payload into {@link #txBuffer()} from the returned offset, then call {@link #commitIpv4} or
+     * {@link #abortIpv4()}. Only one datagram may be in progress.
+     *
+     * @param destinationIp    destination address.
+     * @param protocol         IP protocol number.
+     * @param tos              DSCP/ECN byte (MUST-48); pass {@link NetConfig#defaultTos()} when the
+     *                         application chose none.
+     * @param maxPayloadLength upper bound of the transport header plus payload length.
+     * @return the offset of the transport header in {@link #txBuffer()}, or {@link #SEND_NO_ROUTE},
+     * {@link #SEND_TOO_LONG}, {@link #SEND_NO_BUFFER} (each counted).
+     */
+    public int beginIpv4(final int destinationIp, final int protocol, final int tos, final int maxPayloadLength)
+    {
+        if (maxPayloadLength > config.maxIpv4PayloadLength())
+        {
+            counters.increment(NetCounterDescriptor.IPV4_TOO_LONG);
+            return SEND_TOO_LONG;
+        }
+        final int nextHop = NextHop.choose(destinationIp, config.localIp(), netmask, config.gatewayIp());
+        if (nextHop == NextHop.NO_ROUTE)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_NO_ROUTE);
+            return SEND_NO_ROUTE;
+        }
+        long mac = arpCache.lookup(nextHop);
+        final MutableDirectBuffer frame;
+        if (mac != ArpCache.UNRESOLVED)
+        {
+            frame = transmitter.claim(Math.max(EthernetHeader.MIN_FRAME_LENGTH, PAYLOAD_OFFSET + maxPayloadLength));
+            if (frame == null)
+            {
+                counters.increment(NetCounterDescriptor.TX_NO_BUFFER);
+                return SEND_NO_BUFFER;
+            }
+            txDirect = true;
+        }
+        else
+        {
+            frame = scratchFrame;
+            mac = 0; // filled in when the answer arrives
+            txDirect = false;
+        }
+        EthernetHeader.write(frame, 0, mac, config.localMac(), EthernetHeader.ETHER_TYPE_IPV4);
+        txFrame = frame;
+        txNextHop = nextHop;
+        txDestination = destinationIp;
+        txProtocol = protocol;
+        txTos = tos;
+        return PAYLOAD_OFFSET;
+    }
+
+    /**
+     * The buffer of the datagram started by {@link #beginIpv4}; the frame starts at index 0.
+     *
+     * @return the buffer, valid until commit or abort.
+     */
+    public MutableDirectBuffer txBuffer()
+    {
+        return txFrame;
+    }
+
+    /**
+     * Completes the datagram started by {@link #beginIpv4}: writes the IPv4 header and checksum, pads the
+     * frame to the Ethernet minimum, and sends it or queues it for ARP. A transport checksum must already
+     * be in place (it covers the pseudo-header with {@link NetConfig#localIp()} as source).
+     *
+     * @param payloadLength transport header plus payload length actually written.
+     * @param nowNs         the duty cycle's time.
+     * @return {@link #SENT}, {@link #QUEUED}, {@link #SEND_QUEUE_FULL} or {@link #SEND_CACHE_FULL}.
+     */
+    public int commitIpv4(final int payloadLength, final long nowNs)
+    {
+        final MutableDirectBuffer frame = txFrame;
+        txFrame = null;
+        final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + payloadLength;
+        Ipv4Header.write(frame, IPV4_OFFSET, txTos, totalLength, nextIdentification++ & 0xFFFF,
+            Ipv4Header.FLAG_DONT_FRAGMENT, config.ttl(), txProtocol, config.localIp(), txDestination);
+        int frameLength = IPV4_OFFSET + totalLength;
+        if (frameLength < EthernetHeader.MIN_FRAME_LENGTH)
+        {
+            frame.setMemory(frameLength, EthernetHeader.MIN_FRAME_LENGTH - frameLength, (byte)0);
+            frameLength = EthernetHeader.MIN_FRAME_LENGTH;
+        }
+        counters.increment(NetCounterDescriptor.IPV4_SENT);
+        if (txDirect)
+        {
+            transmitter.commit(frameLength);
+            return SENT;
+        }
+        return switch (arpCache.enqueue(txNextHop, frame, 0, frameLength, nowNs))
+        {
+            case ArpCache.QUEUED -> QUEUED;
+            case ArpCache.QUEUE_FULL -> SEND_QUEUE_FULL;
+            default -> SEND_CACHE_FULL;
+        };
+    }
+
+    /**
+     * Abandons the datagram started by {@link #beginIpv4}.
+     */
+    public void abortIpv4()
+    {
+        if (txDirect && txFrame != null)
+        {
+            transmitter.abort();
+        }
+        txFrame = null;
+    }
+
+    /**
+     * Our IPv4 address (the source of every datagram, for pseudo-header checksums).
+     *
+     * @return the address.
+     */
+    public int localIp()
+    {
+        return config.localIp();
+    }
+
+    /**
+     * The settings.
+     *
+     * @return the configuration.
+     */
+    public NetConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * The ARP cache, for inspection.
+     *
+     * @return the cache.
+     */
+    public ArpCache arpCache()
+    {
+        return arpCache;
+    }
+
+    /**
+     * The shard's counters.
+     *
+     * @return the counters.
+     */
+    public NetCounters counters()
+    {
+        return counters;
+    }
+}
