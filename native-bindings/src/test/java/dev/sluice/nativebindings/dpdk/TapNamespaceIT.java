@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
+import dev.sluice.nativebindings.linux.NetNamespace;
 import dev.sluice.nativebindings.tools.PingResponder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +33,7 @@ class TapNamespaceIT
     private static final String SLUICE_IP = "10.77.0.2";
     private static final byte[] KERNEL_MAC = {0x02, 0x00, 0x00, 0x77, 0x00, 0x01};
 
-    private static NetNs ns;
+    private static NetNamespace ns;
     private static EthPort port;
     private static MbufPool pool;
 
@@ -40,7 +41,7 @@ class TapNamespaceIT
     static void createTapInNamespace() throws Exception
     {
         final Eal eal = TestEal.get();
-        ns = NetNs.create(NS);
+        ns = NetNamespace.create(NS);
         ns.enter();
         final int portId = eal.createVdev("net_tap7", "iface=" + IFACE);
         port = EthPort.of(portId);

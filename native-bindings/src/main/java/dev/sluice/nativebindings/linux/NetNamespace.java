@@ -1,4 +1,4 @@
-package dev.sluice.nativebindings.dpdk;
+package dev.sluice.nativebindings.linux;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -13,12 +13,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A network namespace created by a test ({@code ip netns add}), which the calling thread
+ * A network namespace created with {@code ip netns add} (by a test or a tool), which the calling thread
  * can enter and leave with {@code setns(2)}: the namespace is per thread in Linux, so a
  * net_tap device created (and its queues set up) on that thread has its kernel interface
  * inside the namespace, and so do sockets the thread opens.
  */
-final class NetNs implements AutoCloseable
+public final class NetNamespace implements AutoCloseable
 {
     private static final int CLONE_NEWNET = 0x40000000;
     private static final int O_RDONLY = 0;
@@ -33,27 +33,38 @@ final class NetNs implements AutoCloseable
     private final String name;
     private int homeFd = -1;
 
-    private NetNs(final String name)
+    private NetNamespace(final String name)
     {
         this.name = name;
     }
 
-    static NetNs create(final String name) throws IOException, InterruptedException
+    /**
+     * Creates (or re-creates) the namespace, with its loopback up.
+     *
+     * @param name the namespace name.
+     * @return the namespace; the calling thread is not in it yet.
+     * @throws IOException if {@code ip netns} fails (it needs root).
+     * @throws InterruptedException if interrupted while waiting for {@code ip}.
+     */
+    public static NetNamespace create(final String name) throws IOException, InterruptedException
     {
         run(List.of("ip", "netns", "del", name), true);
         run(List.of("ip", "netns", "add", name), false);
-        final NetNs ns = new NetNs(name);
+        final NetNamespace ns = new NetNamespace(name);
         ns.exec("ip", "link", "set", "lo", "up");
         return ns;
     }
 
-    String name()
+    /**
+     * @return the namespace name.
+     */
+    public String name()
     {
         return name;
     }
 
     /** Moves the calling thread into the namespace until {@link #leave()}. */
-    void enter()
+    public void enter()
     {
         homeFd = open("/proc/thread-self/ns/net");
         final int fd = open("/var/run/netns/" + name);
@@ -68,7 +79,7 @@ final class NetNs implements AutoCloseable
     }
 
     /** Moves the calling thread back to the namespace it came from. */
-    void leave()
+    public void leave()
     {
         if (homeFd >= 0)
         {
@@ -79,24 +90,35 @@ final class NetNs implements AutoCloseable
     }
 
     /**
-     * Runs a command inside the namespace and returns its output; fails the test on a
-     * non-zero exit.
+     * Runs a command inside the namespace and returns its output.
+     *
+     * @param command the command and its arguments.
+     * @return its output (stdout and stderr).
+     * @throws IOException if it cannot run or exits non-zero.
+     * @throws InterruptedException if interrupted while waiting.
      */
-    String exec(final String... command) throws IOException, InterruptedException
+    public String exec(final String... command) throws IOException, InterruptedException
     {
         final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
         full.addAll(List.of(command));
         return run(full, false);
     }
 
-    /** Starts a command inside the namespace. */
-    Process start(final String... command) throws IOException
+    /**
+     * Starts a command inside the namespace (stderr merged into stdout).
+     *
+     * @param command the command and its arguments.
+     * @return the process.
+     * @throws IOException if it cannot start.
+     */
+    public Process start(final String... command) throws IOException
     {
         final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
         full.addAll(List.of(command));
         return new ProcessBuilder(full).redirectErrorStream(true).start();
     }
 
+    /** Leaves the namespace (if this thread is in it) and deletes it. */
     @Override
     public void close() throws IOException, InterruptedException
     {

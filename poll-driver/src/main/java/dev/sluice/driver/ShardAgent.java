@@ -1,0 +1,147 @@
+package dev.sluice.driver;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.sluice.core.counters.NetCounters;
+import dev.sluice.core.net.NetConfig;
+import dev.sluice.core.net.NetworkLayer;
+import dev.sluice.core.net.TransportHandler;
+import dev.sluice.nativebindings.dpdk.Eal;
+import dev.sluice.nativebindings.dpdk.Lcore;
+import dev.sluice.nativebindings.dpdk.Mbuf;
+import dev.sluice.nativebindings.dpdk.MbufPool;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One core's duty cycle over one rx/tx queue pair: read the clock once, rx burst, every
+ * frame through the shard's {@link NetworkLayer} (zero copy: the frame is read in place in
+ * the mbuf), free the burst in bulk, run the network layer's timers, transmit everything
+ * produced in one flush. Returns the work done, for the {@code IdleStrategy}.
+ *
+ * <p>The agent registers its thread with DPDK in {@link #onStart()}, so it must run on the
+ * platform thread an {@code AgentRunner} gives it (or be driven by the test's own thread).
+ * This is the first slice of the runtime (issue 5): TCP, flow steering between cores and
+ * the counters file come next.
+ */
+public final class ShardAgent implements Agent
+{
+    private static final int RX_BURST = 32;
+
+    private final Eal eal;
+    private final MbufPool pool;
+    private final int portId;
+    private final int queueId;
+    private final NetConfig config;
+    private final TransportHandler transport;
+    private final NanoClock clock;
+    private final NetCounters counters = new NetCounters();
+    private final UnsafeBuffer rxFrame = new UnsafeBuffer(0, 0);
+    private final MemorySegment rxBurst = Arena.ofAuto().allocate(ValueLayout.ADDRESS, RX_BURST);
+    private Lcore lcore;
+    private DpdkFrameTransmitter transmitter;
+    private NetworkLayer network;
+    private long multiSegmentDrops;
+
+    /**
+     * @param eal       the process's EAL.
+     * @param pool      mempool for transmitted frames.
+     * @param portId    a started port.
+     * @param queueId   the rx and tx queue this shard owns.
+     * @param config    the shard's addresses and IP settings.
+     * @param transport where TCP segments and ICMP errors go.
+     * @param clock     read once per duty cycle.
+     */
+    public ShardAgent(
+        final Eal eal, final MbufPool pool, final int portId, final int queueId, final NetConfig config,
+        final TransportHandler transport, final NanoClock clock)
+    {
+        this.eal = eal;
+        this.pool = pool;
+        this.portId = portId;
+        this.queueId = queueId;
+        this.config = config;
+        this.transport = transport;
+        this.clock = clock;
+    }
+
+    @Override
+    public void onStart()
+    {
+        lcore = eal.registerCurrentThread();
+        transmitter = new DpdkFrameTransmitter(lcore, pool, portId, queueId);
+        network = new NetworkLayer(config, transmitter, transport, counters);
+        network.start(clock.nanoTime()); // gratuitous ARP
+        transmitter.flush();
+    }
+
+    @Override
+    public int doWork()
+    {
+        final long nowNs = clock.nanoTime();
+        final int received = lcore.rxBurst(portId, queueId, rxBurst, RX_BURST);
+        for (int i = 0; i < received; i++)
+        {
+            final long mbuf = Mbuf.at(rxBurst, i);
+            if (Mbuf.segmentCount(mbuf) != 1)
+            {
+                multiSegmentDrops++; // frames above the mbuf size are not configured for (MTU 1500)
+                continue;
+            }
+            final int length = Mbuf.dataLength(mbuf);
+            rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
+            network.onFrame(rxFrame, 0, length, nowNs);
+        }
+        if (received > 0)
+        {
+            lcore.freeBulk(rxBurst, received);
+        }
+        final int timerWork = network.doWork(nowNs);
+        final int sent = transmitter.flush();
+        return received + timerWork + sent;
+    }
+
+    @Override
+    public void onClose()
+    {
+        if (lcore != null)
+        {
+            transmitter.flush();
+            lcore.close();
+        }
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "sluice-shard-" + portId + "-" + queueId;
+    }
+
+    /**
+     * @return the shard's network-layer counters (read them on the shard's thread, or
+     *         after it stopped).
+     */
+    public NetCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * @return the transmitter (for its counters).
+     */
+    public DpdkFrameTransmitter transmitter()
+    {
+        return transmitter;
+    }
+
+    /**
+     * @return frames dropped because they spanned several mbufs.
+     */
+    public long multiSegmentDrops()
+    {
+        return multiSegmentDrops;
+    }
+}
