@@ -37,5 +37,6 @@ require_root() {
 }
 
 mvn_cmd() { # runs Maven with the JDK found by find_jdk25, batch mode
-  mvn -B -ntp -f "$SLUICE_ROOT/pom.xml" "$@"
+  # Debian's Maven 3.8 uses sun.misc.Unsafe through guava: silence JDK 25's warning about it
+  MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -ntp -f "$SLUICE_ROOT/pom.xml" "$@"
 }
