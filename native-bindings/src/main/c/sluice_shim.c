@@ -41,14 +41,18 @@ SLUICE_EXPORT int sluice_pktmbuf_alloc_bulk(struct rte_mempool *pool, struct rte
     return rte_pktmbuf_alloc_bulk(pool, mbufs, n);
 }
 
-SLUICE_EXPORT struct rte_mbuf *sluice_pktmbuf_alloc(struct rte_mempool *pool)
+/*
+ * Single-mbuf alloc and free pass the mbuf as an integer address: a pointer crossing FFM
+ * becomes a MemorySegment object per call, which the per-frame path must not allocate.
+ */
+SLUICE_EXPORT uintptr_t sluice_pktmbuf_alloc(struct rte_mempool *pool)
 {
-    return rte_pktmbuf_alloc(pool);
+    return (uintptr_t)rte_pktmbuf_alloc(pool);
 }
 
-SLUICE_EXPORT void sluice_pktmbuf_free(struct rte_mbuf *m)
+SLUICE_EXPORT void sluice_pktmbuf_free(uintptr_t m)
 {
-    rte_pktmbuf_free(m);
+    rte_pktmbuf_free((struct rte_mbuf *)m);
 }
 
 /* ---- thread-local state -------------------------------------------------------- */

@@ -138,6 +138,15 @@ public final class ShardAgent implements Agent
     }
 
     /**
+     * @return this shard's lcore, once started (for a caller that drives the agent on its
+     *         own thread, as tests do).
+     */
+    public Lcore lcore()
+    {
+        return lcore;
+    }
+
+    /**
      * @return frames dropped because they spanned several mbufs.
      */
     public long multiSegmentDrops()

@@ -36,7 +36,7 @@ class ShardAgentTapIT
     @Test
     void linuxShouldResolveAndPingTheStackAndReachItsTransportLayer() throws Exception
     {
-        final Eal eal = Eal.init(Eal.DEFAULT_ARGS);
+        final Eal eal = TestEal.get();
         final NetNamespace ns = NetNamespace.create(NS);
         ns.enter();
         final EthPort port;

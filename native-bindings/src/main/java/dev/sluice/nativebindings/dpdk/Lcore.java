@@ -119,7 +119,7 @@ public final class Lcore implements AutoCloseable
     public long alloc(final MbufPool pool)
     {
         checkThread();
-        return SluiceShim.sluice_pktmbuf_alloc(pool.segment()).address();
+        return SluiceShim.sluice_pktmbuf_alloc(pool.segment());
     }
 
     /**
@@ -142,7 +142,7 @@ public final class Lcore implements AutoCloseable
     public void free(final long mbuf)
     {
         checkThread();
-        SluiceShim.sluice_pktmbuf_free(MemorySegment.ofAddress(mbuf));
+        SluiceShim.sluice_pktmbuf_free(mbuf);
     }
 
     /**

@@ -49,21 +49,21 @@ public final class SluiceShim {
         }
     }
 
-    /** {@code void * sluice_pktmbuf_alloc(void * pool)} (critical: short, never blocks) */
-    public static final FunctionDescriptor sluice_pktmbuf_alloc$DESC = FunctionDescriptor.of(ADDRESS, ADDRESS);
+    /** {@code uint64_t sluice_pktmbuf_alloc(void * pool)} (critical: short, never blocks) */
+    public static final FunctionDescriptor sluice_pktmbuf_alloc$DESC = FunctionDescriptor.of(JAVA_LONG, ADDRESS);
     public static final MethodHandle sluice_pktmbuf_alloc$MH = NativeLookup.downcall(NativeLookup.Library.SHIM, "sluice_pktmbuf_alloc", sluice_pktmbuf_alloc$DESC, true);
-    public static MemorySegment sluice_pktmbuf_alloc(MemorySegment pool) {
+    public static long sluice_pktmbuf_alloc(MemorySegment pool) {
         try {
-            return (MemorySegment) sluice_pktmbuf_alloc$MH.invokeExact(pool);
+            return (long) sluice_pktmbuf_alloc$MH.invokeExact(pool);
         } catch (Throwable t) {
             throw new AssertionError("sluice_pktmbuf_alloc", t);
         }
     }
 
-    /** {@code void sluice_pktmbuf_free(void * m)} (critical: short, never blocks) */
-    public static final FunctionDescriptor sluice_pktmbuf_free$DESC = FunctionDescriptor.ofVoid(ADDRESS);
+    /** {@code void sluice_pktmbuf_free(uint64_t m)} (critical: short, never blocks) */
+    public static final FunctionDescriptor sluice_pktmbuf_free$DESC = FunctionDescriptor.ofVoid(JAVA_LONG);
     public static final MethodHandle sluice_pktmbuf_free$MH = NativeLookup.downcall(NativeLookup.Library.SHIM, "sluice_pktmbuf_free", sluice_pktmbuf_free$DESC, true);
-    public static void sluice_pktmbuf_free(MemorySegment m) {
+    public static void sluice_pktmbuf_free(long m) {
         try {
             sluice_pktmbuf_free$MH.invokeExact(m);
         } catch (Throwable t) {
