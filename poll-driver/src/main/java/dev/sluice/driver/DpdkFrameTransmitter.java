@@ -36,6 +36,8 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     private long framesSent;
     private long framesDropped;
     private long claimFailures;
+    private PcapWriter pcap;
+    private long nowNs;
 
     /**
      * @param lcore   the polling thread's lcore.
@@ -50,6 +52,22 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
         this.portId = portId;
         this.queueId = queueId;
         this.burst = Arena.ofAuto().allocate(ValueLayout.ADDRESS, BURST);
+    }
+
+    /**
+     * @param pcap where to record every committed frame, or null.
+     */
+    public void capture(final PcapWriter pcap)
+    {
+        this.pcap = pcap;
+    }
+
+    /**
+     * @param nowNs the duty cycle's time, for capture timestamps.
+     */
+    public void nowNs(final long nowNs)
+    {
+        this.nowNs = nowNs;
     }
 
     @Override
@@ -84,6 +102,10 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     public void commit(final int length)
     {
         Mbuf.setLength(claimedMbuf, length);
+        if (pcap != null)
+        {
+            pcap.write(claimBuffer, 0, length, nowNs);
+        }
         Mbuf.put(burst, pending++, claimedMbuf);
         claimedMbuf = 0;
     }

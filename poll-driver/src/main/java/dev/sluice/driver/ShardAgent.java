@@ -38,6 +38,7 @@ public final class ShardAgent implements Agent
     private final NetConfig config;
     private final TransportHandler transport;
     private final NanoClock clock;
+    private final PcapWriter pcap;
     private final NetCounters counters = new NetCounters();
     private final UnsafeBuffer rxFrame = new UnsafeBuffer(0, 0);
     private final MemorySegment rxBurst = Arena.ofAuto().allocate(ValueLayout.ADDRESS, RX_BURST);
@@ -54,11 +55,13 @@ public final class ShardAgent implements Agent
      * @param config    the shard's addresses and IP settings.
      * @param transport where TCP segments and ICMP errors go.
      * @param clock     read once per duty cycle.
+     * @param pcap      records every frame in and out, or null; closed with the agent.
      */
     public ShardAgent(
         final Eal eal, final MbufPool pool, final int portId, final int queueId, final NetConfig config,
-        final TransportHandler transport, final NanoClock clock)
+        final TransportHandler transport, final NanoClock clock, final PcapWriter pcap)
     {
+        this.pcap = pcap;
         this.eal = eal;
         this.pool = pool;
         this.portId = portId;
@@ -73,8 +76,11 @@ public final class ShardAgent implements Agent
     {
         lcore = eal.registerCurrentThread();
         transmitter = new DpdkFrameTransmitter(lcore, pool, portId, queueId);
+        transmitter.capture(pcap);
         network = new NetworkLayer(config, transmitter, transport, counters);
-        network.start(clock.nanoTime()); // gratuitous ARP
+        final long nowNs = clock.nanoTime();
+        transmitter.nowNs(nowNs);
+        network.start(nowNs); // gratuitous ARP
         transmitter.flush();
     }
 
@@ -82,6 +88,7 @@ public final class ShardAgent implements Agent
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
+        transmitter.nowNs(nowNs);
         final int received = lcore.rxBurst(portId, queueId, rxBurst, RX_BURST);
         for (int i = 0; i < received; i++)
         {
@@ -93,6 +100,10 @@ public final class ShardAgent implements Agent
             }
             final int length = Mbuf.dataLength(mbuf);
             rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
+            if (pcap != null)
+            {
+                pcap.write(rxFrame, 0, length, nowNs);
+            }
             network.onFrame(rxFrame, 0, length, nowNs);
         }
         if (received > 0)
@@ -111,6 +122,10 @@ public final class ShardAgent implements Agent
         {
             transmitter.flush();
             lcore.close();
+        }
+        if (pcap != null)
+        {
+            pcap.close();
         }
     }
 

@@ -59,7 +59,7 @@ class ShardAgentAllocationIT
         final long shardMac = 0x02_00_00_80_00_02L;
         final NetConfig config = NetConfig.builder().localMac(shardMac).localIp(SHARD_IP, 24).build();
         final CachedNanoClock clock = new CachedNanoClock();
-        final ShardAgent agent = new ShardAgent(eal, pool, shardPort.id(), 0, config, new NoTransport(), clock);
+        final ShardAgent agent = new ShardAgent(eal, pool, shardPort.id(), 0, config, new NoTransport(), clock, null);
         agent.onStart(); // registers this thread: the test drives the agent like an AgentInvoker
         final Lcore lcore = agent.lcore();
         final MemorySegment burst = Arena.ofAuto().allocate(ValueLayout.ADDRESS, 32);

@@ -1,5 +1,6 @@
 package dev.sluice.driver;
 
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -16,6 +17,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +36,7 @@ class ShardAgentTapIT
     private static final String SLUICE_IP = "10.78.0.2";
 
     @Test
-    void linuxShouldResolveAndPingTheStackAndReachItsTransportLayer() throws Exception
+    void linuxShouldResolveAndPingTheStackAndReachItsTransportLayer(@TempDir final Path dir) throws Exception
     {
         final Eal eal = TestEal.get();
         final NetNamespace ns = NetNamespace.create(NS);
@@ -85,7 +87,8 @@ class ShardAgentTapIT
             {
             }
         };
-        final ShardAgent agent = new ShardAgent(eal, pool, port.id(), 0, config, transport, new SystemNanoClock());
+        final ShardAgent agent = new ShardAgent(eal, pool, port.id(), 0, config, transport, new SystemNanoClock(),
+            new PcapWriter(dir.resolve("shard.pcap"), 1 << 20, System.currentTimeMillis() * 1_000_000L, System.nanoTime()));
         final AgentRunner runner = new AgentRunner(
             new BackoffIdleStrategy(), Throwable::printStackTrace, null, agent);
         final int availableBefore = pool.availableCount();
@@ -120,6 +123,18 @@ class ShardAgentTapIT
         assertTrue(agent.counters().get(NetCounterDescriptor.ARP_REPLIES_SENT) >= 1);
         assertEquals(0, agent.transmitter().framesDropped());
         assertEquals(availableBefore, availableAfter, "every mbuf is back in the pool");
+
+        // --pcap: both directions recorded, readable by tcpdump
+        final Process tcpdump = new ProcessBuilder("tcpdump", "-nn", "-r", dir.resolve("shard.pcap").toString())
+            .redirectErrorStream(true).start();
+        final String capture = new String(tcpdump.getInputStream().readAllBytes());
+        assertTrue(tcpdump.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, tcpdump.exitValue(), capture);
+        assertEquals(3, capture.lines().filter(l -> l.contains(KERNEL_IP + " > " + SLUICE_IP + ": ICMP echo request")).count(),
+            capture);
+        assertEquals(3, capture.lines().filter(l -> l.contains(SLUICE_IP + " > " + KERNEL_IP + ": ICMP echo reply")).count(),
+            capture);
+        assertTrue(capture.contains("Flags [S]") && capture.contains(".8080:"), "the SYN is in the capture: " + capture);
         pool.close();
     }
 

@@ -7,6 +7,7 @@ import dev.sluice.core.counters.NetCounterDescriptor;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.wire.Addresses;
+import dev.sluice.driver.PcapWriter;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.nativebindings.dpdk.DpdkException;
 import dev.sluice.nativebindings.dpdk.Eal;
@@ -23,7 +24,7 @@ import org.agrona.concurrent.SystemNanoClock;
  * until the {@code sluice} command (issue 5) exists; TCP segments are counted and not yet
  * answered (issue 4).
  *
- * <pre>NetworkDemo --iface sl0 --ip 10.99.0.2/24 [--seconds 8] [--eal "EAL ARGS"]</pre>
+ * <pre>NetworkDemo --iface sl0 --ip 10.99.0.2/24 [--seconds 8] [--pcap FILE] [--eal "EAL ARGS"]</pre>
  */
 public final class NetworkDemo
 {
@@ -40,6 +41,7 @@ public final class NetworkDemo
         int ip = 0;
         int prefix = -1;
         int seconds = 8;
+        String pcapFile = null;
         List<String> eal = new ArrayList<>(Eal.DEFAULT_ARGS);
         try
         {
@@ -60,6 +62,7 @@ public final class NetworkDemo
                         prefix = Integer.parseInt(value.substring(slash + 1));
                     }
                     case "--seconds" -> seconds = Integer.parseInt(value);
+                    case "--pcap" -> pcapFile = value;
                     case "--eal" -> eal = new ArrayList<>(List.of(value.trim().split("\\s+")));
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]);
                 }
@@ -73,7 +76,7 @@ public final class NetworkDemo
         catch (final RuntimeException ex)
         {
             System.err.println("error: " + ex.getMessage() +
-                "\nusage: NetworkDemo --iface NAME --ip A.B.C.D/N [--seconds N] [--eal \"EAL ARGS\"]");
+                "\nusage: NetworkDemo --iface NAME --ip A.B.C.D/N [--seconds N] [--pcap FILE] [--eal \"EAL ARGS\"]");
             System.exit(2);
         }
         eal.add("--vdev=net_tap0,iface=" + iface);
@@ -108,7 +111,8 @@ public final class NetworkDemo
                     final int quotedTcpOffset, final int quotedTcpLength, final long nowNs)
                 {
                 }
-            }, new SystemNanoClock());
+            }, new SystemNanoClock(), pcapFile == null ? null : new PcapWriter(
+                java.nio.file.Path.of(pcapFile), 1 << 20, System.currentTimeMillis() * 1_000_000L, System.nanoTime()));
             System.out.printf("shard up: port %d %s (%s) mac=%s ip=%s/%d for %d s%n", port.id(), port.name(),
                 port.info().driverName(), EthPort.formatMac(port.macAddress()), Addresses.ipv4ToString(ip), prefix,
                 seconds);
