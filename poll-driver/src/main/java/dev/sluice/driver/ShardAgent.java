@@ -15,6 +15,7 @@ import dev.sluice.nativebindings.dpdk.MbufPool;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * One core's duty cycle over one rx/tx queue pair: read the clock once, rx burst, every
@@ -30,6 +31,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class ShardAgent implements Agent
 {
     private static final int RX_BURST = 32;
+    private static final long PUBLISH_INTERVAL_NS = 1_000_000;
 
     private final Eal eal;
     private final MbufPool pool;
@@ -46,6 +48,8 @@ public final class ShardAgent implements Agent
     private DpdkFrameTransmitter transmitter;
     private NetworkLayer network;
     private long multiSegmentDrops;
+    private AtomicCounter[] published;
+    private long nextPublishNs;
 
     /**
      * @param eal       the process's EAL.
@@ -69,6 +73,17 @@ public final class ShardAgent implements Agent
         this.config = config;
         this.transport = transport;
         this.clock = clock;
+    }
+
+    /**
+     * Publishes this shard's counters into a counters file every millisecond of duty-cycle
+     * time (call before the agent starts).
+     *
+     * @param counters from {@link CountersFile#allocateNetCounters(String)}.
+     */
+    public void publishCountersTo(final AtomicCounter[] counters)
+    {
+        this.published = counters;
     }
 
     @Override
@@ -112,6 +127,11 @@ public final class ShardAgent implements Agent
         }
         final int timerWork = network.doWork(nowNs);
         final int sent = transmitter.flush();
+        if (published != null && nowNs - nextPublishNs >= 0)
+        {
+            CountersFile.publish(counters, published);
+            nextPublishNs = nowNs + PUBLISH_INTERVAL_NS;
+        }
         return received + timerWork + sent;
     }
 
@@ -122,6 +142,10 @@ public final class ShardAgent implements Agent
         {
             transmitter.flush();
             lcore.close();
+        }
+        if (published != null)
+        {
+            CountersFile.publish(counters, published);
         }
         if (pcap != null)
         {

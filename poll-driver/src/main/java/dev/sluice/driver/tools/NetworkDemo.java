@@ -7,6 +7,7 @@ import dev.sluice.core.counters.NetCounterDescriptor;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.wire.Addresses;
+import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.nativebindings.dpdk.DpdkException;
@@ -24,7 +25,7 @@ import org.agrona.concurrent.SystemNanoClock;
  * until the {@code sluice} command (issue 5) exists; TCP segments are counted and not yet
  * answered (issue 4).
  *
- * <pre>NetworkDemo --iface sl0 --ip 10.99.0.2/24 [--seconds 8] [--pcap FILE] [--eal "EAL ARGS"]</pre>
+ * <pre>NetworkDemo --iface sl0 --ip 10.99.0.2/24 [--seconds 8] [--pcap FILE] [--counters-file FILE] [--eal "EAL ARGS"]</pre>
  */
 public final class NetworkDemo
 {
@@ -42,6 +43,7 @@ public final class NetworkDemo
         int prefix = -1;
         int seconds = 8;
         String pcapFile = null;
+        String countersFile = null;
         List<String> eal = new ArrayList<>(Eal.DEFAULT_ARGS);
         try
         {
@@ -63,6 +65,7 @@ public final class NetworkDemo
                     }
                     case "--seconds" -> seconds = Integer.parseInt(value);
                     case "--pcap" -> pcapFile = value;
+                    case "--counters-file" -> countersFile = value;
                     case "--eal" -> eal = new ArrayList<>(List.of(value.trim().split("\\s+")));
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]);
                 }
@@ -76,7 +79,7 @@ public final class NetworkDemo
         catch (final RuntimeException ex)
         {
             System.err.println("error: " + ex.getMessage() +
-                "\nusage: NetworkDemo --iface NAME --ip A.B.C.D/N [--seconds N] [--pcap FILE] [--eal \"EAL ARGS\"]");
+                "\nusage: NetworkDemo --iface NAME --ip A.B.C.D/N [--seconds N] [--pcap FILE] [--counters-file FILE] [--eal \"EAL ARGS\"]");
             System.exit(2);
         }
         eal.add("--vdev=net_tap0,iface=" + iface);
@@ -117,6 +120,12 @@ public final class NetworkDemo
                 port.info().driverName(), EthPort.formatMac(port.macAddress()), Addresses.ipv4ToString(ip), prefix,
                 seconds);
             System.out.flush();
+            final CountersFile counters = countersFile == null ? null :
+                CountersFile.create(java.nio.file.Path.of(countersFile), 256);
+            if (counters != null)
+            {
+                agent.publishCountersTo(counters.allocateNetCounters("shard 0"));
+            }
             final AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, agent);
             AgentRunner.startOnThread(runner);
             Thread.sleep(seconds * 1000L);
@@ -133,6 +142,10 @@ public final class NetworkDemo
             System.out.printf("  %-50s %d%n", "tx: frames sent", agent.transmitter().framesSent());
             port.stop();
             port.close();
+            if (counters != null)
+            {
+                counters.close();
+            }
         }
         catch (final DpdkException ex)
         {

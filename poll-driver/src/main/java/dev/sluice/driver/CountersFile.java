@@ -1,0 +1,168 @@
+package dev.sluice.driver;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import dev.sluice.core.counters.NetCounterDescriptor;
+import dev.sluice.core.counters.NetCounters;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
+
+/**
+ * The runtime's counters in a memory-mapped file, in Agrona's counters format, so that
+ * another process ({@code sluice stat}, like AeronStat) can read them while Sluice runs.
+ *
+ * <p>File layout: a 64-byte header (magic, version, metadata length, values length, the
+ * writer's pid), then Agrona's metadata buffer, then its values buffer. Shards own their
+ * counters in plain {@code long[]}s ({@link NetCounters}) and {@link #publish} copies them
+ * into the file every few milliseconds of duty-cycle time: the data path never touches a
+ * shared cache line.
+ */
+public final class CountersFile implements AutoCloseable
+{
+    /** "SLUICECT". */
+    public static final long MAGIC = 0x534c_5549_4345_4354L;
+    /** Layout version. */
+    public static final int VERSION = 1;
+    /** Counter type id of the network-layer counters. */
+    public static final int TYPE_NET = 1;
+    private static final int HEADER_LENGTH = 64;
+    private static final int MAGIC_OFFSET = 0;
+    private static final int VERSION_OFFSET = 8;
+    private static final int METADATA_LENGTH_OFFSET = 12;
+    private static final int VALUES_LENGTH_OFFSET = 16;
+    private static final int PID_OFFSET = 24;
+    private static final NetCounterDescriptor[] NET_DESCRIPTORS = NetCounterDescriptor.values();
+
+    private final Path path;
+    private final MappedByteBuffer mapped;
+    private final CountersManager manager;
+
+    private CountersFile(final Path path, final MappedByteBuffer mapped, final CountersManager manager)
+    {
+        this.path = path;
+        this.mapped = mapped;
+        this.manager = manager;
+    }
+
+    /**
+     * Creates (or replaces) a counters file with room for {@code maxCounters} counters.
+     *
+     * @param path        the file, e.g. under /dev/shm.
+     * @param maxCounters capacity.
+     * @return the writable counters.
+     */
+    public static CountersFile create(final Path path, final int maxCounters)
+    {
+        final int valuesLength = maxCounters * CountersReader.COUNTER_LENGTH;
+        final int metadataLength = maxCounters * CountersReader.METADATA_LENGTH;
+        final long total = (long)HEADER_LENGTH + metadataLength + valuesLength;
+        IoUtil.deleteIfExists(path.toFile());
+        final MappedByteBuffer mapped = IoUtil.mapNewFile(path.toFile(), total);
+        final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, HEADER_LENGTH);
+        header.putInt(VERSION_OFFSET, VERSION);
+        header.putInt(METADATA_LENGTH_OFFSET, metadataLength);
+        header.putInt(VALUES_LENGTH_OFFSET, valuesLength);
+        header.putLong(PID_OFFSET, ProcessHandle.current().pid());
+        final CountersManager manager = new CountersManager(
+            new UnsafeBuffer(mapped, HEADER_LENGTH, metadataLength),
+            new UnsafeBuffer(mapped, HEADER_LENGTH + metadataLength, valuesLength),
+            StandardCharsets.US_ASCII);
+        header.putLongVolatile(MAGIC_OFFSET, MAGIC); // last: a reader sees a complete layout
+        return new CountersFile(path, mapped, manager);
+    }
+
+    /**
+     * Maps an existing counters file for reading, from any process.
+     *
+     * @param path the file.
+     * @return a reader over the live values.
+     * @throws IllegalStateException if the file is not a Sluice counters file.
+     */
+    public static CountersReader openReader(final Path path)
+    {
+        final MappedByteBuffer mapped;
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ))
+        {
+            mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read counters file " + path + " (is Sluice running?)", ex);
+        }
+        final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, Math.min(HEADER_LENGTH, mapped.capacity()));
+        if (mapped.capacity() < HEADER_LENGTH || header.getLongVolatile(MAGIC_OFFSET) != MAGIC ||
+            header.getInt(VERSION_OFFSET) != VERSION)
+        {
+            throw new IllegalStateException(path + " is not a Sluice counters file (version " + VERSION + ")");
+        }
+        final int metadataLength = header.getInt(METADATA_LENGTH_OFFSET);
+        final int valuesLength = header.getInt(VALUES_LENGTH_OFFSET);
+        return new CountersReader(
+            new UnsafeBuffer(mapped, HEADER_LENGTH, metadataLength),
+            new UnsafeBuffer(mapped, HEADER_LENGTH + metadataLength, valuesLength),
+            StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Allocates one counter per network-layer descriptor for a shard.
+     *
+     * @param shardName e.g. "shard 0".
+     * @return the counters, indexed by {@link NetCounterDescriptor#ordinal()}.
+     */
+    public AtomicCounter[] allocateNetCounters(final String shardName)
+    {
+        final AtomicCounter[] counters = new AtomicCounter[NET_DESCRIPTORS.length];
+        for (final NetCounterDescriptor d : NET_DESCRIPTORS)
+        {
+            counters[d.ordinal()] = manager.newCounter(shardName + ": " + d.label(), TYPE_NET);
+        }
+        return counters;
+    }
+
+    /**
+     * Copies a shard's counters into the file (called by the shard's own thread).
+     *
+     * @param from the shard's counters.
+     * @param to   its counters in the file, from {@link #allocateNetCounters(String)}.
+     */
+    public static void publish(final NetCounters from, final AtomicCounter[] to)
+    {
+        for (int i = 0; i < to.length; i++)
+        {
+            to[i].setRelease(from.get(NET_DESCRIPTORS[i].id()));
+        }
+    }
+
+    /**
+     * @return the file.
+     */
+    public Path path()
+    {
+        return path;
+    }
+
+    /**
+     * @return the counters manager, for other counters of the runtime.
+     */
+    public CountersManager manager()
+    {
+        return manager;
+    }
+
+    /** Unmaps and deletes the file. */
+    @Override
+    public void close()
+    {
+        IoUtil.unmap(mapped);
+        IoUtil.deleteIfExists(path.toFile());
+    }
+}
