@@ -40,3 +40,16 @@ mvn_cmd() { # runs Maven with the JDK found by find_jdk25, batch mode
   # Debian's Maven 3.8 uses sun.misc.Unsafe through guava: silence JDK 25's warning about it
   MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -ntp -f "$SLUICE_ROOT/pom.xml" "$@"
 }
+
+# Builds poll-driver and what it needs when sources changed; prints the runtime class path.
+sluice_classpath() {
+  local jar="$SLUICE_ROOT/poll-driver/target/sluice-poll-driver-0.1.0-SNAPSHOT.jar"
+  local cpfile="$SLUICE_ROOT/poll-driver/target/classpath.txt"
+  if [ ! -f "$jar" ] || [ ! -f "$cpfile" ] || \
+     [ -n "$(find "$SLUICE_ROOT"/{native-bindings,core,poll-driver}/src "$SLUICE_ROOT/pom.xml" -newer "$jar" -type f | head -1)" ]; then
+    log "building (first run, or sources changed)"
+    mvn_cmd -q -Dsluice.requireShim=true -DskipTests -pl poll-driver -am install >&2
+    mvn_cmd -q -pl poll-driver dependency:build-classpath -Dmdep.outputFile="$cpfile" >&2
+  fi
+  echo "$jar:$(cat "$cpfile")"
+}
