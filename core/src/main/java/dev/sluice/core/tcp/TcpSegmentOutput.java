@@ -1,0 +1,28 @@
+package dev.sluice.core.tcp;
+
+/**
+ * Where the TCP layer sends segments. The implementation builds the header (and the MSS option when asked)
+ * and hands it to the network layer; tests record the calls. Implementations must not allocate.
+ */
+public interface TcpSegmentOutput
+{
+    /** Value of {@code mssOptionBytes} meaning "no MSS option" (MUST-65: MSS only on SYNs). */
+    int NO_MSS_OPTION = 0;
+
+    /**
+     * Sends a segment without payload.
+     *
+     * @param localIp        our IPv4 address (source).
+     * @param localPort      our port.
+     * @param remoteIp       the peer's IPv4 address (destination).
+     * @param remotePort     the peer's port.
+     * @param seq            SEG.SEQ.
+     * @param ack            SEG.ACK (meaningful only with the ACK flag).
+     * @param flags          {@link dev.sluice.core.wire.TcpHeader} flag bits.
+     * @param window         SEG.WND, 0..65535.
+     * @param mssOptionBytes MSS option value, or {@link #NO_MSS_OPTION}.
+     */
+    void sendControl(
+        int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
+        int mssOptionBytes);
+}

@@ -1,0 +1,687 @@
+package dev.sluice.core.tcp;
+
+import dev.sluice.core.wire.TcpHeader;
+import dev.sluice.core.wire.TcpOptions;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayDeque;
+
+import static dev.sluice.core.wire.TcpHeader.ACK;
+import static dev.sluice.core.wire.TcpHeader.FIN;
+import static dev.sluice.core.wire.TcpHeader.RST;
+import static dev.sluice.core.wire.TcpHeader.SYN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Script-style tests of SEGMENT ARRIVES (RFC 9293 §3.10.7): send a segment built as real wire bytes,
+ * expect the segments the connection sends back.
+ */
+class TcpConnectionTest
+{
+    private static final int LOCAL_IP = 0x0A00_0001;
+    private static final int LOCAL_PORT = 80;
+    private static final int REMOTE_IP = 0x0A00_0002;
+    private static final int REMOTE_PORT = 40_000;
+    private static final int REMOTE_ISS = 0xFFFF_FFF0; // so the handshake crosses the sequence wrap
+    private static final long NOW_NS = 42_000_000_000L;
+    private static final int NO_MSS = TcpSegmentOutput.NO_MSS_OPTION;
+
+    private final TcpConfig config = TcpConfig.builder().build();
+    private final IsnGenerator isnGenerator = new IsnGenerator(0x0123_4567_89AB_CDEFL, 0x7EDC_BA98_7654_3210L);
+    private final RecordingOutput output = new RecordingOutput();
+    private final TcpConnection connection = new TcpConnection(config, isnGenerator, output);
+    private final TcpSegment segment = new TcpSegment();
+    private final UnsafeBuffer frame = new UnsafeBuffer(new byte[256]);
+    private final TcpOptions encoder = new TcpOptions();
+
+    /** Segment template: fields of a segment from the peer, with withers for overrides. */
+    record Seg(int seq, int ack, int flags, int window, int mss, int payloadLength, byte[] rawOptions)
+    {
+        Seg withSeq(final int seq)
+        {
+            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
+        }
+
+        Seg withAck(final int ack)
+        {
+            return new Seg(seq, ack, flags | ACK, window, mss, payloadLength, rawOptions);
+        }
+
+        Seg withFlags(final int flags)
+        {
+            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
+        }
+
+        Seg withWindow(final int window)
+        {
+            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
+        }
+
+        Seg withMss(final int mss)
+        {
+            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
+        }
+
+        Seg withPayload(final int payloadLength)
+        {
+            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
+        }
+
+        Seg withRawOptions(final byte... rawOptions)
+        {
+            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
+        }
+    }
+
+    record Sent(int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
+        int mss)
+    {
+    }
+
+    static final class RecordingOutput implements TcpSegmentOutput
+    {
+        final ArrayDeque<Sent> sent = new ArrayDeque<>();
+
+        @Override
+        public void sendControl(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mssOptionBytes)
+        {
+            sent.add(new Sent(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mssOptionBytes));
+        }
+    }
+
+    private static Seg seg(final int seq, final int flags)
+    {
+        return new Seg(seq, 0, flags, 1000, 0, 0, null);
+    }
+
+    private TcpSegment wrap(final Seg s)
+    {
+        final int tcpOffset = 14;
+        int optionsLength;
+        if (s.rawOptions() != null)
+        {
+            frame.putBytes(tcpOffset + TcpHeader.OPTIONS_OFFSET, s.rawOptions());
+            optionsLength = s.rawOptions().length;
+        }
+        else
+        {
+            encoder.clear();
+            if (s.mss() != 0)
+            {
+                encoder.mss(s.mss());
+            }
+            optionsLength = encoder.encode(frame, tcpOffset + TcpHeader.OPTIONS_OFFSET);
+        }
+        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
+        TcpHeader.write(frame, tcpOffset, REMOTE_PORT, LOCAL_PORT, s.seq(), s.ack(), headerLength, s.flags(),
+            s.window(), 0);
+        frame.setMemory(tcpOffset + headerLength, s.payloadLength(), (byte)'x');
+        final int segmentLength = headerLength + s.payloadLength();
+        assertEquals(headerLength, TcpHeader.validate(frame, tcpOffset, segmentLength));
+        return segment.wrap(frame, tcpOffset, headerLength, segmentLength, REMOTE_IP, LOCAL_IP);
+    }
+
+    private void send(final Seg s)
+    {
+        connection.onSegment(wrap(s), NOW_NS);
+    }
+
+    private Sent expect(final int seq, final int ack, final int flags)
+    {
+        final Sent sent = output.sent.poll();
+        assertNotNull(sent, "expected a segment, nothing was sent");
+        assertEquals(LOCAL_IP, sent.localIp());
+        assertEquals(LOCAL_PORT, sent.localPort());
+        assertEquals(REMOTE_IP, sent.remoteIp());
+        assertEquals(REMOTE_PORT, sent.remotePort());
+        assertEquals(flags, sent.flags(), "flags");
+        assertEquals(seq, sent.seq(), "SEQ");
+        if ((flags & ACK) != 0)
+        {
+            assertEquals(ack, sent.ack(), "ACK");
+        }
+        if ((flags & SYN) == 0)
+        {
+            assertEquals(NO_MSS, sent.mss(), "MSS option only on SYN (MUST-65)");
+        }
+        return sent;
+    }
+
+    private void expectNothing()
+    {
+        assertTrue(output.sent.isEmpty(), () -> "expected nothing, got " + output.sent);
+    }
+
+    private int expectedIss()
+    {
+        return isnGenerator.nextIsn(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS);
+    }
+
+    private void listen()
+    {
+        connection.listen(LOCAL_IP, LOCAL_PORT);
+    }
+
+    private void synReceived()
+    {
+        listen();
+        send(seg(REMOTE_ISS, SYN).withMss(1400));
+        expect(expectedIss(), REMOTE_ISS + 1, SYN | ACK);
+    }
+
+    private void established()
+    {
+        synReceived();
+        send(seg(REMOTE_ISS + 1, 0).withAck(expectedIss() + 1));
+        expectNothing();
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+    }
+
+    @Nested
+    class Acceptability
+    {
+        @Test
+        void shouldAcceptEmptySegmentOnlyAtRcvNxtInZeroWindow_RFC9293Table6()
+        {
+            assertTrue(TcpConnection.isAcceptable(100, 0, 100, 0));
+            assertFalse(TcpConnection.isAcceptable(101, 0, 100, 0));
+        }
+
+        @Test
+        void shouldAcceptEmptySegmentInsideWindow_RFC9293Table6()
+        {
+            assertTrue(TcpConnection.isAcceptable(100, 0, 100, 10));
+            assertTrue(TcpConnection.isAcceptable(109, 0, 100, 10));
+            assertFalse(TcpConnection.isAcceptable(110, 0, 100, 10));
+            assertFalse(TcpConnection.isAcceptable(99, 0, 100, 10));
+        }
+
+        @Test
+        void shouldNeverAcceptDataInZeroWindow_RFC9293Table6()
+        {
+            assertFalse(TcpConnection.isAcceptable(100, 1, 100, 0));
+        }
+
+        @Test
+        void shouldAcceptDataWhoseStartOrEndIsInsideWindow_RFC9293Table6()
+        {
+            assertTrue(TcpConnection.isAcceptable(95, 10, 100, 10), "ends inside");
+            assertTrue(TcpConnection.isAcceptable(105, 10, 100, 10), "starts inside");
+            assertFalse(TcpConnection.isAcceptable(90, 10, 100, 10), "ends just before RCV.NXT");
+            assertFalse(TcpConnection.isAcceptable(110, 10, 100, 10), "starts at the right edge");
+        }
+
+        @Test
+        void shouldTestAcceptabilityAcrossSequenceWrap_RFC9293Table6()
+        {
+            assertTrue(TcpConnection.isAcceptable(0x5, 0, 0xFFFF_FFF0, 100));
+            assertTrue(TcpConnection.isAcceptable(0xFFFF_FFEC, 10, 0xFFFF_FFF0, 100));
+        }
+    }
+
+    @Nested
+    class Closed
+    {
+        @Test
+        void shouldResetSegmentWithoutAckUsingSeqPlusLen_RFC9293s3_10_7_1()
+        {
+            assertTrue(TcpConnection.replyToClosedPort(wrap(seg(1000, SYN)), output));
+            expect(0, 1001, RST | ACK);
+        }
+
+        @Test
+        void shouldCountPayloadAndFinInSegLen_RFC9293s3_10_7_1()
+        {
+            TcpConnection.replyToClosedPort(wrap(seg(1000, FIN).withPayload(10)), output);
+            expect(0, 1011, RST | ACK);
+        }
+
+        @Test
+        void shouldResetSegmentWithAckUsingSegAckAsSeq_RFC9293s3_10_7_1()
+        {
+            TcpConnection.replyToClosedPort(wrap(seg(1000, 0).withAck(0xABCD_0123)), output);
+            expect(0xABCD_0123, 0, RST);
+        }
+
+        @Test
+        void shouldNeverAnswerRst_RFC9293s3_10_7_1()
+        {
+            assertFalse(TcpConnection.replyToClosedPort(wrap(seg(1000, RST)), output));
+            assertFalse(TcpConnection.replyToClosedPort(wrap(seg(1000, RST).withAck(5)), output));
+            expectNothing();
+        }
+
+        @Test
+        void shouldAnswerLikeClosedPortWhenConnectionIsClosed_RFC9293s3_10_7_1()
+        {
+            send(seg(1000, SYN));
+            expect(0, 1001, RST | ACK);
+            assertEquals(TcpState.CLOSED, connection.state());
+        }
+    }
+
+    @Nested
+    class Listen
+    {
+        @BeforeEach
+        void setUp()
+        {
+            listen();
+        }
+
+        @Test
+        void shouldEnterListenOnPassiveOpen_MUST11()
+        {
+            assertEquals(TcpState.LISTEN, connection.state());
+            assertTrue(connection.isPassiveOpen());
+            assertThrows(IllegalStateException.class, () -> connection.listen(LOCAL_IP, LOCAL_PORT));
+        }
+
+        @Test
+        void shouldIgnoreRst_RFC9293s3_10_7_2()
+        {
+            send(seg(1000, RST));
+            expectNothing();
+            assertEquals(TcpState.LISTEN, connection.state());
+        }
+
+        @Test
+        void shouldResetAnyAck_RFC9293s3_10_7_2()
+        {
+            send(seg(1000, 0).withAck(5000));
+            expect(5000, 0, RST);
+            assertEquals(TcpState.LISTEN, connection.state());
+        }
+
+        @Test
+        void shouldAnswerSynWithSynAckCarryingOurMss_MUST14_SHLD5()
+        {
+            send(seg(REMOTE_ISS, SYN).withMss(1400));
+
+            final Sent synAck = expect(expectedIss(), REMOTE_ISS + 1, SYN | ACK);
+            assertEquals(1460, synAck.mss());
+            assertEquals(0xFFFF, synAck.window(), "unscaled window, capped at 65535");
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+            assertEquals(expectedIss(), connection.iss());
+            assertEquals(expectedIss(), connection.sndUna());
+            assertEquals(expectedIss() + 1, connection.sndNxt());
+            assertEquals(REMOTE_ISS, connection.irs());
+            assertEquals(REMOTE_ISS + 1, connection.rcvNxt());
+            assertEquals(1400, connection.sendMssBytes());
+            assertEquals(REMOTE_IP, connection.remoteIp());
+            assertEquals(REMOTE_PORT, connection.remotePort());
+        }
+
+        @Test
+        void shouldChooseIssFromClockAndKeyedHash_MUST8_SHLD1()
+        {
+            send(seg(REMOTE_ISS, SYN));
+            assertEquals(isnGenerator.nextIsn(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS), connection.iss());
+        }
+
+        @Test
+        void shouldAssume536WithoutMssOption_MUST15()
+        {
+            send(seg(REMOTE_ISS, SYN));
+            assertEquals(TcpConnection.DEFAULT_SEND_MSS_BYTES, connection.sendMssBytes());
+        }
+
+        @Test
+        void shouldNotAcknowledgeDataCarriedOnSyn()
+        {
+            send(seg(REMOTE_ISS, SYN).withPayload(10));
+            expect(expectedIss(), REMOTE_ISS + 1, SYN | ACK);
+        }
+
+        @Test
+        void shouldDropSegmentWithoutSynAckOrRst_RFC9293s3_10_7_2()
+        {
+            send(seg(1000, FIN).withPayload(5));
+            expectNothing();
+            assertEquals(TcpState.LISTEN, connection.state());
+        }
+
+        @Test
+        void shouldDropSynWithIllegalOptionLength_MUST7()
+        {
+            send(seg(REMOTE_ISS, SYN).withRawOptions((byte)TcpOptions.KIND_MSS, (byte)0, (byte)0, (byte)0));
+            expectNothing();
+            assertEquals(TcpState.LISTEN, connection.state());
+        }
+    }
+
+    @Nested
+    class SynSent
+    {
+        private int iss;
+
+        @BeforeEach
+        void setUp()
+        {
+            connection.connect(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS);
+            iss = expectedIss();
+            final Sent syn = expect(iss, 0, SYN);
+            assertEquals(1460, syn.mss());
+        }
+
+        @Test
+        void shouldSendSynWithMssOnActiveOpen_MUST14_SHLD5()
+        {
+            assertEquals(TcpState.SYN_SENT, connection.state());
+            assertFalse(connection.isPassiveOpen());
+            assertEquals(iss, connection.sndUna());
+            assertEquals(iss + 1, connection.sndNxt());
+            assertThrows(IllegalStateException.class,
+                () -> connection.connect(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS));
+        }
+
+        @Test
+        void shouldEstablishOnAcceptableSynAck_RFC9293s3_10_7_3()
+        {
+            send(seg(REMOTE_ISS, SYN).withAck(iss + 1).withWindow(5000).withMss(1400));
+
+            expect(iss + 1, REMOTE_ISS + 1, ACK);
+            expectNothing();
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+            assertEquals(iss + 1, connection.sndUna());
+            assertEquals(REMOTE_ISS, connection.irs());
+            assertEquals(REMOTE_ISS + 1, connection.rcvNxt());
+            assertEquals(5000, connection.sndWnd());
+            assertEquals(1400, connection.sendMssBytes());
+        }
+
+        @Test
+        void shouldAssume536WhenSynAckHasNoMss_MUST15()
+        {
+            send(seg(REMOTE_ISS, SYN).withAck(iss + 1));
+            assertEquals(TcpConnection.DEFAULT_SEND_MSS_BYTES, connection.sendMssBytes());
+        }
+
+        @Test
+        void shouldResetAckAtOrBelowIss_RFC9293s3_10_7_3()
+        {
+            send(seg(REMOTE_ISS, SYN).withAck(iss));
+            expect(iss, 0, RST);
+            assertEquals(TcpState.SYN_SENT, connection.state());
+        }
+
+        @Test
+        void shouldResetAckBeyondSndNxt_RFC9293s3_10_7_3()
+        {
+            send(seg(REMOTE_ISS, 0).withAck(iss + 2));
+            expect(iss + 2, 0, RST);
+            assertEquals(TcpState.SYN_SENT, connection.state());
+        }
+
+        @Test
+        void shouldDropRstWithUnacceptableAck_RFC9293s3_10_7_3()
+        {
+            send(seg(REMOTE_ISS, RST).withAck(iss + 5));
+            expectNothing();
+            assertEquals(TcpState.SYN_SENT, connection.state());
+        }
+
+        @Test
+        void shouldCloseOnRstWithAcceptableAck_RFC9293s3_10_7_3()
+        {
+            send(seg(0, RST).withAck(iss + 1));
+            expectNothing();
+            assertEquals(TcpState.CLOSED, connection.state());
+        }
+
+        @Test
+        void shouldDropRstWithoutAck_RFC9293s3_10_7_3()
+        {
+            send(seg(REMOTE_ISS, RST));
+            expectNothing();
+            assertEquals(TcpState.SYN_SENT, connection.state());
+        }
+
+        @Test
+        void shouldDropAcceptableAckWithoutSyn_RFC9293s3_10_7_3()
+        {
+            send(seg(REMOTE_ISS, 0).withAck(iss + 1));
+            expectNothing();
+            assertEquals(TcpState.SYN_SENT, connection.state());
+        }
+
+        @Test
+        void shouldAnswerSimultaneousOpenWithSynAckAndEstablishOnItsAck_MUST10()
+        {
+            send(seg(REMOTE_ISS, SYN).withMss(1300));
+
+            final Sent synAck = expect(iss, REMOTE_ISS + 1, SYN | ACK);
+            assertEquals(1460, synAck.mss());
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+            assertEquals(1300, connection.sendMssBytes());
+
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1));
+            expectNothing();
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+        }
+
+        @Test
+        void shouldCloseNotListenOnRstInSynReceivedReachedFromActiveOpen_MUST11()
+        {
+            send(seg(REMOTE_ISS, SYN));
+            expect(iss, REMOTE_ISS + 1, SYN | ACK);
+
+            send(seg(REMOTE_ISS + 1, RST));
+            expectNothing();
+            assertEquals(TcpState.CLOSED, connection.state());
+        }
+
+        @Test
+        void shouldChallengeInWindowSynInSynReceivedReachedFromActiveOpen_MUST11()
+        {
+            send(seg(REMOTE_ISS, SYN));
+            expect(iss, REMOTE_ISS + 1, SYN | ACK);
+
+            send(seg(REMOTE_ISS + 1, SYN));
+            expect(iss + 1, REMOTE_ISS + 1, ACK);
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+    }
+
+    @Nested
+    class SynReceived
+    {
+        @BeforeEach
+        void setUp()
+        {
+            synReceived();
+        }
+
+        @Test
+        void shouldEnterEstablishedOnAckOfSynAck_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(expectedIss() + 1).withWindow(3000));
+
+            expectNothing();
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+            assertEquals(expectedIss() + 1, connection.sndUna());
+            assertEquals(3000, connection.sndWnd());
+            assertEquals(REMOTE_ISS + 1, connection.sndWl1());
+            assertEquals(expectedIss() + 1, connection.sndWl2());
+        }
+
+        @Test
+        void shouldResetAckOfUnsentData_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(expectedIss() + 5));
+            expect(expectedIss() + 5, 0, RST);
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+
+        @Test
+        void shouldResetAckThatDoesNotCoverOurSyn_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(expectedIss()));
+            expect(expectedIss(), 0, RST);
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+
+        @Test
+        void shouldReturnToListenOnRstAtRcvNxtWhenPassive_MUST11()
+        {
+            send(seg(REMOTE_ISS + 1, RST));
+            expectNothing();
+            assertEquals(TcpState.LISTEN, connection.state());
+            assertEquals(0, connection.remoteIp());
+            assertTrue(connection.isPassiveOpen());
+        }
+
+        @Test
+        void shouldChallengeInWindowRstNotAtRcvNxt_RFC5961s3()
+        {
+            send(seg(REMOTE_ISS + 100, RST));
+            expect(expectedIss() + 1, REMOTE_ISS + 1, ACK);
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+
+        @Test
+        void shouldSilentlyDropRstOutsideWindow_RFC5961s3()
+        {
+            send(seg(REMOTE_ISS, RST));
+            expectNothing();
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+
+        @Test
+        void shouldAckRetransmittedSynAsUnacceptable_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS, SYN));
+            expect(expectedIss() + 1, REMOTE_ISS + 1, ACK);
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+
+        @Test
+        void shouldReturnToListenOnInWindowSynWhenPassive_MUST11()
+        {
+            send(seg(REMOTE_ISS + 1, SYN));
+            expectNothing();
+            assertEquals(TcpState.LISTEN, connection.state());
+        }
+
+        @Test
+        void shouldDropSegmentWithoutAckBit_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0));
+            expectNothing();
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+    }
+
+    @Nested
+    class Established
+    {
+        private int iss;
+
+        @BeforeEach
+        void setUp()
+        {
+            established();
+            iss = expectedIss();
+        }
+
+        @Test
+        void shouldChallengeSynInWindow_RFC5961s4()
+        {
+            send(seg(REMOTE_ISS + 1, SYN));
+            expect(iss + 1, REMOTE_ISS + 1, ACK);
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+        }
+
+        @Test
+        void shouldAckSynOutsideWindow_RFC5961s4()
+        {
+            send(seg(0x1234_5678, SYN));
+            expect(iss + 1, REMOTE_ISS + 1, ACK);
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+        }
+
+        @Test
+        void shouldCloseOnRstAtRcvNxt_RFC5961s3()
+        {
+            send(seg(REMOTE_ISS + 1, RST));
+            expectNothing();
+            assertEquals(TcpState.CLOSED, connection.state());
+        }
+
+        @Test
+        void shouldChallengeInWindowRstNotAtRcvNxt_RFC5961s3()
+        {
+            send(seg(REMOTE_ISS + 2, RST));
+            expect(iss + 1, REMOTE_ISS + 1, ACK);
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+        }
+
+        @Test
+        void shouldSilentlyDropRstOutsideWindow_RFC5961s3()
+        {
+            send(seg(REMOTE_ISS + 1 + 0x10000, RST));
+            expectNothing();
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+        }
+
+        @Test
+        void shouldAckUnacceptableSegment_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1 + 0x10000, 0).withAck(iss + 1).withPayload(10));
+            expect(iss + 1, REMOTE_ISS + 1, ACK);
+        }
+
+        @Test
+        void shouldAckAndDropAckOfUnsentData_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 2).withWindow(7));
+            expect(iss + 1, REMOTE_ISS + 1, ACK);
+            assertEquals(iss + 1, connection.sndUna());
+            assertEquals(1000, connection.sndWnd(), "a dropped segment must not update the window");
+        }
+
+        @Test
+        void shouldIgnoreOldAckForWindowUpdate_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss).withWindow(7));
+            expectNothing();
+            assertEquals(iss + 1, connection.sndUna());
+            assertEquals(1000, connection.sndWnd());
+        }
+
+        @Test
+        void shouldUpdateWindowFromSegmentAsNewAsLastUpdate_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1).withWindow(2000));
+            expectNothing();
+            assertEquals(2000, connection.sndWnd());
+        }
+
+        @Test
+        void shouldNotUpdateWindowFromOlderSegment_RFC9293s3_10_7_4()
+        {
+            // acceptable because its end is in the window, but it starts before SND.WL1
+            send(seg(REMOTE_ISS - 4, 0).withAck(iss + 1).withWindow(5).withPayload(10));
+            assertEquals(1000, connection.sndWnd());
+            assertEquals(REMOTE_ISS + 1, connection.sndWl1());
+        }
+
+        @Test
+        void shouldDropSegmentWithoutAckBit_RFC9293s3_10_7_4()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withWindow(9));
+            expectNothing();
+            assertEquals(1000, connection.sndWnd());
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+        }
+    }
+}
