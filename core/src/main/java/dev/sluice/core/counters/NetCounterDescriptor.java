@@ -60,6 +60,8 @@ public enum NetCounterDescriptor
     /** Protocol other than ICMP and TCP. */
     IPV4_UNSUPPORTED_PROTOCOL(Type.DROP, "ipv4: unsupported protocol"),
     /** TCP or ICMP addressed to a broadcast address (MUST-57; no echo to broadcast). */
+    /** RFC 1122 3.3.6: a unicast datagram that arrived in a link-layer broadcast frame. */
+    IPV4_UNICAST_IN_LINK_BROADCAST(Type.DROP, "ipv4: unicast datagram in link-layer broadcast"),
     IPV4_BROADCAST_DROPPED(Type.DROP, "ipv4: TCP/ICMP to broadcast"),
     /** IPv4 datagrams sent (or queued for ARP). */
     IPV4_SENT(Type.TRAFFIC, "ipv4: datagrams sent"),

@@ -212,7 +212,6 @@ public final class ArpCache
                 return false;
             }
             ips[slot] = ip;
-            usedSinceConfirmed[slot] = false;
             pendingHeads[slot] = NONE;
             pendingTails[slot] = NONE;
             pendingCounts[slot] = 0;
@@ -220,6 +219,8 @@ public final class ArpCache
         }
         macs[slot] = mac;
         states[slot] = REACHABLE;
+        // every confirmation starts a new period: only a use after it earns a refresh at expiry
+        usedSinceConfirmed[slot] = false;
         requestsSent[slot] = 0;
         deadlinesNs[slot] = nowNs + config.arpReachableNs();
         nextDeadlineNs = Math.min(nextDeadlineNs, deadlinesNs[slot]);

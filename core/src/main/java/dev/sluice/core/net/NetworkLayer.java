@@ -146,7 +146,8 @@ public final class NetworkLayer
         }
         switch (EthernetHeader.etherType(buffer, offset, ethLength))
         {
-            case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(buffer, offset + ethLength, length - ethLength, nowNs);
+            case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(
+                buffer, offset + ethLength, length - ethLength, destinationMac == Addresses.MAC_BROADCAST, nowNs);
             case EthernetHeader.ETHER_TYPE_ARP -> onArp(buffer, offset + ethLength, length - ethLength, nowNs);
             default -> counters.increment(NetCounterDescriptor.ETH_UNSUPPORTED_ETHER_TYPE);
         }
@@ -168,20 +169,18 @@ public final class NetworkLayer
         final int localIp = config.localIp();
         if (senderIp == localIp)
         {
-            if (senderMac != config.localMac())
-            {
-                counters.increment(NetCounterDescriptor.ARP_ADDRESS_CONFLICT);
-            }
+            counters.increment(senderMac != config.localMac() ?
+                NetCounterDescriptor.ARP_ADDRESS_CONFLICT : NetCounterDescriptor.ARP_NOT_FOR_US); // our own, echoed
             return;
         }
         // RFC 826 packet reception: merge if cached, add if we are the target, answer requests for us
-        final boolean usableSender = senderIp != 0 && senderMac != Addresses.MAC_BROADCAST &&
-            (senderMac & 0x0100_0000_0000L) == 0;
+        final boolean usableSender = senderIp != 0 && isUnicastMac(senderMac);
         final boolean forUs = targetIp == localIp;
         final boolean merged = usableSender && arpCache.learn(senderIp, senderMac, forUs, nowNs);
         if (forUs)
         {
-            if (ArpHeader.operation(buffer, offset) == ArpHeader.OPERATION_REQUEST)
+            // a reply goes to the sender's MAC: never to a broadcast or multicast one
+            if (ArpHeader.operation(buffer, offset) == ArpHeader.OPERATION_REQUEST && isUnicastMac(senderMac))
             {
                 arpCache.reply(senderMac, senderIp);
             }
@@ -192,7 +191,13 @@ public final class NetworkLayer
         }
     }
 
-    private void onIpv4(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
+    private static boolean isUnicastMac(final long mac)
+    {
+        return mac != 0 && (mac & 0x0100_0000_0000L) == 0; // the group bit covers broadcast too
+    }
+
+    private void onIpv4(
+        final DirectBuffer buffer, final int offset, final int length, final boolean linkBroadcast, final long nowNs)
     {
         counters.increment(NetCounterDescriptor.IPV4_RECEIVED);
         final int headerLength = Ipv4Header.validate(buffer, offset, length, config.verifyIpv4Checksum());
@@ -217,8 +222,16 @@ public final class NetworkLayer
             counters.increment(NetCounterDescriptor.IPV4_NOT_FOR_US);
             return;
         }
+        if (linkBroadcast && !broadcast)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_UNICAST_IN_LINK_BROADCAST); // RFC 1122 3.3.6
+            return;
+        }
         final int source = Ipv4Header.source(buffer, offset);
-        if (source == 0 || source == localIp || source == Addresses.IPV4_LIMITED_BROADCAST ||
+        // MUST-63, RFC 1122 3.2.1.3: not this network (0/8), loopback (127/8), reserved (240/4), broadcast,
+        // multicast, or ourselves
+        final int firstOctet = source >>> 24;
+        if (firstOctet == 0 || firstOctet == 127 || firstOctet >= 240 || source == localIp ||
             Addresses.isIpv4Multicast(source) || NextHop.isDirectedBroadcast(source, localIp, netmask))
         {
             counters.increment(NetCounterDescriptor.IPV4_BAD_SOURCE);
@@ -276,7 +289,8 @@ public final class NetworkLayer
         final DirectBuffer buffer, final int offset, final int length, final int source, final long nowNs)
     {
         counters.increment(NetCounterDescriptor.ICMP_RECEIVED);
-        final int result = IcmpHeader.validate(buffer, offset, length, config.verifyL4Checksum());
+        // always verified in software: receive offload covers TCP and UDP, not ICMP
+        final int result = IcmpHeader.validate(buffer, offset, length, true);
         if (result < 0)
         {
             counters.increment(result == WireError.TRUNCATED ?
@@ -429,18 +443,19 @@ public final class NetworkLayer
             frame.setMemory(frameLength, EthernetHeader.MIN_FRAME_LENGTH - frameLength, (byte)0);
             frameLength = EthernetHeader.MIN_FRAME_LENGTH;
         }
-        counters.increment(NetCounterDescriptor.IPV4_SENT);
         if (txDirect)
         {
+            counters.increment(NetCounterDescriptor.IPV4_SENT);
             transmitter.commit(frameLength);
             return SENT;
         }
-        return switch (arpCache.enqueue(txNextHop, frame, 0, frameLength, nowNs))
+        final int queued = arpCache.enqueue(txNextHop, frame, 0, frameLength, nowNs);
+        if (queued == ArpCache.QUEUED)
         {
-            case ArpCache.QUEUED -> QUEUED;
-            case ArpCache.QUEUE_FULL -> SEND_QUEUE_FULL;
-            default -> SEND_CACHE_FULL;
-        };
+            counters.increment(NetCounterDescriptor.IPV4_SENT);
+            return QUEUED;
+        }
+        return queued == ArpCache.QUEUE_FULL ? SEND_QUEUE_FULL : SEND_CACHE_FULL;
     }
 
     /**

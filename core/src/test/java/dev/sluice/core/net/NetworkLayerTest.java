@@ -97,6 +97,20 @@ class NetworkLayerTest
     class ArpInput
     {
         @Test
+        void shouldNotAnswerRequestFromBroadcastSenderMac()
+        {
+            receive(arpFrame(ArpHeader.OPERATION_REQUEST, Addresses.MAC_BROADCAST, IP_A, 0, IP_B), 0);
+            assertTrue(tx.sent.isEmpty(), "a reply would go to the broadcast address");
+        }
+
+        @Test
+        void shouldCountOurOwnArpComingBack()
+        {
+            receive(arpFrame(ArpHeader.OPERATION_REQUEST, MAC_B, IP_B, 0, IP_B), 0);
+            assertOnlyDrop(ARP_NOT_FOR_US);
+        }
+
+        @Test
         void shouldAnswerCapturedRequestWithCapturedReplyBytes()
         {
             receive(GoldenFrames.ARP_REQUEST);
@@ -262,6 +276,31 @@ class NetworkLayerTest
         }
 
         @Test
+        void shouldDropLoopbackAndReservedSources_MUST63()
+        {
+            for (final String source : new String[] {"127.0.0.1", "0.1.2.3", "240.0.0.1"})
+            {
+                counters.reset();
+                final UnsafeBuffer frame = buffer(GoldenFrames.TCP_SYN);
+                frame.putInt(IP + Ipv4Header.SOURCE_OFFSET, Addresses.parseIpv4(source), ByteOrder.BIG_ENDIAN);
+                Ipv4Header.putChecksum(frame, IP, 20);
+                receive(frame, 0);
+                assertOnlyDrop(IPV4_BAD_SOURCE);
+            }
+        }
+
+        @Test
+        void shouldDropUnicastDatagramInLinkLayerBroadcastFrame()
+        {
+            // RFC 1122 3.3.6: a datagram for a unicast address that arrives in a link-layer broadcast is discarded
+            final UnsafeBuffer frame = buffer(GoldenFrames.TCP_SYN);
+            frame.putShort(0, (short)0xFFFF);
+            frame.putInt(2, 0xFFFF_FFFF);
+            receive(frame, 0);
+            assertOnlyDrop(IPV4_UNICAST_IN_LINK_BROADCAST);
+        }
+
+        @Test
         void shouldDropIpv6()
         {
             layer = layer(NetConfig.builder().localMac(MAC_B).localIp(IP_B, 24));
@@ -368,6 +407,17 @@ class NetworkLayerTest
             receive(frame, 0);
             assertOnlyDrop(ICMP_BAD_CHECKSUM);
             assertTrue(tx.sent.isEmpty());
+        }
+
+        @Test
+        void shouldVerifyIcmpChecksumEvenWhenL4ChecksumsAreOffloaded()
+        {
+            // NIC receive offload covers TCP/UDP, not ICMP: a corrupted hard error must not abort a connection
+            layer = layer(NetConfig.builder().localMac(MAC_B).localIp(IP_B, 24).verifyChecksums(true, false));
+            final UnsafeBuffer frame = buffer(GoldenFrames.ICMP_ECHO_REQUEST);
+            frame.putByte(frame.capacity() - 1, (byte)0);
+            receive(frame, 0);
+            assertOnlyDrop(ICMP_BAD_CHECKSUM);
         }
     }
 
@@ -490,6 +540,7 @@ class NetworkLayerTest
             assertEquals(NetworkLayer.QUEUED, sendTcpHeader(IP_A + 5, 0));
             assertEquals(NetworkLayer.SEND_QUEUE_FULL, sendTcpHeader(IP_A + 6, 0));
             assertEquals(2, counters.get(ARP_QUEUE_FULL));
+            assertEquals(3, counters.get(IPV4_SENT), "a datagram dropped before leaving is not counted as sent");
         }
 
         @Test
@@ -533,6 +584,22 @@ class NetworkLayerTest
             tx.sent.clear();
             layer.doWork(60 * SECOND_NS);
             assertTrue(tx.sent.isEmpty());
+            assertEquals(0, layer.arpCache().size());
+        }
+
+        @Test
+        void shouldForgetEntryUnusedSinceItsLastConfirmation()
+        {
+            receive(GoldenFrames.ARP_REQUEST);
+            assertEquals(NetworkLayer.SENT, sendTcpHeader(IP_A, 0)); // used once
+            layer.doWork(60 * SECOND_NS);                             // refresh, answered
+            receive(arpFrame(ArpHeader.OPERATION_REPLY, MAC_A, IP_A, MAC_B, IP_B), 61 * SECOND_NS);
+            tx.sent.clear();
+            for (int s = 120; s <= 130; s++) // never used again: no more requests, then forgotten
+            {
+                layer.doWork(s * SECOND_NS);
+            }
+            assertTrue(tx.sent.isEmpty(), "no refresh of an entry nobody used since it was confirmed");
             assertEquals(0, layer.arpCache().size());
         }
 
