@@ -141,6 +141,7 @@ public final class ShardAgent implements Agent
         if (lcore != null)
         {
             transmitter.flush();
+            transmitter.releaseStash();
             lcore.close();
         }
         if (published != null)
