@@ -6,30 +6,43 @@ import static dev.sluice.core.tcp.SequenceNumbers.inWindow;
 import static dev.sluice.core.tcp.SequenceNumbers.le;
 import static dev.sluice.core.tcp.SequenceNumbers.lt;
 import static dev.sluice.core.wire.TcpHeader.ACK;
+import static dev.sluice.core.wire.TcpHeader.FIN;
+import static dev.sluice.core.wire.TcpHeader.PSH;
 import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
+import static dev.sluice.core.wire.TcpHeader.URG;
+
+import org.agrona.DirectBuffer;
 
 /**
  * The transmission control block of one connection and the only owner of its state transitions,
  * written in the order of RFC 9293 §3.10 with the RFC's variable names.
  *
- * <h2>What this first slice implements</h2>
+ * <h2>What this slice implements</h2>
  * <ul>
- *   <li>Passive OPEN ({@link #listen}), active OPEN ({@link #connect}) and SEGMENT ARRIVES in CLOSED
+ *   <li>OPEN: passive ({@link #listen}) and active ({@link #connect}); SEGMENT ARRIVES in CLOSED
  *       (§3.10.7.1, {@link #replyToClosedPort}), LISTEN (§3.10.7.2), SYN-SENT (§3.10.7.3, including
- *       simultaneous open, MUST-10), SYN-RECEIVED and ESTABLISHED (§3.10.7.4 steps
- *       one to five: acceptability test of Table 6, RST with RFC 5961 §3, SYN with RFC 5961 §4, ACK with
- *       the SND.WL1/SND.WL2 window update).</li>
- *   <li>The handshakes LISTEN → SYN-RECEIVED → ESTABLISHED and SYN-SENT → ESTABLISHED (or SYN-RECEIVED),
- *       with the MSS option sent on SYN and SYN-ACK only (MUST-14, SHLD-5, MUST-65) and the peer's MSS
- *       remembered, 536 when absent (MUST-15); a RST in SYN-RECEIVED returns to LISTEN only when it was
- *       reached from a passive OPEN (MUST-11).</li>
+ *       simultaneous open, MUST-10) and every other state (§3.10.7.4 steps one to eight: acceptability,
+ *       RST and SYN with RFC 5961, ACK with the closing-state transitions, URG, segment text, FIN).</li>
+ *   <li>Receive: in-order payload goes to the {@link TcpReceiveHandler} straight from the received frame
+ *       (zero copy); out-of-order payload is copied into a {@link ReassemblyBuffer} (SHLD-31) and delivered
+ *       when the hole fills; every byte is delivered once (the receive side lives in {@link TcpReceiver}).
+ *       Bytes the handler has not consumed shrink RCV.WND ({@link #consumed}); with a zero window, ACK and
+ *       URG are still processed (MUST-66).</li>
+ *   <li>ACK aggregation (MUST-58, MUST-59): data and FIN processing only mark an ACK as due; {@link #poll}
+ *       sends it once per burst, piggybacked on data when there is some.</li>
+ *   <li>SEND ({@link #send}, {@link #poll}: MSS- and window-limited segments, Nagle unless
+ *       {@link #noDelay(boolean)}, MUST-17, SHLD-7), CLOSE ({@link #close}), ABORT ({@link #abort}), the
+ *       close reason (MUST-12) and TIME-WAIT expiry after 2 MSL (MUST-13) through {@link #nextDeadlineNs}
+ *       and {@link #onTimer}.</li>
+ *   <li>Retransmission timeout (§3.10.8, RFC 6298 with Karn and backoff, MUST-18, MUST-19) resending the
+ *       segment at SND.UNA, and R2 (MUST-20).</li>
  * </ul>
- * Not yet: segment text and FIN (steps six to eight, so payload and FIN on a
- * segment are ignored and not acknowledged), SEND/CLOSE/ABORT, timers (SYN-ACK retransmission, RTO,
- * delayed ACK, TIME-WAIT), window scaling, SACK, timestamps, challenge-ACK rate limiting. Data carried on
- * a SYN is not queued (RCV.NXT covers only the SYN), so the peer retransmits it, as Linux does without
- * TCP Fast Open.
+ * Not yet: fast retransmit, SYN and SYN-ACK retransmission, R1 advice, persist timer, delayed ACK,
+ * congestion control, keep-alive, window scaling, SACK, timestamps, challenge-ACK rate limiting. Data or
+ * FIN carried on a SYN or SYN-ACK is not processed (the peer retransmits it), and a FIN on an out-of-order
+ * segment is dropped (the peer retransmits it). Replies to unacceptable segments and challenge ACKs are
+ * still sent at once rather than aggregated by {@link #poll}.
  *
  * <p>No allocation, no clock reads: segments arrive through {@link #onSegment}, replies leave through
  * {@link TcpSegmentOutput}. Single-threaded.
@@ -40,10 +53,18 @@ public final class TcpConnection
     public static final int DEFAULT_SEND_MSS_BYTES = 536;
     /** Largest window the 16-bit field carries without window scaling. */
     public static final int MAX_UNSCALED_WINDOW = 0xFFFF;
+    /** {@link #nextDeadlineNs()} when no timer is running. */
+    public static final long NO_DEADLINE = Long.MAX_VALUE;
+    /** {@link #send} result when the connection does not accept data (not open, or already closing). */
+    public static final int SEND_NOT_OPEN = -1;
 
     private final TcpConfig config;
     private final IsnGenerator isnGenerator;
     private final TcpSegmentOutput output;
+    private final SendBuffer sendBuffer;
+    private final TcpReceiver receiver;
+    private final TcpReceiveHandler handler;
+    private final RttEstimator rtt;
 
     private TcpState state = TcpState.CLOSED;
     private boolean passiveOpen;
@@ -66,6 +87,15 @@ public final class TcpConnection
     private int rcvWnd;
     private int irs;
 
+    private boolean noDelay;
+    private boolean ackPending;
+    private boolean finQueued;
+    private boolean finSent;
+    private long timeWaitDeadlineNs = NO_DEADLINE;
+    private long rtoDeadlineNs = NO_DEADLINE;
+    private long firstRetransmissionNs = NO_DEADLINE;
+    private TcpCloseReason closeReason;
+
     /**
      * Creates a connection in CLOSED.
      *
@@ -75,9 +105,29 @@ public final class TcpConnection
      */
     public TcpConnection(final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output)
     {
+        this(config, isnGenerator, output, TcpReceiveHandler.DISCARD);
+    }
+
+    /**
+     * Creates a connection in CLOSED, allocating its send and reassembly buffers (sized by the config).
+     *
+     * @param config       validated settings.
+     * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
+     * @param output       where segments go.
+     * @param handler      where received data and connection events go.
+     */
+    public TcpConnection(
+        final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
+        final TcpReceiveHandler handler)
+    {
         this.config = config;
         this.isnGenerator = isnGenerator;
         this.output = output;
+        this.handler = handler;
+        this.sendBuffer = new SendBuffer(config.sendBufferBytes());
+        this.receiver = new TcpReceiver(config, handler);
+        this.noDelay = config.noDelay();
+        this.rtt = new RttEstimator(config);
     }
 
     /**
@@ -187,6 +237,7 @@ public final class TcpConnection
         output.sendControl(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes());
         sndUna = iss;
         sndNxt = iss + 1;
+        sendBuffer.reset(iss + 1);
         state = TcpState.SYN_SENT;
     }
 
@@ -208,7 +259,7 @@ public final class TcpConnection
             case LISTEN -> onSegmentInListen(segment, nowNs);
             case SYN_SENT -> onSegmentInSynSent(segment);
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT ->
-                onSegmentOtherwise(segment);
+                onSegmentOtherwise(segment, nowNs);
         }
     }
 
@@ -241,6 +292,7 @@ public final class TcpConnection
                 config.mssBytes());
             sndNxt = iss + 1;
             sndUna = iss;
+            sendBuffer.reset(iss + 1);
             state = TcpState.SYN_RECEIVED;
         }
         // fourth: other text or control, drop
@@ -266,7 +318,7 @@ public final class TcpConnection
         {
             if (hasAck)
             {
-                enterClosed();
+                enterClosed(TcpCloseReason.RESET_BY_PEER); // "connection refused"
             }
             return;
         }
@@ -306,13 +358,31 @@ public final class TcpConnection
     }
 
     // §3.10.7.4, SYN-RECEIVED and the synchronized states
-    private void onSegmentOtherwise(final TcpSegment segment)
+    private void onSegmentOtherwise(final TcpSegment segment, final long nowNs)
     {
         // first: check the sequence number (Table 6)
         if (!isAcceptable(segment.seq(), segment.segLen(), rcvNxt, rcvWnd))
         {
             if (!segment.has(RST))
             {
+                if (state == TcpState.TIME_WAIT && segment.has(FIN) && segment.seq() + segment.segLen() == rcvNxt)
+                {
+                    // eighth step, TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout (MUST-13)
+                    timeWaitDeadlineNs = nowNs + config.timeWaitNs();
+                }
+                else if (rcvWnd == 0 && segment.seq() == rcvNxt && segment.has(ACK) && !segment.has(SYN) &&
+                    state.isSynchronized())
+                {
+                    // zero window: the text is dropped, but valid ACKs and URGs are still processed (MUST-66)
+                    if (!onAck(segment, nowNs) || !afterAck(nowNs))
+                    {
+                        return;
+                    }
+                    if (segment.has(URG) && receivesText())
+                    {
+                        receiver.onUrgentPointer(segment.seq() + segment.urgentPointer(), rcvNxt);
+                    }
+                }
                 sendAck();
             }
             return;
@@ -333,7 +403,7 @@ public final class TcpConnection
             else
             {
                 // SYN-RECEIVED from active OPEN: "connection refused"; synchronized states: "connection reset"
-                enterClosed();
+                enterClosed(TcpCloseReason.RESET_BY_PEER);
             }
             return;
         }
@@ -361,7 +431,8 @@ public final class TcpConnection
         {
             if (lt(sndUna, segment.ack()) && le(segment.ack(), sndNxt))
             {
-                state = TcpState.ESTABLISHED;
+                // a CLOSE issued in SYN-RECEIVED was queued until now (§3.10.4)
+                state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
                 sndWnd = segment.window();
                 sndWl1 = segment.seq();
                 sndWl2 = segment.ack();
@@ -373,24 +444,99 @@ public final class TcpConnection
                 return;
             }
         }
-        if (state == TcpState.ESTABLISHED)
+        if (!onAck(segment, nowNs))
         {
-            onAckInEstablished(segment);
+            return;
         }
-        // sixth to eighth (URG, segment text, FIN): not implemented yet
+        if (!afterAck(nowNs))
+        {
+            return;
+        }
+
+        // sixth: check the URG bit (MUST-30, MUST-31); urgent bytes stay inline in the stream
+        final boolean receivesText = receivesText();
+        if (receivesText && segment.has(URG))
+        {
+            receiver.onUrgentPointer(segment.seq() + segment.urgentPointer(), rcvNxt);
+        }
+
+        // seventh: process the segment text (ignored once the peer's FIN was received)
+        if (receivesText && segment.payloadLength() > 0)
+        {
+            ackPending = true; // new, duplicate or out-of-order: the peer learns RCV.NXT at the next poll
+            final int newRcvNxt = receiver.onText(segment, rcvNxt, rcvWnd);
+            if (state == TcpState.CLOSED)
+            {
+                return; // the handler aborted
+            }
+            rcvNxt = newRcvNxt;
+            rcvWnd = receiver.window();
+        }
+
+        // eighth: check the FIN bit; only a FIN that follows all data is processed
+        if (segment.has(FIN) && segment.seq() + segment.payloadLength() == rcvNxt)
+        {
+            onFin(nowNs);
+        }
     }
 
-    private void onAckInEstablished(final TcpSegment segment)
+    // fifth step, the state-specific part for the closing states; false once the connection is closed
+    private boolean afterAck(final long nowNs)
+    {
+        switch (state)
+        {
+            case FIN_WAIT_1 ->
+            {
+                if (isFinAcked())
+                {
+                    state = TcpState.FIN_WAIT_2;
+                }
+            }
+            case CLOSING ->
+            {
+                if (isFinAcked())
+                {
+                    enterTimeWait(nowNs);
+                }
+            }
+            case LAST_ACK ->
+            {
+                if (isFinAcked())
+                {
+                    enterClosed(TcpCloseReason.NORMAL);
+                    return false;
+                }
+            }
+            default ->
+            {
+                // ESTABLISHED, FIN-WAIT-2, CLOSE-WAIT: nothing more; TIME-WAIT: see the eighth step
+            }
+        }
+        return true;
+    }
+
+    private boolean receivesText()
+    {
+        return state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1 || state == TcpState.FIN_WAIT_2;
+    }
+
+    // fifth step, the ACK processing common to ESTABLISHED and the closing states; false drops the segment
+    private boolean onAck(final TcpSegment segment, final long nowNs)
     {
         final int segAck = segment.ack();
         if (gt(segAck, sndNxt))
         {
             sendAck(); // acknowledges something not yet sent
-            return;
+            return false;
         }
         if (lt(sndUna, segAck))
         {
             sndUna = segAck;
+            sendBuffer.release(segAck); // an ACK of our FIN releases everything
+            rtt.onAck(segAck, nowNs); // samples only a segment sent once (Karn, MUST-18)
+            firstRetransmissionNs = NO_DEADLINE;
+            // RFC 6298 (5.2), (5.3): stop the timer when all is acknowledged, else restart it
+            rtoDeadlineNs = sndUna == sndNxt ? NO_DEADLINE : nowNs + rtt.rtoNs();
         }
         // window update, only from a segment at least as new as the last one used (SND.WL1, SND.WL2)
         if (ge(segAck, sndUna) && (lt(sndWl1, segment.seq()) || (sndWl1 == segment.seq() && le(sndWl2, segAck))))
@@ -399,10 +545,57 @@ public final class TcpConnection
             sndWl1 = segment.seq();
             sndWl2 = segAck;
         }
+        return true;
+    }
+
+    private boolean isFinAcked()
+    {
+        return finSent && sndUna == sndNxt;
+    }
+
+    // eighth step (§3.10.7.4): FIN
+    private void onFin(final long nowNs)
+    {
+        ackPending = true;
+        switch (state)
+        {
+            case SYN_RECEIVED, ESTABLISHED -> state = TcpState.CLOSE_WAIT;
+            case FIN_WAIT_1 ->
+            {
+                if (isFinAcked())
+                {
+                    enterTimeWait(nowNs);
+                }
+                else
+                {
+                    state = TcpState.CLOSING;
+                }
+            }
+            case FIN_WAIT_2 -> enterTimeWait(nowNs);
+            case TIME_WAIT ->
+            {
+                timeWaitDeadlineNs = nowNs + config.timeWaitNs(); // restart the 2 MSL timeout
+                return;
+            }
+            default ->
+            {
+                return; // CLOSE-WAIT, CLOSING, LAST-ACK: the peer's FIN was already counted; remain
+            }
+        }
+        rcvNxt += 1; // advance RCV.NXT over the FIN
+        handler.onPeerClosed();
+    }
+
+    private void enterTimeWait(final long nowNs)
+    {
+        state = TcpState.TIME_WAIT;
+        rtoDeadlineNs = NO_DEADLINE; // everything we sent is acknowledged
+        timeWaitDeadlineNs = nowNs + config.timeWaitNs(); // MUST-13
     }
 
     private void sendAck()
     {
+        ackPending = false;
         output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, ACK, rcvWnd,
             TcpSegmentOutput.NO_MSS_OPTION);
     }
@@ -420,14 +613,358 @@ public final class TcpConnection
         rcvNxt = 0;
         rcvWnd = 0;
         irs = 0;
+        ackPending = false;
+        finQueued = false;
+        finSent = false;
+        timeWaitDeadlineNs = NO_DEADLINE;
+        rtoDeadlineNs = NO_DEADLINE;
+        firstRetransmissionNs = NO_DEADLINE;
+        rtt.reset();
+        sendBuffer.reset(0);
+        receiver.clear();
         state = TcpState.LISTEN;
     }
 
-    private void enterClosed()
+    private void enterClosed(final TcpCloseReason reason)
     {
+        final boolean wasOpen = state != TcpState.CLOSED;
         returnToListen();
         state = TcpState.CLOSED;
         passiveOpen = false;
+        if (wasOpen)
+        {
+            closeReason = reason;
+            handler.onClosed(reason); // MUST-12
+        }
+    }
+
+    /**
+     * SEND (§3.10.2): copies as many bytes as fit into the send buffer; {@link #poll} transmits them. Allowed
+     * from SYN-SENT (queued until ESTABLISHED) until CLOSE; accepting fewer bytes than offered is
+     * back-pressure.
+     *
+     * @param source bytes to send.
+     * @param offset of the first byte.
+     * @param length bytes offered.
+     * @return bytes accepted, or {@link #SEND_NOT_OPEN} ("connection does not exist" or "connection
+     * closing").
+     */
+    public int send(final DirectBuffer source, final int offset, final int length)
+    {
+        return switch (state)
+        {
+            case SYN_SENT, ESTABLISHED, CLOSE_WAIT -> sendBuffer.append(source, offset, length);
+            case SYN_RECEIVED -> finQueued ? SEND_NOT_OPEN : sendBuffer.append(source, offset, length);
+            default -> SEND_NOT_OPEN;
+        };
+    }
+
+    /**
+     * Emits what is due after a burst of received segments: queued data (at most one send MSS per segment,
+     * within SND.WND, Nagle unless no-delay), our FIN once all data is sent, and otherwise one pure ACK if
+     * one is due (MUST-58, MUST-59: ACKs are aggregated per call).
+     *
+     * @param nowNs the duty cycle's time.
+     * @return segments sent.
+     */
+    public int poll(final long nowNs)
+    {
+        int segments = 0;
+        switch (state)
+        {
+            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> segments += sendQueued(nowNs);
+            default ->
+            {
+                // nothing to transmit before the connection is synchronized or after our FIN
+            }
+        }
+        if (ackPending && state.isSynchronized())
+        {
+            sendAck();
+            segments++;
+        }
+        return segments;
+    }
+
+    private int sendQueued(final long nowNs)
+    {
+        final int mss = effectiveSendMssBytes();
+        int segments = 0;
+        while (!finSent)
+        {
+            final int unsent = sendBuffer.tailSeq() - sndNxt;
+            final int usable = sndUna + sndWnd - sndNxt; // negative when the peer shrank the window (MUST-34)
+            final int length = Math.min(Math.min(unsent, mss), Math.max(0, usable));
+            final boolean withFin = finQueued && length == unsent;
+            if (length == 0 && !withFin)
+            {
+                return segments; // nothing to send, or a zero window (the persist timer is not implemented)
+            }
+            if (length < mss && !withFin && !noDelay && sndNxt != sndUna)
+            {
+                return segments; // Nagle (SHLD-7): a small segment waits until the outstanding data is acked
+            }
+            int flags = ACK;
+            if (length > 0 && length == unsent)
+            {
+                flags |= PSH; // MUST-61: PSH on the segment that empties the buffer
+            }
+            if (withFin)
+            {
+                flags |= FIN;
+            }
+            if (length > 0)
+            {
+                output.sendData(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
+                    sendBuffer, length);
+            }
+            else
+            {
+                output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
+                    TcpSegmentOutput.NO_MSS_OPTION);
+            }
+            ackPending = false;
+            if (length > 0)
+            {
+                rtt.startTiming(sndNxt + length, nowNs); // new data only: retransmissions are never timed
+            }
+            if (rtoDeadlineNs == NO_DEADLINE)
+            {
+                rtoDeadlineNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.1)
+            }
+            sndNxt += length;
+            if (withFin)
+            {
+                sndNxt += 1;
+                finSent = true;
+            }
+            segments++;
+        }
+        return segments;
+    }
+
+    /**
+     * Send MSS used to cut segments: the peer's MSS (536 if it sent none, MUST-15), never more than our own
+     * MSS, which bounds what the local MTU carries (MUST-16 with MMS_S = our MSS + 40 and no options).
+     *
+     * @return bytes.
+     */
+    public int effectiveSendMssBytes()
+    {
+        return Math.min(sendMssBytes, config.mssBytes());
+    }
+
+    /**
+     * CLOSE (§3.10.4). LISTEN, SYN-SENT: → CLOSED. ESTABLISHED: → FIN-WAIT-1, CLOSE-WAIT: → LAST-ACK, the FIN
+     * following all queued data ({@link #poll} sends it). SYN-RECEIVED: the CLOSE is queued and takes effect
+     * (→ FIN-WAIT-1) when the handshake completes. With received data the
+     * application never consumed, the connection is reset instead to show that data was lost (SHLD-3).
+     *
+     * @return false if there was nothing to close (CLOSED) or CLOSE was already called ("connection
+     * closing").
+     */
+    public boolean close()
+    {
+        switch (state)
+        {
+            case LISTEN, SYN_SENT ->
+            {
+                enterClosed(TcpCloseReason.NORMAL);
+                return true;
+            }
+            case SYN_RECEIVED ->
+            {
+                if (finQueued)
+                {
+                    return false;
+                }
+                finQueued = true;
+                return true;
+            }
+            case ESTABLISHED, CLOSE_WAIT ->
+            {
+                if (receiver.unreadBytes() > 0)
+                {
+                    abort(); // SHLD-3
+                    return true;
+                }
+                finQueued = true;
+                state = state == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : TcpState.FIN_WAIT_1;
+                return true;
+            }
+            default ->
+            {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * ABORT (§3.10.5): in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT sends
+     * {@code <SEQ=SND.NXT><CTL=RST>}; in every state queued data is dropped and the connection goes to
+     * CLOSED with {@link TcpCloseReason#ABORTED}.
+     */
+    public void abort()
+    {
+        switch (state)
+        {
+            case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT ->
+            {
+                output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, 0, RST, 0,
+                    TcpSegmentOutput.NO_MSS_OPTION);
+                enterClosed(TcpCloseReason.ABORTED);
+            }
+            case CLOSED ->
+            {
+                // "connection does not exist"
+            }
+            default -> enterClosed(TcpCloseReason.ABORTED);
+        }
+    }
+
+    /**
+     * The application finished with bytes it did not consume inside {@link TcpReceiveHandler#onData}: the
+     * receive window opens again. A window that opens from zero or by at least one MSS (or half the buffer)
+     * is announced at the next {@link #poll} (receiver-side SWS avoidance, MUST-39).
+     *
+     * @param bytes bytes released, clamped to what is unconsumed.
+     */
+    public void consumed(final int bytes)
+    {
+        receiver.consumed(bytes);
+        if (state.isSynchronized())
+        {
+            final int before = rcvWnd;
+            rcvWnd = receiver.window();
+            final int threshold = Math.min(config.receiveBufferBytes() / 2, config.mssBytes());
+            if ((before == 0 && rcvWnd > 0) || rcvWnd - before >= threshold)
+            {
+                ackPending = true;
+            }
+        }
+    }
+
+    /**
+     * Turns the Nagle algorithm off or on for this connection (MUST-17); the default comes from
+     * {@link TcpConfig#noDelay()}.
+     *
+     * @param noDelay true to send small segments at once.
+     */
+    public void noDelay(final boolean noDelay)
+    {
+        this.noDelay = noDelay;
+    }
+
+    /**
+     * When {@link #onTimer} needs to be called next.
+     *
+     * @return the earliest deadline in the {@code nowNs} timebase, or {@link #NO_DEADLINE}.
+     */
+    public long nextDeadlineNs()
+    {
+        return Math.min(timeWaitDeadlineNs, rtoDeadlineNs);
+    }
+
+    /**
+     * Fires the timers that are due (§3.10.8). TIME-WAIT expiry deletes the TCB (MUST-13). Retransmission
+     * timeout: the segment at SND.UNA is sent again, RTO doubles (MUST-19) and the pending RTT measurement is
+     * dropped (Karn, MUST-18); once retransmissions of the same data have lasted R2 the connection is closed
+     * with {@link TcpCloseReason#TIMEOUT} (MUST-20).
+     *
+     * @param nowNs the duty cycle's time.
+     * @return timers fired.
+     */
+    public int onTimer(final long nowNs)
+    {
+        if (state == TcpState.TIME_WAIT && nowNs - timeWaitDeadlineNs >= 0)
+        {
+            enterClosed(TcpCloseReason.NORMAL);
+            return 1;
+        }
+        if (rtoDeadlineNs != NO_DEADLINE && nowNs - rtoDeadlineNs >= 0)
+        {
+            if (firstRetransmissionNs == NO_DEADLINE)
+            {
+                firstRetransmissionNs = nowNs;
+            }
+            else if (nowNs - firstRetransmissionNs >= config.r2Ns())
+            {
+                enterClosed(TcpCloseReason.TIMEOUT);
+                return 1;
+            }
+            rtt.onTimeout();
+            retransmitFirstSegment();
+            rtoDeadlineNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.5), (5.6)
+            return 1;
+        }
+        return 0;
+    }
+
+    // §3.10.8: the segment at the front of the retransmission queue, data and/or our FIN
+    private void retransmitFirstSegment()
+    {
+        final int dataEnd = finSent ? sndNxt - 1 : sndNxt;
+        final int length = Math.min(effectiveSendMssBytes(), dataEnd - sndUna);
+        int flags = ACK;
+        if (finSent && sndUna + length == dataEnd)
+        {
+            flags |= FIN;
+        }
+        if (length > 0)
+        {
+            if (sndUna + length == sendBuffer.tailSeq())
+            {
+                flags |= PSH;
+            }
+            output.sendData(localIp, localPort, remoteIp, remotePort, sndUna, rcvNxt, flags, rcvWnd, sendBuffer,
+                length);
+        }
+        else
+        {
+            output.sendControl(localIp, localPort, remoteIp, remotePort, sndUna, rcvNxt, flags, rcvWnd,
+                TcpSegmentOutput.NO_MSS_OPTION);
+        }
+        ackPending = false;
+    }
+
+    /**
+     * Urgent bytes still ahead of the next byte to be delivered (MUST-33).
+     *
+     * @return bytes up to RCV.UP, 0 when no urgent data is pending.
+     */
+    public int urgentBytesPending()
+    {
+        return receiver.urgentBytesPending(rcvNxt);
+    }
+
+    /**
+     * Received bytes the application has not consumed yet (they reduce RCV.WND).
+     *
+     * @return bytes.
+     */
+    public int unreadBytes()
+    {
+        return receiver.unreadBytes();
+    }
+
+    /**
+     * Bytes the application queued that are not yet acknowledged (sent or not).
+     *
+     * @return bytes.
+     */
+    public int sendQueueBytes()
+    {
+        return sendBuffer.size();
+    }
+
+    /**
+     * Why the connection last reached CLOSED (MUST-12).
+     *
+     * @return the reason, or null if it never closed after being opened.
+     */
+    public TcpCloseReason closeReason()
+    {
+        return closeReason;
     }
 
     /**

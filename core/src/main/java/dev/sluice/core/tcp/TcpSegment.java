@@ -20,6 +20,7 @@ public final class TcpSegment
     private int ack;
     private int flags;
     private int window;
+    private int urgentPointer;
     private int optionsResult;
     private DirectBuffer buffer;
     private int payloadOffset;
@@ -56,6 +57,7 @@ public final class TcpSegment
         this.ack = TcpHeader.acknowledgment(buffer, tcpOffset);
         this.flags = TcpHeader.flags(buffer, tcpOffset);
         this.window = TcpHeader.window(buffer, tcpOffset);
+        this.urgentPointer = TcpHeader.urgentPointer(buffer, tcpOffset);
         this.payloadOffset = tcpOffset + tcpHeaderLength;
         this.payloadLength = segmentLength - tcpHeaderLength;
         this.optionsResult = options.parseHeader(buffer, tcpOffset, tcpHeaderLength);
@@ -121,6 +123,16 @@ public final class TcpSegment
     public int window()
     {
         return window;
+    }
+
+    /**
+     * SEG.UP: offset from SEG.SEQ of the octet following the urgent data (MUST-62); meaningful only with URG.
+     *
+     * @return 0..65535.
+     */
+    public int urgentPointer()
+    {
+        return urgentPointer;
     }
 
     /**

@@ -25,4 +25,24 @@ public interface TcpSegmentOutput
     void sendControl(
         int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
         int mssOptionBytes);
+
+    /**
+     * Sends a segment carrying payload taken from a send buffer (first transmission or retransmission).
+     * The implementation copies {@code length} bytes starting at sequence number {@code seq} with
+     * {@link SendBuffer#read} into the frame; the bytes stay buffered until acknowledged.
+     *
+     * @param localIp    our IPv4 address (source).
+     * @param localPort  our port.
+     * @param remoteIp   the peer's IPv4 address (destination).
+     * @param remotePort the peer's port.
+     * @param seq        SEG.SEQ, also the sequence number of the first payload byte.
+     * @param ack        SEG.ACK.
+     * @param flags      flag bits (ACK, and PSH or FIN where they apply).
+     * @param window     SEG.WND, 0..65535.
+     * @param source     the connection's send buffer.
+     * @param length     payload bytes, &gt; 0.
+     */
+    void sendData(
+        int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
+        SendBuffer source, int length);
 }

@@ -35,6 +35,12 @@ class AllocationFreeTest
     private final UnsafeBuffer synFrame = new UnsafeBuffer(new byte[64]);
     private final UnsafeBuffer ackFrame = new UnsafeBuffer(new byte[64]);
     private final UnsafeBuffer rstFrame = new UnsafeBuffer(new byte[64]);
+    private final CountingHandler app = new CountingHandler();
+    private final TcpConnection peer = new TcpConnection(
+        TcpConfig.builder().bufferBytes(65536, 65536).build(), isnGenerator, new DiscardingOutput(), app);
+    private final UnsafeBuffer dataFrame = new UnsafeBuffer(new byte[1600]);
+    private final UnsafeBuffer sendSource = new UnsafeBuffer(new byte[1000]);
+    private int peerSeq;
     private long checksum;
 
     AllocationFreeTest()
@@ -46,6 +52,34 @@ class AllocationFreeTest
         TcpHeader.write(ackFrame, 0, 40000, 80, 1001, 0, 20, TcpHeader.ACK, 65535, 0);
         TcpHeader.write(rstFrame, 0, 40000, 80, 1001, 0, 20, TcpHeader.RST, 0, 0);
         connection.listen(1, 80);
+
+        peer.listen(1, 80);
+        peer.onSegment(segment.wrap(synFrame, 0, synHeaderLength(), synHeaderLength(), 2, 1), 0);
+        peerSeq = 1001;
+        arrive(0, 0, TcpHeader.ACK);
+    }
+
+    // one segment from the remote side to the established connection, payload bytes at peerSeq + offset
+    private void arrive(final int offset, final int length, final int flags)
+    {
+        TcpHeader.write(dataFrame, 0, 40000, 80, peerSeq + offset, peer.sndNxt(), 20, flags, 65535, 0);
+        peer.onSegment(segment.wrap(dataFrame, 0, 20, 20 + length, 2, 1), 0);
+    }
+
+    // ESTABLISHED: out-of-order segment, the segment filling the hole, an aggregated ACK, a send and its ACK
+    private void runConnectionDataPath(final int iterations)
+    {
+        for (int i = 0; i < iterations; i++)
+        {
+            arrive(500, 500, TcpHeader.ACK);
+            arrive(0, 600, TcpHeader.ACK | TcpHeader.PSH);
+            peerSeq += 1000;
+            checksum += peer.poll(i);
+            checksum += peer.send(sendSource, 0, 1000);
+            checksum += peer.poll(i);
+            arrive(0, 0, TcpHeader.ACK);
+            checksum += peer.nextDeadlineNs() + peer.onTimer(i);
+        }
     }
 
     private void runDataPath(final int iterations)
@@ -84,13 +118,18 @@ class AllocationFreeTest
     {
         assertTrue(threads.isThreadAllocatedMemorySupported());
         runDataPath(ITERATIONS); // warm up
+        runConnectionDataPath(ITERATIONS);
         final long threadId = Thread.currentThread().threadId();
         final long before = threads.getThreadAllocatedBytes(threadId);
         runDataPath(ITERATIONS);
+        runConnectionDataPath(ITERATIONS);
         final long allocatedBytes = threads.getThreadAllocatedBytes(threadId) - before;
 
         assertEquals(ITERATIONS * 1000L, sink.bytes, "every byte delivered in order");
         assertEquals(TcpState.LISTEN, connection.state());
+        assertEquals(TcpState.ESTABLISHED, peer.state());
+        assertEquals(2L * ITERATIONS * 1000L, app.bytes, "every received byte delivered once");
+        assertEquals(0, peer.sendQueueBytes(), "every sent byte acknowledged");
         // a few hundred bytes of slack for the measurement itself; one allocation per iteration would be
         // hundreds of kilobytes
         assertTrue(allocatedBytes < 1024, "allocated " + allocatedBytes + " bytes, checksum " + checksum);
@@ -108,6 +147,25 @@ class AllocationFreeTest
             final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
             final int ack, final int flags, final int window, final int mssOptionBytes)
         {
+        }
+
+        @Override
+        public void sendData(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final SendBuffer source, final int length)
+        {
+        }
+    }
+
+    private static final class CountingHandler implements TcpReceiveHandler
+    {
+        private long bytes;
+
+        @Override
+        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        {
+            bytes += length;
+            return length;
         }
     }
 

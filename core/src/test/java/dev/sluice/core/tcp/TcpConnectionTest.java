@@ -1,13 +1,9 @@
 package dev.sluice.core.tcp;
 
-import dev.sluice.core.wire.TcpHeader;
 import dev.sluice.core.wire.TcpOptions;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-
-import java.util.ArrayDeque;
 
 import static dev.sluice.core.wire.TcpHeader.ACK;
 import static dev.sluice.core.wire.TcpHeader.FIN;
@@ -15,7 +11,6 @@ import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,169 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Script-style tests of SEGMENT ARRIVES (RFC 9293 §3.10.7): send a segment built as real wire bytes,
  * expect the segments the connection sends back.
  */
-class TcpConnectionTest
+class TcpConnectionTest extends TcpConnectionScript
 {
-    private static final int LOCAL_IP = 0x0A00_0001;
-    private static final int LOCAL_PORT = 80;
-    private static final int REMOTE_IP = 0x0A00_0002;
-    private static final int REMOTE_PORT = 40_000;
-    private static final int REMOTE_ISS = 0xFFFF_FFF0; // so the handshake crosses the sequence wrap
-    private static final long NOW_NS = 42_000_000_000L;
-    private static final int NO_MSS = TcpSegmentOutput.NO_MSS_OPTION;
-
-    private final TcpConfig config = TcpConfig.builder().build();
-    private final IsnGenerator isnGenerator = new IsnGenerator(0x0123_4567_89AB_CDEFL, 0x7EDC_BA98_7654_3210L);
-    private final RecordingOutput output = new RecordingOutput();
-    private final TcpConnection connection = new TcpConnection(config, isnGenerator, output);
-    private final TcpSegment segment = new TcpSegment();
-    private final UnsafeBuffer frame = new UnsafeBuffer(new byte[256]);
-    private final TcpOptions encoder = new TcpOptions();
-
-    /** Segment template: fields of a segment from the peer, with withers for overrides. */
-    record Seg(int seq, int ack, int flags, int window, int mss, int payloadLength, byte[] rawOptions)
-    {
-        Seg withSeq(final int seq)
-        {
-            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
-        }
-
-        Seg withAck(final int ack)
-        {
-            return new Seg(seq, ack, flags | ACK, window, mss, payloadLength, rawOptions);
-        }
-
-        Seg withFlags(final int flags)
-        {
-            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
-        }
-
-        Seg withWindow(final int window)
-        {
-            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
-        }
-
-        Seg withMss(final int mss)
-        {
-            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
-        }
-
-        Seg withPayload(final int payloadLength)
-        {
-            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
-        }
-
-        Seg withRawOptions(final byte... rawOptions)
-        {
-            return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions);
-        }
-    }
-
-    record Sent(int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
-        int mss)
-    {
-    }
-
-    static final class RecordingOutput implements TcpSegmentOutput
-    {
-        final ArrayDeque<Sent> sent = new ArrayDeque<>();
-
-        @Override
-        public void sendControl(
-            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
-            final int ack, final int flags, final int window, final int mssOptionBytes)
-        {
-            sent.add(new Sent(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mssOptionBytes));
-        }
-    }
-
-    private static Seg seg(final int seq, final int flags)
-    {
-        return new Seg(seq, 0, flags, 1000, 0, 0, null);
-    }
-
-    private TcpSegment wrap(final Seg s)
-    {
-        final int tcpOffset = 14;
-        int optionsLength;
-        if (s.rawOptions() != null)
-        {
-            frame.putBytes(tcpOffset + TcpHeader.OPTIONS_OFFSET, s.rawOptions());
-            optionsLength = s.rawOptions().length;
-        }
-        else
-        {
-            encoder.clear();
-            if (s.mss() != 0)
-            {
-                encoder.mss(s.mss());
-            }
-            optionsLength = encoder.encode(frame, tcpOffset + TcpHeader.OPTIONS_OFFSET);
-        }
-        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
-        TcpHeader.write(frame, tcpOffset, REMOTE_PORT, LOCAL_PORT, s.seq(), s.ack(), headerLength, s.flags(),
-            s.window(), 0);
-        frame.setMemory(tcpOffset + headerLength, s.payloadLength(), (byte)'x');
-        final int segmentLength = headerLength + s.payloadLength();
-        assertEquals(headerLength, TcpHeader.validate(frame, tcpOffset, segmentLength));
-        return segment.wrap(frame, tcpOffset, headerLength, segmentLength, REMOTE_IP, LOCAL_IP);
-    }
-
-    private void send(final Seg s)
-    {
-        connection.onSegment(wrap(s), NOW_NS);
-    }
-
-    private Sent expect(final int seq, final int ack, final int flags)
-    {
-        final Sent sent = output.sent.poll();
-        assertNotNull(sent, "expected a segment, nothing was sent");
-        assertEquals(LOCAL_IP, sent.localIp());
-        assertEquals(LOCAL_PORT, sent.localPort());
-        assertEquals(REMOTE_IP, sent.remoteIp());
-        assertEquals(REMOTE_PORT, sent.remotePort());
-        assertEquals(flags, sent.flags(), "flags");
-        assertEquals(seq, sent.seq(), "SEQ");
-        if ((flags & ACK) != 0)
-        {
-            assertEquals(ack, sent.ack(), "ACK");
-        }
-        if ((flags & SYN) == 0)
-        {
-            assertEquals(NO_MSS, sent.mss(), "MSS option only on SYN (MUST-65)");
-        }
-        return sent;
-    }
-
-    private void expectNothing()
-    {
-        assertTrue(output.sent.isEmpty(), () -> "expected nothing, got " + output.sent);
-    }
-
-    private int expectedIss()
-    {
-        return isnGenerator.nextIsn(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS);
-    }
-
-    private void listen()
-    {
-        connection.listen(LOCAL_IP, LOCAL_PORT);
-    }
-
-    private void synReceived()
-    {
-        listen();
-        send(seg(REMOTE_ISS, SYN).withMss(1400));
-        expect(expectedIss(), REMOTE_ISS + 1, SYN | ACK);
-    }
-
-    private void established()
-    {
-        synReceived();
-        send(seg(REMOTE_ISS + 1, 0).withAck(expectedIss() + 1));
-        expectNothing();
-        assertEquals(TcpState.ESTABLISHED, connection.state());
-    }
-
     @Nested
     class Acceptability
     {

@@ -1,0 +1,60 @@
+package dev.sluice.core.tcp;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * What a connection delivers to the application, on the shard's thread, during {@code onSegment} or
+ * {@code onTimer}. Implementations must not allocate and must not keep a reference to the buffer after the
+ * call returns: it is the received frame (zero copy) or the reassembly ring.
+ */
+public interface TcpReceiveHandler
+{
+    /** A handler that consumes and ignores everything. */
+    TcpReceiveHandler DISCARD = new TcpReceiveHandler()
+    {
+        @Override
+        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        {
+            return length;
+        }
+    };
+
+    /**
+     * In-order bytes, each delivered exactly once (RFC 9293 §3.10.7.4 seventh step). Bytes the handler does
+     * not consume now (it copies them somewhere) keep counting against the receive window until it calls
+     * {@link TcpConnection#consumed(int)}: that is the flow control of RECEIVE.
+     *
+     * @param buffer holding the bytes, valid only during the call.
+     * @param offset of the first byte.
+     * @param length bytes, &gt; 0.
+     * @return bytes consumed now, 0..length; the rest is released later with
+     * {@link TcpConnection#consumed(int)}.
+     */
+    int onData(DirectBuffer buffer, int offset, int length);
+
+    /**
+     * The peer's FIN arrived after all its data: it will send nothing more (eighth step). Called once.
+     */
+    default void onPeerClosed()
+    {
+    }
+
+    /**
+     * The urgent pointer arrived or advanced (MUST-32). Urgent bytes stay inline in the stream delivered to
+     * {@link #onData}; {@link TcpConnection#urgentBytesPending()} tells how many are still ahead (MUST-33).
+     *
+     * @param urgentBytesAhead bytes from the next byte to be delivered up to the urgent pointer.
+     */
+    default void onUrgent(final int urgentBytesAhead)
+    {
+    }
+
+    /**
+     * The connection reached CLOSED; called once, with the reason (MUST-12).
+     *
+     * @param reason why.
+     */
+    default void onClosed(final TcpCloseReason reason)
+    {
+    }
+}
