@@ -9,6 +9,6 @@
  * {@link dev.sluice.core.counters} (counter descriptors and per-shard counter values),
  * {@link dev.sluice.core.net} (the network layer of one shard: ARP, IPv4, ICMP).
  *
- * <p>May depend on: the JDK (java.base, without java.lang.foreign) and Agrona.
+ * <p>May depend on: the JDK (java.base, without the FFM API) and Agrona.
  */
 package dev.sluice.core;

@@ -15,7 +15,7 @@
  * allocation after construction on any data-path method, no reference kept to a received buffer after a
  * call returns (payload that must outlive the burst is copied).
  *
- * <p>May depend on: the JDK (java.base, without java.lang.foreign), Agrona and
+ * <p>May depend on: the JDK (java.base, without the FFM API), Agrona and
  * {@link dev.sluice.core.wire}. Nothing else in Sluice.
  */
 package dev.sluice.core.tcp;
