@@ -49,6 +49,16 @@ public final class EthPort
     }
 
     /**
+     * @param portId a port id.
+     * @return whether an ethdev port with that id exists.
+     */
+    public static boolean exists(final int portId)
+    {
+        Eal.current();
+        return portId >= 0 && portId <= 0xFFFF && RteEthdev.rte_eth_dev_is_valid_port((short)portId) != 0;
+    }
+
+    /**
      * @param name a device name, e.g. {@code net_tap0}.
      * @return its control handle.
      * @throws DpdkException if there is no such port.

@@ -18,6 +18,8 @@ import dev.sluice.nativebindings.dpdk.PortInfo;
  */
 public final class DpdkCheck
 {
+    private static final int MAX_PORTS_LISTED = 256;
+
     private DpdkCheck()
     {
     }
@@ -44,9 +46,9 @@ public final class DpdkCheck
         {
             System.out.println("eal: started with " + String.join(" ", ealArgs));
             System.out.println("ports: " + eal.portCount());
-            for (int id = 0; id < 64; id++)
+            for (int id = 0; id < MAX_PORTS_LISTED; id++)
             {
-                if (Eal.portIdByName(nameOrNull(id)) < 0)
+                if (!EthPort.exists(id))
                 {
                     continue;
                 }
@@ -63,18 +65,6 @@ public final class DpdkCheck
         {
             System.err.println("error: " + ex.getMessage());
             System.exit(1);
-        }
-    }
-
-    private static String nameOrNull(final int id)
-    {
-        try
-        {
-            return EthPort.of(id).name();
-        }
-        catch (final DpdkException ex)
-        {
-            return "";
         }
     }
 }
