@@ -7,7 +7,9 @@
  *
  * <p>Sub-packages: {@link dev.sluice.core.wire} (header codecs and checksums),
  * {@link dev.sluice.core.counters} (counter descriptors and per-shard counter values),
- * {@link dev.sluice.core.net} (the network layer of one shard: ARP, IPv4, ICMP).
+ * {@link dev.sluice.core.net} (the network layer of one shard: ARP, IPv4, ICMP),
+ * {@link dev.sluice.core.tcp} (one TCP connection's state machine and its parts),
+ * {@link dev.sluice.core.stack} (one shard's TCP: connection table, listeners, segments as IPv4 datagrams).
  *
  * <p>May depend on: the JDK (java.base, without the FFM API) and Agrona.
  */

@@ -1,0 +1,137 @@
+package dev.sluice.core.stack;
+
+import dev.sluice.core.net.NetworkLayer;
+import dev.sluice.core.tcp.SendBuffer;
+import dev.sluice.core.tcp.TcpSegmentOutput;
+import dev.sluice.core.wire.Ipv4Header;
+import dev.sluice.core.wire.TcpHeader;
+import dev.sluice.core.wire.TcpOptions;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Builds each segment as an IPv4 datagram straight in the network layer's transmit buffer: TCP header, the
+ * MSS option on SYNs, payload copied from the send buffer, then the checksum over the pseudo-header
+ * (MUST-2). A datagram the network layer cannot take (no route, no buffer, ARP queue full) is counted and
+ * dropped: the retransmission timer recovers it.
+ *
+ * <p>The network layer needs its transport handler at construction, so this output is created first and
+ * {@link #bind bound} afterwards. {@link TcpStack} keeps {@link #nowNs(long)} current. No allocation.
+ */
+public final class NetworkSegmentOutput implements TcpSegmentOutput
+{
+    private static final int MSS_HEADER_LENGTH = TcpHeader.MIN_HEADER_LENGTH + TcpOptions.LENGTH_MSS;
+
+    private final int tos;
+    private final TcpStackCounters counters;
+    private final TcpOptions synOptions = new TcpOptions();
+    private NetworkLayer networkLayer;
+    private int maxMssBytes;
+    private long nowNs;
+
+    /**
+     * Creates an unbound output.
+     *
+     * @param tos      DSCP/ECN byte of every segment (MUST-48).
+     * @param counters where sent and dropped segments are counted.
+     */
+    public NetworkSegmentOutput(final int tos, final TcpStackCounters counters)
+    {
+        this.tos = tos;
+        this.counters = counters;
+    }
+
+    /**
+     * Connects the output to its shard's network layer; call once before any segment is sent.
+     *
+     * @param networkLayer the shard's IPv4 layer.
+     */
+    public void bind(final NetworkLayer networkLayer)
+    {
+        this.networkLayer = networkLayer;
+        // MUST-67: the MSS we announce never exceeds what our MTU carries without options
+        this.maxMssBytes = networkLayer.config().maxIpv4PayloadLength() - TcpHeader.MIN_HEADER_LENGTH;
+    }
+
+    /**
+     * The network layer this output sends through.
+     *
+     * @return the layer, or null before {@link #bind}.
+     */
+    public NetworkLayer networkLayer()
+    {
+        return networkLayer;
+    }
+
+    /**
+     * Sets the duty cycle's time, used when a datagram waits for ARP resolution.
+     *
+     * @param nowNs the duty cycle's time.
+     */
+    public void nowNs(final long nowNs)
+    {
+        this.nowNs = nowNs;
+    }
+
+    @Override
+    public void sendControl(
+        final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+        final int ack, final int flags, final int window, final int mssOptionBytes)
+    {
+        final boolean withMss = mssOptionBytes != NO_MSS_OPTION;
+        final int headerLength = withMss ? MSS_HEADER_LENGTH : TcpHeader.MIN_HEADER_LENGTH;
+        final int offset = networkLayer.beginIpv4(remoteIp, Ipv4Header.PROTOCOL_TCP, tos, headerLength);
+        if (offset < 0)
+        {
+            counters.segmentsDropped++;
+            return;
+        }
+        final MutableDirectBuffer buffer = networkLayer.txBuffer();
+        TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, headerLength, flags, window, 0);
+        if (withMss)
+        {
+            synOptions.clear().mss(Math.min(mssOptionBytes, maxMssBytes))
+                .encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
+        }
+        commit(buffer, offset, headerLength, localIp, remoteIp);
+    }
+
+    @Override
+    public void sendData(
+        final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+        final int ack, final int flags, final int window, final SendBuffer source, final int length)
+    {
+        final int segmentLength = TcpHeader.MIN_HEADER_LENGTH + length;
+        final int offset = networkLayer.beginIpv4(remoteIp, Ipv4Header.PROTOCOL_TCP, tos, segmentLength);
+        if (offset < 0)
+        {
+            counters.segmentsDropped++;
+            return;
+        }
+        final MutableDirectBuffer buffer = networkLayer.txBuffer();
+        TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, TcpHeader.MIN_HEADER_LENGTH, flags,
+            window, 0);
+        final int copied = source.read(seq, buffer, offset + TcpHeader.MIN_HEADER_LENGTH, length);
+        if (copied != length)
+        {
+            networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
+            counters.segmentsDropped++;
+            return;
+        }
+        commit(buffer, offset, segmentLength, localIp, remoteIp);
+    }
+
+    private void commit(
+        final MutableDirectBuffer buffer, final int offset, final int segmentLength, final int localIp,
+        final int remoteIp)
+    {
+        TcpHeader.putChecksum(buffer, offset, segmentLength, localIp, remoteIp);
+        if (networkLayer.commitIpv4(segmentLength, nowNs) < 0)
+        {
+            counters.segmentsDropped++;
+        }
+        else
+        {
+            counters.segmentsSent++;
+        }
+    }
+}
