@@ -60,7 +60,7 @@ class ShardAgentTapIT
         }
 
         final NetConfig config = NetConfig.builder()
-            .localMac(macOf(port.macAddress()))
+            .localMac(port.macAddressAsLong())
             .localIp(Addresses.parseIpv4(SLUICE_IP), 24)
             .build();
         final AtomicLong tcpSegments = new AtomicLong();
@@ -136,15 +136,5 @@ class ShardAgentTapIT
             capture);
         assertTrue(capture.contains("Flags [S]") && capture.contains(".8080:"), "the SYN is in the capture: " + capture);
         pool.close();
-    }
-
-    private static long macOf(final byte[] mac)
-    {
-        long value = 0;
-        for (final byte b : mac)
-        {
-            value = (value << 8) | (b & 0xff);
-        }
-        return value;
     }
 }

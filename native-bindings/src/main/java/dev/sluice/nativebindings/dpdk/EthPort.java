@@ -219,6 +219,20 @@ public final class EthPort
     }
 
     /**
+     * @return the port's MAC address as a number, first byte most significant (the form
+     *         sluice-core's {@code NetConfig} takes).
+     */
+    public long macAddressAsLong()
+    {
+        long value = 0;
+        for (final byte b : macAddress())
+        {
+            value = (value << 8) | (b & 0xff);
+        }
+        return value;
+    }
+
+    /**
      * @param mac the new MAC address (6 bytes).
      */
     public void macAddress(final byte[] mac)

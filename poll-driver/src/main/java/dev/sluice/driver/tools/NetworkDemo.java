@@ -90,11 +90,7 @@ public final class NetworkDemo
             port.setupRxQueue(0, 512, pool);
             port.setupTxQueue(0, 512);
             port.start();
-            long mac = 0;
-            for (final byte b : port.macAddress())
-            {
-                mac = (mac << 8) | (b & 0xff);
-            }
+            final long mac = port.macAddressAsLong();
             final NetConfig config = NetConfig.builder().localMac(mac).localIp(ip, prefix).build();
             final long[] tcpSegments = new long[1];
             final ShardAgent agent = new ShardAgent(e, pool, port.id(), 0, config, new TransportHandler()
