@@ -385,6 +385,18 @@ public final class TcpStack implements TransportHandler
         }
 
         @Override
+        public void onEstablished()
+        {
+            delegate.onEstablished();
+        }
+
+        @Override
+        public void onWritable()
+        {
+            delegate.onWritable();
+        }
+
+        @Override
         public void onPeerClosed()
         {
             delegate.onPeerClosed();

@@ -88,6 +88,7 @@ public final class TcpConnection
     private int irs;
 
     private boolean noDelay;
+    private boolean writeBlocked;
     private boolean ackPending;
     private boolean finQueued;
     private boolean finSent;
@@ -344,6 +345,7 @@ public final class TcpConnection
             {
                 state = TcpState.ESTABLISHED;
                 sendAck();
+                handler.onEstablished();
             }
             else
             {
@@ -436,6 +438,7 @@ public final class TcpConnection
                 sndWnd = segment.window();
                 sndWl1 = segment.seq();
                 sndWl2 = segment.ack();
+                handler.onEstablished();
             }
             else
             {
@@ -615,6 +618,7 @@ public final class TcpConnection
         irs = 0;
         ackPending = false;
         finQueued = false;
+        writeBlocked = false;
         finSent = false;
         timeWaitDeadlineNs = NO_DEADLINE;
         rtoDeadlineNs = NO_DEADLINE;
@@ -651,12 +655,17 @@ public final class TcpConnection
      */
     public int send(final DirectBuffer source, final int offset, final int length)
     {
-        return switch (state)
+        final int accepted = switch (state)
         {
             case SYN_SENT, ESTABLISHED, CLOSE_WAIT -> sendBuffer.append(source, offset, length);
             case SYN_RECEIVED -> finQueued ? SEND_NOT_OPEN : sendBuffer.append(source, offset, length);
             default -> SEND_NOT_OPEN;
         };
+        if (accepted >= 0 && accepted < length)
+        {
+            writeBlocked = true; // TcpReceiveHandler.onWritable once an ACK frees space
+        }
+        return accepted;
     }
 
     /**
@@ -670,6 +679,12 @@ public final class TcpConnection
     public int poll(final long nowNs)
     {
         int segments = 0;
+        if (writeBlocked && sendBuffer.freeBytes() > 0
+            && (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT))
+        {
+            writeBlocked = false;
+            handler.onWritable();
+        }
         switch (state)
         {
             case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> segments += sendQueued(nowNs);

@@ -20,6 +20,24 @@ public interface TcpReceiveHandler
     };
 
     /**
+     * The connection reached ESTABLISHED (the handshake completed, either side): OPEN succeeded. Data queued
+     * with {@link TcpConnection#send} before this is already on its way.
+     */
+    default void onEstablished()
+    {
+    }
+
+    /**
+     * Space opened in the send buffer after a {@link TcpConnection#send} accepted fewer bytes than offered
+     * (back-pressure released by the peer's ACK). Called once per blocked send, from
+     * {@link TcpConnection#poll} before queued data is transmitted, so bytes sent here leave in the same
+     * duty cycle.
+     */
+    default void onWritable()
+    {
+    }
+
+    /**
      * In-order bytes, each delivered exactly once (RFC 9293 §3.10.7.4 seventh step). Bytes the handler does
      * not consume now (it copies them somewhere) keep counting against the receive window until it calls
      * {@link TcpConnection#consumed(int)}: that is the flow control of RECEIVE.

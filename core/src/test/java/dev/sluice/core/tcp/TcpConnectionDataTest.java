@@ -288,6 +288,41 @@ class TcpConnectionDataTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldReportEstablishedOnceWhenOpenSucceeds_RFC9293s3_10_1()
+        {
+            assertEquals(1, app.establishedCalls);
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1).withWindow(5000));
+            assertEquals(1, app.establishedCalls);
+        }
+
+        @Test
+        void shouldSignalWritableOnceAnAckFreesSpaceAfterBackPressure_RFC9293s3_10_2()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1).withWindow(60_000));
+            final int capacity = config.sendBufferBytes();
+            final UnsafeBuffer big = bytes(capacity + 10, 0);
+            assertEquals(capacity, connection.send(big, 0, capacity + 10)); // back-pressure
+            poll();
+            assertEquals(0, app.writableCalls, "nothing acknowledged yet");
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1 + 1000).withWindow(60_000));
+            poll();
+            assertEquals(1, app.writableCalls);
+            poll();
+            assertEquals(1, app.writableCalls, "once per blocked send");
+        }
+
+        @Test
+        void shouldNotSignalWritableWhenEverySendFitted_RFC9293s3_10_2()
+        {
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1).withWindow(60_000));
+            assertEquals(100, connection.send(bytes(100, 0), 0, 100));
+            poll();
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 101).withWindow(60_000));
+            poll();
+            assertEquals(0, app.writableCalls);
+        }
+
+        @Test
         void shouldHoldSmallSegmentWhileDataIsOutstanding_SHLD7()
         {
             send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1).withWindow(5000));

@@ -245,6 +245,8 @@ abstract class TcpConnectionScript
         int misorderedBytes;
         int consumeAtMost = Integer.MAX_VALUE;
         int peerClosedCalls;
+        int establishedCalls;
+        int writableCalls;
         final List<Integer> urgent = new ArrayList<>();
         final List<TcpCloseReason> closed = new ArrayList<>();
 
@@ -267,6 +269,18 @@ abstract class TcpConnectionScript
         public void onPeerClosed()
         {
             peerClosedCalls++;
+        }
+
+        @Override
+        public void onEstablished()
+        {
+            establishedCalls++;
+        }
+
+        @Override
+        public void onWritable()
+        {
+            writableCalls++;
         }
 
         @Override
