@@ -8,6 +8,8 @@ import dev.sluice.core.counters.NetCounters;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
+import dev.sluice.core.stack.NetworkSegmentOutput;
+import dev.sluice.core.stack.TcpStack;
 import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.Lcore;
 import dev.sluice.nativebindings.dpdk.Mbuf;
@@ -25,8 +27,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  *
  * <p>The agent registers its thread with DPDK in {@link #onStart()}, so it must run on the
  * platform thread an {@code AgentRunner} gives it (or be driven by the test's own thread).
- * This is the first slice of the runtime (issue 5): TCP, flow steering between cores and
- * the counters file come next.
+ * With a {@link TcpStack}, the stack's {@code poll} runs after the burst (MUST-58/59).
  */
 public final class ShardAgent implements Agent
 {
@@ -39,6 +40,8 @@ public final class ShardAgent implements Agent
     private final int queueId;
     private final NetConfig config;
     private final TransportHandler transport;
+    private final TcpStack tcp;
+    private final NetworkSegmentOutput tcpOutput;
     private final NanoClock clock;
     private final PcapWriter pcap;
     private final NetCounters counters = new NetCounters();
@@ -73,6 +76,39 @@ public final class ShardAgent implements Agent
         this.config = config;
         this.transport = transport;
         this.clock = clock;
+        this.tcp = null;
+        this.tcpOutput = null;
+    }
+
+    /**
+     * A shard running TCP: segments go to {@code tcp}, whose output is bound to this shard's network layer
+     * when the agent starts, and {@link TcpStack#poll} runs once per duty cycle after the burst (timers,
+     * queued data, one aggregated ACK per connection), before the flush.
+     *
+     * @param eal     the process's EAL.
+     * @param pool    mempool for transmitted frames.
+     * @param portId  a started port.
+     * @param queueId the rx and tx queue this shard owns.
+     * @param config  the shard's addresses and IP settings.
+     * @param tcp     the shard's TCP.
+     * @param output  the output {@code tcp} was built with (unbound).
+     * @param clock   read once per duty cycle.
+     * @param pcap    records every frame in and out, or null; closed with the agent.
+     */
+    public ShardAgent(
+        final Eal eal, final MbufPool pool, final int portId, final int queueId, final NetConfig config,
+        final TcpStack tcp, final NetworkSegmentOutput output, final NanoClock clock, final PcapWriter pcap)
+    {
+        this.pcap = pcap;
+        this.eal = eal;
+        this.pool = pool;
+        this.portId = portId;
+        this.queueId = queueId;
+        this.config = config;
+        this.transport = tcp;
+        this.clock = clock;
+        this.tcp = tcp;
+        this.tcpOutput = output;
     }
 
     /**
@@ -93,6 +129,10 @@ public final class ShardAgent implements Agent
         transmitter = new DpdkFrameTransmitter(lcore, pool, portId, queueId);
         transmitter.capture(pcap);
         network = new NetworkLayer(config, transmitter, transport, counters);
+        if (tcpOutput != null)
+        {
+            tcpOutput.bind(network);
+        }
         final long nowNs = clock.nanoTime();
         transmitter.nowNs(nowNs);
         network.start(nowNs); // gratuitous ARP
@@ -125,7 +165,11 @@ public final class ShardAgent implements Agent
         {
             lcore.freeBulk(rxBurst, received);
         }
-        final int timerWork = network.doWork(nowNs);
+        int timerWork = network.doWork(nowNs);
+        if (tcp != null)
+        {
+            timerWork += tcp.poll(nowNs);
+        }
         final int sent = transmitter.flush();
         if (published != null && nowNs - nextPublishNs >= 0)
         {
