@@ -41,7 +41,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * directly in a transmit buffer; otherwise it is built in a scratch buffer and copied into the ARP
  * pending queue.
  */
-public final class NetworkLayer
+public final class NetworkLayer implements FrameReceiver
 {
     /** {@link #beginIpv4} result: no route to the destination. */
     public static final int SEND_NO_ROUTE = -1;
@@ -128,6 +128,7 @@ public final class NetworkLayer
      * @param length frame length (no FCS).
      * @param nowNs  the duty cycle's time.
      */
+    @Override
     public void onFrame(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
     {
         counters.increment(NetCounterDescriptor.FRAMES_RECEIVED);
