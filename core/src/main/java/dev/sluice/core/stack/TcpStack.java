@@ -13,14 +13,20 @@ import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
+import dev.sluice.core.wire.TcpHeader;
+import org.agrona.BitUtil;
+import org.agrona.DeadlineTimerWheel;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
+
 /**
  * One shard's TCP: demultiplexes segments from the {@link NetworkLayer} to connections, accepts SYNs on
- * listening ports, answers segments for which no connection exists, and drives every connection's timers
- * and output once per duty cycle.
+ * listening ports, answers segments for which no connection exists, reacts to ICMP errors, and drives the
+ * connections' timers and output once per duty cycle.
  *
  * <ul>
  *   <li>Connections are keyed by (remote ip, remote port, local port) in a primitive map; the local
@@ -29,31 +35,86 @@ import org.agrona.collections.Long2ObjectHashMap;
  *       or an active open that finds the pool empty is dropped and counted. A connection that reaches
  *       CLOSED returns to the pool.</li>
  *   <li>A SYN to a listening port with no connection takes a pooled connection, puts it in LISTEN and feeds
- *       it the SYN (§3.10.7.2); other segments to a listening port: an ACK gets {@code <SEQ=SEG.ACK><CTL=RST>},
- *       the rest is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
- *   <li>{@link #poll} is called once per duty cycle after every segment of the burst (MUST-58, MUST-59):
- *       it fires due timers, then lets each connection send data and one aggregated ACK.</li>
+ *       it the SYN (§3.10.7.2), unless the listener already holds its backlog of connections in
+ *       SYN-RECEIVED: then the SYN is dropped and counted and the peer retransmits it (Linux without SYN
+ *       cookies). Other segments to a listening port: an ACK gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest
+ *       is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
+ *   <li>Active opens name their local port or take an ephemeral one ({@link #connect(int, int,
+ *       TcpReceiveHandler, long)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
+ *   <li>ICMP errors (MUST-54) are matched to a connection by the quoted header and handed to
+ *       {@link TcpConnection#onIcmpError}, which checks the quoted sequence number (RFC 5927) and decides.</li>
  * </ul>
- * Single-threaded; no allocation per segment (the map may resize only when connections are added).
+ *
+ * <h2>Timers and the ready list</h2>
+ * {@link #poll} runs once per duty cycle after every segment of the burst (MUST-58, MUST-59). It does not
+ * visit every connection:
+ * <ul>
+ *   <li><b>Timers.</b> Each connection's {@link TcpConnection#nextDeadlineNs()} is armed in one Agrona
+ *       {@link DeadlineTimerWheel} per shard; an expired timer calls {@link TcpConnection#onTimer} if the
+ *       connection's deadline is really due. A connection's timer is re-synced after every interaction
+ *       (segment, timer, poll, application call): it is re-armed only when the deadline moved earlier; a
+ *       deadline that moved later (the RTO restarted by an ACK) or went away leaves the armed timer alone,
+ *       and when that fires early it is simply re-armed for the current deadline. So a steady ACK clock
+ *       costs no wheel operation per segment.</li>
+ *   <li><b>Tick.</b> 2<sup>20</sup> ns (about 1.05 ms; the wheel needs a power of two): the shortest TCP
+ *       timers (delayed ACK, 200 ms minimum RTO) tolerate firing up to one tick late, Linux's own jiffies
+ *       are 1 to 4 ms. <b>Wheel span:</b> {@value #TIMER_TICKS_PER_WHEEL} ticks, about 1.07 s, not 2 MSL:
+ *       the wheel's memory is ticks &times; timers per tick (a burst of connections accepted in the same
+ *       millisecond arms its timers in the same tick), so a 60 s wheel would cost 64 times as much; a
+ *       deadline beyond one turn simply stays in its slot and is looked at once per turn (a 60 s TIME-WAIT
+ *       about 56 times), which is cheap.</li>
+ *   <li><b>Ready list.</b> Only connections that may have output are polled: those that received a segment,
+ *       had a timer fire, were opened, or that the application touched. Application calls on a connection
+ *       outside the stack's callbacks ({@link TcpConnection#send}, {@link TcpConnection#close},
+ *       {@link TcpConnection#consumed}, {@link TcpConnection#abort}) are noticed through the
+ *       {@link TcpConnection.ActivityListener} every pooled connection carries (and through
+ *       {@link TcpReceiveHandler#onClosed} for ABORT): the application simply calls the connection, on the
+ *       shard's thread, and the next {@link #poll} sends what is due.</li>
+ * </ul>
+ * Single-threaded; no allocation per segment, timer or poll (the wheel grows only if more timers than it
+ * was sized for fall in one tick).
  */
 public final class TcpStack implements TransportHandler
 {
+    /** Resolution of the timer wheel: 2^20 ns, about 1.05 ms. */
+    public static final long TIMER_TICK_NS = 1L << 20;
+    /** Ticks per turn of the timer wheel (about 1.07 s per turn). */
+    public static final int TIMER_TICKS_PER_WHEEL = 1024;
+    /** Lowest ephemeral port by default (Linux {@code ip_local_port_range}). */
+    public static final int DEFAULT_EPHEMERAL_PORT_LOW = 32_768;
+    /** Highest ephemeral port by default (Linux {@code ip_local_port_range}). */
+    public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
+
+    private static final long NO_TIMER = -1L;
+    private static final int MAX_TIMER_CALLS_PER_EXPIRY = 8;
+
     private final TcpConfig config;
+    private final IsnGenerator isnGenerator;
     private final NetworkSegmentOutput output;
     private final TcpStackCounters counters;
     private final TcpSegment segment = new TcpSegment();
     private final Long2ObjectHashMap<Slot> connections;
-    private final Int2ObjectHashMap<TcpAcceptor> listeners = new Int2ObjectHashMap<>();
+    private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
     private final Slot[] free;
     private final Slot[] active;
+    private final DeadlineTimerWheel wheel;
+    private final Long2ObjectHashMap<Slot> timers;
+    private final TimerExpiry timerExpiry = new TimerExpiry();
+    private Slot[] ready;
+    private Slot[] draining;
+    private int readyCount;
     private int freeCount;
     private int activeCount;
+    private boolean wheelStarted;
+    private int ephemeralPortLow = DEFAULT_EPHEMERAL_PORT_LOW;
+    private int ephemeralPortHigh = DEFAULT_EPHEMERAL_PORT_HIGH;
+    private int nextEphemeral;
 
     /**
      * Creates the stack and its pool of {@code maxConnections} connections (all memory is allocated here).
      *
      * @param config         validated TCP settings.
-     * @param isnGenerator   the shard's ISN source.
+     * @param isnGenerator   the shard's ISN source (its keyed hash also picks ephemeral ports).
      * @param output         the shard's segment output; {@link NetworkSegmentOutput#bind} it to the network
      *                       layer before traffic flows.
      * @param counters       where events are counted (the same holder the output counts into).
@@ -68,15 +129,25 @@ public final class TcpStack implements TransportHandler
             throw new IllegalArgumentException("maxConnections must be >= 1, got " + maxConnections);
         }
         this.config = config;
+        this.isnGenerator = isnGenerator;
         this.output = output;
         this.counters = counters;
         this.connections = new Long2ObjectHashMap<>(Math.max(8, maxConnections * 2), 0.65f);
+        this.timers = new Long2ObjectHashMap<>(Math.max(8, maxConnections * 2), 0.65f);
         this.free = new Slot[maxConnections];
         this.active = new Slot[maxConnections];
+        this.ready = new Slot[maxConnections];
+        this.draining = new Slot[maxConnections];
+        // per-tick capacity: a burst of same-tick deadlines up to 64 needs no growth; scanning one tick's
+        // slots is the wheel's cost per duty cycle, so it is not sized for the whole pool
+        final int timersPerTick = BitUtil.findNextPositivePowerOfTwo(Math.min(Math.max(maxConnections, 16), 64));
+        this.wheel = new DeadlineTimerWheel(
+            TimeUnit.NANOSECONDS, 0, TIMER_TICK_NS, TIMER_TICKS_PER_WHEEL, timersPerTick);
         for (int i = 0; i < maxConnections; i++)
         {
             final Slot slot = new Slot();
             slot.connection = new TcpConnection(config, isnGenerator, output, slot);
+            slot.connection.activityListener(slot);
             free[i] = slot;
         }
         freeCount = maxConnections;
@@ -111,7 +182,9 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection creates one.
+     * Passive OPEN on a port (§3.10.1) with the default backlog: the pool size, so only the pool limits the
+     * listener (with the constructor that sizes the pool by {@link TcpConfig#backlog()}, that is the
+     * configured backlog).
      *
      * @param localPort our port, 1..65535.
      * @param acceptor  gives the handler of each new connection.
@@ -119,15 +192,35 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpAcceptor acceptor)
     {
-        if (localPort < 1 || localPort > 0xFFFF)
+        listen(localPort, acceptor, free.length);
+    }
+
+    /**
+     * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection creates one, as long as
+     * fewer than {@code backlog} of this listener's connections are still in SYN-RECEIVED; SYNs beyond that
+     * are dropped and counted ({@link TcpStackCounters#synsDroppedBacklog()}): the peer retransmits them.
+     *
+     * @param localPort our port, 1..65535.
+     * @param acceptor  gives the handler of each new connection.
+     * @param backlog   most connections of this listener in SYN-RECEIVED at once, &gt;= 1.
+     * @throws IllegalStateException if the port already listens.
+     */
+    public void listen(final int localPort, final TcpAcceptor acceptor, final int backlog)
+    {
+        checkPort(localPort, "localPort");
+        if (backlog < 1)
         {
-            throw new IllegalArgumentException("localPort must be 1..65535, got " + localPort);
+            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
+        }
+        if (acceptor == null)
+        {
+            throw new NullPointerException("acceptor");
         }
         if (listeners.containsKey(localPort))
         {
             throw new IllegalStateException("port " + localPort + " already listens");
         }
-        listeners.put(localPort, acceptor);
+        listeners.put(localPort, new Listener(acceptor, backlog));
     }
 
     /**
@@ -139,6 +232,37 @@ public final class TcpStack implements TransportHandler
     public boolean stopListening(final int localPort)
     {
         return listeners.remove(localPort) != null;
+    }
+
+    /**
+     * Connections of a listener currently in SYN-RECEIVED (counted against its backlog).
+     *
+     * @param localPort the listening port.
+     * @return count, 0 if the port does not listen.
+     */
+    public int synReceivedCount(final int localPort)
+    {
+        final Listener listener = listeners.get(localPort);
+        return listener == null ? 0 : listener.synReceived;
+    }
+
+    /**
+     * Sets the range active opens take ephemeral local ports from (default
+     * {@value #DEFAULT_EPHEMERAL_PORT_LOW}..{@value #DEFAULT_EPHEMERAL_PORT_HIGH}, like Linux).
+     *
+     * @param low  lowest port, 1..65535.
+     * @param high highest port, low..65535.
+     */
+    public void ephemeralPorts(final int low, final int high)
+    {
+        checkPort(low, "low");
+        checkPort(high, "high");
+        if (high < low)
+        {
+            throw new IllegalArgumentException("empty port range " + low + ".." + high);
+        }
+        ephemeralPortLow = low;
+        ephemeralPortHigh = high;
     }
 
     /**
@@ -155,6 +279,8 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final int localPort, final TcpReceiveHandler handler,
         final long nowNs)
     {
+        checkPort(remotePort, "remotePort");
+        checkPort(localPort, "localPort");
         final long key = connectionKey(remoteIp, remotePort, localPort);
         if (connections.containsKey(key))
         {
@@ -166,10 +292,79 @@ public final class TcpStack implements TransportHandler
             return null;
         }
         output.nowNs(nowNs);
-        slot.delegate = handler;
+        slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
         activate(slot, key);
         slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
+        markReady(slot); // its timer is armed at the next poll
         return slot.connection;
+    }
+
+    /**
+     * Active OPEN from an ephemeral local port: the first free port of the ephemeral range in the order of
+     * RFC 6056 algorithm 3 (a keyed hash of the remote address and port, plus a counter), skipping listening
+     * ports and every port whose tuple is still in the table (TIME-WAIT included).
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param handler    where the connection's data and events go.
+     * @param nowNs      the duty cycle's time.
+     * @return the connection (in SYN-SENT), or null if the pool or the port range is exhausted.
+     */
+    public TcpConnection connect(
+        final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs)
+    {
+        return connect(remoteIp, remotePort, handler, nowNs, null);
+    }
+
+    /**
+     * Active OPEN from an ephemeral local port accepted by {@code portFilter}, e.g. one whose flow hash
+     * steers the peer's replies to the calling core; otherwise as {@link #connect(int, int,
+     * TcpReceiveHandler, long)}.
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param handler    where the connection's data and events go.
+     * @param nowNs      the duty cycle's time.
+     * @param portFilter accepts a candidate local port (primitive, no boxing); null accepts all.
+     * @return the connection (in SYN-SENT), or null if the pool is exhausted or no acceptable port is free.
+     */
+    public TcpConnection connect(
+        final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs,
+        final IntPredicate portFilter)
+    {
+        checkPort(remotePort, "remotePort");
+        if (freeCount == 0)
+        {
+            counters.poolExhausted++;
+            return null;
+        }
+        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        if (localPort == 0)
+        {
+            counters.ephemeralPortsExhausted++;
+            return null;
+        }
+        return connect(remoteIp, remotePort, localPort, handler, nowNs);
+    }
+
+    // RFC 6056 §3.3.3 (algorithm 3): offset = F(local ip, remote ip, remote port, secret), then a counter
+    private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
+    {
+        final int count = ephemeralPortHigh - ephemeralPortLow + 1;
+        final long offset = isnGenerator.nextIsn(output.networkLayer().localIp(), 0, remoteIp, remotePort, 0L) &
+            0xFFFF_FFFFL;
+        for (int i = 0; i < count; i++)
+        {
+            final int port = ephemeralPortLow + (int)((offset + (nextEphemeral & 0xFFFF_FFFFL) + i) % count);
+            if (!listeners.containsKey(port) &&
+                !connections.containsKey(connectionKey(remoteIp, remotePort, port)) &&
+                (portFilter == null || portFilter.test(port)))
+            {
+                nextEphemeral += i + 1;
+                return port;
+            }
+        }
+        return 0;
     }
 
     @Override
@@ -187,11 +382,11 @@ public final class TcpStack implements TransportHandler
         {
             counters.segmentsToConnections++;
             slot.connection.onSegment(segment, nowNs);
-            releaseIfDone(slot);
+            afterInteraction(slot);
             return;
         }
-        final TcpAcceptor acceptor = listeners.get(segment.destinationPort());
-        if (acceptor == null)
+        final Listener listener = listeners.get(segment.destinationPort());
+        if (listener == null)
         {
             if (TcpConnection.replyToClosedPort(segment, output))
             {
@@ -201,7 +396,7 @@ public final class TcpStack implements TransportHandler
         }
         if ((segment.flags() & (SYN | ACK | RST)) == SYN)
         {
-            accept(acceptor, key, segment, destinationIp, nowNs);
+            accept(listener, key, segment, destinationIp, nowNs);
         }
         else if (segment.has(ACK) && !segment.has(RST))
         {
@@ -213,21 +408,40 @@ public final class TcpStack implements TransportHandler
     }
 
     private void accept(
-        final TcpAcceptor acceptor, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
     {
+        // either way the peer retransmits its SYN; maybe there is room by then
+        if (freeCount > 0 && listener.synReceived >= listener.backlog)
+        {
+            counters.synsDroppedBacklog++;
+            return;
+        }
         final Slot slot = takeSlot();
         if (slot == null)
         {
-            return; // the peer retransmits its SYN; maybe a connection is free by then
+            return;
         }
         counters.synsAccepted++;
         final TcpConnection connection = slot.connection;
         connection.listen(localIp, segment.destinationPort());
-        final TcpReceiveHandler handler = acceptor.onAccept(connection);
+        final TcpReceiveHandler handler = listener.acceptor.onAccept(connection);
         slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
         activate(slot, key);
+        slot.listener = listener;
+        slot.inBacklog = true;
+        listener.synReceived++;
         connection.onSegment(segment, nowNs);
-        releaseIfDone(slot);
+        afterInteraction(slot);
+    }
+
+    // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
+    private void afterInteraction(final Slot slot)
+    {
+        leaveBacklogIfSynchronized(slot);
+        if (releaseIfDone(slot) == 0)
+        {
+            markReady(slot);
+        }
     }
 
     @Override
@@ -236,35 +450,163 @@ public final class TcpStack implements TransportHandler
         final int quotedSourceIp, final int quotedDestinationIp, final DirectBuffer buffer,
         final int quotedTcpOffset, final int quotedTcpLength, final long nowNs)
     {
-        counters.icmpErrorsIgnored++; // MUST-54 reactions (RFC 5927) are not implemented yet
+        // RFC 5927 §4.1: the quote names the connection (addresses and ports) and a sequence number in flight
+        final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
+        final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
+        final Slot slot = connections.get(connectionKey(quotedDestinationIp, remotePort, localPort));
+        if (slot == null || slot.connection.localIp() != quotedSourceIp)
+        {
+            counters.icmpErrorsIgnored++;
+            return;
+        }
+        output.nowNs(nowNs);
+        final int seq = TcpHeader.sequence(buffer, quotedTcpOffset);
+        switch (slot.connection.onIcmpError(errorKind, icmpType, icmpCode, seq, nowNs))
+        {
+            case TcpConnection.ICMP_OUT_OF_WINDOW -> counters.icmpErrorsOutOfWindow++;
+            case TcpConnection.ICMP_SOFT_RECORDED -> counters.icmpSoftErrors++;
+            case TcpConnection.ICMP_ABORTED ->
+            {
+                counters.icmpHardErrorsAborted++;
+                afterInteraction(slot);
+            }
+            default -> counters.icmpErrorsIgnored++;
+        }
     }
 
     /**
-     * The duty cycle's TCP work, after all received segments of the burst: for each connection, fires its
-     * timers if due, then sends queued data, FIN and at most one aggregated ACK (MUST-59). Connections that
-     * reached CLOSED return to the pool.
+     * The duty cycle's TCP work, after all received segments of the burst: fires the timers that are due,
+     * then polls each connection on the ready list once (queued data, FIN, at most one aggregated ACK,
+     * MUST-59) and re-arms its timer. Connections that reached CLOSED return to the pool.
      *
      * @param nowNs the duty cycle's time.
-     * @return work done: timers fired plus segments sent (0 when idle).
+     * @return work done: timers fired plus segments sent plus connections freed (0 when idle).
      */
     public int poll(final long nowNs)
     {
         output.nowNs(nowNs);
-        int work = 0;
-        // backwards, so that releasing a connection (which moves the last one into its place) skips nothing
-        for (int i = activeCount - 1; i >= 0; i--)
+        if (!wheelStarted)
         {
-            final Slot slot = active[i];
-            final TcpConnection connection = slot.connection;
-            final long deadlineNs = connection.nextDeadlineNs();
-            if (deadlineNs != TcpConnection.NO_DEADLINE && nowNs - deadlineNs >= 0)
+            wheel.resetStartTime(nowNs);
+            wheelStarted = true;
+        }
+        int work = pollTimers(nowNs);
+
+        final Slot[] batch = ready;
+        final int count = readyCount;
+        ready = draining;
+        draining = batch;
+        readyCount = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final Slot slot = batch[i];
+            batch[i] = null;
+            slot.queued = false;
+            if (slot.activeIndex < 0)
             {
-                work += connection.onTimer(nowNs);
+                continue; // freed after it was queued
             }
-            work += connection.poll(nowNs);
-            work += releaseIfDone(slot);
+            counters.connectionsPolled++;
+            work += slot.connection.poll(nowNs);
+            leaveBacklogIfSynchronized(slot);
+            final int released = releaseIfDone(slot);
+            if (released == 0)
+            {
+                syncTimer(slot);
+            }
+            work += released;
         }
         return work;
+    }
+
+    // Advances the wheel to nowNs one tick at a time (Agrona's poll moves one tick per call), firing what is
+    // due; after a pause longer than a turn every slot has been looked at once, so the rest is skipped.
+    private int pollTimers(final long nowNs)
+    {
+        if (wheel.timerCount() == 0)
+        {
+            wheel.currentTickTime(nowNs);
+            return 0;
+        }
+        timerExpiry.fired = 0;
+        int ticks = 0;
+        long tickTime;
+        do
+        {
+            tickTime = wheel.currentTickTime();
+            wheel.poll(nowNs, timerExpiry, Integer.MAX_VALUE);
+        }
+        while (wheel.currentTickTime() != tickTime && ++ticks <= TIMER_TICKS_PER_WHEEL);
+        if (nowNs >= wheel.currentTickTime())
+        {
+            wheel.currentTickTime(nowNs);
+        }
+        return timerExpiry.fired;
+    }
+
+    // Arms the wheel for the connection's deadline unless a timer no later than it is already armed.
+    private void syncTimer(final Slot slot)
+    {
+        final long deadlineNs = slot.connection.nextDeadlineNs();
+        if (deadlineNs == TcpConnection.NO_DEADLINE)
+        {
+            return; // an armed timer fires for nothing once; cheaper than cancelling on every ACK
+        }
+        if (slot.timerId != NO_TIMER)
+        {
+            if (deadlineNs - slot.timerDeadlineNs >= 0)
+            {
+                return; // fires early and is re-armed then
+            }
+            cancelTimer(slot);
+        }
+        final long timerId = wheel.scheduleTimer(deadlineNs);
+        slot.timerId = timerId;
+        slot.timerDeadlineNs = deadlineNs;
+        timers.put(timerId, slot);
+        counters.timersScheduled++;
+    }
+
+    private void cancelTimer(final Slot slot)
+    {
+        final long timerId = slot.timerId;
+        if (timerId != NO_TIMER)
+        {
+            wheel.cancelTimer(timerId);
+            timers.remove(timerId);
+            slot.timerId = NO_TIMER;
+        }
+    }
+
+    private void onTimerExpiry(final Slot slot, final long nowNs)
+    {
+        slot.timerId = NO_TIMER;
+        final TcpConnection connection = slot.connection;
+        for (int i = 0; i < MAX_TIMER_CALLS_PER_EXPIRY; i++)
+        {
+            final long deadlineNs = connection.nextDeadlineNs();
+            if (deadlineNs == TcpConnection.NO_DEADLINE || nowNs - deadlineNs < 0)
+            {
+                break;
+            }
+            final int fired = connection.onTimer(nowNs);
+            if (fired == 0)
+            {
+                break;
+            }
+            counters.timersFired += fired;
+            timerExpiry.fired += fired;
+        }
+        markReady(slot); // polled after the timers: sends what the timer queued, re-arms, or frees
+    }
+
+    private void markReady(final Slot slot)
+    {
+        if (!slot.queued)
+        {
+            slot.queued = true;
+            ready[readyCount++] = slot;
+        }
     }
 
     /**
@@ -302,6 +644,26 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
+     * Timers armed in the wheel (at most one per connection in the table).
+     *
+     * @return count.
+     */
+    public long scheduledTimers()
+    {
+        return wheel.timerCount();
+    }
+
+    /**
+     * Connections queued for the next {@link #poll}.
+     *
+     * @return count.
+     */
+    public int readyConnections()
+    {
+        return readyCount;
+    }
+
+    /**
      * The TCP settings.
      *
      * @return the configuration.
@@ -319,6 +681,14 @@ public final class TcpStack implements TransportHandler
     public TcpStackCounters counters()
     {
         return counters;
+    }
+
+    private static void checkPort(final int port, final String name)
+    {
+        if (port < 1 || port > 0xFFFF)
+        {
+            throw new IllegalArgumentException(name + " must be 1..65535, got " + port);
+        }
     }
 
     private Slot takeSlot()
@@ -339,6 +709,16 @@ public final class TcpStack implements TransportHandler
         slot.activeIndex = activeCount;
         active[activeCount++] = slot;
         connections.put(key, slot);
+        slot.connection.clearSoftErrors();
+    }
+
+    private static void leaveBacklogIfSynchronized(final Slot slot)
+    {
+        if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
+        {
+            slot.inBacklog = false;
+            slot.listener.synReceived--;
+        }
     }
 
     // A passive connection reset in SYN-RECEIVED goes back to LISTEN (§3.10.7.4 second); here listening is
@@ -354,6 +734,13 @@ public final class TcpStack implements TransportHandler
         {
             return 0;
         }
+        if (slot.inBacklog)
+        {
+            slot.inBacklog = false;
+            slot.listener.synReceived--;
+        }
+        slot.listener = null;
+        cancelTimer(slot);
         connections.remove(slot.key);
         final int index = slot.activeIndex;
         final Slot last = active[--activeCount];
@@ -367,16 +754,63 @@ public final class TcpStack implements TransportHandler
         return 1;
     }
 
+    /** A listening port: its acceptor, backlog and connections still in SYN-RECEIVED. */
+    private static final class Listener
+    {
+        final TcpAcceptor acceptor;
+        final int backlog;
+        int synReceived;
+
+        Listener(final TcpAcceptor acceptor, final int backlog)
+        {
+            this.acceptor = acceptor;
+            this.backlog = backlog;
+        }
+    }
+
+    /** Expired wheel timers back to their connections. */
+    private final class TimerExpiry implements DeadlineTimerWheel.TimerHandler
+    {
+        int fired;
+
+        @Override
+        public boolean onTimerExpiry(final TimeUnit timeUnit, final long now, final long timerId)
+        {
+            final Slot slot = timers.remove(timerId);
+            if (slot != null)
+            {
+                counters.timerExpiries++;
+                TcpStack.this.onTimerExpiry(slot, now);
+            }
+            return true;
+        }
+    }
+
     /**
      * A pooled connection and the handler it currently forwards to: a connection's handler is fixed at
-     * construction, so the pool gives each connection this forwarder and swaps the target on reuse.
+     * construction, so the pool gives each connection this forwarder and swaps the target on reuse. It also
+     * listens to the application's calls on the connection, to queue it for the next poll.
      */
-    private static final class Slot implements TcpReceiveHandler
+    private final class Slot implements TcpReceiveHandler, TcpConnection.ActivityListener
     {
         TcpConnection connection;
         TcpReceiveHandler delegate = TcpReceiveHandler.DISCARD;
+        Listener listener;
         long key;
+        long timerId = NO_TIMER;
+        long timerDeadlineNs;
         int activeIndex = -1;
+        boolean queued;
+        boolean inBacklog;
+
+        @Override
+        public void onApplicationActivity(final TcpConnection connection)
+        {
+            if (activeIndex >= 0)
+            {
+                markReady(this);
+            }
+        }
 
         @Override
         public int onData(final DirectBuffer buffer, final int offset, final int length)
@@ -411,6 +845,10 @@ public final class TcpStack implements TransportHandler
         @Override
         public void onClosed(final TcpCloseReason reason)
         {
+            if (activeIndex >= 0)
+            {
+                markReady(this); // an ABORT outside the stack's callbacks: freed at the next poll
+            }
             delegate.onClosed(reason);
         }
     }

@@ -15,6 +15,15 @@ public final class TcpStackCounters
     long segmentsSent;
     long segmentsDropped;
     long connectionsReleased;
+    long synsDroppedBacklog;
+    long ephemeralPortsExhausted;
+    long icmpErrorsOutOfWindow;
+    long icmpSoftErrors;
+    long icmpHardErrorsAborted;
+    long timersScheduled;
+    long timerExpiries;
+    long timersFired;
+    long connectionsPolled;
 
     /**
      * TCP segments handed up by the network layer.
@@ -67,7 +76,8 @@ public final class TcpStackCounters
     }
 
     /**
-     * ICMP errors about TCP segments, not acted upon yet.
+     * ICMP errors about TCP segments that changed nothing: no connection matches the quote, or
+     * fragmentation needed (no path MTU discovery).
      *
      * @return count.
      */
@@ -104,5 +114,98 @@ public final class TcpStackCounters
     public long connectionsReleased()
     {
         return connectionsReleased;
+    }
+
+    /**
+     * SYNs dropped because their listener already held its backlog of connections in SYN-RECEIVED (like
+     * Linux's ListenDrops without SYN cookies).
+     *
+     * @return count.
+     */
+    public long synsDroppedBacklog()
+    {
+        return synsDroppedBacklog;
+    }
+
+    /**
+     * Active opens refused because no ephemeral port was free (or accepted by the caller's filter).
+     *
+     * @return count.
+     */
+    public long ephemeralPortsExhausted()
+    {
+        return ephemeralPortsExhausted;
+    }
+
+    /**
+     * ICMP errors whose quoted sequence number was not in [SND.UNA, SND.NXT) of the connection: ignored
+     * (RFC 5927 §4.1, blind ICMP attacks; Linux's OutOfWindowIcmps).
+     *
+     * @return count.
+     */
+    public long icmpErrorsOutOfWindow()
+    {
+        return icmpErrorsOutOfWindow;
+    }
+
+    /**
+     * ICMP soft errors recorded on a connection, never fatal (MUST-56); hard errors on a synchronized
+     * connection count here too.
+     *
+     * @return count.
+     */
+    public long icmpSoftErrors()
+    {
+        return icmpSoftErrors;
+    }
+
+    /**
+     * Connections aborted in SYN-SENT or SYN-RECEIVED by an ICMP hard error (SHLD-26).
+     *
+     * @return count.
+     */
+    public long icmpHardErrorsAborted()
+    {
+        return icmpHardErrorsAborted;
+    }
+
+    /**
+     * Timers armed in the shard's timer wheel (a deadline that moves later re-uses the armed timer).
+     *
+     * @return count.
+     */
+    public long timersScheduled()
+    {
+        return timersScheduled;
+    }
+
+    /**
+     * Wheel timers that expired (some early, for a deadline that had moved later: then only re-armed).
+     *
+     * @return count.
+     */
+    public long timerExpiries()
+    {
+        return timerExpiries;
+    }
+
+    /**
+     * Connection timers that did something when fired (retransmission, TIME-WAIT expiry, ...).
+     *
+     * @return count.
+     */
+    public long timersFired()
+    {
+        return timersFired;
+    }
+
+    /**
+     * Connections polled from the ready list (only those with a segment, a timer or an application call).
+     *
+     * @return count.
+     */
+    public long connectionsPolled()
+    {
+        return connectionsPolled;
     }
 }

@@ -14,5 +14,7 @@ public enum TcpCloseReason
     /** The local application called ABORT, or CLOSE with unread data (SHLD-3). */
     ABORTED,
     /** A timer gave up on the peer (user timeout, R2). */
-    TIMEOUT
+    TIMEOUT,
+    /** An ICMP hard error (protocol or port unreachable) during the handshake (SYN-SENT, SYN-RECEIVED). */
+    UNREACHABLE
 }

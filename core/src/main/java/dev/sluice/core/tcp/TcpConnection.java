@@ -655,6 +655,7 @@ public final class TcpConnection
      */
     public int send(final DirectBuffer source, final int offset, final int length)
     {
+        notifyApplicationActivity(); // stack hook
         final int accepted = switch (state)
         {
             case SYN_SENT, ESTABLISHED, CLOSE_WAIT -> sendBuffer.append(source, offset, length);
@@ -780,6 +781,7 @@ public final class TcpConnection
      */
     public boolean close()
     {
+        notifyApplicationActivity(); // stack hook
         switch (state)
         {
             case LISTEN, SYN_SENT ->
@@ -846,6 +848,7 @@ public final class TcpConnection
      */
     public void consumed(final int bytes)
     {
+        notifyApplicationActivity(); // stack hook
         receiver.consumed(bytes);
         if (state.isSynchronized())
         {
@@ -1141,5 +1144,170 @@ public final class TcpConnection
     public int remotePort()
     {
         return remotePort;
+    }
+
+    // ================================================================================================
+    // Stack hooks: appended as one block by the stack (dev.sluice.core.stack) work; nothing above this
+    // line depends on it except three single-line notifyApplicationActivity() calls (send, close,
+    // consumed).
+    // ================================================================================================
+
+    /** {@link #onIcmpError} result: the quoted sequence number is not in [SND.UNA, SND.NXT) (RFC 5927). */
+    public static final int ICMP_OUT_OF_WINDOW = 0;
+    /** {@link #onIcmpError} result: recorded as the connection's last soft error, not fatal (MUST-56). */
+    public static final int ICMP_SOFT_RECORDED = 1;
+    /** {@link #onIcmpError} result: a hard error aborted the connection during its handshake. */
+    public static final int ICMP_ABORTED = 2;
+    /** {@link #onIcmpError} result: not acted upon (fragmentation needed: path MTU discovery is not done). */
+    public static final int ICMP_IGNORED = 3;
+    /** {@link #lastSoftErrorType()} when no soft error was recorded. */
+    public static final int NO_SOFT_ERROR = -1;
+
+    /**
+     * Told when the application calls {@link #send}, {@link #close} or {@link #consumed} (possibly outside
+     * any callback of the stack), so that the stack polls the connection in its next duty cycle instead of
+     * polling every connection every cycle. Called on the shard's thread; must not allocate.
+     */
+    @FunctionalInterface
+    public interface ActivityListener
+    {
+        /**
+         * The application changed what the connection may have to send.
+         *
+         * @param connection the connection.
+         */
+        void onApplicationActivity(TcpConnection connection);
+    }
+
+    private ActivityListener activityListener;
+    private int lastSoftErrorType = NO_SOFT_ERROR;
+    private int lastSoftErrorCode;
+    private long lastSoftErrorNs;
+    private int softErrors;
+
+    /**
+     * Sets who is told about application calls (the stack's connection pool); null for nobody.
+     *
+     * @param listener the listener or null.
+     */
+    public void activityListener(final ActivityListener listener)
+    {
+        this.activityListener = listener;
+    }
+
+    private void notifyApplicationActivity()
+    {
+        final ActivityListener listener = activityListener;
+        if (listener != null)
+        {
+            listener.onApplicationActivity(this);
+        }
+    }
+
+    /**
+     * An ICMP error about a segment of this connection (MUST-54), already matched to it by its quoted ports
+     * and addresses.
+     *
+     * <ul>
+     *   <li>The quoted sequence number must lie in [SND.UNA, SND.NXT), i.e. quote a segment still in
+     *       flight; otherwise the error is ignored (RFC 5927 §4.1, blind ICMP attacks).</li>
+     *   <li>Hard errors ({@link dev.sluice.core.wire.IcmpHeader#ERROR_HARD}: protocol or port unreachable,
+     *       SHLD-26) abort the connection in SYN-SENT and SYN-RECEIVED: CLOSED with
+     *       {@link TcpCloseReason#UNREACHABLE} reported to the handler (MUST-12), no segment sent. In the
+     *       synchronized states they are treated as soft errors, as RFC 5927 §4.1 recommends and Linux does:
+     *       a connection that already worked keeps trying until its own timeout (R2, MUST-20).</li>
+     *   <li>Soft errors (MUST-56: destination unreachable 0, 1, 5 and the administrative codes, time
+     *       exceeded, parameter problem) are never fatal: the last one is recorded for the application
+     *       (SHLD-25, {@link #lastSoftErrorType()}), e.g. to explain a later {@link TcpCloseReason#TIMEOUT}.</li>
+     *   <li>Fragmentation needed is not acted upon (no path MTU discovery).</li>
+     * </ul>
+     * Source quench never arrives here (the network layer discards it, MUST-55).
+     *
+     * @param errorKind one of {@link dev.sluice.core.wire.IcmpHeader#ERROR_SOFT},
+     *                  {@link dev.sluice.core.wire.IcmpHeader#ERROR_HARD},
+     *                  {@link dev.sluice.core.wire.IcmpHeader#ERROR_FRAGMENTATION_NEEDED}.
+     * @param icmpType  ICMP type.
+     * @param icmpCode  ICMP code.
+     * @param quotedSeq sequence number of the quoted TCP header.
+     * @param nowNs     the duty cycle's time.
+     * @return {@link #ICMP_OUT_OF_WINDOW}, {@link #ICMP_SOFT_RECORDED}, {@link #ICMP_ABORTED} or
+     * {@link #ICMP_IGNORED}.
+     */
+    public int onIcmpError(
+        final int errorKind, final int icmpType, final int icmpCode, final int quotedSeq, final long nowNs)
+    {
+        if (state == TcpState.CLOSED || state == TcpState.LISTEN || !(le(sndUna, quotedSeq) && lt(quotedSeq, sndNxt)))
+        {
+            return ICMP_OUT_OF_WINDOW;
+        }
+        if (errorKind == dev.sluice.core.wire.IcmpHeader.ERROR_FRAGMENTATION_NEEDED)
+        {
+            return ICMP_IGNORED;
+        }
+        if (errorKind == dev.sluice.core.wire.IcmpHeader.ERROR_HARD &&
+            (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED))
+        {
+            enterClosed(TcpCloseReason.UNREACHABLE);
+            return ICMP_ABORTED;
+        }
+        lastSoftErrorType = icmpType;
+        lastSoftErrorCode = icmpCode;
+        lastSoftErrorNs = nowNs;
+        softErrors++;
+        return ICMP_SOFT_RECORDED;
+    }
+
+    /**
+     * Forgets the soft errors recorded by {@link #onIcmpError}; the stack calls it when a pooled connection
+     * is reused.
+     */
+    public void clearSoftErrors()
+    {
+        lastSoftErrorType = NO_SOFT_ERROR;
+        lastSoftErrorCode = 0;
+        lastSoftErrorNs = 0;
+        softErrors = 0;
+    }
+
+    /**
+     * ICMP type of the last soft error reported for this connection (SHLD-25), e.g. 3 (destination
+     * unreachable) or 11 (time exceeded).
+     *
+     * @return the type, or {@link #NO_SOFT_ERROR}.
+     */
+    public int lastSoftErrorType()
+    {
+        return lastSoftErrorType;
+    }
+
+    /**
+     * ICMP code of the last soft error (valid when {@link #lastSoftErrorType()} is not
+     * {@link #NO_SOFT_ERROR}).
+     *
+     * @return the code.
+     */
+    public int lastSoftErrorCode()
+    {
+        return lastSoftErrorCode;
+    }
+
+    /**
+     * When the last soft error arrived, in the {@code nowNs} timebase.
+     *
+     * @return the time, 0 if none.
+     */
+    public long lastSoftErrorNs()
+    {
+        return lastSoftErrorNs;
+    }
+
+    /**
+     * Soft errors recorded since the connection was opened (or {@link #clearSoftErrors()}).
+     *
+     * @return count.
+     */
+    public int softErrors()
+    {
+        return softErrors;
     }
 }
