@@ -30,9 +30,6 @@ record LinkImpairments(
     double bytesPerNs,
     int queueFrames)
 {
-    /** A perfect link: 10 µs, 10 Gbit/s, a deep queue. */
-    static final LinkImpairments NONE = new LinkImpairments(0, 0, 0, 0, 10_000, 0, 0, 1.25, 4096);
-
     /**
      * Random impairments for one seed: a quarter of the seeds get a clean link, the rest a mix of loss,
      * duplication (up to 3 %), reordering (up to 5 %, held back up to 10 ms), corruption, 10 µs..5 ms delay

@@ -5,7 +5,9 @@ import dev.sluice.core.wire.Ipv4Header;
 import dev.sluice.core.wire.TcpHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.util.HashSet;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -27,7 +29,7 @@ final class SimulatedLink
     private final PriorityQueue<Frame> inFlight = new PriorityQueue<>(
         (x, y) -> x.arrivalNs != y.arrivalNs ? Long.compare(x.arrivalNs, y.arrivalNs) : Long.compare(x.order, y.order));
     private final Direction[] directions = {new Direction(), new Direction()};
-    private final java.util.Set<Integer> openersSeen = new java.util.HashSet<>();
+    private final Set<Integer> openersSeen = new HashSet<>();
     private long order;
 
     long framesSent;

