@@ -30,7 +30,7 @@ class TcpSimulationTest
     static final int DEFAULT_SEEDS = 500;
 
     @Test
-    void shouldDeliverEveryByteOnceInOrderAndReleaseEverythingForEverySeed_MUST12_MUST13_SHLD31()
+    void shouldDeliverEveryByteOnceInOrderAndReleaseEverythingForEverySeed_MUST3_MUST12_MUST13_SHLD31()
     {
         final String single = System.getProperty("sluice.sim.seed");
         final boolean trace = Boolean.getBoolean("sluice.sim.trace");
@@ -112,7 +112,7 @@ class TcpSimulationTest
     }
 
     @Test
-    void shouldRejectEveryCorruptedFrameByChecksum_MUST2()
+    void shouldRejectEveryCorruptedFrameByChecksum_MUST2_MUST3()
     {
         // 1 %: more would need a recovery of many losses per window (BUG-SIM-3)
         final LinkImpairments corruptOnly = new LinkImpairments(0, 0, 0, 0.01, 50_000, 0, 0, 0.125, 1024);
