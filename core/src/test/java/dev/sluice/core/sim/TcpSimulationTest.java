@@ -128,6 +128,18 @@ class TcpSimulationTest
     }
 
     @Test
+    void shouldFailARunThatNeverFinishes()
+    {
+        // the checker itself: a link that loses every frame after the handshake keeps the connections
+        // retransmitting with backoff; the virtual-time bound must end the run as a livelock
+        final LinkImpairments blackHole = new LinkImpairments(1.0, 0, 0, 0, 100_000, 0, 0, 0.125, 1024);
+        final SimulationRun run = new SimulationRun(1, false, blackHole);
+        final SimulationFailure failure = assertThrows(SimulationFailure.class, run::run);
+        assertTrue(failure.getMessage().contains("livelock"), failure.getMessage());
+        assertTrue(run.iterations < 100_000, "the clock jumped: " + run.iterations + " iterations");
+    }
+
+    @Test
     void shouldDetectAWrongByteDeliveredToTheApplication()
     {
         // the checker itself: a byte altered in a way no checksum sees (both the data and the checksum
