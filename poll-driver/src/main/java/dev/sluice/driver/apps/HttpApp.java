@@ -116,6 +116,7 @@ public final class HttpApp implements Application
                 releases[i] = null;
                 h.releaseQueued = false;
                 h.releaseWindow();
+                h.closeIfRequested();
             }
             releaseCount = 0;
             return n;
@@ -132,6 +133,7 @@ public final class HttpApp implements Application
         private int scanFrom;
         private int toRelease;
         boolean releaseQueued;
+        private boolean closeRequested;
         private int headPosition;
         private int headLength;
         private long bodyPosition;
@@ -163,6 +165,7 @@ public final class HttpApp implements Application
             closeAfterResponse = false;
             peerClosed = false;
             closed = false;
+            closeRequested = false;
         }
 
         @Override
@@ -210,8 +213,7 @@ public final class HttpApp implements Application
             peerClosed = true;
             if (!responding && !closed)
             {
-                closed = true;
-                connection.close();
+                closeSoon();
             }
         }
 
@@ -221,6 +223,26 @@ public final class HttpApp implements Application
             closed = true;
             detach();
             owner.free.addFirst(this);
+        }
+
+        /**
+         * CLOSE after the burst, once every parsed byte was released: CLOSE with unread data would reset the
+         * connection (SHLD-3), and bytes delivered in this very call only count as read after it returns.
+         */
+        private void closeSoon()
+        {
+            closed = true;
+            closeRequested = true;
+            release(end - start);
+        }
+
+        void closeIfRequested()
+        {
+            if (closeRequested && connection != null)
+            {
+                closeRequested = false;
+                connection.close();
+            }
         }
 
         void releaseWindow()
@@ -242,6 +264,8 @@ public final class HttpApp implements Application
                     if (end - start > MAX_HEAD_BYTES)
                     {
                         error(431, "Request Header Fields Too Large");
+                        release(end - start);
+                        sendResponse();
                     }
                     return;
                 }
@@ -255,8 +279,7 @@ public final class HttpApp implements Application
             }
             if (peerClosed && !responding && !closed)
             {
-                closed = true;
-                connection.close();
+                closeSoon();
             }
         }
 
@@ -396,10 +419,6 @@ public final class HttpApp implements Application
         {
             closeAfterResponse = true;
             respond(status, reason, "text/plain", 0, false, null, false);
-            start = 0;
-            end = 0;
-            scanFrom = 0;
-            sendResponse();
         }
 
         private void respond(
@@ -469,8 +488,7 @@ public final class HttpApp implements Application
             responding = false;
             if (closeAfterResponse)
             {
-                closed = true;
-                connection.close();
+                closeSoon();
             }
         }
 
