@@ -53,6 +53,11 @@ public final class SluiceRuntime implements AutoCloseable
     /** Mbufs kept for frames in flight on the link (rings, tap) and in transmit stashes. */
     public static final int POOL_IN_FLIGHT = 8192;
     private static final int HANDOFF_RING_BYTES = 4 << 20;
+    // A burst of connections opened before the peer's MAC is known must not lose its SYNs while ARP
+    // resolves (SYN retransmission is not in core yet): like Linux's unres_qlen (about 100 frames per entry).
+    private static final int ARP_ENTRIES = 1024;
+    private static final int ARP_PENDING_FRAMES = 1024;
+    private static final int ARP_PENDING_PER_ENTRY = 256;
     /** A symmetric Toeplitz key (0x6d5a repeated): both directions of a flow hash alike. */
     private static final byte[] SYMMETRIC_RSS_KEY = symmetricKey(40);
 
@@ -64,6 +69,7 @@ public final class SluiceRuntime implements AutoCloseable
     private final CountersFile countersFile;
     private final PrintStream log;
     private boolean closed;
+    private boolean stopped;
 
     private SluiceRuntime(
         final EthPort port, final MbufPool pool, final ShardAgent[] agents, final ShardContext[] contexts,
@@ -149,10 +155,25 @@ public final class SluiceRuntime implements AutoCloseable
             throw ex;
         }
 
-        final long mac = port.macAddressAsLong();
-        log.printf("sluice: port id=%d name=%s driver=%s mac=%s queues=%d rx-desc=%d tx-desc=%d max-queues=%d%n",
-            port.id(), port.name(), info.driverName(), Addresses.macToString(mac), cores, QUEUE_DESCRIPTORS,
-            QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
+        long mac = port.macAddressAsLong();
+        String macNote = config.mac() != -1 ? " (--mac)" : "";
+        if (mac == 0)
+        {
+            // net_ring and some other vdevs have no address: a locally administered one, "SL" + 3 random bytes
+            mac = 0x0253_4c00_0000L | (new SecureRandom().nextInt() & 0xFF_FFFFL);
+            macNote = " (generated: the PMD reports none)";
+            try
+            {
+                port.macAddress(macBytes(mac));
+            }
+            catch (final RuntimeException ex)
+            {
+                macNote = " (generated; the PMD cannot store it)";
+            }
+        }
+        log.printf("sluice: port id=%d name=%s driver=%s mac=%s%s queues=%d rx-desc=%d tx-desc=%d max-queues=%d%n",
+            port.id(), port.name(), info.driverName(), Addresses.macToString(mac), macNote, cores,
+            QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
         log.printf("sluice: offloads rx-checksum=%s tx-checksum=%s used=none (checksums in software)%n",
             checksumOffloads(info.rxOffloadCapa(), RteEthdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,
@@ -162,54 +183,70 @@ public final class SluiceRuntime implements AutoCloseable
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d%n", pool.name(), poolSize, POOL_CACHE,
             MbufPool.DEFAULT_DATA_ROOM);
 
-        final NetConfig.Builder netBuilder = NetConfig.builder().localMac(mac)
-            .localIp(config.ip(), config.prefixLength()).mtu(config.mtu());
-        if (config.gatewayIp() != 0)
-        {
-            netBuilder.gatewayIp(config.gatewayIp());
-        }
-        final NetConfig netConfig = netBuilder.build();
-        final SecureRandom random = new SecureRandom();
-        final IsnGenerator isn = new IsnGenerator(random.nextLong(), random.nextLong());
-        final CountersFile counters = config.countersFile() == null ? null :
-            CountersFile.create(Path.of(config.countersFile()), 128 * cores + 64);
-
-        final ManyToOneRingBuffer[] rings = new ManyToOneRingBuffer[cores];
-        for (int i = 0; i < cores; i++)
-        {
-            rings[i] = new ManyToOneRingBuffer(new UnsafeBuffer(
-                ByteBuffer.allocateDirect(HANDOFF_RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
-        }
         final ShardAgent[] agents = new ShardAgent[cores];
         final ShardContext[] contexts = new ShardContext[cores];
         final AgentRunner[] runners = new AgentRunner[cores];
-        final long wallNs = System.currentTimeMillis() * 1_000_000L;
-        for (int i = 0; i < cores; i++)
+        CountersFile counters = null;
+        try
         {
-            final TcpStackCounters tcpCounters = new TcpStackCounters();
-            final NetworkSegmentOutput output = new NetworkSegmentOutput(0, tcpCounters);
-            final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections());
-            final PcapWriter pcap = config.pcapFile() == null ? null : new PcapWriter(
-                Path.of(pcapName(config.pcapFile(), i, cores)), 4 << 20, wallNs, System.nanoTime());
-            final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,
-                new SystemNanoClock(), pcap);
-            agent.shareWith(i, rings);
-            final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
-            final ShardApplication part = app.forShard(context);
-            if (config.listenPort() != 0)
+            final NetConfig.Builder netBuilder = NetConfig.builder().localMac(mac)
+                .localIp(config.ip(), config.prefixLength()).mtu(config.mtu())
+                .arpCapacity(ARP_ENTRIES, ARP_PENDING_FRAMES, ARP_PENDING_PER_ENTRY);
+            if (config.gatewayIp() != 0)
             {
-                tcp.listen(config.listenPort(), part);
+                netBuilder.gatewayIp(config.gatewayIp());
             }
-            agent.work(nowNs -> part.doWork(nowNs) + context.afterBurst());
+            final NetConfig netConfig = netBuilder.build();
+            final SecureRandom random = new SecureRandom();
+            final IsnGenerator isn = new IsnGenerator(random.nextLong(), random.nextLong());
+            counters = config.countersFile() == null ? null :
+                CountersFile.create(Path.of(config.countersFile()), 128 * cores + 64);
+
+            final ManyToOneRingBuffer[] rings = new ManyToOneRingBuffer[cores];
+            for (int i = 0; i < cores; i++)
+            {
+                rings[i] = new ManyToOneRingBuffer(new UnsafeBuffer(
+                    ByteBuffer.allocateDirect(HANDOFF_RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+            }
+            final long wallNs = System.currentTimeMillis() * 1_000_000L;
+            for (int i = 0; i < cores; i++)
+            {
+                final TcpStackCounters tcpCounters = new TcpStackCounters();
+                final NetworkSegmentOutput output = new NetworkSegmentOutput(0, tcpCounters);
+                final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections());
+                final PcapWriter pcap = config.pcapFile() == null ? null : new PcapWriter(
+                    Path.of(pcapName(config.pcapFile(), i, cores)), 4 << 20, wallNs, System.nanoTime());
+                final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,
+                    new SystemNanoClock(), pcap);
+                agent.shareWith(i, rings);
+                final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
+                final ShardApplication part = app.forShard(context);
+                if (config.listenPort() != 0)
+                {
+                    tcp.listen(config.listenPort(), part);
+                }
+                agent.work(nowNs -> part.doWork(nowNs) + context.afterBurst());
+                if (counters != null)
+                {
+                    agent.publishCountersTo(counters.allocateNetCounters("shard " + i));
+                    agent.publishShardCountersTo(counters.allocateShardCounters("shard " + i),
+                        counters.allocateTcpCounters("shard " + i));
+                }
+                agents[i] = agent;
+                contexts[i] = context;
+                runners[i] = new AgentRunner(idleStrategy(config.idle()), Throwable::printStackTrace, null, agent);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            port.stop();
+            port.close();
+            pool.close();
             if (counters != null)
             {
-                agent.publishCountersTo(counters.allocateNetCounters("shard " + i));
-                agent.publishShardCountersTo(counters.allocateShardCounters("shard " + i),
-                    counters.allocateTcpCounters("shard " + i));
+                counters.close();
             }
-            agents[i] = agent;
-            contexts[i] = context;
-            runners[i] = new AgentRunner(idleStrategy(config.idle()), Throwable::printStackTrace, null, agent);
+            throw ex;
         }
         final SluiceRuntime runtime = new SluiceRuntime(port, pool, agents, contexts, runners, counters, log);
         for (int i = 0; i < cores; i++)
@@ -356,10 +393,7 @@ public final class SluiceRuntime implements AutoCloseable
             return;
         }
         closed = true;
-        for (final AgentRunner runner : runners)
-        {
-            runner.close();
-        }
+        stopShards();
         try
         {
             port.stop();
@@ -380,6 +414,22 @@ public final class SluiceRuntime implements AutoCloseable
         if (countersFile != null)
         {
             countersFile.close();
+        }
+    }
+
+    /**
+     * Stops every shard: each flushes what it built, returns its unused mbufs and publishes its counters.
+     * The port keeps running; {@link #close()} stops it. Idempotent.
+     */
+    public synchronized void stopShards()
+    {
+        if (!stopped)
+        {
+            stopped = true;
+            for (final AgentRunner runner : runners)
+            {
+                runner.close();
+            }
         }
     }
 
