@@ -304,6 +304,15 @@ public final class SluiceRuntime implements AutoCloseable
     }
 
     /**
+     * @param shard index.
+     * @return the shard's polling thread (for allocation and CPU measurements), null before it started.
+     */
+    public Thread shardThread(final int shard)
+    {
+        return runners[shard].thread();
+    }
+
+    /**
      * @return the port.
      */
     public EthPort port()

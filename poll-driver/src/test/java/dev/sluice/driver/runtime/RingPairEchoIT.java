@@ -55,28 +55,19 @@ class RingPairEchoIT
             server.close();
             throw ex;
         }
+        long serverAllocatedBytes = -1;
         try
         {
             final int serverIp = Addresses.parseIpv4("10.91.0.1");
-            for (int i = 0; i < CONNECTIONS; i++)
-            {
-                final int id = i;
-                clientRuntime.execute(0, nowNs -> client.shard.open(id, serverIp, PORT, nowNs));
-            }
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (client.finished.get() < CONNECTIONS && System.nanoTime() < deadline)
-            {
-                Thread.sleep(20);
-            }
-            assertEquals(0, client.failures.get(), client.firstFailure);
-            assertEquals(CONNECTIONS, client.verified.get(), "connections whose 1 MiB came back intact");
+            runRound(clientRuntime, client, serverIp, server);
 
-            // both ends closed: the server's connections are gone, the client's are in TIME-WAIT
-            final long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (server.context(0).liveConnections() > 0 && System.nanoTime() < closeDeadline)
-            {
-                Thread.sleep(20);
-            }
+            // second round with warm pools: the server's shard thread must not allocate at all
+            final com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+            final long serverThread = server.shardThread(0).threadId();
+            final long before = threads.getThreadAllocatedBytes(serverThread);
+            runRound(clientRuntime, client, serverIp, server);
+            serverAllocatedBytes = threads.getThreadAllocatedBytes(serverThread) - before;
         }
         finally
         {
@@ -85,17 +76,52 @@ class RingPairEchoIT
             clientRuntime.stopShards();
             server.stopShards();
         }
-        assertEquals(0, server.context(0).liveConnections());
-        assertEquals((long)CONNECTIONS * BYTES,
-            server.agent(0).shardCounters().get(ShardCounterDescriptor.APP_BYTES_IN));
-        assertEquals((long)CONNECTIONS * BYTES,
-            server.agent(0).shardCounters().get(ShardCounterDescriptor.APP_BYTES_OUT));
-        assertEquals(0, server.agent(0).transmitter().framesDropped() + clientRuntime.agent(0).transmitter()
-            .framesDropped(), "the 16384-slot rings never overflowed");
-        assertEquals(0, server.pool().inUseCount(), "server mbufs back in the pool");
-        assertEquals(0, clientRuntime.pool().inUseCount(), "client mbufs back in the pool");
-        clientRuntime.close();
-        server.close();
+        try
+        {
+            assertEquals(0, server.context(0).liveConnections());
+            assertEquals(2L * CONNECTIONS * BYTES,
+                server.agent(0).shardCounters().get(ShardCounterDescriptor.APP_BYTES_IN));
+            assertEquals(2L * CONNECTIONS * BYTES,
+                server.agent(0).shardCounters().get(ShardCounterDescriptor.APP_BYTES_OUT));
+            assertEquals(0, serverAllocatedBytes,
+                "bytes allocated by the server's shard thread for 100 connections and 200 MiB of echo (warm pools)");
+            assertEquals(0, server.agent(0).transmitter().framesDropped() + clientRuntime.agent(0).transmitter()
+                .framesDropped(), "the 16384-slot rings never overflowed");
+            assertEquals(0, server.pool().inUseCount(), "server mbufs back in the pool");
+            assertEquals(0, clientRuntime.pool().inUseCount(), "client mbufs back in the pool");
+        }
+        finally
+        {
+            clientRuntime.close();
+            server.close();
+        }
+    }
+
+    private static void runRound(
+        final SluiceRuntime clientRuntime, final CheckingClient client, final int serverIp, final SluiceRuntime server)
+        throws InterruptedException
+    {
+        client.finished.set(0);
+        client.verified.set(0);
+        for (int i = 0; i < CONNECTIONS; i++)
+        {
+            final int id = i;
+            clientRuntime.execute(0, nowNs -> client.shard.open(id, serverIp, PORT, nowNs));
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (client.finished.get() < CONNECTIONS && System.nanoTime() < deadline)
+        {
+            Thread.sleep(20);
+        }
+        assertEquals(0, client.failures.get(), client.firstFailure);
+        assertEquals(CONNECTIONS, client.verified.get(), "connections whose 1 MiB came back intact");
+        // the server closes once the client has closed: all its connections are gone, back in the pool
+        final long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (server.context(0).liveConnections() > 0 && System.nanoTime() < closeDeadline)
+        {
+            Thread.sleep(20);
+        }
+        assertEquals(0, server.context(0).liveConnections(), "server connections closed");
     }
 
     /** Opens connections that send the pattern and check the echo, byte by byte. */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.driver.CountersFile;
+import dev.sluice.driver.apps.HttpApp;
 import dev.sluice.nativebindings.linux.NetNamespace;
 import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,30 @@ class SluiceCommandIT
             print("RST", flush=True)
         except socket.timeout:
             print("silence", flush=True)
+        """;
+    private static final String PIPELINE = """
+        import socket, sys, time
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+        s.sendall(b"GET /bytes/5 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /nope HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+                  b"GET /bytes/300000 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+        s.sendall(b"GET / HT"); time.sleep(0.3)
+        s.sendall(b"TP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b: break
+            data += b
+        out = []
+        pattern = bytes(33 + (i % 89) for i in range(89)) * 4000
+        while data:
+            head, _, rest = data.partition(b"\\r\\n\\r\\n")
+            lines = head.split(b"\\r\\n")
+            length = int([l.split(b":")[1] for l in lines if l.lower().startswith(b"content-length:")][0])
+            body, data = rest[:length], rest[length:]
+            status = lines[0].split(b" ")[1].decode()
+            intact = "" if status != "200" or b"html" in body else (" ok" if body == pattern[:length] else " bad")
+            out.append("%s:%d%s" % (status, len(body), intact))
+        print(" ".join(out) + " EOF", flush=True)
         """;
     private static final String RECEIVER = """
         import socket, sys, hashlib
@@ -68,6 +93,12 @@ class SluiceCommandIT
 
             final String sha = ns.exec("sh", "-c", "curl -s --max-time 60 http://10.63.0.2/bytes/10485760 | sha256sum");
             assertEquals(SluiceProcess.patternSha256(10_485_760), sha.split(" ")[0], "10 MiB body intact");
+
+            // pipelining: three requests in one segment, then one split over two segments with Connection: close
+            final Path pipeline = dir.resolve("pipeline.py");
+            Files.writeString(pipeline, PIPELINE);
+            assertEquals("200:5 ok 404:10 200:300000 ok 200:" + HttpApp.PAGE.length() + " EOF",
+                ns.exec("python3", pipeline.toString(), "10.63.0.2", "80").trim());
 
             // SIGTERM while a client holds an idle connection: the client must see FIN or RST, not silence
             final Path script = dir.resolve("idle.py");
