@@ -18,6 +18,7 @@ import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ShardCommand;
+import dev.sluice.driver.ThreadAffinity;
 import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.EthPort;
 import dev.sluice.nativebindings.dpdk.MbufPool;
@@ -252,9 +253,24 @@ public final class SluiceRuntime implements AutoCloseable
         for (int i = 0; i < cores; i++)
         {
             final int shard = i;
+            final int cpu = config.cpus().isEmpty() ? -1 : config.cpus().get(i);
             AgentRunner.startOnThread(runners[i], r ->
             {
-                final Thread t = new Thread(r, "sluice-shard-" + shard);
+                final Thread t = new Thread(() ->
+                {
+                    if (cpu >= 0)
+                    {
+                        try
+                        {
+                            ThreadAffinity.pinCurrentThread(cpu);
+                        }
+                        catch (final RuntimeException ex)
+                        {
+                            log.println("sluice: warning: shard " + shard + " runs unpinned: " + ex.getMessage());
+                        }
+                    }
+                    r.run();
+                }, "sluice-shard-" + shard);
                 t.setDaemon(true);
                 return t;
             });
@@ -275,7 +291,8 @@ public final class SluiceRuntime implements AutoCloseable
         }
         for (int i = 0; i < cores; i++)
         {
-            log.printf("sluice: shard index=%d queue=%d thread=sluice-shard-%d idle=%s lcore=%d%n", i, i, i,
+            log.printf("sluice: shard index=%d queue=%d thread=sluice-shard-%d cpu=%s idle=%s lcore=%d%n", i, i, i,
+                config.cpus().isEmpty() ? "any" : config.cpus().get(i).toString(),
                 config.idle().name().toLowerCase(java.util.Locale.ROOT), agents[i].lcore().id());
         }
         log.printf("sluice: ip=%s/%d gateway=%s mtu=%d mss=%d max-connections=%d/core counters=%s pcap=%s%n",
