@@ -77,8 +77,9 @@ public final class Sluice
         }
         catch (final DpdkException ex)
         {
-            err.println("sluice: error: cannot start device " + config.device() + ": " + ex.getMessage() +
-                privilegeHint(config));
+            // the hint first: DPDK's log lines follow the exception's first line
+            err.println("sluice: error: cannot start device " + config.device() + privilegeHint(config));
+            err.println("sluice: " + ex.getMessage());
             return 1;
         }
 
@@ -245,9 +246,9 @@ public final class Sluice
         final boolean root = "root".equals(System.getProperty("user.name"));
         if (!root)
         {
-            return " (DPDK devices need root; net_tap also needs /dev/net/tun: run as root or with sudo)";
+            return ": DPDK devices need root (net_tap also needs /dev/net/tun): run as root or with sudo";
         }
-        return config.isVdev() ? " (check the device string, e.g. net_tap0,iface=sl0)" :
-            " (check that the PCI device exists and is bound to vfio-pci or uio)";
+        return config.isVdev() ? ": check the device string, e.g. net_tap0,iface=sl0 (DPDK's reason below)" :
+            ": check that the PCI device exists and is bound to vfio-pci or uio (DPDK's reason below)";
     }
 }
