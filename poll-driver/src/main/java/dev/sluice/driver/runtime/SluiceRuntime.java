@@ -6,13 +6,18 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.stack.NetworkSegmentOutput;
+import dev.sluice.core.stack.TcpAcceptor;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
 import dev.sluice.core.tcp.IsnGenerator;
+import dev.sluice.core.tcp.TcpConnection;
+import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
@@ -357,6 +362,71 @@ public final class SluiceRuntime implements AutoCloseable
         {
             Thread.yield();
         }
+    }
+
+    /**
+     * Active OPEN from an application thread: the shard opens the connection at the top of its next duty
+     * cycle, from a local port whose flow it owns; {@code handler} is then called on that shard's thread.
+     *
+     * @param shard      which shard owns the connection.
+     * @param remoteIp   the peer.
+     * @param remotePort its port.
+     * @param handler    the connection's handler.
+     * @return completes on the shard's thread with the connection (in SYN-SENT), or exceptionally if no local
+     *         port or pooled connection was free.
+     */
+    public CompletableFuture<TcpConnection> connect(
+        final int shard, final int remoteIp, final int remotePort, final TcpReceiveHandler handler)
+    {
+        final CompletableFuture<TcpConnection> result = new CompletableFuture<>();
+        final ShardContext context = contexts[shard];
+        execute(shard, nowNs ->
+        {
+            final TcpConnection connection = context.connect(remoteIp, remotePort, handler, nowNs);
+            if (connection != null)
+            {
+                result.complete(connection);
+            }
+            else
+            {
+                result.completeExceptionally(new IllegalStateException("shard " + shard +
+                    ": no free local port or pooled connection for " + Addresses.ipv4ToString(remoteIp) + ":" +
+                    remotePort));
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Passive OPEN on every shard from an application thread (each shard accepts the connections it owns).
+     *
+     * @param localPort the port.
+     * @param acceptors gives each shard (by index) its acceptor; called on the caller's thread.
+     * @return completes once every shard listens (exceptionally if the port already listens).
+     */
+    public CompletableFuture<Void> listen(final int localPort, final IntFunction<TcpAcceptor> acceptors)
+    {
+        final CompletableFuture<?>[] done = new CompletableFuture<?>[agents.length];
+        for (int i = 0; i < agents.length; i++)
+        {
+            final TcpAcceptor acceptor = acceptors.apply(i);
+            final TcpStack tcp = agents[i].tcp();
+            final CompletableFuture<Void> shardDone = new CompletableFuture<>();
+            done[i] = shardDone;
+            execute(i, nowNs ->
+            {
+                try
+                {
+                    tcp.listen(localPort, acceptor);
+                    shardDone.complete(null);
+                }
+                catch (final RuntimeException ex)
+                {
+                    shardDone.completeExceptionally(ex);
+                }
+            });
+        }
+        return CompletableFuture.allOf(done);
     }
 
     /**
