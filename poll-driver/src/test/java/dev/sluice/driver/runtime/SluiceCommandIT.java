@@ -61,6 +61,21 @@ class SluiceCommandIT
             out.append("%s:%d%s" % (status, len(body), intact))
         print(" ".join(out) + " EOF", flush=True)
         """;
+    private static final String ECHO_CLIENT = """
+        import socket, sys, os, threading
+        n = int(sys.argv[3]); data = os.urandom(n); got = bytearray()
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+        def read():
+            while len(got) < n:
+                b = s.recv(65536)
+                if not b: break
+                got.extend(b)
+        t = threading.Thread(target=read); t.start()
+        s.sendall(data); t.join(60)
+        s.shutdown(socket.SHUT_WR)
+        eof = s.recv(1) == b""
+        print("echoed", len(got), "intact" if bytes(got) == data else "corrupt", "eof" if eof else "no-eof", flush=True)
+        """;
     private static final String RECEIVER = """
         import socket, sys, hashlib
         srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -117,6 +132,23 @@ class SluiceCommandIT
             assertTrue(out.contains("sluice: stopped"), out);
             assertFalse(ns.exec("ip", "-o", "link", "show").contains("slrtih0"), "the tap is gone");
             assertFalse(Files.exists(Path.of(counters)), "the counters file is removed");
+        }
+    }
+
+    @Test
+    void echoShouldReturnEveryByteToAPythonClientAndCloseAfterItsFin(@TempDir final Path dir) throws Exception
+    {
+        final Path script = dir.resolve("echo.py");
+        Files.writeString(script, ECHO_CLIENT);
+        try (NetNamespace ns = NetNamespace.create("slrt-it-echo");
+            SluiceProcess sluice = SluiceProcess.start(ns.name(), dir, "echo", "--dev", "net_tap0,iface=slrtie0",
+                "--ip", "10.69.0.2/24", "--listen", "7", "--idle", "backoff", "--counters-file",
+                "/dev/shm/slrt-it-echo.counters"))
+        {
+            kernelSide(ns, "slrtie0", "10.69.0.1/24");
+            assertEquals("echoed 5000000 intact eof", ns.exec("python3", script.toString(), "10.69.0.2", "7",
+                "5000000").trim());
+            assertEquals("echoed 1 intact eof", ns.exec("python3", script.toString(), "10.69.0.2", "7", "1").trim());
         }
     }
 
