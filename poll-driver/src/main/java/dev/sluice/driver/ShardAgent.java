@@ -7,6 +7,9 @@ import java.lang.foreign.ValueLayout;
 import dev.sluice.core.counters.NetCounters;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.net.NetworkLayer;
+import dev.sluice.core.net.FrameReceiver;
+import dev.sluice.core.net.ImpairedLink;
+import dev.sluice.core.net.LinkImpairment;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.stack.NetworkSegmentOutput;
 import dev.sluice.core.stack.TcpStack;
@@ -48,6 +51,7 @@ public final class ShardAgent implements Agent, MessageHandler
     private static final int COMMAND_DRAIN_LIMIT = 64;
 
     private static final int RX_BURST = 32;
+    private static final int IMPAIRMENT_QUEUE_FRAMES = 8192;
     private static final long PUBLISH_INTERVAL_NS = 1_000_000;
 
     private final Eal eal;
@@ -66,6 +70,10 @@ public final class ShardAgent implements Agent, MessageHandler
     private Lcore lcore;
     private DpdkFrameTransmitter transmitter;
     private NetworkLayer network;
+    private FrameReceiver input;
+    private ImpairedLink impaired;
+    private LinkImpairment impairRx = LinkImpairment.NONE;
+    private LinkImpairment impairTx = LinkImpairment.NONE;
     private long multiSegmentDrops;
     private AtomicCounter[] published;
     private AtomicCounter[] publishedShard;
@@ -162,6 +170,27 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * Impairs this shard's frames like {@code tc netem} at the device boundary, both directions (call before
+     * the agent starts): interop tests on kernels without {@code sch_netem} (see {@link ImpairedLink}).
+     *
+     * @param receive  impairment of received frames.
+     * @param transmit impairment of transmitted frames.
+     */
+    public void impair(final LinkImpairment receive, final LinkImpairment transmit)
+    {
+        this.impairRx = receive;
+        this.impairTx = transmit;
+    }
+
+    /**
+     * @return the impaired link, or null when the shard runs unimpaired.
+     */
+    public ImpairedLink impairedLink()
+    {
+        return impaired;
+    }
+
+    /**
      * The application's work in each duty cycle (call before the agent starts).
      *
      * @param work run after the burst, before TCP's poll.
@@ -200,7 +229,18 @@ public final class ShardAgent implements Agent, MessageHandler
         lcore = eal.registerCurrentThread();
         transmitter = new DpdkFrameTransmitter(lcore, pool, portId, queueId);
         transmitter.capture(pcap);
-        network = new NetworkLayer(config, transmitter, transport, counters);
+        if (impairRx.isActive() || impairTx.isActive())
+        {
+            impaired = new ImpairedLink(impairRx, impairTx, IMPAIRMENT_QUEUE_FRAMES, transmitter);
+            network = new NetworkLayer(config, impaired.transmitter(), transport, counters);
+            impaired.bind(network);
+            input = impaired;
+        }
+        else
+        {
+            network = new NetworkLayer(config, transmitter, transport, counters);
+            input = network;
+        }
         if (tcpOutput != null)
         {
             tcpOutput.bind(network);
@@ -227,6 +267,10 @@ public final class ShardAgent implements Agent, MessageHandler
         final long nowNs = clock.nanoTime();
         this.nowNs = nowNs;
         transmitter.nowNs(nowNs);
+        if (impaired != null)
+        {
+            impaired.nowNs(nowNs);
+        }
         int commandsRun = 0;
         ShardCommand command;
         while (commandsRun < COMMAND_DRAIN_LIMIT && (command = commands.poll()) != null)
@@ -268,7 +312,7 @@ public final class ShardAgent implements Agent, MessageHandler
                     }
                 }
             }
-            network.onFrame(rxFrame, 0, length, nowNs);
+            input.onFrame(rxFrame, 0, length, nowNs);
         }
         if (received > 0)
         {
@@ -282,6 +326,10 @@ public final class ShardAgent implements Agent, MessageHandler
             shardCounters.add(ShardCounterDescriptor.HANDOFF_IN, handedIn);
         }
         int timerWork = network.doWork(nowNs);
+        if (impaired != null)
+        {
+            timerWork += impaired.doWork(nowNs);
+        }
         if (work != null)
         {
             timerWork += work.doWork(nowNs);
@@ -313,7 +361,7 @@ public final class ShardAgent implements Agent, MessageHandler
     {
         if (msgTypeId == MSG_FRAME)
         {
-            network.onFrame(buffer, index, length, nowNs);
+            input.onFrame(buffer, index, length, nowNs);
         }
     }
 

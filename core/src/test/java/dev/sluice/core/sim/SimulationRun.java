@@ -471,7 +471,7 @@ final class SimulationRun
                 (!STRICT_HANDSHAKE_RESET && survivor.establishedCount == 0 &&
                     survivor.lastState == TcpState.SYN_RECEIVED);
             case ABORTED -> survivor.gaveUp;
-            case TIMEOUT -> false;
+            case TIMEOUT, UNREACHABLE -> false;
         };
         if (!ok)
         {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 
+import dev.sluice.core.net.LinkImpairment;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.nativebindings.dpdk.Eal;
@@ -48,6 +49,8 @@ import dev.sluice.nativebindings.dpdk.Eal;
  * @param mtu            the IP MTU.
  * @param maxConnections pooled connections per core.
  * @param tcp            the TCP settings.
+ * @param impairRx       netem-style impairment of received frames (testing on kernels without netem).
+ * @param impairTx       netem-style impairment of transmitted frames.
  */
 public record SluiceConfig(
     Command command,
@@ -69,7 +72,9 @@ public record SluiceConfig(
     long seconds,
     int mtu,
     int maxConnections,
-    TcpConfig tcp)
+    TcpConfig tcp,
+    LinkImpairment impairRx,
+    LinkImpairment impairTx)
 {
     /** Where the counters go unless {@code --counters-file} says otherwise. */
     public static final String DEFAULT_COUNTERS_FILE = "/dev/shm/sluice.counters";
@@ -124,6 +129,9 @@ public record SluiceConfig(
         flag("eal", "\"ARGS\"", ALL, "EAL arguments (default \"" + String.join(" ", Eal.DEFAULT_ARGS) + "\")");
         flag("mac", "aa:bb:cc:dd:ee:ff", ALL, "the port's MAC (default: the driver's; on net_tap the kernel " +
             "side is then given a different one)");
+        flag("impair-rx", "SPEC", ALL, "impair received frames like tc netem, for tests: loss=1%,dup=1%," +
+            "corrupt=0.1%,delay=10ms,jitter=2ms,reorder=25%,seed=N (default none)");
+        flag("impair-tx", "SPEC", ALL, "impair transmitted frames the same way (default none)");
         flag("pcap", "FILE", ALL, "capture every frame in and out (one file per core when --cores > 1)");
         flag("counters-file", "FILE", ALL, "counters for 'sluice stat' (default " + DEFAULT_COUNTERS_FILE + ")");
         flag("seconds", "N", SERVERS, "stop after N seconds (default 0: run until SIGTERM or SIGINT)");
@@ -356,7 +364,9 @@ public record SluiceConfig(
             throw new ConfigException("TCP settings: " + ex.getMessage());
         }
         return new SluiceConfig(command, device, ip, prefixLength, gatewayIp, listenPort, connectIp, connectPort,
-            bytes, cores, List.copyOf(cpus), idle, eal, mac, pcap, counters, seconds, mtu, maxConnections, tcpConfig);
+            bytes, cores, List.copyOf(cpus), idle, eal, mac, pcap, counters, seconds, mtu, maxConnections, tcpConfig,
+            impairment("impair-rx", values.getOrDefault("impair-rx", "none")),
+            impairment("impair-tx", values.getOrDefault("impair-tx", "none")));
     }
 
     /**
@@ -445,6 +455,18 @@ public record SluiceConfig(
         }
         sb.append("\nA wrong flag prints one line on stderr and exits with code 2.\n");
         return sb.toString();
+    }
+
+    private static LinkImpairment impairment(final String flag, final String spec)
+    {
+        try
+        {
+            return LinkImpairment.parse(spec);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ConfigException("--" + flag + ": " + ex.getMessage());
+        }
     }
 
     private static void flag(

@@ -225,6 +225,7 @@ public final class SluiceRuntime implements AutoCloseable
                 final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,
                     new SystemNanoClock(), pcap);
                 agent.shareWith(i, rings);
+                agent.impair(config.impairRx(), config.impairTx());
                 final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
                 final ShardApplication part = app.forShard(context);
                 if (config.listenPort() != 0)
@@ -299,6 +300,11 @@ public final class SluiceRuntime implements AutoCloseable
             log.printf("sluice: shard index=%d queue=%d thread=sluice-shard-%d cpu=%s idle=%s lcore=%d%n", i, i, i,
                 config.cpus().isEmpty() ? "any" : config.cpus().get(i).toString(),
                 config.idle().name().toLowerCase(java.util.Locale.ROOT), agents[i].lcore().id());
+        }
+        if (config.impairRx().isActive() || config.impairTx().isActive())
+        {
+            log.printf("sluice: impairment rx=%s tx=%s (netem-style, at the device boundary)%n",
+                config.impairRx(), config.impairTx());
         }
         log.printf("sluice: ip=%s/%d gateway=%s mtu=%d mss=%d max-connections=%d/core counters=%s pcap=%s%n",
             Addresses.ipv4ToString(config.ip()), config.prefixLength(),

@@ -56,6 +56,26 @@ class SluiceConfigTest
     }
 
     @Test
+    void shouldParseLinkImpairmentsAndDefaultToNone()
+    {
+        final SluiceConfig plain = parse("echo " + BASE + " --listen 7");
+        assertFalse(plain.impairRx().isActive());
+        assertFalse(plain.impairTx().isActive());
+        final SluiceConfig c = parse("echo " + BASE + " --listen 7 --impair-rx loss=1%,seed=3 --impair-tx delay=10ms");
+        assertEquals(0.01, c.impairRx().lossRate(), 1e-12);
+        assertEquals(3, c.impairRx().seed());
+        assertEquals(10_000_000L, c.impairTx().delayNs());
+    }
+
+    @Test
+    void shouldRejectABadImpairmentNamingTheFlag()
+    {
+        final ConfigException ex = assertThrows(ConfigException.class,
+            () -> parse("echo " + BASE + " --listen 7 --impair-tx loss=2x"));
+        assertTrue(ex.getMessage().startsWith("--impair-tx"), ex.getMessage());
+    }
+
+    @Test
     void shouldParseEveryFlagOfASource()
     {
         final SluiceConfig c = parse("source " + BASE + " --connect 10.0.0.1:9000 --bytes 100M --cores 2 --cpus 1,0" +
