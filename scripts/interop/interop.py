@@ -198,12 +198,14 @@ print(total, h.hexdigest(), flush=True)
 
 
 def run_upload(root, impair, size, bound, logs, label):
+    # bound to any address: the kernel address exists only once sluice has created the tap
     receiver = subprocess.Popen(["ip", "netns", "exec", NS, "timeout", str(bound + 60), "python3", "-c", RECEIVER,
-                                 KERNEL_IP, str(SINK_PORT), str(bound + 30)],
+                                 "0.0.0.0", str(SINK_PORT), str(bound + 30)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     client = None
     try:
-        # the receiver binds the kernel address, which exists only once the tap does: start sluice first
+        if receiver.stdout.readline().strip() != "listening":
+            return False, 0, "the Linux receiver did not start: " + receiver.stderr.read()[-200:]
         client = Sluice(root, "source", ["--connect", "%s:%d" % (KERNEL_IP, SINK_PORT), "--bytes", str(size)],
                         impair, logs, label + " source")
         client.wait_for_tap()
@@ -214,8 +216,7 @@ def run_upload(root, impair, size, bound, logs, label):
             return False, time.time() - start, "sluice source did not finish within %d s" % bound
         elapsed = time.time() - start
         out, err = receiver.communicate(timeout=60)
-        lines = out.split("\n")
-        result = lines[1].split() if len(lines) > 1 else []
+        result = out.split()
         ok = client.proc.returncode == 0 and result == [str(size), pattern_sha256(size)]
         return ok, elapsed, "" if ok else ("sluice exit %s, receiver: %s %s" % (client.proc.returncode,
                                                                                   out.strip(), err.strip()[-200:]))
