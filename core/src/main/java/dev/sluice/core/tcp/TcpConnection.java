@@ -1121,7 +1121,7 @@ public final class TcpConnection
     private boolean onRetransmissionTimeout(final long nowNs)
     {
         final boolean synState = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
-        if (sndWnd == 0 && !synState && nowNs - timers.lastReceivedNs < config.rtoMaxNs())
+        if (sndWnd == 0 && !synState && nowNs - timers.lastReceivedNs <= config.rtoMaxNs())
         {
             // the peer keeps answering but offers no window: data beyond it does not count towards R2
             // (SHLD-17; Linux does the same in tcp_retransmit_timer)

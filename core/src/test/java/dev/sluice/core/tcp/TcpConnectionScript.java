@@ -251,6 +251,13 @@ abstract class TcpConnectionScript
         int writableCalls;
         final List<Integer> urgent = new ArrayList<>();
         final List<TcpCloseReason> closed = new ArrayList<>();
+        final List<Integer> excessiveRetransmissions = new ArrayList<>();
+
+        @Override
+        public void onExcessiveRetransmissions(final int retransmissions)
+        {
+            excessiveRetransmissions.add(retransmissions);
+        }
 
         @Override
         public int onData(final DirectBuffer buffer, final int offset, final int length)
