@@ -307,8 +307,7 @@ public final class TcpConnection
             rcvWnd = Math.min(config.receiveBufferBytes(), MAX_UNSCALED_WINDOW);
             sendMssBytes = segment.options().hasMss() ? segment.options().mss() : DEFAULT_SEND_MSS_BYTES;
             iss = isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs);
-            output.sendControl(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK, rcvWnd,
-                config.mssBytes());
+            sendSynAck();
             sndNxt = iss + 1;
             sndUna = iss;
             sendBuffer.reset(iss + 1);
@@ -408,6 +407,13 @@ public final class TcpConnection
         {
             if (!segment.has(RST))
             {
+                if (state == TcpState.SYN_RECEIVED && segment.has(SYN) && segment.seq() == irs)
+                {
+                    // the peer retransmitted its SYN, so our SYN-ACK was lost: answer with the SYN-ACK (Linux),
+                    // not with the bare ACK of the first step, which a peer in SYN-SENT would drop
+                    sendSynAck();
+                    return;
+                }
                 if (state == TcpState.TIME_WAIT && segment.has(FIN) && segment.seq() + segment.segLen() == rcvNxt)
                 {
                     // eighth step, TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout (MUST-13)
@@ -696,6 +702,12 @@ public final class TcpConnection
         challengeAckSent = true;
         lastChallengeAckNs = nowNs;
         sendAck();
+    }
+
+    private void sendSynAck()
+    {
+        output.sendControl(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK, rcvWnd,
+            config.mssBytes());
     }
 
     private void sendAck()
@@ -1151,8 +1163,7 @@ public final class TcpConnection
         else if (state == TcpState.SYN_RECEIVED)
         {
             synRetransmitted = true;
-            output.sendControl(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK, rcvWnd,
-                config.mssBytes());
+            sendSynAck();
         }
         else
         {

@@ -137,6 +137,17 @@ class TcpConnectionTimersTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldAnswerARetransmittedSynWithTheSynAck_MUST22()
+        {
+            synReceived();
+            iss = expectedIss();
+            send(seg(REMOTE_ISS, SYN).withMss(1400)); // our SYN-ACK was lost
+            assertEquals(1460, expect(iss, REMOTE_ISS + 1, SYN | ACK).mss());
+            expectNothing();
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+        }
+
+        @Test
         void shouldCloseAPassiveConnectionWhoseSynAckIsNeverAcked_MUST23()
         {
             synReceived();
