@@ -35,14 +35,22 @@ import org.agrona.DirectBuffer;
  *       {@link #noDelay(boolean)}, MUST-17, SHLD-7), CLOSE ({@link #close}), ABORT ({@link #abort}), the
  *       close reason (MUST-12) and TIME-WAIT expiry after 2 MSL (MUST-13) through {@link #nextDeadlineNs}
  *       and {@link #onTimer}.</li>
- *   <li>Retransmission timeout (§3.10.8, RFC 6298 with Karn and backoff, MUST-18, MUST-19) resending the
- *       segment at SND.UNA, and R2 (MUST-20).</li>
+ *   <li>Timers ({@code TcpTimers}, one deadline for the stack's wheel: {@link #nextDeadlineNs}): retransmission
+ *       (§3.10.8, RFC 6298 with Karn and backoff, MUST-18, MUST-19) of SYN and SYN-ACK (MUST-22, R2 for SYN
+ *       at least 3 minutes, MUST-23; a passive connection that gives up ends CLOSED) and of data, go-back-N
+ *       after an RTO; R1 advice to the handler (SHLD-9) and R2 = a per-connection user timeout (MUST-20,
+ *       MUST-21); delayed ACK (MUST-40, SHLD-18, SHLD-19); persist with Linux-style zero-window probes
+ *       (MUST-35..37, SHLD-29, SHLD-30); keep-alive, off by default (MUST-24..29).</li>
+ *   <li>Congestion control ({@link CongestionControl}): RFC 5681 with RFC 6928's initial window, fast
+ *       retransmit and NewReno fast recovery (RFC 6582); sending is limited by min(cwnd, SND.WND) and by
+ *       sender SWS avoidance with Nagle (MUST-38, MUST-17, SHLD-7).</li>
+ *   <li>RFC 5961: exact-RST, SYN and ACK-acceptability (SND.UNA - MAX.SND.WND .. SND.NXT) checks answer with
+ *       challenge ACKs, at most one per {@link TcpConfig#challengeAckIntervalNs()} (like Linux).</li>
  * </ul>
- * Not yet: fast retransmit, SYN and SYN-ACK retransmission, R1 advice, persist timer, delayed ACK,
- * congestion control, keep-alive, window scaling, SACK, timestamps, challenge-ACK rate limiting. Data or
- * FIN carried on a SYN or SYN-ACK is not processed (the peer retransmits it), and a FIN on an out-of-order
- * segment is dropped (the peer retransmits it). Replies to unacceptable segments and challenge ACKs are
- * still sent at once rather than aggregated by {@link #poll}.
+ * Not yet: window scaling, SACK, timestamps, ECN, PMTU discovery. Data or FIN carried on a SYN or SYN-ACK is
+ * not processed (the peer retransmits it), and a FIN on an out-of-order segment is dropped (the peer
+ * retransmits it). Replies to unacceptable segments and challenge ACKs are sent at once rather than
+ * aggregated by {@link #poll}.
  *
  * <p>No allocation, no clock reads: segments arrive through {@link #onSegment}, replies leave through
  * {@link TcpSegmentOutput}. Single-threaded.
@@ -66,7 +74,7 @@ public final class TcpConnection
     private final TcpReceiveHandler handler;
     private final RttEstimator rtt;
     private final CongestionControl congestion;
-    private final TcpTimers timers = new TcpTimers();
+    private final TcpTimers timers;
 
     private TcpState state = TcpState.CLOSED;
     private boolean passiveOpen;
@@ -142,6 +150,7 @@ public final class TcpConnection
         this.noDelay = config.noDelay();
         this.rtt = new RttEstimator(config);
         this.congestion = new CongestionControl(config.initialWindowSegments());
+        this.timers = new TcpTimers(config);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
         this.rcvMss = Math.min(config.mssBytes(), DEFAULT_SEND_MSS_BYTES);
@@ -256,7 +265,7 @@ public final class TcpConnection
         sndNxt = iss + 1;
         sendBuffer.reset(iss + 1);
         state = TcpState.SYN_SENT;
-        timers.lastReceivedNs = nowNs;
+        timers.onSegmentReceived(nowNs);
         timers.retransmissionNs = nowNs + rtt.rtoNs(); // SYN retransmission (MUST-22), initial RTO 1 s
     }
 
@@ -312,7 +321,7 @@ public final class TcpConnection
             sndUna = iss;
             sendBuffer.reset(iss + 1);
             state = TcpState.SYN_RECEIVED;
-            timers.lastReceivedNs = nowNs;
+            timers.onSegmentReceived(nowNs);
             timers.retransmissionNs = nowNs + rtt.rtoNs(); // SYN-ACK retransmission (MUST-22)
         }
         // fourth: other text or control, drop
@@ -388,9 +397,8 @@ public final class TcpConnection
         {
             rtt.onSynRetransmittedBeforeData();
         }
-        timers.firstRetransmissionNs = NO_DEADLINE;
-        timers.retransmissions = 0;
-        timers.lastReceivedNs = nowNs;
+        timers.onAckReceived(true);
+        timers.onSegmentReceived(nowNs);
         if (sndUna == sndNxt)
         {
             timers.retransmissionNs = NO_DEADLINE;
@@ -400,8 +408,7 @@ public final class TcpConnection
     // §3.10.7.4, SYN-RECEIVED and the synchronized states
     private void onSegmentOtherwise(final TcpSegment segment, final long nowNs)
     {
-        timers.lastReceivedNs = nowNs; // the peer is alive (keep-alive, MUST-26)
-        timers.keepAliveProbes = 0;
+        timers.onSegmentReceived(nowNs); // the peer is alive (keep-alive, MUST-26)
         // first: check the sequence number (Table 6)
         if (!isAcceptable(segment.seq(), segment.segLen(), rcvNxt, rcvWnd))
         {
@@ -583,7 +590,7 @@ public final class TcpConnection
             challengeAck(nowNs);
             return false;
         }
-        timers.probeStartNs = NO_DEADLINE; // an answer: zero-window probes are acknowledged (MUST-37)
+        timers.onAckReceived(lt(sndUna, segAck)); // zero-window probes are answered (MUST-37)
         final int flightBefore = sndNxt - sndUna;
         if (lt(sndUna, segAck))
         {
@@ -591,8 +598,6 @@ public final class TcpConnection
             sndUna = segAck;
             sendBuffer.release(segAck); // an ACK of our FIN releases everything
             rtt.onAck(segAck, nowNs); // samples only a segment sent once (Karn, MUST-18)
-            timers.firstRetransmissionNs = NO_DEADLINE;
-            timers.retransmissions = 0;
             if (goBackN && lt(rexmtNxt, sndUna))
             {
                 rexmtNxt = sndUna;
@@ -622,8 +627,7 @@ public final class TcpConnection
             maxSndWnd = Math.max(maxSndWnd, sndWnd);
             if (sndWnd > 0)
             {
-                timers.persistNs = NO_DEADLINE; // the window opened: poll sends
-                timers.persistBackoff = 0;
+                timers.onWindowOpened(); // poll sends
             }
         }
         return true;
@@ -871,7 +875,8 @@ public final class TcpConnection
             {
                 break; // nothing to send, a zero window or a full cwnd
             }
-            if (length < mss && !withFin && !((noDelay || flight == 0) && (length == unsent || length >= maxSndWnd / 2)))
+            final boolean swsAllows = length == unsent || length >= maxSndWnd / 2;
+            if (length < mss && !withFin && !((noDelay || flight == 0) && swsAllows))
             {
                 // Nagle (SHLD-7): a small segment waits until the outstanding data is acked; sender SWS
                 // avoidance (MUST-38, §3.8.6.2.1): less than a full segment goes only if it is all that is
@@ -890,12 +895,11 @@ public final class TcpConnection
             sendNew(length, flags, nowNs);
             segments++;
         }
-        if (sndUna == sndNxt && (sendBuffer.tailSeq() != sndNxt || (finQueued && !finSent)) &&
-            timers.persistNs == NO_DEADLINE)
+        if (sndUna == sndNxt && sendBuffer.tailSeq() != sndNxt)
         {
             // data waits for the window with nothing in flight: zero-window probing (MUST-35, MUST-36) after
             // one RTO (SHLD-29), backing off (SHLD-30); also the sender SWS override timeout (MUST-38)
-            timers.persistNs = nowNs + TcpTimers.backoff(rtt.rtoNs(), timers.persistBackoff, config.rtoMaxNs());
+            timers.armPersist(nowNs, rtt.rtoNs());
         }
         return segments;
     }
@@ -1049,19 +1053,14 @@ public final class TcpConnection
      */
     public long nextDeadlineNs()
     {
-        return Math.min(timers.nextDeadlineNs(), keepAliveDeadlineNs());
+        return timers.nextDeadlineNs(keepAliveEligible());
     }
 
-    // MUST-26: only while nothing is outstanding or queued; idle counted from the last segment received
-    private long keepAliveDeadlineNs()
+    // MUST-26: only while nothing is outstanding or queued
+    private boolean keepAliveEligible()
     {
-        if (!keepAlive || (state != TcpState.ESTABLISHED && state != TcpState.CLOSE_WAIT) || sndUna != sndNxt ||
-            sendBuffer.tailSeq() != sndNxt)
-        {
-            return NO_DEADLINE;
-        }
-        return timers.keepAliveProbes == 0 ? timers.lastReceivedNs + config.keepAliveIdleNs() :
-            timers.lastKeepAliveNs + config.keepAliveIntervalNs();
+        return keepAlive && (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT) && sndUna == sndNxt &&
+            sendBuffer.tailSeq() == sndNxt;
     }
 
     /**
@@ -1113,17 +1112,15 @@ public final class TcpConnection
             }
             fired++;
         }
-        if (TcpTimers.due(keepAliveDeadlineNs(), nowNs))
+        if (TcpTimers.due(timers.keepAliveDeadlineNs(keepAliveEligible()), nowNs))
         {
-            if (timers.keepAliveProbes >= config.keepAliveProbes())
+            if (timers.onKeepAliveTimeout(nowNs))
             {
                 enterClosed(TcpCloseReason.TIMEOUT); // MUST-29: only after several unanswered probes
                 return fired + 1;
             }
             output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt - 1, rcvNxt, ACK, rcvWnd,
                 TcpSegmentOutput.NO_MSS_OPTION);
-            timers.keepAliveProbes++;
-            timers.lastKeepAliveNs = nowNs;
             fired++;
         }
         return fired;
@@ -1133,27 +1130,18 @@ public final class TcpConnection
     private boolean onRetransmissionTimeout(final long nowNs)
     {
         final boolean synState = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
-        if (sndWnd == 0 && !synState && nowNs - timers.lastReceivedNs <= config.rtoMaxNs())
-        {
-            // the peer keeps answering but offers no window: data beyond it does not count towards R2
-            // (SHLD-17; Linux does the same in tcp_retransmit_timer)
-            timers.firstRetransmissionNs = nowNs;
-        }
-        if (timers.firstRetransmissionNs == NO_DEADLINE)
-        {
-            timers.firstRetransmissionNs = nowNs;
-        }
-        else if (nowNs - timers.firstRetransmissionNs >= (synState ? config.synR2Ns() : userTimeoutNs))
+        final int retransmissions = timers.onRetransmissionTimeout(nowNs, synState ? config.synR2Ns() : userTimeoutNs,
+            !synState && sndWnd == 0); // SHLD-17: a zero window that the peer keeps announcing is no failure
+        if (retransmissions == TcpTimers.GIVE_UP)
         {
             enterClosed(TcpCloseReason.TIMEOUT);
             return false;
         }
-        timers.retransmissions++;
-        if (timers.retransmissions == config.r1Retransmissions())
+        if (retransmissions == config.r1Retransmissions())
         {
-            handler.onExcessiveRetransmissions(timers.retransmissions); // R1 (MUST-20, SHLD-9)
+            handler.onExcessiveRetransmissions(retransmissions); // R1 (MUST-20, SHLD-9)
         }
-        final boolean firstTimeout = timers.retransmissions == 1;
+        final boolean firstTimeout = retransmissions == 1;
         rtt.onTimeout();
         if (state == TcpState.SYN_SENT)
         {
@@ -1194,11 +1182,7 @@ public final class TcpConnection
             sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), nowNs);
             return true;
         }
-        if (timers.probeStartNs == NO_DEADLINE)
-        {
-            timers.probeStartNs = nowNs;
-        }
-        else if (nowNs - timers.probeStartNs >= userTimeoutNs)
+        if (timers.onZeroWindowProbe(nowNs, userTimeoutNs, rtt.rtoNs()))
         {
             enterClosed(TcpCloseReason.TIMEOUT); // probes unanswered for the user timeout
             return false;
@@ -1206,8 +1190,6 @@ public final class TcpConnection
         // zero-window probe (MUST-36): an old sequence number makes the peer answer with its window
         output.sendControl(localIp, localPort, remoteIp, remotePort, sndUna - 1, rcvNxt, ACK, rcvWnd,
             TcpSegmentOutput.NO_MSS_OPTION);
-        timers.persistBackoff++;
-        timers.persistNs = nowNs + TcpTimers.backoff(rtt.rtoNs(), timers.persistBackoff, config.rtoMaxNs());
         return true;
     }
 

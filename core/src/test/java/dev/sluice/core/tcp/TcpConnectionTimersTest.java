@@ -465,7 +465,8 @@ class TcpConnectionTimersTest extends TcpConnectionScript
                 expect(iss, REMOTE_ISS + 1, ACK);
                 assertEquals(TcpState.ESTABLISHED, connection.state());
             }
-            assertEquals(NOW_NS + 75 * S, connection.nextDeadlineNs(), "probes at 60, 65, 70 s; the fourth interval ends it");
+            // probes at 60, 65 and 70 s; the end of the fourth interval ends the connection
+            assertEquals(NOW_NS + 75 * S, connection.nextDeadlineNs());
             fire();
             expectNothing();
             assertEquals(List.of(TcpCloseReason.TIMEOUT), app.closed);
