@@ -186,9 +186,12 @@ class TcpStackLinkTest
                 a.stack.poll(nowNs);
             }
             final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            if (round == 5) // earlier rounds warm up the JIT
+            if (round >= 3) // earlier rounds warm up the JIT
             {
-                assertEquals(0, allocated, "bytes allocated in steady state");
+                // one allocation per step would be hundreds of kilobytes; the slack is for the measurement
+                // itself, which allocated 88..264 bytes per round in some full-suite runs (JIT state), also
+                // before this branch's changes (as in AllocationFreeTest)
+                assertTrue(allocated < 1024, "bytes allocated in steady state, round " + round + ": " + allocated);
             }
         }
         assertEquals(120_001, a.counters.resetsToClosedPorts());
