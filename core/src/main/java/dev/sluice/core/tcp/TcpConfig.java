@@ -16,6 +16,8 @@ package dev.sluice.core.tcp;
  *   <li>Keep-alives off (MUST-25), idle time 2 h (MUST-28), 75 s between probes, 9 probes (Linux).</li>
  *   <li>{@code r1Retransmissions} 3 (SHLD-10), {@code r2Ns} 15 min (SHLD-11 asks for at least 100 s),
  *       {@code synR2Ns} 3 min (MUST-23; Linux's 6 SYN retries give only 127 s).</li>
+ *   <li>{@code initialWindowSegments} 10 (RFC 6928, Linux); {@code challengeAckIntervalNs} 500 ms (Linux's
+ *       per-socket limit on challenge and out-of-window ACKs; RFC 5961 §7 leaves the limit open).</li>
  * </ul>
  *
  * @param mssBytes             MSS we advertise; where segments are built it must still be clamped to
@@ -42,6 +44,11 @@ package dev.sluice.core.tcp;
  *                             it bounds the advertised window.
  * @param maxReassemblyRanges  most disjoint out-of-order ranges held per connection (SHLD-31).
  * @param backlog              connections a listener may hold in SYN-RECEIVED plus not yet accepted.
+ * @param initialWindowSegments n of RFC 6928's initial congestion window min(n * SMSS, max(2 * SMSS,
+ *                             14600)); 10 by default like Linux, 1..64.
+ * @param challengeAckIntervalNs shortest time between two challenge ACKs of one connection (RFC 5961 §7);
+ *                             500 ms like Linux's per-socket limit (net.ipv4.tcp_invalid_ratelimit); 0
+ *                             sends every challenge ACK.
  */
 public record TcpConfig(
     int mssBytes,
@@ -62,7 +69,9 @@ public record TcpConfig(
     int sendBufferBytes,
     int receiveBufferBytes,
     int maxReassemblyRanges,
-    int backlog)
+    int backlog,
+    int initialWindowSegments,
+    long challengeAckIntervalNs)
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;
@@ -82,6 +91,8 @@ public record TcpConfig(
     public static final int MAX_BUFFER_BYTES = 1 << 30;
     /** Most reassembly ranges per connection. */
     public static final int MAX_REASSEMBLY_RANGES = 64;
+    /** Largest configurable initial window, in segments. */
+    public static final int MAX_INITIAL_WINDOW_SEGMENTS = 64;
 
     /**
      * Checks every value.
@@ -117,6 +128,9 @@ public record TcpConfig(
         require(maxReassemblyRanges >= 1 && maxReassemblyRanges <= MAX_REASSEMBLY_RANGES,
             "maxReassemblyRanges must be 1.." + MAX_REASSEMBLY_RANGES + ", got " + maxReassemblyRanges);
         require(backlog >= 1 && backlog <= 65_535, "backlog must be 1..65535, got " + backlog);
+        require(initialWindowSegments >= 1 && initialWindowSegments <= MAX_INITIAL_WINDOW_SEGMENTS,
+            "initialWindowSegments must be 1.." + MAX_INITIAL_WINDOW_SEGMENTS + ", got " + initialWindowSegments);
+        require(challengeAckIntervalNs >= 0, "challengeAckIntervalNs must be >= 0, got " + challengeAckIntervalNs);
     }
 
     /**
@@ -176,6 +190,8 @@ public record TcpConfig(
         private int receiveBufferBytes = 256 * 1024;
         private int maxReassemblyRanges = 16;
         private int backlog = 128;
+        private int initialWindowSegments = 10;
+        private long challengeAckIntervalNs = 500_000_000L;
 
         private Builder()
         {
@@ -330,6 +346,30 @@ public record TcpConfig(
         }
 
         /**
+         * Sets the initial congestion window in segments (RFC 6928).
+         *
+         * @param initialWindowSegments 1..64.
+         * @return this.
+         */
+        public Builder initialWindowSegments(final int initialWindowSegments)
+        {
+            this.initialWindowSegments = initialWindowSegments;
+            return this;
+        }
+
+        /**
+         * Sets the challenge-ACK rate limit of each connection (RFC 5961 §7).
+         *
+         * @param challengeAckIntervalNs shortest time between two challenge ACKs, 0 for no limit.
+         * @return this.
+         */
+        public Builder challengeAckIntervalNs(final long challengeAckIntervalNs)
+        {
+            this.challengeAckIntervalNs = challengeAckIntervalNs;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the configuration.
@@ -340,7 +380,7 @@ public record TcpConfig(
             return new TcpConfig(mssBytes, rtoInitialNs, rtoMinNs, rtoMaxNs, clockGranularityNs, mslNs,
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
-                backlog);
+                backlog, initialWindowSegments, challengeAckIntervalNs);
         }
     }
 }

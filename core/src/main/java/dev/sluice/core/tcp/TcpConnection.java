@@ -35,14 +35,22 @@ import org.agrona.DirectBuffer;
  *       {@link #noDelay(boolean)}, MUST-17, SHLD-7), CLOSE ({@link #close}), ABORT ({@link #abort}), the
  *       close reason (MUST-12) and TIME-WAIT expiry after 2 MSL (MUST-13) through {@link #nextDeadlineNs}
  *       and {@link #onTimer}.</li>
- *   <li>Retransmission timeout (§3.10.8, RFC 6298 with Karn and backoff, MUST-18, MUST-19) resending the
- *       segment at SND.UNA, and R2 (MUST-20).</li>
+ *   <li>Timers ({@code TcpTimers}, one deadline for the stack's wheel: {@link #nextDeadlineNs}): retransmission
+ *       (§3.10.8, RFC 6298 with Karn and backoff, MUST-18, MUST-19) of SYN and SYN-ACK (MUST-22, R2 for SYN
+ *       at least 3 minutes, MUST-23; a passive connection that gives up ends CLOSED) and of data, go-back-N
+ *       after an RTO; R1 advice to the handler (SHLD-9) and R2 = a per-connection user timeout (MUST-20,
+ *       MUST-21); delayed ACK (MUST-40, SHLD-18, SHLD-19); persist with Linux-style zero-window probes
+ *       (MUST-35..37, SHLD-29, SHLD-30); keep-alive, off by default (MUST-24..29).</li>
+ *   <li>Congestion control ({@link CongestionControl}): RFC 5681 with RFC 6928's initial window, fast
+ *       retransmit and NewReno fast recovery (RFC 6582); sending is limited by min(cwnd, SND.WND) and by
+ *       sender SWS avoidance with Nagle (MUST-38, MUST-17, SHLD-7).</li>
+ *   <li>RFC 5961: exact-RST, SYN and ACK-acceptability (SND.UNA - MAX.SND.WND .. SND.NXT) checks answer with
+ *       challenge ACKs, at most one per {@link TcpConfig#challengeAckIntervalNs()} (like Linux).</li>
  * </ul>
- * Not yet: fast retransmit, SYN and SYN-ACK retransmission, R1 advice, persist timer, delayed ACK,
- * congestion control, keep-alive, window scaling, SACK, timestamps, challenge-ACK rate limiting. Data or
- * FIN carried on a SYN or SYN-ACK is not processed (the peer retransmits it), and a FIN on an out-of-order
- * segment is dropped (the peer retransmits it). Replies to unacceptable segments and challenge ACKs are
- * still sent at once rather than aggregated by {@link #poll}.
+ * Not yet: window scaling, SACK, timestamps, ECN, PMTU discovery. Data or FIN carried on a SYN or SYN-ACK is
+ * not processed (the peer retransmits it), and a FIN on an out-of-order segment is dropped (the peer
+ * retransmits it). Replies to unacceptable segments and challenge ACKs are sent at once rather than
+ * aggregated by {@link #poll}.
  *
  * <p>No allocation, no clock reads: segments arrive through {@link #onSegment}, replies leave through
  * {@link TcpSegmentOutput}. Single-threaded.
@@ -65,6 +73,8 @@ public final class TcpConnection
     private final TcpReceiver receiver;
     private final TcpReceiveHandler handler;
     private final RttEstimator rtt;
+    private final CongestionControl congestion;
+    private final TcpTimers timers;
 
     private TcpState state = TcpState.CLOSED;
     private boolean passiveOpen;
@@ -87,14 +97,24 @@ public final class TcpConnection
     private int rcvWnd;
     private int irs;
 
+    private int maxSndWnd; // MAX.SND.WND (RFC 5961 §5), also Max(SND.WND) of sender SWS avoidance (MUST-38)
+    private int rcvMss; // largest segment received, Linux's rcv_mss: "full-sized" for delayed ACKs (SHLD-19)
+    private int unackedBytes; // received in order since our last ACK
+    private boolean goBackN; // after an RTO: SND.UNA..rexmtEnd is sent again as cwnd allows
+    private int rexmtNxt;
+    private int rexmtEnd;
+    private boolean synRetransmitted;
+    private long lastSendNs;
+    private long lastChallengeAckNs;
+    private boolean challengeAckSent;
+    private long challengeAcksSuppressed;
+    private long userTimeoutNs;
+    private boolean keepAlive;
     private boolean noDelay;
     private boolean writeBlocked;
     private boolean ackPending;
     private boolean finQueued;
     private boolean finSent;
-    private long timeWaitDeadlineNs = NO_DEADLINE;
-    private long rtoDeadlineNs = NO_DEADLINE;
-    private long firstRetransmissionNs = NO_DEADLINE;
     private TcpCloseReason closeReason;
 
     /**
@@ -129,6 +149,11 @@ public final class TcpConnection
         this.receiver = new TcpReceiver(config, handler);
         this.noDelay = config.noDelay();
         this.rtt = new RttEstimator(config);
+        this.congestion = new CongestionControl(config.initialWindowSegments());
+        this.timers = new TcpTimers(config);
+        this.userTimeoutNs = config.r2Ns();
+        this.keepAlive = config.keepAliveEnabled();
+        this.rcvMss = Math.min(config.mssBytes(), DEFAULT_SEND_MSS_BYTES);
     }
 
     /**
@@ -240,6 +265,8 @@ public final class TcpConnection
         sndNxt = iss + 1;
         sendBuffer.reset(iss + 1);
         state = TcpState.SYN_SENT;
+        timers.onSegmentReceived(nowNs);
+        timers.retransmissionNs = nowNs + rtt.rtoNs(); // SYN retransmission (MUST-22), initial RTO 1 s
     }
 
     /**
@@ -258,7 +285,7 @@ public final class TcpConnection
         {
             case CLOSED -> replyToClosedPort(segment, output);
             case LISTEN -> onSegmentInListen(segment, nowNs);
-            case SYN_SENT -> onSegmentInSynSent(segment);
+            case SYN_SENT -> onSegmentInSynSent(segment, nowNs);
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT ->
                 onSegmentOtherwise(segment, nowNs);
         }
@@ -289,18 +316,19 @@ public final class TcpConnection
             rcvWnd = Math.min(config.receiveBufferBytes(), MAX_UNSCALED_WINDOW);
             sendMssBytes = segment.options().hasMss() ? segment.options().mss() : DEFAULT_SEND_MSS_BYTES;
             iss = isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs);
-            output.sendControl(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK, rcvWnd,
-                config.mssBytes());
+            sendSynAck();
             sndNxt = iss + 1;
             sndUna = iss;
             sendBuffer.reset(iss + 1);
             state = TcpState.SYN_RECEIVED;
+            timers.onSegmentReceived(nowNs);
+            timers.retransmissionNs = nowNs + rtt.rtoNs(); // SYN-ACK retransmission (MUST-22)
         }
         // fourth: other text or control, drop
     }
 
     // §3.10.7.3
-    private void onSegmentInSynSent(final TcpSegment segment)
+    private void onSegmentInSynSent(final TcpSegment segment, final long nowNs)
     {
         // first: check the ACK bit
         final boolean hasAck = segment.has(ACK);
@@ -344,6 +372,7 @@ public final class TcpConnection
             if (gt(sndUna, iss))
             {
                 state = TcpState.ESTABLISHED;
+                onSynchronized(nowNs);
                 sendAck();
                 handler.onEstablished();
             }
@@ -359,18 +388,43 @@ public final class TcpConnection
         // fifth: neither SYN nor RST, drop
     }
 
+    // the handshake completed: congestion control starts, the SYN timers end (RFC 6298 (5.7))
+    private void onSynchronized(final long nowNs)
+    {
+        maxSndWnd = sndWnd;
+        congestion.reset(effectiveSendMssBytes(), iss);
+        if (synRetransmitted)
+        {
+            rtt.onSynRetransmittedBeforeData();
+        }
+        timers.onAckReceived(true);
+        timers.onSegmentReceived(nowNs);
+        if (sndUna == sndNxt)
+        {
+            timers.retransmissionNs = NO_DEADLINE;
+        }
+    }
+
     // §3.10.7.4, SYN-RECEIVED and the synchronized states
     private void onSegmentOtherwise(final TcpSegment segment, final long nowNs)
     {
+        timers.onSegmentReceived(nowNs); // the peer is alive (keep-alive, MUST-26)
         // first: check the sequence number (Table 6)
         if (!isAcceptable(segment.seq(), segment.segLen(), rcvNxt, rcvWnd))
         {
             if (!segment.has(RST))
             {
+                if (state == TcpState.SYN_RECEIVED && segment.has(SYN) && segment.seq() == irs)
+                {
+                    // the peer retransmitted its SYN, so our SYN-ACK was lost: answer with the SYN-ACK (Linux),
+                    // not with the bare ACK of the first step, which a peer in SYN-SENT would drop
+                    sendSynAck();
+                    return;
+                }
                 if (state == TcpState.TIME_WAIT && segment.has(FIN) && segment.seq() + segment.segLen() == rcvNxt)
                 {
                     // eighth step, TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout (MUST-13)
-                    timeWaitDeadlineNs = nowNs + config.timeWaitNs();
+                    timers.timeWaitNs = nowNs + config.timeWaitNs();
                 }
                 else if (rcvWnd == 0 && segment.seq() == rcvNxt && segment.has(ACK) && !segment.has(SYN) &&
                     state.isSynchronized())
@@ -395,7 +449,7 @@ public final class TcpConnection
         {
             if (segment.seq() != rcvNxt)
             {
-                sendAck(); // challenge ACK
+                challengeAck(nowNs); // RFC 5961 §3.2
                 return;
             }
             if (state == TcpState.SYN_RECEIVED && passiveOpen)
@@ -420,7 +474,7 @@ public final class TcpConnection
                 returnToListen();
                 return;
             }
-            sendAck(); // challenge ACK
+            challengeAck(nowNs); // RFC 5961 §4.2
             return;
         }
 
@@ -438,6 +492,7 @@ public final class TcpConnection
                 sndWnd = segment.window();
                 sndWl1 = segment.seq();
                 sndWl2 = segment.ack();
+                onSynchronized(nowNs);
                 handler.onEstablished();
             }
             else
@@ -466,12 +521,13 @@ public final class TcpConnection
         // seventh: process the segment text (ignored once the peer's FIN was received)
         if (receivesText && segment.payloadLength() > 0)
         {
-            ackPending = true; // new, duplicate or out-of-order: the peer learns RCV.NXT at the next poll
+            final boolean inOrder = segment.seq() == rcvNxt && receiver.isInOrder();
             final int newRcvNxt = receiver.onText(segment, rcvNxt, rcvWnd);
             if (state == TcpState.CLOSED)
             {
                 return; // the handler aborted
             }
+            onTextAccepted(inOrder, newRcvNxt - rcvNxt, segment.payloadLength(), nowNs);
             rcvNxt = newRcvNxt;
             rcvWnd = receiver.window();
         }
@@ -527,19 +583,40 @@ public final class TcpConnection
     private boolean onAck(final TcpSegment segment, final long nowNs)
     {
         final int segAck = segment.ack();
-        if (gt(segAck, sndNxt))
+        // RFC 5961 §5.2: acceptable only within SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else drop and
+        // (rate-limited) ACK; beyond SND.NXT it acknowledges something not yet sent (§3.10.7.4)
+        if (gt(segAck, sndNxt) || lt(segAck, sndUna - maxSndWnd))
         {
-            sendAck(); // acknowledges something not yet sent
+            challengeAck(nowNs);
             return false;
         }
+        timers.onAckReceived(lt(sndUna, segAck)); // zero-window probes are answered (MUST-37)
+        final int flightBefore = sndNxt - sndUna;
         if (lt(sndUna, segAck))
         {
+            final int acked = segAck - sndUna - (sndUna == iss ? 1 : 0); // the SYN is no data
             sndUna = segAck;
             sendBuffer.release(segAck); // an ACK of our FIN releases everything
             rtt.onAck(segAck, nowNs); // samples only a segment sent once (Karn, MUST-18)
-            firstRetransmissionNs = NO_DEADLINE;
+            if (goBackN && lt(rexmtNxt, sndUna))
+            {
+                rexmtNxt = sndUna;
+            }
+            if (congestion.onNewAck(acked, segAck, sndNxt - sndUna) && sndUna != sndNxt)
+            {
+                retransmitAt(sndUna); // NewReno partial ACK (RFC 6582 §3.2 step 5)
+            }
             // RFC 6298 (5.2), (5.3): stop the timer when all is acknowledged, else restart it
-            rtoDeadlineNs = sndUna == sndNxt ? NO_DEADLINE : nowNs + rtt.rtoNs();
+            timers.retransmissionNs = sndUna == sndNxt ? NO_DEADLINE : nowNs + rtt.rtoNs();
+        }
+        else if (segAck == sndUna && flightBefore > 0 && segment.payloadLength() == 0 &&
+            !segment.has(FIN) && segment.window() == sndWnd && state != TcpState.SYN_RECEIVED)
+        {
+            // a duplicate ACK (RFC 5681 §2): the third starts fast retransmit and NewReno fast recovery
+            if (!goBackN && congestion.onDuplicateAck(sndUna, sndNxt, flightBefore))
+            {
+                retransmitAt(sndUna);
+            }
         }
         // window update, only from a segment at least as new as the last one used (SND.WL1, SND.WL2)
         if (ge(segAck, sndUna) && (lt(sndWl1, segment.seq()) || (sndWl1 == segment.seq() && le(sndWl2, segAck))))
@@ -547,6 +624,11 @@ public final class TcpConnection
             sndWnd = segment.window();
             sndWl1 = segment.seq();
             sndWl2 = segAck;
+            maxSndWnd = Math.max(maxSndWnd, sndWnd);
+            if (sndWnd > 0)
+            {
+                timers.onWindowOpened(); // poll sends
+            }
         }
         return true;
     }
@@ -577,7 +659,7 @@ public final class TcpConnection
             case FIN_WAIT_2 -> enterTimeWait(nowNs);
             case TIME_WAIT ->
             {
-                timeWaitDeadlineNs = nowNs + config.timeWaitNs(); // restart the 2 MSL timeout
+                timers.timeWaitNs = nowNs + config.timeWaitNs(); // restart the 2 MSL timeout
                 return;
             }
             default ->
@@ -592,15 +674,58 @@ public final class TcpConnection
     private void enterTimeWait(final long nowNs)
     {
         state = TcpState.TIME_WAIT;
-        rtoDeadlineNs = NO_DEADLINE; // everything we sent is acknowledged
-        timeWaitDeadlineNs = nowNs + config.timeWaitNs(); // MUST-13
+        timers.retransmissionNs = NO_DEADLINE; // everything we sent is acknowledged
+        timers.persistNs = NO_DEADLINE;
+        timers.timeWaitNs = nowNs + config.timeWaitNs(); // MUST-13
+    }
+
+    // seventh step: when to acknowledge accepted text (MUST-40, SHLD-18, SHLD-19, RFC 5681 §4.2)
+    private void onTextAccepted(final boolean inOrder, final int newBytes, final int payloadLength, final long nowNs)
+    {
+        rcvMss = Math.max(rcvMss, Math.min(payloadLength, config.mssBytes()));
+        unackedBytes += newBytes;
+        if (!inOrder || newBytes < payloadLength || config.delayedAckNs() == 0 || unackedBytes >= 2 * rcvMss)
+        {
+            // out-of-order, duplicate, filling a hole, or the second full-sized segment: at the next poll
+            ackPending = true;
+        }
+        else if (timers.delayedAckNs == NO_DEADLINE)
+        {
+            timers.delayedAckNs = nowNs + config.delayedAckNs();
+        }
+    }
+
+    // RFC 5961 §7: challenge ACKs of one connection at most one per challengeAckIntervalNs (like Linux)
+    private void challengeAck(final long nowNs)
+    {
+        if (challengeAckSent && nowNs - lastChallengeAckNs < config.challengeAckIntervalNs())
+        {
+            challengeAcksSuppressed++;
+            return;
+        }
+        challengeAckSent = true;
+        lastChallengeAckNs = nowNs;
+        sendAck();
+    }
+
+    private void sendSynAck()
+    {
+        output.sendControl(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK, rcvWnd,
+            config.mssBytes());
     }
 
     private void sendAck()
     {
-        ackPending = false;
         output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, ACK, rcvWnd,
             TcpSegmentOutput.NO_MSS_OPTION);
+        onAckSent();
+    }
+
+    private void onAckSent()
+    {
+        ackPending = false;
+        unackedBytes = 0;
+        timers.delayedAckNs = NO_DEADLINE;
     }
 
     private void returnToListen()
@@ -620,9 +745,13 @@ public final class TcpConnection
         finQueued = false;
         writeBlocked = false;
         finSent = false;
-        timeWaitDeadlineNs = NO_DEADLINE;
-        rtoDeadlineNs = NO_DEADLINE;
-        firstRetransmissionNs = NO_DEADLINE;
+        maxSndWnd = 0;
+        rcvMss = Math.min(config.mssBytes(), DEFAULT_SEND_MSS_BYTES);
+        unackedBytes = 0;
+        goBackN = false;
+        synRetransmitted = false;
+        challengeAckSent = false;
+        timers.clear();
         rtt.reset();
         sendBuffer.reset(0);
         receiver.clear();
@@ -635,6 +764,9 @@ public final class TcpConnection
         returnToListen();
         state = TcpState.CLOSED;
         passiveOpen = false;
+        userTimeoutNs = config.r2Ns(); // per-connection options return to the defaults for the next use
+        keepAlive = config.keepAliveEnabled();
+        noDelay = config.noDelay();
         if (wasOpen)
         {
             closeReason = reason;
@@ -706,19 +838,51 @@ public final class TcpConnection
     {
         final int mss = effectiveSendMssBytes();
         int segments = 0;
+        if (sndUna == sndNxt && sendBuffer.tailSeq() != sndNxt && nowNs - lastSendNs > rtt.rtoNs())
+        {
+            congestion.onIdleRestart(); // RFC 5681 §4.1: restart window after an idle period
+        }
+        // after an RTO: resend what was outstanding (go-back-N), as cwnd and SND.WND allow (SHLD-16)
+        while (goBackN)
+        {
+            final int dataEnd = finSent ? rexmtEnd - 1 : rexmtEnd;
+            final int length = Math.min(mss, dataEnd - rexmtNxt);
+            if (!lt(rexmtNxt, rexmtEnd))
+            {
+                goBackN = false;
+            }
+            else if (rexmtNxt - sndUna + Math.max(length, 1) > Math.min(congestion.cwnd(), Math.max(sndWnd, mss)))
+            {
+                return segments;
+            }
+            else
+            {
+                rexmtNxt += retransmitAt(rexmtNxt);
+                segments++;
+            }
+        }
         while (!finSent)
         {
             final int unsent = sendBuffer.tailSeq() - sndNxt;
-            final int usable = sndUna + sndWnd - sndNxt; // negative when the peer shrank the window (MUST-34)
+            final int flight = sndNxt - sndUna;
+            final int cwndUsable = congestion.cwnd() - flight;
+            // negative when the peer shrank the window (MUST-34); cwnd never cuts a segment short while
+            // data is in flight: its ACK opens cwnd by a whole segment
+            final int usable = Math.min(sndUna + sndWnd - sndNxt,
+                flight > 0 && cwndUsable < Math.min(unsent, mss) ? 0 : cwndUsable);
             final int length = Math.min(Math.min(unsent, mss), Math.max(0, usable));
             final boolean withFin = finQueued && length == unsent;
             if (length == 0 && !withFin)
             {
-                return segments; // nothing to send, or a zero window (the persist timer is not implemented)
+                break; // nothing to send, a zero window or a full cwnd
             }
-            if (length < mss && !withFin && !noDelay && sndNxt != sndUna)
+            final boolean swsAllows = length == unsent || length >= maxSndWnd / 2;
+            if (length < mss && !withFin && !((noDelay || flight == 0) && swsAllows))
             {
-                return segments; // Nagle (SHLD-7): a small segment waits until the outstanding data is acked
+                // Nagle (SHLD-7): a small segment waits until the outstanding data is acked; sender SWS
+                // avoidance (MUST-38, §3.8.6.2.1): less than a full segment goes only if it is all that is
+                // queued or at least half the largest window the peer offered; the persist timer overrides
+                break;
             }
             int flags = ACK;
             if (length > 0 && length == unsent)
@@ -729,34 +893,45 @@ public final class TcpConnection
             {
                 flags |= FIN;
             }
-            if (length > 0)
-            {
-                output.sendData(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
-                    sendBuffer, length);
-            }
-            else
-            {
-                output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
-                    TcpSegmentOutput.NO_MSS_OPTION);
-            }
-            ackPending = false;
-            if (length > 0)
-            {
-                rtt.startTiming(sndNxt + length, nowNs); // new data only: retransmissions are never timed
-            }
-            if (rtoDeadlineNs == NO_DEADLINE)
-            {
-                rtoDeadlineNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.1)
-            }
-            sndNxt += length;
-            if (withFin)
-            {
-                sndNxt += 1;
-                finSent = true;
-            }
+            sendNew(length, flags, nowNs);
             segments++;
         }
+        if (sndUna == sndNxt && sendBuffer.tailSeq() != sndNxt)
+        {
+            // data waits for the window with nothing in flight: zero-window probing (MUST-35, MUST-36) after
+            // one RTO (SHLD-29), backing off (SHLD-30); also the sender SWS override timeout (MUST-38)
+            timers.armPersist(nowNs, rtt.rtoNs());
+        }
         return segments;
+    }
+
+    // a segment of new data at SND.NXT (and/or our FIN)
+    private void sendNew(final int length, final int flags, final long nowNs)
+    {
+        if (length > 0)
+        {
+            output.sendData(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
+                sendBuffer, length);
+            rtt.startTiming(sndNxt + length, nowNs); // new data only: retransmissions are never timed
+        }
+        else
+        {
+            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
+                TcpSegmentOutput.NO_MSS_OPTION);
+        }
+        onAckSent();
+        if (timers.retransmissionNs == NO_DEADLINE)
+        {
+            timers.retransmissionNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.1)
+        }
+        timers.persistNs = NO_DEADLINE;
+        lastSendNs = nowNs;
+        sndNxt += length;
+        if ((flags & FIN) != 0)
+        {
+            sndNxt += 1;
+            finSent = true;
+        }
     }
 
     /**
@@ -874,75 +1049,240 @@ public final class TcpConnection
     }
 
     /**
-     * When {@link #onTimer} needs to be called next.
+     * When {@link #onTimer} needs to be called next: the earliest of the retransmission (SYN, SYN-ACK, data,
+     * FIN), TIME-WAIT, delayed-ACK, persist and keep-alive timers.
      *
      * @return the earliest deadline in the {@code nowNs} timebase, or {@link #NO_DEADLINE}.
      */
     public long nextDeadlineNs()
     {
-        return Math.min(timeWaitDeadlineNs, rtoDeadlineNs);
+        return timers.nextDeadlineNs(keepAliveEligible());
+    }
+
+    // MUST-26: only while nothing is outstanding or queued
+    private boolean keepAliveEligible()
+    {
+        return keepAlive && (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT) && sndUna == sndNxt &&
+            sendBuffer.tailSeq() == sndNxt;
     }
 
     /**
-     * Fires the timers that are due (§3.10.8). TIME-WAIT expiry deletes the TCB (MUST-13). Retransmission
-     * timeout: the segment at SND.UNA is sent again, RTO doubles (MUST-19) and the pending RTT measurement is
-     * dropped (Karn, MUST-18); once retransmissions of the same data have lasted R2 the connection is closed
-     * with {@link TcpCloseReason#TIMEOUT} (MUST-20).
+     * Fires the timers that are due (§3.10.8, §3.8). TIME-WAIT expiry deletes the TCB (MUST-13).
+     * Retransmission timeout: SYN-SENT resends the SYN, SYN-RECEIVED the SYN-ACK (MUST-22); otherwise the
+     * segment at SND.UNA is sent again and the rest of the flight follows as cwnd allows (go-back-N), RTO
+     * doubles (MUST-19), the pending RTT measurement is dropped (Karn, MUST-18), ssthresh and cwnd fall
+     * (RFC 5681 (4)). After R1 retransmissions the handler is told (SHLD-9); once retransmissions have lasted
+     * R2 (the user timeout, {@link #userTimeoutNs(long)}; for a SYN {@link TcpConfig#synR2Ns()}, MUST-23) the
+     * connection is closed with {@link TcpCloseReason#TIMEOUT} (MUST-20). Delayed ACK: the ACK goes out
+     * (MUST-40). Persist: a zero-window probe {@code <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK>} (Linux's form),
+     * or held small data once the window allows some (SWS override, MUST-38). Keep-alive: a probe
+     * {@code <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK>} without data (SHLD-12), and TIMEOUT after the configured
+     * number of unanswered probes (MUST-29).
      *
      * @param nowNs the duty cycle's time.
      * @return timers fired.
      */
     public int onTimer(final long nowNs)
     {
-        if (state == TcpState.TIME_WAIT && nowNs - timeWaitDeadlineNs >= 0)
+        if (state == TcpState.TIME_WAIT && TcpTimers.due(timers.timeWaitNs, nowNs))
         {
             enterClosed(TcpCloseReason.NORMAL);
             return 1;
         }
-        if (rtoDeadlineNs != NO_DEADLINE && nowNs - rtoDeadlineNs >= 0)
+        int fired = 0;
+        if (TcpTimers.due(timers.retransmissionNs, nowNs))
         {
-            if (firstRetransmissionNs == NO_DEADLINE)
+            if (!onRetransmissionTimeout(nowNs))
             {
-                firstRetransmissionNs = nowNs;
-            }
-            else if (nowNs - firstRetransmissionNs >= config.r2Ns())
-            {
-                enterClosed(TcpCloseReason.TIMEOUT);
                 return 1;
             }
-            rtt.onTimeout();
-            retransmitFirstSegment();
-            rtoDeadlineNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.5), (5.6)
-            return 1;
+            fired++;
         }
-        return 0;
+        if (TcpTimers.due(timers.persistNs, nowNs))
+        {
+            if (!onPersistTimeout(nowNs))
+            {
+                return fired + 1;
+            }
+            fired++;
+        }
+        if (TcpTimers.due(timers.delayedAckNs, nowNs))
+        {
+            timers.delayedAckNs = NO_DEADLINE;
+            if (state.isSynchronized())
+            {
+                sendAck();
+            }
+            fired++;
+        }
+        if (TcpTimers.due(timers.keepAliveDeadlineNs(keepAliveEligible()), nowNs))
+        {
+            if (timers.onKeepAliveTimeout(nowNs))
+            {
+                enterClosed(TcpCloseReason.TIMEOUT); // MUST-29: only after several unanswered probes
+                return fired + 1;
+            }
+            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt - 1, rcvNxt, ACK, rcvWnd,
+                TcpSegmentOutput.NO_MSS_OPTION);
+            fired++;
+        }
+        return fired;
     }
 
-    // §3.10.8: the segment at the front of the retransmission queue, data and/or our FIN
-    private void retransmitFirstSegment()
+    // false once the connection gave up (R2)
+    private boolean onRetransmissionTimeout(final long nowNs)
+    {
+        final boolean synState = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
+        final int retransmissions = timers.onRetransmissionTimeout(nowNs, synState ? config.synR2Ns() : userTimeoutNs,
+            !synState && sndWnd == 0); // SHLD-17: a zero window that the peer keeps announcing is no failure
+        if (retransmissions == TcpTimers.GIVE_UP)
+        {
+            enterClosed(TcpCloseReason.TIMEOUT);
+            return false;
+        }
+        if (retransmissions == config.r1Retransmissions())
+        {
+            handler.onExcessiveRetransmissions(retransmissions); // R1 (MUST-20, SHLD-9)
+        }
+        final boolean firstTimeout = retransmissions == 1;
+        rtt.onTimeout();
+        if (state == TcpState.SYN_SENT)
+        {
+            synRetransmitted = true;
+            output.sendControl(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes());
+        }
+        else if (state == TcpState.SYN_RECEIVED)
+        {
+            synRetransmitted = true;
+            sendSynAck();
+        }
+        else
+        {
+            congestion.onRetransmissionTimeout(sndNxt - sndUna, sndNxt, firstTimeout);
+            rexmtEnd = sndNxt;
+            rexmtNxt = sndUna + retransmitAt(sndUna);
+            goBackN = lt(rexmtNxt, rexmtEnd);
+        }
+        timers.retransmissionNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.5), (5.6)
+        return true;
+    }
+
+    // false once the connection gave up
+    private boolean onPersistTimeout(final long nowNs)
+    {
+        timers.persistNs = NO_DEADLINE;
+        if (!state.isSynchronized() || sndUna != sndNxt)
+        {
+            return true; // something is in flight: the retransmission timer covers it
+        }
+        final int unsent = sendBuffer.tailSeq() - sndNxt;
+        final int usable = sndUna + sndWnd - sndNxt;
+        if (usable > 0 && (unsent > 0 || finQueued))
+        {
+            // the SWS override timeout (MUST-38): send what the window allows now
+            final int length = Math.min(Math.min(unsent, usable), effectiveSendMssBytes());
+            final boolean withFin = finQueued && length == unsent;
+            sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), nowNs);
+            return true;
+        }
+        if (timers.onZeroWindowProbe(nowNs, userTimeoutNs, rtt.rtoNs()))
+        {
+            enterClosed(TcpCloseReason.TIMEOUT); // probes unanswered for the user timeout
+            return false;
+        }
+        // zero-window probe (MUST-36): an old sequence number makes the peer answer with its window
+        output.sendControl(localIp, localPort, remoteIp, remotePort, sndUna - 1, rcvNxt, ACK, rcvWnd,
+            TcpSegmentOutput.NO_MSS_OPTION);
+        return true;
+    }
+
+    // §3.10.8: one segment at seq (SND.UNA or a later go-back-N point), data and/or our FIN; returns the
+    // sequence space it covers
+    private int retransmitAt(final int seq)
     {
         final int dataEnd = finSent ? sndNxt - 1 : sndNxt;
-        final int length = Math.min(effectiveSendMssBytes(), dataEnd - sndUna);
+        final int length = Math.max(0, Math.min(effectiveSendMssBytes(), dataEnd - seq));
         int flags = ACK;
-        if (finSent && sndUna + length == dataEnd)
+        final boolean withFin = finSent && seq + length == dataEnd;
+        if (withFin)
         {
             flags |= FIN;
         }
         if (length > 0)
         {
-            if (sndUna + length == sendBuffer.tailSeq())
+            if (seq + length == sendBuffer.tailSeq())
             {
                 flags |= PSH;
             }
-            output.sendData(localIp, localPort, remoteIp, remotePort, sndUna, rcvNxt, flags, rcvWnd, sendBuffer,
+            output.sendData(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, rcvWnd, sendBuffer,
                 length);
         }
         else
         {
-            output.sendControl(localIp, localPort, remoteIp, remotePort, sndUna, rcvNxt, flags, rcvWnd,
+            output.sendControl(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, rcvWnd,
                 TcpSegmentOutput.NO_MSS_OPTION);
         }
-        ackPending = false;
+        rtt.onRetransmit(); // Karn (MUST-18)
+        onAckSent();
+        return length + (withFin ? 1 : 0);
+    }
+
+    /**
+     * Sets this connection's user timeout: how long retransmissions (or unanswered zero-window probes) may
+     * go on before the connection is closed with {@link TcpCloseReason#TIMEOUT} (R2, MUST-20, MUST-21). The
+     * default is {@link TcpConfig#r2Ns()}; it returns to the default when the connection closes.
+     *
+     * @param timeoutNs &gt; 0; values under 100 s break SHLD-11 and are the application's choice.
+     * @throws IllegalArgumentException if not positive.
+     */
+    public void userTimeoutNs(final long timeoutNs)
+    {
+        if (timeoutNs <= 0)
+        {
+            throw new IllegalArgumentException("user timeout must be > 0, got " + timeoutNs);
+        }
+        this.userTimeoutNs = timeoutNs;
+    }
+
+    /**
+     * This connection's user timeout (R2 for data).
+     *
+     * @return nanoseconds.
+     */
+    public long userTimeoutNs()
+    {
+        return userTimeoutNs;
+    }
+
+    /**
+     * Turns keep-alives on or off for this connection (MUST-24); the default comes from
+     * {@link TcpConfig#keepAliveEnabled()} (off, MUST-25) and returns when the connection closes.
+     *
+     * @param enabled true to probe an idle connection.
+     */
+    public void keepAlive(final boolean enabled)
+    {
+        this.keepAlive = enabled;
+    }
+
+    /**
+     * The congestion state (cwnd, ssthresh, fast recovery) of this connection, read-only use.
+     *
+     * @return the congestion control.
+     */
+    public CongestionControl congestionControl()
+    {
+        return congestion;
+    }
+
+    /**
+     * Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction.
+     *
+     * @return count.
+     */
+    public long challengeAcksSuppressed()
+    {
+        return challengeAcksSuppressed;
     }
 
     /**

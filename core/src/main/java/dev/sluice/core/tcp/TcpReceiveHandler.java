@@ -75,4 +75,15 @@ public interface TcpReceiveHandler
     default void onClosed(final TcpCloseReason reason)
     {
     }
+
+    /**
+     * The segment at SND.UNA (or the SYN) has now been retransmitted R1 times without an acknowledgment
+     * (MUST-20, SHLD-9): the path may be failing. Informational; the connection goes on retransmitting until
+     * R2 (the user timeout), then closes with {@link TcpCloseReason#TIMEOUT}.
+     *
+     * @param retransmissions retransmissions so far (= {@link TcpConfig#r1Retransmissions()}).
+     */
+    default void onExcessiveRetransmissions(final int retransmissions)
+    {
+    }
 }

@@ -131,6 +131,16 @@ final class TcpReceiver
     }
 
     /**
+     * Whether no out-of-order data is held: a segment at RCV.NXT then neither fills nor shortens a hole.
+     *
+     * @return true when the reassembly buffer is empty.
+     */
+    boolean isInOrder()
+    {
+        return reassembly.isEmpty();
+    }
+
+    /**
      * Bytes delivered but not consumed.
      *
      * @return bytes.

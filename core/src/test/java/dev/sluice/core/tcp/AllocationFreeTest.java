@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The data-path methods allocate nothing after construction (measured with the JVM's per-thread
- * allocation counter).
+ * allocation counter): in-order and out-of-order receive, send and ACK, and the recovery paths (fast
+ * retransmit and NewReno recovery, RTO with go-back-N, zero-window probe, delayed-ACK timer).
  */
 class AllocationFreeTest
 {
@@ -42,6 +43,14 @@ class AllocationFreeTest
     private final UnsafeBuffer sendSource = new UnsafeBuffer(new byte[1000]);
     private int peerSeq;
     private long checksum;
+    private final CountingHandler senderApp = new CountingHandler();
+    private final SenderOutput senderOutput = new SenderOutput();
+    private final TcpConnection sender = new TcpConnection(
+        TcpConfig.builder().bufferBytes(65536, 65536).build(), isnGenerator, senderOutput, senderApp);
+    private final UnsafeBuffer senderFrame = new UnsafeBuffer(new byte[1600]);
+    private final UnsafeBuffer bulk = new UnsafeBuffer(new byte[4000]);
+    private int senderPeerSeq = 1001;
+    private long senderNs;
 
     AllocationFreeTest()
     {
@@ -57,6 +66,64 @@ class AllocationFreeTest
         peer.onSegment(segment.wrap(synFrame, 0, synHeaderLength(), synHeaderLength(), 2, 1), 0);
         peerSeq = 1001;
         arrive(0, 0, TcpHeader.ACK);
+
+        sender.listen(1, 80);
+        sender.onSegment(segment.wrap(synFrame, 0, synHeaderLength(), synHeaderLength(), 2, 1), 0);
+        toSender(sender.sndNxt(), 65535, 0);
+        sender.noDelay(true);
+    }
+
+    // a segment from the remote side to the sender: SEG.ACK, window, payload bytes at senderPeerSeq
+    private void toSender(final int ack, final int window, final int length)
+    {
+        TcpHeader.write(senderFrame, 0, 40000, 80, senderPeerSeq, ack, 20, TcpHeader.ACK, window, 0);
+        sender.onSegment(segment.wrap(senderFrame, 0, 20, 20 + length, 2, 1), senderNs);
+        senderPeerSeq += length;
+    }
+
+    private void fireSenderTimer()
+    {
+        senderNs = Math.max(senderNs, sender.nextDeadlineNs());
+        checksum += sender.onTimer(senderNs);
+    }
+
+    // fast retransmit and NewReno recovery, RTO with go-back-N, persist probe, delayed-ACK timer
+    private void runRecoveryPaths(final int iterations)
+    {
+        for (int i = 0; i < iterations; i++)
+        {
+            senderNs += 1_000_000_000L;
+            checksum += sender.send(bulk, 0, 4000);
+            checksum += sender.poll(senderNs);
+            for (int dup = 0; dup < 3; dup++)
+            {
+                toSender(sender.sndUna(), 65535, 0); // the third starts fast retransmit
+            }
+            toSender(sender.sndUna() + 1000, 65535, 0); // partial ACK
+            toSender(sender.sndNxt(), 65535, 0); // full ACK
+            checksum += sender.poll(senderNs);
+            toSender(sender.sndNxt(), 65535, 0);
+
+            checksum += sender.send(bulk, 0, 2000);
+            checksum += sender.poll(senderNs);
+            fireSenderTimer(); // RTO: retransmission, loss window, go-back-N
+            checksum += sender.poll(senderNs);
+            toSender(sender.sndNxt(), 65535, 0);
+            checksum += sender.poll(senderNs);
+            toSender(sender.sndNxt(), 65535, 0);
+
+            toSender(sender.sndNxt(), 0, 0); // zero window
+            checksum += sender.send(bulk, 0, 100);
+            checksum += sender.poll(senderNs);
+            fireSenderTimer(); // persist: zero-window probe
+            toSender(sender.sndNxt(), 65535, 0);
+            checksum += sender.poll(senderNs);
+            toSender(sender.sndNxt(), 65535, 0);
+
+            toSender(sender.sndNxt(), 65535, 100); // one small segment: its ACK is delayed
+            checksum += sender.poll(senderNs);
+            fireSenderTimer(); // delayed ACK
+        }
     }
 
     // one segment from the remote side to the established connection, payload bytes at peerSeq + offset
@@ -119,10 +186,12 @@ class AllocationFreeTest
         assertTrue(threads.isThreadAllocatedMemorySupported());
         runDataPath(ITERATIONS); // warm up
         runConnectionDataPath(ITERATIONS);
+        runRecoveryPaths(ITERATIONS / 4);
         final long threadId = Thread.currentThread().threadId();
         final long before = threads.getThreadAllocatedBytes(threadId);
         runDataPath(ITERATIONS);
         runConnectionDataPath(ITERATIONS);
+        runRecoveryPaths(ITERATIONS / 4);
         final long allocatedBytes = threads.getThreadAllocatedBytes(threadId) - before;
 
         assertEquals(ITERATIONS * 1000L, sink.bytes, "every byte delivered in order");
@@ -130,6 +199,13 @@ class AllocationFreeTest
         assertEquals(TcpState.ESTABLISHED, peer.state());
         assertEquals(2L * ITERATIONS * 1000L, app.bytes, "every received byte delivered once");
         assertEquals(0, peer.sendQueueBytes(), "every sent byte acknowledged");
+        assertEquals(TcpState.ESTABLISHED, sender.state());
+        assertEquals(2L * ITERATIONS / 4 * 100, senderApp.bytes);
+        assertTrue(senderOutput.retransmissions >= 3L * 2 * ITERATIONS / 4, "fast, partial-ACK and RTO resends");
+        assertEquals(2L * ITERATIONS / 4, senderOutput.probes, "one zero-window probe per iteration");
+        assertEquals(0, sender.sendQueueBytes(), "every sent byte acknowledged");
+        assertEquals(2L * ITERATIONS / 4, sender.congestionControl().fastRetransmits(), "fast recovery ran");
+        assertEquals(TcpConnection.NO_DEADLINE, sender.nextDeadlineNs(), "the delayed ACK went out");
         // a few hundred bytes of slack for the measurement itself; one allocation per iteration would be
         // hundreds of kilobytes
         assertTrue(allocatedBytes < 1024, "allocated " + allocatedBytes + " bytes, checksum " + checksum);
@@ -154,6 +230,42 @@ class AllocationFreeTest
             final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
             final int ack, final int flags, final int window, final SendBuffer source, final int length)
         {
+        }
+    }
+
+    // counts retransmitted data (below the highest sequence sent) and zero-window probes (SEQ = SND.NXT - 1)
+    private final class SenderOutput implements TcpSegmentOutput
+    {
+        private int highestSeqEnd;
+        private boolean started;
+        private long retransmissions;
+        private long probes;
+
+        @Override
+        public void sendControl(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mssOptionBytes)
+        {
+            if (seq == sender.sndNxt() - 1 && flags == TcpHeader.ACK)
+            {
+                probes++;
+            }
+        }
+
+        @Override
+        public void sendData(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final SendBuffer source, final int length)
+        {
+            if (started && SequenceNumbers.lt(seq, highestSeqEnd))
+            {
+                retransmissions++;
+            }
+            if (!started || SequenceNumbers.gt(seq + length, highestSeqEnd))
+            {
+                highestSeqEnd = seq + length;
+                started = true;
+            }
         }
     }
 

@@ -54,6 +54,13 @@ class TcpConfigTest
         }
 
         @Test
+        void shouldStartWithTenSegmentsAndLimitChallengeAcksLikeLinux_RFC6928_RFC5961s7()
+        {
+            assertEquals(10, config.initialWindowSegments());
+            assertEquals(500 * MS, config.challengeAckIntervalNs());
+        }
+
+        @Test
         void shouldKeepNagleOnByDefault_SHLD7()
         {
             assertFalse(config.noDelay());
@@ -192,6 +199,16 @@ class TcpConfigTest
         void shouldLetApplicationDisableNagle_MUST17()
         {
             assertTrue(TcpConfig.builder().noDelay(true).build().noDelay());
+        }
+
+        @Test
+        void shouldRejectInitialWindowAndChallengeAckLimitOutOfRange()
+        {
+            assertRejected(() -> TcpConfig.builder().initialWindowSegments(0).build(), "initialWindowSegments");
+            assertRejected(() -> TcpConfig.builder().initialWindowSegments(65).build(), "initialWindowSegments");
+            assertRejected(() -> TcpConfig.builder().challengeAckIntervalNs(-1).build(), "challengeAckIntervalNs");
+            assertEquals(4, TcpConfig.builder().initialWindowSegments(4).build().initialWindowSegments());
+            assertEquals(0, TcpConfig.builder().challengeAckIntervalNs(0).build().challengeAckIntervalNs());
         }
     }
 }

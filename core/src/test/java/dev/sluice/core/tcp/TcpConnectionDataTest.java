@@ -175,7 +175,7 @@ class TcpConnectionDataTest extends TcpConnectionScript
         @BeforeEach
         void setUp()
         {
-            useConfig(TcpConfig.builder().bufferBytes(4096, 4096).build());
+            useConfig(TcpConfig.builder().bufferBytes(4096, 4096).delayedAckNs(0).build());
             open();
         }
 

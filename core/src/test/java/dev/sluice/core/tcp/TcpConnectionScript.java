@@ -33,7 +33,9 @@ abstract class TcpConnectionScript
     static final long NOW_NS = 42_000_000_000L;
     static final int NO_MSS = TcpSegmentOutput.NO_MSS_OPTION;
 
-    final TcpConfig config = TcpConfig.builder().build();
+    // delayed ACKs off: each script sees the ACK a segment calls for at the next poll (aggregation, MUST-58/59);
+    // TcpConnectionTimersTest covers delayed ACKs with the default delay
+    final TcpConfig config = TcpConfig.builder().delayedAckNs(0).build();
     final IsnGenerator isnGenerator = new IsnGenerator(0x0123_4567_89AB_CDEFL, 0x7EDC_BA98_7654_3210L);
     final RecordingOutput output = new RecordingOutput();
     final RecordingHandler app = new RecordingHandler();
@@ -249,6 +251,13 @@ abstract class TcpConnectionScript
         int writableCalls;
         final List<Integer> urgent = new ArrayList<>();
         final List<TcpCloseReason> closed = new ArrayList<>();
+        final List<Integer> excessiveRetransmissions = new ArrayList<>();
+
+        @Override
+        public void onExcessiveRetransmissions(final int retransmissions)
+        {
+            excessiveRetransmissions.add(retransmissions);
+        }
 
         @Override
         public int onData(final DirectBuffer buffer, final int offset, final int length)

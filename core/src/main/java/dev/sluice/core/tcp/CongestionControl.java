@@ -1,0 +1,249 @@
+package dev.sluice.core.tcp;
+
+/**
+ * The congestion window of one connection: RFC 5681 slow start and congestion avoidance (MUST-19), the
+ * initial window of RFC 6928, fast retransmit on the third duplicate ACK and NewReno fast recovery
+ * (RFC 6582).
+ *
+ * <pre>
+ * start:             cwnd = IW = min(n * SMSS, max(2 * SMSS, 14600)) (RFC 6928, n = 10 by default)
+ *                    ssthresh = "arbitrarily high" (RFC 5681 §3.1)
+ * new data acked:    cwnd &lt; ssthresh: cwnd += min(acked, SMSS)     (slow start, appropriate byte counting,
+ *                                                                    L = 1 SMSS, RFC 3465)
+ *                    else: one SMSS per cwnd bytes acked             (congestion avoidance, RFC 5681 (3))
+ * 3rd duplicate ACK: if SND.UNA &gt; recover: ssthresh = max(FlightSize / 2, 2 * SMSS); recover = SND.NXT - 1;
+ *                    retransmit SND.UNA; cwnd = ssthresh + 3 * SMSS  (RFC 6582 §3.2 step 2)
+ * more duplicates:   cwnd += SMSS                                    (step 3, inflation)
+ * partial ACK:       retransmit SND.UNA; cwnd -= acked; if acked &gt;= SMSS, cwnd += SMSS  (step 5)
+ * full ACK (&gt; recover): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS), leave recovery    (step 5)
+ * RTO:               ssthresh = max(FlightSize / 2, 2 * SMSS); cwnd = 1 SMSS (loss window, RFC 5681 (4));
+ *                    recover = SND.NXT - 1 (RFC 6582 §4: no fast retransmit for the same flight)
+ * </pre>
+ *
+ * Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
+ */
+public final class CongestionControl
+{
+    /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
+    public static final int DUP_ACK_THRESHOLD = 3;
+    /** The byte cap of RFC 6928's initial window: max(2 * SMSS, 14600). */
+    public static final int INITIAL_WINDOW_CAP_BYTES = 14_600;
+
+    private final int initialWindowSegments;
+    private int smss;
+    private int cwnd;
+    private int ssthresh;
+    private int bytesAckedInAvoidance;
+    private int duplicateAcks;
+    private boolean inRecovery;
+    private int recover;
+    private int fastRetransmits;
+
+    /**
+     * Creates the congestion state; call {@link #reset} when the connection is synchronized.
+     *
+     * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     */
+    public CongestionControl(final int initialWindowSegments)
+    {
+        if (initialWindowSegments < 1)
+        {
+            throw new IllegalArgumentException("initialWindowSegments must be >= 1, got " + initialWindowSegments);
+        }
+        this.initialWindowSegments = initialWindowSegments;
+        reset(TcpConnection.DEFAULT_SEND_MSS_BYTES, 0);
+    }
+
+    /**
+     * Starts a new connection: cwnd = IW, ssthresh unbounded.
+     *
+     * @param smss   sender MSS (the effective send MSS).
+     * @param iss    ISS, the initial value of "recover" (RFC 6582 §3.2 step 1).
+     */
+    public void reset(final int smss, final int iss)
+    {
+        this.smss = Math.max(1, smss);
+        cwnd = initialWindow(this.smss, initialWindowSegments);
+        ssthresh = Integer.MAX_VALUE;
+        bytesAckedInAvoidance = 0;
+        duplicateAcks = 0;
+        inRecovery = false;
+        recover = iss;
+        fastRetransmits = 0;
+    }
+
+    /**
+     * RFC 6928: IW = min(n * SMSS, max(2 * SMSS, 14600)), but at least one segment.
+     *
+     * @param smss     sender MSS.
+     * @param segments n.
+     * @return bytes.
+     */
+    public static int initialWindow(final int smss, final int segments)
+    {
+        final long window = Math.min((long)segments * smss, Math.max(2L * smss, INITIAL_WINDOW_CAP_BYTES));
+        return (int)Math.max(smss, window);
+    }
+
+    /**
+     * An ACK advanced SND.UNA.
+     *
+     * @param ackedBytes sequence space newly acknowledged.
+     * @param segAck     SEG.ACK.
+     * @param flightSize bytes still outstanding after this ACK (SND.NXT - SND.UNA).
+     * @return true if the ACK is a partial ACK in fast recovery: the caller retransmits the segment at the
+     * new SND.UNA (RFC 6582 §3.2 step 5).
+     */
+    public boolean onNewAck(final int ackedBytes, final int segAck, final int flightSize)
+    {
+        duplicateAcks = 0;
+        if (inRecovery)
+        {
+            if (SequenceNumbers.gt(segAck, recover))
+            {
+                inRecovery = false; // full acknowledgment
+                cwnd = (int)Math.min(ssthresh, (long)Math.max(flightSize, smss) + smss);
+                bytesAckedInAvoidance = 0;
+                return false;
+            }
+            cwnd = Math.max(smss, cwnd - ackedBytes + (ackedBytes >= smss ? smss : 0)); // partial ACK
+            return true;
+        }
+        if (SequenceNumbers.gt(segAck - 1, recover))
+        {
+            recover = segAck - 1; // keeps "recover" within half the sequence space of SND.UNA across wraps
+        }
+        if (cwnd < ssthresh)
+        {
+            cwnd = saturatedAdd(cwnd, Math.min(ackedBytes, smss));
+        }
+        else
+        {
+            bytesAckedInAvoidance += ackedBytes;
+            if (bytesAckedInAvoidance >= cwnd)
+            {
+                bytesAckedInAvoidance -= cwnd;
+                cwnd = saturatedAdd(cwnd, smss);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A duplicate ACK in the sense of RFC 5681 §2 arrived (outstanding data, no payload, no SYN or FIN,
+     * SEG.ACK = SND.UNA, unchanged window).
+     *
+     * @param sndUna     SND.UNA.
+     * @param sndNxt     SND.NXT.
+     * @param flightSize SND.NXT - SND.UNA.
+     * @return true if this is the third duplicate and fast retransmit starts: the caller retransmits the
+     * segment at SND.UNA.
+     */
+    public boolean onDuplicateAck(final int sndUna, final int sndNxt, final int flightSize)
+    {
+        duplicateAcks++;
+        if (inRecovery)
+        {
+            cwnd = saturatedAdd(cwnd, smss); // inflation: a segment has left the network
+            return false;
+        }
+        // RFC 6582 §3.2 step 2 / §4.1: only when the ACK covers more than "recover" (no second reduction for
+        // one flight of data, e.g. duplicates caused by our own retransmissions after an RTO)
+        if (duplicateAcks == DUP_ACK_THRESHOLD && SequenceNumbers.gt(sndUna, recover))
+        {
+            ssthresh = Math.max(flightSize / 2, 2 * smss);
+            cwnd = saturatedAdd(ssthresh, DUP_ACK_THRESHOLD * smss);
+            recover = sndNxt - 1;
+            inRecovery = true;
+            fastRetransmits++;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The retransmission timer expired (RFC 5681 (4), RFC 6582 §4).
+     *
+     * @param flightSize bytes outstanding.
+     * @param sndNxt     SND.NXT (highest sequence sent).
+     * @param firstTimeout true for the first timeout of this segment: later timeouts of the same segment do
+     *                     not halve ssthresh again (RFC 5681 §3.1 note on (4)).
+     */
+    public void onRetransmissionTimeout(final int flightSize, final int sndNxt, final boolean firstTimeout)
+    {
+        if (firstTimeout)
+        {
+            ssthresh = Math.max(flightSize / 2, 2 * smss);
+        }
+        cwnd = smss;
+        bytesAckedInAvoidance = 0;
+        duplicateAcks = 0;
+        inRecovery = false;
+        recover = sndNxt - 1;
+    }
+
+    /**
+     * After an idle period longer than RTO, cwnd restarts from the restart window (RFC 5681 §4.1):
+     * min(IW, cwnd).
+     */
+    public void onIdleRestart()
+    {
+        cwnd = Math.min(cwnd, initialWindow(smss, initialWindowSegments));
+    }
+
+    /**
+     * cwnd in bytes.
+     *
+     * @return the congestion window.
+     */
+    public int cwnd()
+    {
+        return cwnd;
+    }
+
+    /**
+     * ssthresh in bytes, {@link Integer#MAX_VALUE} until the first loss.
+     *
+     * @return the slow-start threshold.
+     */
+    public int ssthresh()
+    {
+        return ssthresh;
+    }
+
+    /**
+     * Whether NewReno fast recovery is in progress.
+     *
+     * @return true between the fast retransmit and the full acknowledgment.
+     */
+    public boolean inRecovery()
+    {
+        return inRecovery;
+    }
+
+    /**
+     * Consecutive duplicate ACKs.
+     *
+     * @return count.
+     */
+    public int duplicateAcks()
+    {
+        return duplicateAcks;
+    }
+
+    /**
+     * Fast retransmits since {@link #reset}.
+     *
+     * @return count.
+     */
+    public int fastRetransmits()
+    {
+        return fastRetransmits;
+    }
+
+    private static int saturatedAdd(final int a, final int b)
+    {
+        final long sum = (long)a + b;
+        return sum > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int)sum;
+    }
+}
