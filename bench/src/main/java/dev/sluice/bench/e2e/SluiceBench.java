@@ -148,10 +148,11 @@ public final class SluiceBench
         final long ops = bulk ? 0 : measurer.operations;
         final long opsForAlloc = bulk ? Math.max(1, server.bytesMeasured / 1448) : Math.max(1, ops);
         final String extra = String.format(Locale.ROOT,
-            "\"client_alloc_bytes\":%d,\"server_alloc_bytes\":%d,\"alloc_bytes_per_op\":%.4f,\"errors\":%d",
+            "\"client_alloc_bytes\":%d,\"server_alloc_bytes\":%d,\"alloc_bytes_per_op\":%.4f,\"errors\":%d," +
+            "\"client_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"",
             client.phase.allocatedBytes, server.phase.allocatedBytes,
             (client.phase.allocatedBytes + server.phase.allocatedBytes) / (double)opsForAlloc,
-            client.errors + server.errors);
+            client.errors + server.errors, client.describe(), clientAgent.describe(), serverAgent.describe());
         System.err.println("client shard: " + clientAgent.describe());
         System.err.println("server shard: " + serverAgent.describe());
         final String mode = ealArgs.contains("--no-huge") ? "no-huge" : "hugepages";
@@ -183,6 +184,9 @@ public final class SluiceBench
     /** The measurement window, seen by one agent thread. */
     static final class Phase
     {
+        private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+
         final long startNs;
         final long warmEndNs;
         final long endNs;
@@ -229,10 +233,9 @@ public final class SluiceBench
             return false;
         }
 
-        private static long allocatedBytes()
+        static long allocatedBytes()
         {
-            return ((com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean())
-                .getCurrentThreadAllocatedBytes();
+            return THREADS.getCurrentThreadAllocatedBytes();
         }
     }
 
@@ -271,6 +274,8 @@ public final class SluiceBench
         public void onStart()
         {
             clock.update(System.nanoTime());
+            Phase.allocatedBytes(); // the first call on a thread may allocate: not during the measurement
+            Phase.allocatedBytes();
             shard.onStart();
             Affinity.pin(cpu);
             app.onStart(stack);
@@ -498,7 +503,8 @@ public final class SluiceBench
     {
         private final RequestHandler[] handlers;
         private final UnsafeBuffer request = new UnsafeBuffer(ByteBuffer.allocateDirect(Options.MESSAGE_BYTES));
-        private boolean started;
+        private int started;
+        int established;
 
         RequestClient(final Phase phase, final int connections)
         {
@@ -514,20 +520,31 @@ public final class SluiceBench
         public int doWork(final long nowNs)
         {
             super.doWork(nowNs);
-            if (!started && nowNs - phase.startNs >= 0)
+            if (nowNs - phase.startNs < 0)
             {
-                started = true;
-                for (int i = 0; i < handlers.length; i++)
-                {
-                    handlers[i].connection = stack.connect(SERVER_IP, SERVER_PORT, 40_000 + i, handlers[i], nowNs);
-                    if (handlers[i].connection == null)
-                    {
-                        throw new IllegalStateException("connect refused");
-                    }
-                }
-                return 1;
+                return 0;
             }
-            return 0;
+            // the first connection alone: its SYN waits for ARP resolution, whose queue is bounded (and SYN
+            // retransmission is not implemented yet); the others once it is established
+            final int limit = established == 0 ? 1 : handlers.length;
+            int work = 0;
+            while (started < limit)
+            {
+                final int i = started++;
+                handlers[i].connection = stack.connect(SERVER_IP, SERVER_PORT, 40_000 + i, handlers[i], nowNs);
+                if (handlers[i].connection == null)
+                {
+                    throw new IllegalStateException("connect refused");
+                }
+                work++;
+            }
+            return work;
+        }
+
+        @Override
+        String describe()
+        {
+            return super.describe() + ", established " + established + " of " + handlers.length;
         }
 
         final class RequestHandler implements TcpReceiveHandler
@@ -548,6 +565,7 @@ public final class SluiceBench
             @Override
             public void onEstablished()
             {
+                established++;
                 sendRequest(System.nanoTime());
             }
 
@@ -646,6 +664,7 @@ public final class SluiceBench
         private int inFlight;
         private int nextPort = FIRST_PORT;
         private long nowNs;
+        private long completedEver;
         long refused;
 
         ConnectClient(final Phase phase, final int concurrency, final int poolSize)
@@ -667,7 +686,8 @@ public final class SluiceBench
             int work = 0;
             if (nowNs - phase.startNs >= 0)
             {
-                while (inFlight < concurrency && startOne())
+                final int limit = completedEver == 0 ? 1 : concurrency; // the first SYN waits for ARP alone
+                while (inFlight < limit && startOne())
                 {
                     work++;
                 }
@@ -722,9 +742,13 @@ public final class SluiceBench
             public int onData(final DirectBuffer buffer, final int offset, final int length)
             {
                 completed(System.nanoTime() - startNs);
+                completedEver++;
                 inFlight--;
                 connection.close();
-                startOne();
+                if (inFlight < concurrency)
+                {
+                    startOne();
+                }
                 return length;
             }
 
