@@ -139,6 +139,12 @@ def markdown(run, rows, e2e, jmh):
         kernel = fmt(r["kernel"], r["unit"]) + ("" if not r["kernel_system"] else " (%s)" % r["kernel_system"].replace("kernel-", ""))
         out.append("| %s | %s | %s | %s | %s | %s |" % (r["label"], kernel, fmt(r["sluice"], r["unit"]), ratio, target, met))
     allocs = [r for r in e2e if r["system"].startswith("sluice") and "alloc_bytes_per_op" in r]
+    waits = [r for r in e2e if r["system"].startswith("sluice") and "client_runqueue_wait_pct" in r]
+    if waits:
+        out.append("")
+        out.append("Sluice shard threads waited on the run queue for " + ", ".join("%s %.0f/%.0f %%" % (
+            r["workload"], r["client_runqueue_wait_pct"], r["server_runqueue_wait_pct"]) for r in waits) +
+            " of the measured time (client/server; 0 % on a machine of its own).")
     if allocs:
         out.append("")
         out.append("Sluice bytes allocated per operation on the two shard threads during the measurement "
@@ -156,14 +162,20 @@ def markdown(run, rows, e2e, jmh):
     out.append("")
     out.append("All end-to-end runs (every kernel mode):")
     out.append("")
-    out.append("| system | workload | s | ops/s | Gbit/s | p50 µs | p99 µs | p99.9 µs |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| system | workload | s | ops/s | Gbit/s | p50 µs | p99 µs | p99.9 µs | client thread CPU / run-queue wait % | server thread CPU / wait % |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in e2e:
         lat = r.get("latency_ns") or {}
-        out.append("| %s | %s | %.1f | %.0f | %.3f | %s | %s | %s |" % (
+        out.append("| %s | %s | %.1f | %.0f | %.3f | %s | %s | %s | %s | %s |" % (
             r["system"], r["workload"], r["seconds"], r["ops_per_s"], r["gbit_per_s"],
             "%.1f" % (lat["p50"] / 1000) if lat else "", "%.1f" % (lat["p99"] / 1000) if lat else "",
-            "%.1f" % (lat["p999"] / 1000) if lat else ""))
+            "%.1f" % (lat["p999"] / 1000) if lat else "",
+            "%.0f / %.0f" % (r.get("client_cpu_pct", -1), r.get("client_runqueue_wait_pct", -1)),
+            "%.0f / %.0f" % (r.get("server_cpu_pct", -1), r.get("server_runqueue_wait_pct", -1))))
+    out.append("")
+    out.append("A busy-polling thread should show ~100 % CPU and ~0 % run-queue wait; a large wait means the "
+               "machine was shared (other processes took the core) and the run measures the scheduler more "
+               "than the stack.")
     return "\n".join(out) + "\n"
 
 

@@ -15,6 +15,7 @@ public final class Affinity
 {
     private static final int MASK_BYTES = 128;
     private static final MethodHandle SCHED_SETAFFINITY;
+    private static final MethodHandle GETTID;
 
     static
     {
@@ -23,6 +24,25 @@ public final class Affinity
             linker.defaultLookup().find("sched_setaffinity").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
                 ValueLayout.ADDRESS));
+        GETTID = linker.downcallHandle(
+            linker.defaultLookup().find("gettid").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+    }
+
+    /**
+     * The calling thread's Linux thread id (for {@code /proc/self/task/TID/schedstat}).
+     *
+     * @return the tid.
+     */
+    public static int gettid()
+    {
+        try
+        {
+            return (int)GETTID.invokeExact();
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException(ex);
+        }
     }
 
     private Affinity()

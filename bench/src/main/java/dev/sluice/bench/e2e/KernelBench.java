@@ -40,6 +40,8 @@ public final class KernelBench
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch serverReady = new CountDownLatch(1);
     private long startNs;
+    private volatile int clientTid;
+    private volatile int serverTid;
     // results (written by the measuring thread before it ends, read after join)
     private long measuredNs;
     private long operations;
@@ -75,6 +77,14 @@ public final class KernelBench
         server.start();
         serverReady.await();
         client.start();
+        SluiceBench.sleepUntil(warmEndNs());
+        final SchedStat clientSched = new SchedStat(clientTid);
+        final SchedStat serverSched = new SchedStat(serverTid);
+        clientSched.start();
+        serverSched.start();
+        SluiceBench.sleepUntil(endNs());
+        clientSched.end();
+        serverSched.end();
         client.join();
         stop = true;
         listener.close();
@@ -87,7 +97,8 @@ public final class KernelBench
             "block" : options.io());
         Report.write(options, system, measuredNs, operations, payloadBytes,
             "bulk".equals(options.workload()) ? null : histogram,
-            "loopback 127.0.0.1, client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu());
+            "loopback 127.0.0.1, client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu(),
+            clientSched.json("client") + "," + serverSched.json("server"));
     }
 
     private interface Body
@@ -126,6 +137,7 @@ public final class KernelBench
     private void serve() throws Exception
     {
         Affinity.pin(options.serverCpu());
+        serverTid = Affinity.gettid();
         switch (options.workload())
         {
             case "pingpong" -> servePingPong();
@@ -277,6 +289,7 @@ public final class KernelBench
     private void drive() throws Exception
     {
         Affinity.pin(options.clientCpu());
+        clientTid = Affinity.gettid();
         switch (options.workload())
         {
             case "pingpong" -> drivePingPong();

@@ -129,6 +129,14 @@ public final class SluiceBench
         AgentRunner.startOnThread(clientRunner);
 
         final Phase measurer = bulk ? server.phase : client.phase;
+        sleepUntil(phase.warmEndNs);
+        final SchedStat clientSched = new SchedStat(clientAgent.tid);
+        final SchedStat serverSched = new SchedStat(serverAgent.tid);
+        clientSched.start();
+        serverSched.start();
+        sleepUntil(phase.endNs);
+        clientSched.end();
+        serverSched.end();
         final long deadlineNs = phase.endNs + 30_000_000_000L;
         while (!measurer.done && failure.get() == null && System.nanoTime() - deadlineNs < 0)
         {
@@ -152,7 +160,8 @@ public final class SluiceBench
             "\"client_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"",
             client.phase.allocatedBytes, server.phase.allocatedBytes,
             (client.phase.allocatedBytes + server.phase.allocatedBytes) / (double)opsForAlloc,
-            client.errors + server.errors, client.describe(), clientAgent.describe(), serverAgent.describe());
+            client.errors + server.errors, client.describe(), clientAgent.describe(), serverAgent.describe()) +
+            "," + clientSched.json("client") + "," + serverSched.json("server");
         System.err.println("client shard: " + clientAgent.describe());
         System.err.println("server shard: " + serverAgent.describe());
         final String mode = ealArgs.contains("--no-huge") ? "no-huge" : "hugepages";
@@ -174,6 +183,15 @@ public final class SluiceBench
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
         return new AppAgent(shard, stack, counters, app, cpu, clock);
+    }
+
+    static void sleepUntil(final long deadlineNs) throws InterruptedException
+    {
+        long left;
+        while ((left = deadlineNs - System.nanoTime()) > 0)
+        {
+            Thread.sleep(Math.max(1, Math.min(100, left / 1_000_000)));
+        }
     }
 
     private void onError(final Throwable throwable)
@@ -257,6 +275,7 @@ public final class SluiceBench
         private final App app;
         private final int cpu;
         private final CachedNanoClock clock;
+        volatile int tid;
 
         AppAgent(
             final ShardAgent shard, final TcpStack stack, final TcpStackCounters counters, final App app, final int cpu,
@@ -278,6 +297,7 @@ public final class SluiceBench
             Phase.allocatedBytes();
             shard.onStart();
             Affinity.pin(cpu);
+            tid = Affinity.gettid();
             app.onStart(stack);
         }
 
