@@ -87,6 +87,7 @@ def load(run_dir):
                     "error": b["primaryMetric"].get("scoreError"),
                     "unit": b["primaryMetric"]["scoreUnit"],
                     "alloc_bytes_per_op": alloc,
+                    "best": min(v for fork in b["primaryMetric"].get("rawData", [[b["primaryMetric"]["score"]]]) for v in fork),
                 })
     run = {}
     run_path = os.path.join(run_dir, "run.json")
@@ -96,28 +97,38 @@ def load(run_dir):
     return run, e2e, jmh
 
 
+TRANSPORTS = (("ring", "sluice-ring"), ("memif", "sluice-memif"))
+
+
 def compare(e2e):
     rows = []
     for workload, label, key, unit, better, target in WORKLOADS:
         kernel_runs = [r for r in e2e if r["workload"] == workload and r["system"].startswith("kernel")]
-        sluice_runs = [r for r in e2e if r["workload"] == workload and r["system"].startswith("sluice")]
         # the kernel's best mode is chosen on the workload's primary metric
         primary = {"pingpong": ("p99", "lower"), "rate": ("ops", "higher"), "bulk": ("gbit", "higher"),
                    "connect-seq": ("ops", "higher"), "connect-16": ("ops", "higher")}[workload]
         k = best(kernel_runs, *primary)
-        s = best(sluice_runs, *primary)
-        kv, sv = metric(k, key), metric(s, key)
-        ratio = sv / kv if kv and sv is not None else None
-        met = None
-        if target is not None and ratio is not None:
-            met = ratio <= target if better == "lower" else ratio >= target
-        rows.append({
-            "workload": workload, "label": label, "unit": unit, "better": better,
-            "kernel": kv, "kernel_system": k["system"] if k else None,
-            "sluice": sv, "sluice_system": s["system"] if s else None,
-            "ratio": ratio, "target": target, "met": met,
-        })
+        kv = metric(k, key)
+        row = {"workload": workload, "label": label, "unit": unit, "better": better, "target": target,
+               "kernel": kv, "kernel_system": k["system"] if k else None}
+        for transport, system in TRANSPORTS:
+            s = best([r for r in e2e if r["workload"] == workload and r["system"] == system], *primary)
+            sv = metric(s, key)
+            ratio = sv / kv if kv and sv is not None else None
+            met = None
+            if target is not None and ratio is not None:
+                met = ratio <= target if better == "lower" else ratio >= target
+            row[transport] = sv
+            row[transport + "_ratio"] = ratio
+            row[transport + "_met"] = met
+        # the headline: net_ring (both shards in one JVM), as the issue's first configuration
+        row["sluice"], row["ratio"], row["met"] = row["ring"], row["ring_ratio"], row["ring_met"]
+        rows.append(row)
     return rows
+
+
+def ratio_text(ratio):
+    return "n/a" if ratio is None else "%.2fx" % ratio
 
 
 def markdown(run, rows, e2e, jmh):
@@ -127,17 +138,19 @@ def markdown(run, rows, e2e, jmh):
     out.append("Command: `%s`; Sluice EAL mode: **%s**; load average before the run: %s" % (
         run.get("command", "?"), run.get("mode", "?"), run.get("load_before", "?")))
     out.append("")
-    out.append("| workload | kernel (best NIO mode) | Sluice (net_ring, 2 shards) | Sluice/kernel | target | met |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| workload | kernel (best NIO mode) | Sluice net_ring | ring/kernel | Sluice net_memif | memif/kernel | target | met (ring, memif) |")
+    out.append("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        ratio = "n/a" if r["ratio"] is None else "%.2fx" % r["ratio"]
         if r["target"] is None:
             target = ""
         else:
             target = ("≤ %.1fx" if r["better"] == "lower" else "≥ %.0fx") % r["target"]
-        met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
+        met = "" if r["target"] is None else ", ".join(
+            "n/a" if r[t + "_met"] is None else ("yes" if r[t + "_met"] else "**no**") for t, _ in TRANSPORTS)
         kernel = fmt(r["kernel"], r["unit"]) + ("" if not r["kernel_system"] else " (%s)" % r["kernel_system"].replace("kernel-", ""))
-        out.append("| %s | %s | %s | %s | %s | %s |" % (r["label"], kernel, fmt(r["sluice"], r["unit"]), ratio, target, met))
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["label"], kernel, fmt(r["ring"], r["unit"]), ratio_text(r["ring_ratio"]),
+            fmt(r["memif"], r["unit"]), ratio_text(r["memif_ratio"]), target, met))
     allocs = [r for r in e2e if r["system"].startswith("sluice") and "alloc_bytes_per_op" in r]
     waits = [r for r in e2e if r["system"].startswith("sluice") and "client_runqueue_wait_pct" in r]
     if waits:
@@ -153,12 +166,13 @@ def markdown(run, rows, e2e, jmh):
                        for r in allocs))
     if jmh:
         out.append("")
-        out.append("| JMH benchmark | params | ns/op | B/op (-prof gc) |")
-        out.append("|---|---|---|---|")
+        out.append("| JMH benchmark | params | ns/op (mean ± error) | best iteration | B/op (-prof gc) |")
+        out.append("|---|---|---|---|---|")
         for b in jmh:
             params = ", ".join("%s=%s" % kv for kv in sorted(b["params"].items()))
             alloc = "n/a" if b["alloc_bytes_per_op"] is None else "%.3f" % b["alloc_bytes_per_op"]
-            out.append("| %s | %s | %.1f ± %.1f | %s |" % (b["benchmark"], params, b["score"], b["error"] or 0, alloc))
+            out.append("| %s | %s | %.1f ± %.1f | %.1f | %s |" % (
+                b["benchmark"], params, b["score"], b["error"] or 0, b["best"], alloc))
     out.append("")
     out.append("All end-to-end runs (every kernel mode):")
     out.append("")
@@ -179,11 +193,11 @@ def markdown(run, rows, e2e, jmh):
     return "\n".join(out) + "\n"
 
 
-COLORS = {"kernel": "#d62728", "sluice": "#1f77b4"}
+COLORS = {"kernel": "#d62728", "sluice-ring": "#1f77b4", "sluice-memif": "#2ca02c"}
 
 
 def color(system):
-    return COLORS["sluice"] if system.startswith("sluice") else COLORS["kernel"]
+    return COLORS.get(system, COLORS["kernel"])
 
 
 def latency_svg(workload, runs, width=520, height=300):
@@ -235,16 +249,16 @@ def bars_svg(rows, width=760):
     """One bar pair per throughput workload, each scaled to its own maximum, values printed."""
     items = [r for r in rows if r["unit"] in ("req/s", "conn/s", "Gbit/s", "/s")]
     bar_h, gap = 16, 14
-    height = 40 + len(items) * (2 * bar_h + gap)
+    height = 40 + len(items) * (3 * bar_h + gap)
     ml, mr = 260, 140
     pw = width - ml - mr
     s = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">' % (width, height)]
     s.append('<text x="10" y="16" font-size="13" font-weight="bold">Throughput (each workload scaled to its larger value)</text>')
     yy = 30
     for r in items:
-        top = max(r["kernel"] or 0, r["sluice"] or 0) or 1
+        top = max(r["kernel"] or 0, r["ring"] or 0, r["memif"] or 0) or 1
         s.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (ml - 6, yy + bar_h + 4, html.escape(r["label"])))
-        for name, value in (("kernel", r["kernel"]), ("sluice", r["sluice"])):
+        for name, value in (("kernel", r["kernel"]), ("sluice-ring", r["ring"]), ("sluice-memif", r["memif"])):
             w = pw * (value or 0) / top
             s.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (ml, yy, w, bar_h - 2, COLORS[name]))
             s.append('<text x="%.1f" y="%d">%s %s</text>' % (ml + w + 4, yy + bar_h - 5, name, html.escape(fmt(value, r["unit"]))))
@@ -264,13 +278,17 @@ def page(run, rows, e2e, jmh, md):
     parts.append("<p>%s<br>Machine: %s<br>Command: <code>%s</code><br>Sluice EAL mode: <b>%s</b>; load average before: %s</p>" % (
         html.escape(run.get("date", "")), html.escape(run.get("machine", {}).get("summary", "")),
         html.escape(run.get("command", "")), html.escape(run.get("mode", "")), html.escape(str(run.get("load_before", "")))))
-    parts.append("<table><tr><th>workload</th><th>kernel (best NIO mode)</th><th>Sluice</th><th>Sluice/kernel</th><th>target</th><th>met</th></tr>")
+    parts.append("<table><tr><th>workload</th><th>kernel (best NIO mode)</th><th>Sluice net_ring</th><th>ring/kernel</th>"
+                 "<th>Sluice net_memif</th><th>memif/kernel</th><th>target</th><th>met (ring, memif)</th></tr>")
     for r in rows:
         target = "" if r["target"] is None else (("≤ %.1fx" if r["better"] == "lower" else "≥ %.0fx") % r["target"])
-        met = "" if r["met"] is None else ('<span class="%s">%s</span>' % ("yes" if r["met"] else "no", "yes" if r["met"] else "no"))
-        parts.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
-            html.escape(r["label"]), html.escape(fmt(r["kernel"], r["unit"])), html.escape(fmt(r["sluice"], r["unit"])),
-            "n/a" if r["ratio"] is None else "%.2fx" % r["ratio"], target, met))
+        met = "" if r["target"] is None else ", ".join(
+            "n/a" if r[t + "_met"] is None else ('<span class="%s">%s</span>' % ("yes" if r[t + "_met"] else "no",
+                                                                              "yes" if r[t + "_met"] else "no"))
+            for t, _ in TRANSPORTS)
+        parts.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+            html.escape(r["label"]), html.escape(fmt(r["kernel"], r["unit"])), html.escape(fmt(r["ring"], r["unit"])),
+            ratio_text(r["ring_ratio"]), html.escape(fmt(r["memif"], r["unit"])), ratio_text(r["memif_ratio"]), target, met))
     parts.append("</table>")
     parts.append(bars_svg(rows))
     parts.append('<div class="grid">')
@@ -278,12 +296,12 @@ def page(run, rows, e2e, jmh, md):
         parts.append(latency_svg(workload, [r for r in e2e if r["workload"] == workload]))
     parts.append("</div>")
     if jmh:
-        parts.append("<h2>JMH (-prof gc)</h2><table><tr><th>benchmark</th><th>params</th><th>ns/op</th><th>B/op</th></tr>")
+        parts.append("<h2>JMH (-prof gc)</h2><table><tr><th>benchmark</th><th>params</th><th>ns/op</th><th>best iteration</th><th>B/op</th></tr>")
         for b in jmh:
             params = ", ".join("%s=%s" % kv for kv in sorted(b["params"].items()))
             alloc = "n/a" if b["alloc_bytes_per_op"] is None else "%.3f" % b["alloc_bytes_per_op"]
-            parts.append("<tr><td>%s</td><td>%s</td><td>%.1f ± %.1f</td><td>%s</td></tr>" % (
-                html.escape(b["benchmark"]), html.escape(params), b["score"], b["error"] or 0, alloc))
+            parts.append("<tr><td>%s</td><td>%s</td><td>%.1f ± %.1f</td><td>%.1f</td><td>%s</td></tr>" % (
+                html.escape(b["benchmark"]), html.escape(params), b["score"], b["error"] or 0, b["best"], alloc))
         parts.append("</table>")
     parts.append("<h2>All runs</h2><pre>%s</pre>" % html.escape(md.split("All end-to-end runs (every kernel mode):")[-1]))
     parts.append("</body></html>")

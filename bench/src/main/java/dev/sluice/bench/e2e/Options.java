@@ -15,9 +15,13 @@ import java.util.Map;
  * @param out       where the JSON result goes (null: stdout).
  * @param io        kernel I/O mode: spin (non-blocking, busy polling) or block.
  * @param eal       EAL arguments (Sluice).
+ * @param transport Sluice link: {@code ring} (two shards, one JVM) or {@code memif} (one shard per JVM).
+ * @param role      with memif: {@code client} or {@code server}.
+ * @param socket    with memif: the control socket path.
  */
 public record Options(
-    String workload, long warmupNs, long measureNs, int clientCpu, int serverCpu, String out, String io, String eal)
+    String workload, long warmupNs, long measureNs, int clientCpu, int serverCpu, String out, String io, String eal,
+    String transport, String role, String socket)
 {
     /** Request and reply size of ping-pong and request rate. */
     public static final int MESSAGE_BYTES = 64;
@@ -39,7 +43,7 @@ public record Options(
             {
                 throw new IllegalArgumentException("usage: --workload pingpong|rate|bulk|connect-seq|connect-16 " +
                     "[--warmup S] [--seconds S] [--client-cpu N] [--server-cpu N] [--out FILE] [--io spin|block] " +
-                    "[--eal ARGS]; got " + args[i]);
+                    "[--eal ARGS] [--transport ring|memif --role client|server --socket PATH]; got " + args[i]);
             }
             map.put(args[i].substring(2), args[++i]);
         }
@@ -59,7 +63,10 @@ public record Options(
             Integer.parseInt(map.getOrDefault("server-cpu", "1")),
             map.get("out"),
             map.getOrDefault("io", "spin"),
-            map.get("eal"));
+            map.get("eal"),
+            map.getOrDefault("transport", "ring"),
+            map.getOrDefault("role", "client"),
+            map.getOrDefault("socket", "/tmp/slbn-memif.sock"));
     }
 
     /**

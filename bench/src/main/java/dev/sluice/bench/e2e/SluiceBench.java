@@ -2,6 +2,7 @@ package dev.sluice.bench.e2e;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
@@ -84,10 +85,20 @@ public final class SluiceBench
 
     private void run() throws Exception
     {
-        final List<String> ealArgs = options.eal() == null ? Eal.DEFAULT_ARGS : List.of(options.eal().trim().split("\\s+"));
+        final boolean memif = "memif".equals(options.transport());
+        final boolean serverRole = memif && "server".equals(options.role());
+        final List<String> ealArgs = new ArrayList<>(
+            options.eal() == null ? Eal.DEFAULT_ARGS : List.of(options.eal().trim().split("\\s+")));
+        if (memif)
+        {
+            // DPDK's memif server role owns the socket: the Sluice server is the memif server
+            ealArgs.add("--vdev=net_memif0,role=" + (serverRole ? "server" : "client") + ",socket=" + options.socket());
+        }
         final Eal eal = Eal.init(ealArgs);
         final MbufPool pool = MbufPool.create("slbn_pool", 32767, 256, MbufPool.DEFAULT_DATA_ROOM);
-        final int[] ports = RingPorts.createCrossedPair("slbn_client", "slbn_server", 4096);
+        final int[] ports = memif ?
+            new int[] {Eal.portIdByName("net_memif0")} :
+            RingPorts.createCrossedPair("slbn_client", "slbn_server", 4096);
         for (final int id : ports)
         {
             final EthPort port = EthPort.of(id);
@@ -108,10 +119,23 @@ public final class SluiceBench
             .backlog(poolSize)
             .build();
 
+        if (memif)
+        {
+            final long linkDeadlineNs = System.nanoTime() + 60_000_000_000L;
+            while (!EthPort.of(ports[0]).link().up())
+            {
+                if (System.nanoTime() - linkDeadlineNs > 0)
+                {
+                    throw new IllegalStateException("memif link did not come up (is the other side running?)");
+                }
+                Thread.sleep(10);
+            }
+        }
+
         startNs = System.nanoTime() + 500_000_000L;
         final Phase phase = new Phase(startNs, startNs + options.warmupNs(), startNs + options.warmupNs() + options.measureNs());
-        final ServerApp server = new ServerApp(phase, bulk, poolSize);
-        final ClientApp client = switch (workload)
+        final ServerApp server = memif && !serverRole ? null : new ServerApp(phase, bulk, poolSize);
+        final ClientApp client = serverRole ? null : switch (workload)
         {
             case "pingpong" -> new RequestClient(phase, 1);
             case "rate" -> new RequestClient(phase, Options.RATE_CONNECTIONS);
@@ -119,54 +143,91 @@ public final class SluiceBench
             default -> new ConnectClient(phase, options.concurrency(), poolSize);
         };
 
-        final AppAgent serverAgent = shard(eal, pool, ports[1], SERVER_IP, SERVER_MAC, config, server,
-            options.serverCpu(), 0x5eed);
-        final AppAgent clientAgent = shard(eal, pool, ports[0], CLIENT_IP, CLIENT_MAC, config, client,
-            options.clientCpu(), 0xc11e);
-        final AgentRunner serverRunner = new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, serverAgent);
-        final AgentRunner clientRunner = new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, clientAgent);
-        AgentRunner.startOnThread(serverRunner);
-        AgentRunner.startOnThread(clientRunner);
+        final AppAgent serverAgent = server == null ? null : shard(eal, pool, ports[ports.length - 1], SERVER_IP,
+            SERVER_MAC, config, server, options.serverCpu(), 0x5eed);
+        final AppAgent clientAgent = client == null ? null : shard(eal, pool, ports[0], CLIENT_IP, CLIENT_MAC,
+            config, client, options.clientCpu(), 0xc11e);
+        final AgentRunner serverRunner = serverAgent == null ? null :
+            new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, serverAgent);
+        final AgentRunner clientRunner = clientAgent == null ? null :
+            new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, clientAgent);
+        if (serverRunner != null)
+        {
+            AgentRunner.startOnThread(serverRunner);
+        }
+        if (clientRunner != null)
+        {
+            AgentRunner.startOnThread(clientRunner);
+        }
 
-        final Phase measurer = bulk ? server.phase : client.phase;
-        sleepUntil(phase.warmEndNs);
-        final SchedStat clientSched = new SchedStat(clientAgent.tid);
-        final SchedStat serverSched = new SchedStat(serverAgent.tid);
+        // bulk payload is counted by the server, whose window starts at its first accepted connection
+        final Phase measurer = bulk || serverRole ? server.phase : client.phase;
+        final long deadlineNs = phase.endNs + 60_000_000_000L;
+        while (measurer.measureStartNs == 0 && failure.get() == null && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(1);
+        }
+        final SchedStat clientSched = new SchedStat(clientAgent == null ? -1 : clientAgent.tid);
+        final SchedStat serverSched = new SchedStat(serverAgent == null ? -1 : serverAgent.tid);
         clientSched.start();
         serverSched.start();
-        sleepUntil(phase.endNs);
+        sleepUntil(measurer.measureStartNs + options.measureNs());
         clientSched.end();
         serverSched.end();
-        final long deadlineNs = phase.endNs + 30_000_000_000L;
         while (!measurer.done && failure.get() == null && System.nanoTime() - deadlineNs < 0)
         {
             Thread.sleep(10);
         }
-        clientRunner.close();
-        serverRunner.close();
+        if (serverRole)
+        {
+            Thread.sleep(1000); // the client's window ends about now: keep serving until it has
+        }
+        if (clientRunner != null)
+        {
+            clientRunner.close();
+        }
+        if (serverRunner != null)
+        {
+            serverRunner.close();
+        }
         if (failure.get() != null)
         {
             throw new IllegalStateException("agent failed", failure.get());
         }
         if (!measurer.done)
         {
-            throw new IllegalStateException("the run did not finish: " + client.describe() + "; server " +
-                server.describe());
+            throw new IllegalStateException("the run did not finish: " + (client == null ? "" : client.describe()) +
+                "; server " + (server == null ? "" : server.describe()));
+        }
+        if (clientAgent != null)
+        {
+            System.err.println("client shard: " + clientAgent.describe());
+        }
+        if (serverAgent != null)
+        {
+            System.err.println("server shard: " + serverAgent.describe());
+        }
+        if (memif && (bulk != serverRole))
+        {
+            return; // the other process reports this workload
         }
         final long ops = bulk ? 0 : measurer.operations;
+        final long clientAlloc = client == null ? 0 : client.phase.allocatedBytes;
+        final long serverAlloc = server == null ? 0 : server.phase.allocatedBytes;
         final long opsForAlloc = bulk ? Math.max(1, server.bytesMeasured / 1448) : Math.max(1, ops);
         final String extra = String.format(Locale.ROOT,
             "\"client_alloc_bytes\":%d,\"server_alloc_bytes\":%d,\"alloc_bytes_per_op\":%.4f,\"errors\":%d," +
             "\"client_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"",
-            client.phase.allocatedBytes, server.phase.allocatedBytes,
-            (client.phase.allocatedBytes + server.phase.allocatedBytes) / (double)opsForAlloc,
-            client.errors + server.errors, client.describe(), clientAgent.describe(), serverAgent.describe()) +
+            clientAlloc, serverAlloc, (clientAlloc + serverAlloc) / (double)opsForAlloc,
+            (client == null ? 0 : client.errors) + (server == null ? 0 : server.errors),
+            client == null ? "" : client.describe(), clientAgent == null ? "" : clientAgent.describe(),
+            serverAgent == null ? "" : serverAgent.describe()) +
             "," + clientSched.json("client") + "," + serverSched.json("server");
-        System.err.println("client shard: " + clientAgent.describe());
-        System.err.println("server shard: " + serverAgent.describe());
         final String mode = ealArgs.contains("--no-huge") ? "no-huge" : "hugepages";
-        Report.write(options, "sluice-ring", measurer.measuredNs, ops, bulk ? server.bytesMeasured : 0,
-            bulk ? null : client.histogram, "two shards over a crossed net_ring pair in one JVM, " + mode +
+        Report.write(options, memif ? "sluice-memif" : "sluice-ring", measurer.measuredNs, ops,
+            bulk ? server.bytesMeasured : 0, bulk ? null : client.histogram,
+            (memif ? "one shard per JVM over net_memif (the other JVM's figures are not included)" :
+            "two shards over a crossed net_ring pair in one JVM") + ", " + mode +
             ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() +
             (connect ? ", MSL " + MSL_NS / 1_000_000 + " ms (TIME-WAIT 2 MSL)" : "") +
             (bulk ? ", alloc per op = per 1448-byte segment" : ""), extra);
@@ -205,11 +266,11 @@ public final class SluiceBench
         private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
 
-        final long startNs;
-        final long warmEndNs;
-        final long endNs;
+        long startNs;
+        long warmEndNs;
+        long endNs;
         boolean measuring;
-        long measureStartNs;
+        volatile long measureStartNs;
         long allocatedAtStart;
         long allocatedBytes;
         long operations;
@@ -221,6 +282,15 @@ public final class SluiceBench
             this.startNs = startNs;
             this.warmEndNs = warmEndNs;
             this.endNs = endNs;
+        }
+
+        void restart(final long nowNs)
+        {
+            final long warmup = warmEndNs - startNs;
+            final long measure = endNs - warmEndNs;
+            startNs = nowNs;
+            warmEndNs = nowNs + warmup;
+            endNs = warmEndNs + measure;
         }
 
         Phase copy()
@@ -368,6 +438,10 @@ public final class SluiceBench
         @Override
         public int doWork(final long nowNs)
         {
+            if (accepted == 0)
+            {
+                return 0; // the window starts with the first connection
+            }
             if (phase.check(nowNs, 0))
             {
                 bytesAtStart = bytes;
@@ -382,6 +456,10 @@ public final class SluiceBench
         @Override
         public TcpReceiveHandler onAccept(final TcpConnection connection)
         {
+            if (accepted == 0)
+            {
+                phase.restart(System.nanoTime()); // in step with the client, whatever process it is in
+            }
             if (freeCount == 0)
             {
                 errors++;
