@@ -61,6 +61,14 @@ def fmt(value, unit):
     return "%.0f %s" % (value, unit)
 
 
+def num(value):
+    try:
+        value = float(value)
+        return 0.0 if math.isnan(value) else value
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def load(run_dir):
     e2e = []
     e2e_dir = os.path.join(run_dir, "e2e")
@@ -79,12 +87,12 @@ def load(run_dir):
         with open(jmh_path) as f:
             for b in json.load(f):
                 sec = b.get("secondaryMetrics", {})
-                alloc = sec.get("·gc.alloc.rate.norm", {}).get("score")
+                alloc = (sec.get("gc.alloc.rate.norm") or sec.get("\u00b7gc.alloc.rate.norm") or {}).get("score")
                 jmh.append({
                     "benchmark": b["benchmark"].replace("dev.sluice.bench.", ""),
                     "params": b.get("params", {}),
                     "score": b["primaryMetric"]["score"],
-                    "error": b["primaryMetric"].get("scoreError"),
+                    "error": num(b["primaryMetric"].get("scoreError")),
                     "unit": b["primaryMetric"]["scoreUnit"],
                     "alloc_bytes_per_op": alloc,
                     "best": min(v for fork in b["primaryMetric"].get("rawData", [[b["primaryMetric"]["score"]]]) for v in fork),
@@ -128,7 +136,9 @@ def compare(e2e):
 
 
 def ratio_text(ratio):
-    return "n/a" if ratio is None else "%.2fx" % ratio
+    if ratio is None:
+        return "n/a"
+    return "%.2fx" % ratio if ratio >= 0.1 else "%.2gx" % ratio
 
 
 def markdown(run, rows, e2e, jmh):
@@ -138,7 +148,7 @@ def markdown(run, rows, e2e, jmh):
     out.append("Command: `%s`; Sluice EAL mode: **%s**; load average before the run: %s" % (
         run.get("command", "?"), run.get("mode", "?"), run.get("load_before", "?")))
     out.append("")
-    out.append("| workload | kernel (best NIO mode) | Sluice net_ring | ring/kernel | Sluice net_memif | memif/kernel | target | met (ring, memif) |")
+    out.append("| workload | kernel (best of NIO spin/block, Netty epoll) | Sluice net_ring | ring/kernel | Sluice net_memif | memif/kernel | target | met (ring, memif) |")
     out.append("|---|---|---|---|---|---|---|---|")
     for r in rows:
         if r["target"] is None:
@@ -278,7 +288,7 @@ def page(run, rows, e2e, jmh, md):
     parts.append("<p>%s<br>Machine: %s<br>Command: <code>%s</code><br>Sluice EAL mode: <b>%s</b>; load average before: %s</p>" % (
         html.escape(run.get("date", "")), html.escape(run.get("machine", {}).get("summary", "")),
         html.escape(run.get("command", "")), html.escape(run.get("mode", "")), html.escape(str(run.get("load_before", "")))))
-    parts.append("<table><tr><th>workload</th><th>kernel (best NIO mode)</th><th>Sluice net_ring</th><th>ring/kernel</th>"
+    parts.append("<table><tr><th>workload</th><th>kernel (best of NIO spin/block, Netty epoll)</th><th>Sluice net_ring</th><th>ring/kernel</th>"
                  "<th>Sluice net_memif</th><th>memif/kernel</th><th>target</th><th>met (ring, memif)</th></tr>")
     for r in rows:
         target = "" if r["target"] is None else (("≤ %.1fx" if r["better"] == "lower" else "≥ %.0fx") % r["target"])

@@ -161,7 +161,7 @@ public final class SluiceBench
         }
 
         // bulk payload is counted by the server, whose window starts at its first accepted connection
-        final Phase measurer = bulk || serverRole ? server.phase : client.phase;
+        final Phase measurer = serverRole || (bulk && server != null) ? server.phase : client.phase;
         final long deadlineNs = phase.endNs + 60_000_000_000L;
         while (measurer.measureStartNs == 0 && failure.get() == null && System.nanoTime() - deadlineNs < 0)
         {
