@@ -102,6 +102,17 @@ def load(run_dir):
     if os.path.exists(run_path):
         with open(run_path) as f:
             run = json.load(f)
+    logs = os.path.join(run_dir, "logs")
+    if os.path.isdir(logs):
+        samples = []
+        for name in sorted(os.listdir(logs)):
+            if name.startswith("hugepages-") and name.endswith(".txt"):
+                with open(os.path.join(logs, name)) as f:
+                    text = f.read().strip()
+                if text:
+                    samples.append("%s: %s" % (name[len("hugepages-"):-4], text.split(":")[-1].strip()))
+        if samples:
+            run["hugepages_free_during_sluice_runs"] = samples
     return run, e2e, jmh
 
 
@@ -145,8 +156,12 @@ def markdown(run, rows, e2e, jmh):
     out = []
     out.append("Sluice vs Linux kernel TCP, %s, %s" % (run.get("date", "?"), run.get("machine", {}).get("summary", "?")))
     out.append("")
-    out.append("Command: `%s`; Sluice EAL mode: **%s**; load average before the run: %s" % (
-        run.get("command", "?"), run.get("mode", "?"), run.get("load_before", "?")))
+    out.append("Command: `%s`; Sluice EAL mode: **%s**; load average before the run: %s, after: %s" % (
+        run.get("command", "?"), run.get("mode", "?"), run.get("load_before", "?"), run.get("load_after", "?")))
+    if run.get("hugepages_free_during_sluice_runs"):
+        out.append("")
+        out.append("2 MB hugepages reserved for the run: %s; in use while Sluice ran (per workload, sampled): %s" % (
+            run.get("hugepages_total", "?"), ", ".join(run["hugepages_free_during_sluice_runs"])))
     out.append("")
     out.append("| workload | kernel (best of NIO spin/block, Netty epoll) | Sluice net_ring | ring/kernel | Sluice net_memif | memif/kernel | target | met (ring, memif) |")
     out.append("|---|---|---|---|---|---|---|---|")

@@ -105,7 +105,7 @@ public final class SluiceBench
             port.configure(1, 1, 0, null, 0, 0);
             port.setupRxQueue(0, 1024, pool);
             port.setupTxQueue(0, 1024);
-            port.start();
+            startPort(port, memif);
         }
 
         final String workload = options.workload();
@@ -121,7 +121,7 @@ public final class SluiceBench
 
         if (memif)
         {
-            final long linkDeadlineNs = System.nanoTime() + 60_000_000_000L;
+            final long linkDeadlineNs = System.nanoTime() + 20_000_000_000L;
             while (!EthPort.of(ports[0]).link().up())
             {
                 if (System.nanoTime() - linkDeadlineNs > 0)
@@ -162,7 +162,7 @@ public final class SluiceBench
 
         // bulk payload is counted by the server, whose window starts at its first accepted connection
         final Phase measurer = serverRole || (bulk && server != null) ? server.phase : client.phase;
-        final long deadlineNs = phase.endNs + 60_000_000_000L;
+        final long deadlineNs = phase.endNs + 20_000_000_000L;
         while (measurer.measureStartNs == 0 && failure.get() == null && System.nanoTime() - deadlineNs < 0)
         {
             Thread.sleep(1);
@@ -244,6 +244,28 @@ public final class SluiceBench
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
         return new AppAgent(shard, stack, counters, app, cpu, clock);
+    }
+
+    // a memif client whose server is not listening yet fails to start: retry for a while
+    private static void startPort(final EthPort port, final boolean retry) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+        while (true)
+        {
+            try
+            {
+                port.start();
+                return;
+            }
+            catch (final RuntimeException ex)
+            {
+                if (!retry || System.nanoTime() - deadlineNs > 0)
+                {
+                    throw ex;
+                }
+                Thread.sleep(200);
+            }
+        }
     }
 
     static void sleepUntil(final long deadlineNs) throws InterruptedException
