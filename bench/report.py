@@ -163,6 +163,13 @@ def markdown(run, rows, e2e, jmh):
         out.append("2 MB hugepages reserved for the run: %s; in use while Sluice ran (per workload, sampled): %s" % (
             run.get("hugepages_total", "?"), ", ".join(run["hugepages_free_during_sluice_runs"])))
     out.append("")
+    waits_all = [max(r.get("client_runqueue_wait_pct", 0), r.get("server_runqueue_wait_pct", 0)) for r in e2e]
+    if waits_all and max(waits_all) > 20:
+        out.append("**Warning: the machine was shared during this run** (load average %s before, %s after; measured "
+                   "threads waited up to %.0f %% of the time for a CPU, see the last columns below). Busy-polling "
+                   "threads suffer most from that, so these ratios are not a claim about Sluice: re-run on an idle "
+                   "machine." % (run.get("load_before", "?"), run.get("load_after", "?"), max(waits_all)))
+        out.append("")
     out.append("| workload | kernel (best of NIO spin/block, Netty epoll) | Sluice net_ring | ring/kernel | Sluice net_memif | memif/kernel | target | met (ring, memif) |")
     out.append("|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -92,7 +92,8 @@ public final class SluiceBench
         if (memif)
         {
             // DPDK's memif server role owns the socket: the Sluice server is the memif server
-            ealArgs.add("--vdev=net_memif0,role=" + (serverRole ? "server" : "client") + ",socket=" + options.socket());
+            ealArgs.add("--vdev=net_memif0,role=" + (serverRole ? "server" : "client") + ",socket=" + options.socket() +
+                ",socket-abstract=no");
         }
         final Eal eal = Eal.init(ealArgs);
         final MbufPool pool = MbufPool.create("slbn_pool", 32767, 256, MbufPool.DEFAULT_DATA_ROOM);
