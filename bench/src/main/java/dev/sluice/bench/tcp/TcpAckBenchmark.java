@@ -1,7 +1,6 @@
 package dev.sluice.bench.tcp;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.core.wire.TcpHeader;
@@ -40,7 +39,7 @@ public class TcpAckBenchmark
     static final int ACKS = 1000;
     static final int ACKED_PER_ACK = 64;
 
-    private BenchShard shard;
+    BenchShard shard;
     private final UnsafeBuffer data = new UnsafeBuffer(ByteBuffer.allocateDirect(ACKS * ACKED_PER_ACK));
     private UnsafeBuffer frame;
     private int frameLength;
@@ -89,7 +88,7 @@ public class TcpAckBenchmark
         for (int i = 0; i < ACKS; i++)
         {
             ack += ACKED_PER_ACK;
-            frame.putInt(BenchShard.TCP_OFFSET + TcpHeader.ACKNOWLEDGMENT_OFFSET, ack, ByteOrder.BIG_ENDIAN);
+            BenchShard.rewrite(frame, TcpHeader.ACKNOWLEDGMENT_OFFSET, ack); // the checksum stays valid
             shard.stack.onTcpSegment(frame, BenchShard.TCP_OFFSET, TcpHeader.MIN_HEADER_LENGTH,
                 TcpHeader.MIN_HEADER_LENGTH, BenchShard.PEER_IP, BenchShard.LOCAL_IP, 0, shard.nowNs);
         }

@@ -45,7 +45,7 @@ public class TcpSendBenchmark
     @Param({"64", "1024"})
     public int message;
 
-    private BenchShard shard;
+    BenchShard shard;
     private UnsafeBuffer data;
     private UnsafeBuffer ackFrame;
 
