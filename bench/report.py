@@ -225,7 +225,9 @@ def markdown(run, rows, e2e, jmh):
     return "\n".join(out) + "\n"
 
 
-COLORS = {"kernel": "#d62728", "sluice-ring": "#1f77b4", "sluice-memif": "#2ca02c"}
+COLORS = {"kernel": "#d62728", "sluice-ring": "#1f77b4", "sluice-memif": "#2ca02c",
+          "kernel-nio-spin": "#d62728", "kernel-nio-block": "#ff7f0e", "kernel-netty-epoll-block": "#9467bd",
+          "kernel-netty-epoll-spin": "#8c564b"}
 
 
 def color(system):
@@ -266,33 +268,34 @@ def latency_svg(workload, runs, width=520, height=300):
     while decade <= y_max * 1.001:
         yy = y(decade)
         s.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>' % (ml, yy, ml + pw, yy))
-        s.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>' % (ml - 4, yy + 4, ("%g µs" % decade)))
+        label = "%g µs" % decade if decade < 1000 else "%g ms" % (decade / 1000) if decade < 1e6 else "%g s" % (decade / 1e6)
+        s.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>' % (ml - 4, yy + 4, label))
         decade *= 10
     for i, r in enumerate(runs):
         pts = " ".join("%.1f,%.1f" % (x(p), y(v / 1000.0)) for p, v in r["percentiles"] if p < 100)
-        dash = "" if r["system"].startswith("sluice") or "spin" in r["system"] else ' stroke-dasharray="5,3"'
+        dash = "" if r["system"].startswith("sluice") else ' stroke-dasharray="6,3"'
         s.append('<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>' % (pts, color(r["system"]), dash))
         s.append('<text x="%d" y="%d" fill="%s">%s</text>' % (ml + 8, mt + 14 + 13 * i, color(r["system"]), html.escape(r["system"])))
     s.append("</svg>")
     return "\n".join(s)
 
 
-def bars_svg(rows, width=760):
+def bars_svg(rows, width=880):
     """One bar pair per throughput workload, each scaled to its own maximum, values printed."""
     items = [r for r in rows if r["unit"] in ("req/s", "conn/s", "Gbit/s", "/s")]
     bar_h, gap = 16, 14
     height = 40 + len(items) * (3 * bar_h + gap)
-    ml, mr = 260, 140
+    ml, mr = 340, 200
     pw = width - ml - mr
     s = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">' % (width, height)]
-    s.append('<text x="10" y="16" font-size="13" font-weight="bold">Throughput (each workload scaled to its larger value)</text>')
+    s.append('<text x="10" y="16" font-size="13" font-weight="bold">Throughput (each workload scaled to its largest value; kernel = its best mode)</text>')
     yy = 30
     for r in items:
         top = max(r["kernel"] or 0, r["ring"] or 0, r["memif"] or 0) or 1
         s.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (ml - 6, yy + bar_h + 4, html.escape(r["label"])))
-        for name, value in (("kernel", r["kernel"]), ("sluice-ring", r["ring"]), ("sluice-memif", r["memif"])):
+        for name, value in ((r["kernel_system"] or "kernel", r["kernel"]), ("sluice-ring", r["ring"]), ("sluice-memif", r["memif"])):
             w = pw * (value or 0) / top
-            s.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (ml, yy, w, bar_h - 2, COLORS[name]))
+            s.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (ml, yy, w, bar_h - 2, color(name)))
             s.append('<text x="%.1f" y="%d">%s %s</text>' % (ml + w + 4, yy + bar_h - 5, name, html.escape(fmt(value, r["unit"]))))
             yy += bar_h
         yy += gap
