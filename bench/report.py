@@ -226,8 +226,8 @@ def markdown(run, rows, e2e, jmh):
 
 
 COLORS = {"kernel": "#d62728", "sluice-ring": "#1f77b4", "sluice-memif": "#2ca02c",
-          "kernel-nio-spin": "#d62728", "kernel-nio-block": "#ff7f0e", "kernel-netty-epoll-block": "#9467bd",
-          "kernel-netty-epoll-spin": "#8c564b"}
+          "kernel-nio-spin": "#d62728", "kernel-nio-block": "#ff7f0e", "kernel-netty-epoll": "#9467bd",
+          "kernel-netty-epoll-block": "#9467bd"}
 
 
 def color(system):
