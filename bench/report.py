@@ -187,14 +187,14 @@ def markdown(run, rows, e2e, jmh):
     waits = [r for r in e2e if r["system"].startswith("sluice") and "client_runqueue_wait_pct" in r]
     if waits:
         out.append("")
-        out.append("Sluice shard threads waited on the run queue for " + ", ".join("%s %.0f/%.0f %%" % (
-            r["workload"], r["client_runqueue_wait_pct"], r["server_runqueue_wait_pct"]) for r in waits) +
-            " of the measured time (client/server; 0 % on a machine of its own).")
+        out.append("Sluice shard threads waited on the run queue for " + ", ".join("%s %s %.0f/%.0f %%" % (
+            r["system"].replace("sluice-", ""), r["workload"], r["client_runqueue_wait_pct"], r["server_runqueue_wait_pct"]) for r in waits) +
+            " of the measured time (client/server, -1: the thread is in the other JVM; 0 % on a machine of its own).")
     if allocs:
         out.append("")
         out.append("Sluice bytes allocated per operation on the two shard threads during the measurement "
-                   "(ThreadMXBean): " + ", ".join("%s %.3f B/op (%d + %d B)" % (
-                       r["workload"], r["alloc_bytes_per_op"], r["client_alloc_bytes"], r["server_alloc_bytes"])
+                   "(ThreadMXBean): " + ", ".join("%s %s %.3f B/op (%d + %d B)" % (
+                       r["system"].replace("sluice-", ""), r["workload"], r["alloc_bytes_per_op"], r["client_alloc_bytes"], r["server_alloc_bytes"])
                        for r in allocs))
     if jmh:
         out.append("")
