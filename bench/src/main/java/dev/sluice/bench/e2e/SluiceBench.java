@@ -1,0 +1,888 @@
+package dev.sluice.bench.e2e;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.sluice.core.net.NetConfig;
+import dev.sluice.core.stack.NetworkSegmentOutput;
+import dev.sluice.core.stack.TcpAcceptor;
+import dev.sluice.core.stack.TcpStack;
+import dev.sluice.core.stack.TcpStackCounters;
+import dev.sluice.core.tcp.IsnGenerator;
+import dev.sluice.core.tcp.TcpCloseReason;
+import dev.sluice.core.tcp.TcpConfig;
+import dev.sluice.core.tcp.TcpConnection;
+import dev.sluice.core.tcp.TcpReceiveHandler;
+import dev.sluice.core.wire.Addresses;
+import dev.sluice.driver.ShardAgent;
+import dev.sluice.nativebindings.dpdk.Eal;
+import dev.sluice.nativebindings.dpdk.EthPort;
+import dev.sluice.nativebindings.dpdk.MbufPool;
+import dev.sluice.nativebindings.dpdk.RingPorts;
+import org.HdrHistogram.Histogram;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Sluice's side of the end-to-end benchmarks: two shards in one JVM, a client stack and a server stack,
+ * each a {@link TcpStack} polled by a {@link ShardAgent} on its own thread (Agrona {@link AgentRunner},
+ * busy spin) pinned to its own CPU, joined by a crossed {@code net_ring} pair. The load generator runs on
+ * the client shard: its handlers react in {@code onEstablished}/{@code onData}/{@code onWritable}, and
+ * connections are opened from the client agent's thread; there is no cross-thread call on the data path.
+ * Latencies go into a preallocated HdrHistogram on the client thread. The same workloads as
+ * {@link KernelBench}.
+ *
+ * <p>Each agent thread reports the bytes it allocated during the measurement (ThreadMXBean), to check the
+ * 0 B/op target end to end.
+ */
+public final class SluiceBench
+{
+    static final int CLIENT_IP = Addresses.parseIpv4("10.78.0.1");
+    static final int SERVER_IP = Addresses.parseIpv4("10.78.0.2");
+    static final long CLIENT_MAC = 0x02_00_00_78_00_01L;
+    static final long SERVER_MAC = 0x02_00_00_78_00_02L;
+    static final int SERVER_PORT = 7;
+    static final int BULK_BLOCK = 64 * 1024;
+    static final long MSL_NS = 10_000_000L;
+
+    private final Options options;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private long startNs;
+
+    private SluiceBench(final Options options)
+    {
+        this.options = options;
+    }
+
+    /**
+     * Runs one workload and writes its JSON result.
+     *
+     * @param args see {@link Options}; {@code --eal "..."} replaces {@link Eal#DEFAULT_ARGS}.
+     * @throws Exception if the run fails.
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        final Options options = Options.parse(args);
+        try
+        {
+            new SluiceBench(options).run();
+        }
+        catch (final Throwable ex)
+        {
+            ex.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0); // EAL and the ports are left to the process exit
+    }
+
+    private void run() throws Exception
+    {
+        final boolean memif = "memif".equals(options.transport());
+        final boolean serverRole = memif && "server".equals(options.role());
+        final List<String> ealArgs = new ArrayList<>(
+            options.eal() == null ? Eal.DEFAULT_ARGS : List.of(options.eal().trim().split("\\s+")));
+        if (memif)
+        {
+            // DPDK's memif server role owns the socket: the Sluice server is the memif server
+            ealArgs.add("--vdev=net_memif0,role=" + (serverRole ? "server" : "client") + ",socket=" + options.socket() +
+                ",socket-abstract=no");
+        }
+        final Eal eal = Eal.init(ealArgs);
+        final MbufPool pool = MbufPool.create("slbn_pool", 32767, 256, MbufPool.DEFAULT_DATA_ROOM);
+        final int[] ports = memif ?
+            new int[] {Eal.portIdByName("net_memif0")} :
+            RingPorts.createCrossedPair("slbn_client", "slbn_server", 4096);
+        for (final int id : ports)
+        {
+            final EthPort port = EthPort.of(id);
+            port.configure(1, 1, 0, null, 0, 0);
+            port.setupRxQueue(0, 1024, pool);
+            port.setupTxQueue(0, 1024);
+            startPort(port, memif);
+        }
+
+        final String workload = options.workload();
+        final boolean connect = workload.startsWith("connect");
+        final boolean bulk = "bulk".equals(workload);
+        final int poolSize = connect ? 4096 : 128;
+        final TcpConfig config = TcpConfig.builder()
+            .noDelay(true)
+            .mslNs(MSL_NS)
+            .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, connect ? 4096 : 64 * 1024)
+            .backlog(poolSize)
+            .build();
+
+        if (memif)
+        {
+            final long linkDeadlineNs = System.nanoTime() + 20_000_000_000L;
+            while (!EthPort.of(ports[0]).link().up())
+            {
+                if (System.nanoTime() - linkDeadlineNs > 0)
+                {
+                    throw new IllegalStateException("memif link did not come up (is the other side running?)");
+                }
+                Thread.sleep(10);
+            }
+        }
+
+        startNs = System.nanoTime() + 500_000_000L;
+        final Phase phase = new Phase(startNs, startNs + options.warmupNs(), startNs + options.warmupNs() + options.measureNs());
+        final ServerApp server = memif && !serverRole ? null : new ServerApp(phase, bulk, poolSize);
+        final ClientApp client = serverRole ? null : switch (workload)
+        {
+            case "pingpong" -> new RequestClient(phase, 1);
+            case "rate" -> new RequestClient(phase, Options.RATE_CONNECTIONS);
+            case "bulk" -> new BulkClient(phase);
+            default -> new ConnectClient(phase, options.concurrency(), poolSize);
+        };
+
+        final AppAgent serverAgent = server == null ? null : shard(eal, pool, ports[ports.length - 1], SERVER_IP,
+            SERVER_MAC, config, server, options.serverCpu(), 0x5eed);
+        final AppAgent clientAgent = client == null ? null : shard(eal, pool, ports[0], CLIENT_IP, CLIENT_MAC,
+            config, client, options.clientCpu(), 0xc11e);
+        final AgentRunner serverRunner = serverAgent == null ? null :
+            new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, serverAgent);
+        final AgentRunner clientRunner = clientAgent == null ? null :
+            new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, clientAgent);
+        if (serverRunner != null)
+        {
+            AgentRunner.startOnThread(serverRunner);
+        }
+        if (clientRunner != null)
+        {
+            AgentRunner.startOnThread(clientRunner);
+        }
+
+        // bulk payload is counted by the server, whose window starts at its first accepted connection
+        final Phase measurer = serverRole || (bulk && server != null) ? server.phase : client.phase;
+        final long deadlineNs = phase.endNs + 20_000_000_000L;
+        while (measurer.measureStartNs == 0 && failure.get() == null && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(1);
+        }
+        final SchedStat clientSched = new SchedStat(clientAgent == null ? -1 : clientAgent.tid);
+        final SchedStat serverSched = new SchedStat(serverAgent == null ? -1 : serverAgent.tid);
+        clientSched.start();
+        serverSched.start();
+        sleepUntil(measurer.measureStartNs + options.measureNs());
+        clientSched.end();
+        serverSched.end();
+        while (!measurer.done && failure.get() == null && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(10);
+        }
+        if (serverRole)
+        {
+            Thread.sleep(1000); // the client's window ends about now: keep serving until it has
+        }
+        if (clientRunner != null)
+        {
+            clientRunner.close();
+        }
+        if (serverRunner != null)
+        {
+            serverRunner.close();
+        }
+        if (failure.get() != null)
+        {
+            throw new IllegalStateException("agent failed", failure.get());
+        }
+        if (!measurer.done)
+        {
+            throw new IllegalStateException("the run did not finish: " + (client == null ? "" : client.describe()) +
+                "; server " + (server == null ? "" : server.describe()));
+        }
+        if (clientAgent != null)
+        {
+            System.err.println("client shard: " + clientAgent.describe());
+        }
+        if (serverAgent != null)
+        {
+            System.err.println("server shard: " + serverAgent.describe());
+        }
+        if (memif && (bulk != serverRole))
+        {
+            return; // the other process reports this workload
+        }
+        final long ops = bulk ? 0 : measurer.operations;
+        final long clientAlloc = client == null ? 0 : client.phase.allocatedBytes;
+        final long serverAlloc = server == null ? 0 : server.phase.allocatedBytes;
+        final long opsForAlloc = bulk ? Math.max(1, server.bytesMeasured / 1448) : Math.max(1, ops);
+        final String extra = String.format(Locale.ROOT,
+            "\"client_alloc_bytes\":%d,\"server_alloc_bytes\":%d,\"alloc_bytes_per_op\":%.4f,\"errors\":%d," +
+            "\"client_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"",
+            clientAlloc, serverAlloc, (clientAlloc + serverAlloc) / (double)opsForAlloc,
+            (client == null ? 0 : client.errors) + (server == null ? 0 : server.errors),
+            client == null ? "" : client.describe(), clientAgent == null ? "" : clientAgent.describe(),
+            serverAgent == null ? "" : serverAgent.describe()) +
+            "," + clientSched.json("client") + "," + serverSched.json("server");
+        final String mode = ealArgs.contains("--no-huge") ? "no-huge" : "hugepages";
+        Report.write(options, memif ? "sluice-memif" : "sluice-ring", measurer.measuredNs, ops,
+            bulk ? server.bytesMeasured : 0, bulk ? null : client.histogram,
+            (memif ? "one shard per JVM over net_memif (the other JVM's figures are not included)" :
+            "two shards over a crossed net_ring pair in one JVM") + ", " + mode +
+            ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() +
+            (connect ? ", MSL " + MSL_NS / 1_000_000 + " ms (TIME-WAIT 2 MSL)" : "") +
+            (bulk ? ", alloc per op = per 1448-byte segment" : ""), extra);
+    }
+
+    private AppAgent shard(
+        final Eal eal, final MbufPool pool, final int port, final int ip, final long mac, final TcpConfig config,
+        final App app, final int cpu, final long isnKey)
+    {
+        final TcpStackCounters counters = new TcpStackCounters();
+        final NetworkSegmentOutput output = new NetworkSegmentOutput(0, counters);
+        final TcpStack stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters);
+        final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).build();
+        final CachedNanoClock clock = new CachedNanoClock();
+        final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
+        return new AppAgent(shard, stack, counters, app, cpu, clock);
+    }
+
+    // a memif client whose server is not listening yet fails to start: retry for a while
+    private static void startPort(final EthPort port, final boolean retry) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+        while (true)
+        {
+            try
+            {
+                port.start();
+                return;
+            }
+            catch (final RuntimeException ex)
+            {
+                if (!retry || System.nanoTime() - deadlineNs > 0)
+                {
+                    throw ex;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    static void sleepUntil(final long deadlineNs) throws InterruptedException
+    {
+        long left;
+        while ((left = deadlineNs - System.nanoTime()) > 0)
+        {
+            Thread.sleep(Math.max(1, Math.min(100, left / 1_000_000)));
+        }
+    }
+
+    private void onError(final Throwable throwable)
+    {
+        failure.compareAndSet(null, throwable);
+    }
+
+    /** The measurement window, seen by one agent thread. */
+    static final class Phase
+    {
+        private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+
+        long startNs;
+        long warmEndNs;
+        long endNs;
+        boolean measuring;
+        volatile long measureStartNs;
+        long allocatedAtStart;
+        long allocatedBytes;
+        long operations;
+        long measuredNs;
+        volatile boolean done;
+
+        Phase(final long startNs, final long warmEndNs, final long endNs)
+        {
+            this.startNs = startNs;
+            this.warmEndNs = warmEndNs;
+            this.endNs = endNs;
+        }
+
+        void restart(final long nowNs)
+        {
+            final long warmup = warmEndNs - startNs;
+            final long measure = endNs - warmEndNs;
+            startNs = nowNs;
+            warmEndNs = nowNs + warmup;
+            endNs = warmEndNs + measure;
+        }
+
+        Phase copy()
+        {
+            return new Phase(startNs, warmEndNs, endNs);
+        }
+
+        /** @return true when the measurement starts now. */
+        boolean check(final long nowNs, final long count)
+        {
+            if (!measuring)
+            {
+                if (nowNs - warmEndNs >= 0)
+                {
+                    measuring = true;
+                    measureStartNs = nowNs;
+                    allocatedAtStart = allocatedBytes();
+                    return true;
+                }
+            }
+            else if (!done && nowNs - endNs >= 0)
+            {
+                allocatedBytes = allocatedBytes() - allocatedAtStart;
+                operations = count;
+                measuredNs = nowNs - measureStartNs;
+                done = true;
+            }
+            return false;
+        }
+
+        static long allocatedBytes()
+        {
+            return THREADS.getCurrentThreadAllocatedBytes();
+        }
+    }
+
+    /** What runs on a shard's thread beside the stack. */
+    interface App
+    {
+        void onStart(TcpStack stack);
+
+        /** Called every duty cycle before the shard's own work. */
+        int doWork(long nowNs);
+    }
+
+    /** A shard and its application on one pinned thread: the application's step, then the shard's duty cycle. */
+    static final class AppAgent implements Agent
+    {
+        private final ShardAgent shard;
+        private final TcpStack stack;
+        private final TcpStackCounters counters;
+        private final App app;
+        private final int cpu;
+        private final CachedNanoClock clock;
+        volatile int tid;
+
+        AppAgent(
+            final ShardAgent shard, final TcpStack stack, final TcpStackCounters counters, final App app, final int cpu,
+            final CachedNanoClock clock)
+        {
+            this.shard = shard;
+            this.stack = stack;
+            this.counters = counters;
+            this.app = app;
+            this.cpu = cpu;
+            this.clock = clock;
+        }
+
+        @Override
+        public void onStart()
+        {
+            clock.update(System.nanoTime());
+            Phase.allocatedBytes(); // the first call on a thread may allocate: not during the measurement
+            Phase.allocatedBytes();
+            shard.onStart();
+            Affinity.pin(cpu);
+            tid = Affinity.gettid();
+            app.onStart(stack);
+        }
+
+        @Override
+        public int doWork()
+        {
+            final long nowNs = System.nanoTime();
+            clock.update(nowNs);
+            final int work = app.doWork(nowNs);
+            return work + shard.doWork();
+        }
+
+        @Override
+        public void onClose()
+        {
+            shard.onClose();
+        }
+
+        @Override
+        public String roleName()
+        {
+            return shard.roleName();
+        }
+
+        /** Read after the agent stopped. */
+        String describe()
+        {
+            return "tcp sent " + counters.segmentsSent() + " dropped " + counters.segmentsDropped() + " received " +
+                counters.segmentsReceived() + " pool exhausted " + counters.poolExhausted() + " resets " +
+                counters.resetsToClosedPorts() + "; frames sent " + shard.transmitter().framesSent() +
+                " dropped " + shard.transmitter().framesDropped() + " claim failures " +
+                shard.transmitter().claimFailures() + "; net drops " + shard.counters().totalDrops();
+        }
+    }
+
+    // ---------------------------------------------------------------- server
+
+    /** Echoes (or, for bulk, counts) what it receives; closes when the peer closes. */
+    static final class ServerApp implements App, TcpAcceptor
+    {
+        final Phase phase;
+        final boolean sink;
+        final ServerHandler[] free;
+        int freeCount;
+        long errors;
+        long bytes;
+        long bytesAtStart;
+        long bytesMeasured;
+        long accepted;
+
+        ServerApp(final Phase phase, final boolean sink, final int poolSize)
+        {
+            this.phase = phase.copy();
+            this.sink = sink;
+            free = new ServerHandler[poolSize];
+            for (int i = 0; i < poolSize; i++)
+            {
+                free[freeCount++] = new ServerHandler(this);
+            }
+        }
+
+        @Override
+        public void onStart(final TcpStack stack)
+        {
+            stack.listen(SERVER_PORT, this);
+        }
+
+        @Override
+        public int doWork(final long nowNs)
+        {
+            if (accepted == 0)
+            {
+                return 0; // the window starts with the first connection
+            }
+            if (phase.check(nowNs, 0))
+            {
+                bytesAtStart = bytes;
+            }
+            if (phase.done && bytesMeasured == 0)
+            {
+                bytesMeasured = bytes - bytesAtStart;
+            }
+            return 0;
+        }
+
+        @Override
+        public TcpReceiveHandler onAccept(final TcpConnection connection)
+        {
+            if (accepted == 0)
+            {
+                phase.restart(System.nanoTime()); // in step with the client, whatever process it is in
+            }
+            if (freeCount == 0)
+            {
+                errors++;
+                return TcpReceiveHandler.DISCARD;
+            }
+            final ServerHandler handler = free[--freeCount];
+            free[freeCount] = null;
+            handler.connection = connection;
+            handler.pendingLength = 0;
+            accepted++;
+            return handler;
+        }
+
+        String describe()
+        {
+            return "accepted " + accepted + ", bytes " + bytes + ", errors " + errors;
+        }
+    }
+
+    static final class ServerHandler implements TcpReceiveHandler
+    {
+        private final ServerApp app;
+        private final UnsafeBuffer pending = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+        TcpConnection connection;
+        int pendingLength;
+
+        ServerHandler(final ServerApp app)
+        {
+            this.app = app;
+        }
+
+        @Override
+        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        {
+            app.bytes += length;
+            if (app.sink)
+            {
+                return length;
+            }
+            int sent = 0;
+            if (pendingLength == 0)
+            {
+                sent = Math.max(0, connection.send(buffer, offset, length));
+            }
+            final int rest = length - sent;
+            if (rest > 0)
+            {
+                if (pendingLength + rest > pending.capacity())
+                {
+                    app.errors++; // the client keeps one request outstanding: never happens
+                    connection.abort();
+                    return length;
+                }
+                pending.putBytes(pendingLength, buffer, offset + sent, rest);
+                pendingLength += rest;
+            }
+            return length;
+        }
+
+        @Override
+        public void onWritable()
+        {
+            if (pendingLength > 0)
+            {
+                final int sent = Math.max(0, connection.send(pending, 0, pendingLength));
+                pending.putBytes(0, pending, sent, pendingLength - sent);
+                pendingLength -= sent;
+            }
+        }
+
+        @Override
+        public void onPeerClosed()
+        {
+            connection.close();
+        }
+
+        @Override
+        public void onClosed(final TcpCloseReason reason)
+        {
+            if (reason != TcpCloseReason.NORMAL)
+            {
+                app.errors++;
+            }
+            connection = null;
+            app.free[app.freeCount++] = this;
+        }
+    }
+
+    // ---------------------------------------------------------------- clients
+
+    abstract static class ClientApp implements App
+    {
+        final Phase phase;
+        final Histogram histogram = Report.histogram();
+        TcpStack stack;
+        long count;
+        long errors;
+
+        ClientApp(final Phase phase)
+        {
+            this.phase = phase.copy();
+        }
+
+        @Override
+        public void onStart(final TcpStack stack)
+        {
+            this.stack = stack;
+        }
+
+        @Override
+        public int doWork(final long nowNs)
+        {
+            if (phase.check(nowNs, count))
+            {
+                histogram.reset();
+                count = 0;
+            }
+            return 0;
+        }
+
+        final void completed(final long latencyNs)
+        {
+            if (!phase.done)
+            {
+                histogram.recordValue(latencyNs);
+                count++;
+            }
+        }
+
+        String describe()
+        {
+            return "completed " + count + ", errors " + errors + ", connections " +
+                (stack == null ? 0 : stack.connectionCount());
+        }
+    }
+
+    /** Ping-pong (one connection) and request rate (64): one outstanding 64-byte request per connection. */
+    static final class RequestClient extends ClientApp
+    {
+        private final RequestHandler[] handlers;
+        private final UnsafeBuffer request = new UnsafeBuffer(ByteBuffer.allocateDirect(Options.MESSAGE_BYTES));
+        private int started;
+        int established;
+
+        RequestClient(final Phase phase, final int connections)
+        {
+            super(phase);
+            handlers = new RequestHandler[connections];
+            for (int i = 0; i < connections; i++)
+            {
+                handlers[i] = new RequestHandler();
+            }
+        }
+
+        @Override
+        public int doWork(final long nowNs)
+        {
+            super.doWork(nowNs);
+            if (nowNs - phase.startNs < 0)
+            {
+                return 0;
+            }
+            // the first connection alone: its SYN waits for ARP resolution, whose queue is bounded (and SYN
+            // retransmission is not implemented yet); the others once it is established
+            final int limit = established == 0 ? 1 : handlers.length;
+            int work = 0;
+            while (started < limit)
+            {
+                final int i = started++;
+                handlers[i].connection = stack.connect(SERVER_IP, SERVER_PORT, 40_000 + i, handlers[i], nowNs);
+                if (handlers[i].connection == null)
+                {
+                    throw new IllegalStateException("connect refused");
+                }
+                work++;
+            }
+            return work;
+        }
+
+        @Override
+        String describe()
+        {
+            return super.describe() + ", established " + established + " of " + handlers.length;
+        }
+
+        final class RequestHandler implements TcpReceiveHandler
+        {
+            TcpConnection connection;
+            long sentNs;
+            int received;
+
+            void sendRequest(final long nowNs)
+            {
+                sentNs = nowNs;
+                if (connection.send(request, 0, Options.MESSAGE_BYTES) != Options.MESSAGE_BYTES)
+                {
+                    errors++;
+                }
+            }
+
+            @Override
+            public void onEstablished()
+            {
+                established++;
+                sendRequest(System.nanoTime());
+            }
+
+            @Override
+            public int onData(final DirectBuffer buffer, final int offset, final int length)
+            {
+                received += length;
+                while (received >= Options.MESSAGE_BYTES)
+                {
+                    received -= Options.MESSAGE_BYTES;
+                    final long nowNs = System.nanoTime();
+                    completed(nowNs - sentNs);
+                    sendRequest(nowNs);
+                }
+                return length;
+            }
+
+            @Override
+            public void onClosed(final TcpCloseReason reason)
+            {
+                errors++;
+            }
+        }
+    }
+
+    /** One connection, the send buffer kept full; the server counts payload bytes. */
+    static final class BulkClient extends ClientApp implements TcpReceiveHandler
+    {
+        private final UnsafeBuffer block = new UnsafeBuffer(ByteBuffer.allocateDirect(BULK_BLOCK));
+        private TcpConnection connection;
+        private boolean established;
+
+        BulkClient(final Phase phase)
+        {
+            super(phase);
+        }
+
+        @Override
+        public int doWork(final long nowNs)
+        {
+            super.doWork(nowNs);
+            if (connection == null && nowNs - phase.startNs >= 0)
+            {
+                connection = stack.connect(SERVER_IP, SERVER_PORT, 40_000, this, nowNs);
+                return 1;
+            }
+            if (established)
+            {
+                fill();
+            }
+            return 0;
+        }
+
+        private void fill()
+        {
+            while (connection.send(block, 0, BULK_BLOCK) == BULK_BLOCK)
+            {
+                // until the send buffer is full
+            }
+        }
+
+        @Override
+        public void onEstablished()
+        {
+            established = true;
+            fill();
+        }
+
+        @Override
+        public void onWritable()
+        {
+            fill();
+        }
+
+        @Override
+        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        {
+            return length;
+        }
+
+        @Override
+        public void onClosed(final TcpCloseReason reason)
+        {
+            errors++;
+        }
+    }
+
+    /** Open, 1-byte request, 1-byte reply, close (client first); {@code concurrency} in flight. */
+    static final class ConnectClient extends ClientApp
+    {
+        private static final int FIRST_PORT = 1024;
+        private final int concurrency;
+        private final ConnectHandler[] free;
+        private final UnsafeBuffer one = new UnsafeBuffer(ByteBuffer.allocateDirect(1));
+        private int freeCount;
+        private int inFlight;
+        private int nextPort = FIRST_PORT;
+        private long nowNs;
+        private long completedEver;
+        long refused;
+
+        ConnectClient(final Phase phase, final int concurrency, final int poolSize)
+        {
+            super(phase);
+            this.concurrency = concurrency;
+            free = new ConnectHandler[poolSize];
+            for (int i = 0; i < poolSize; i++)
+            {
+                free[freeCount++] = new ConnectHandler();
+            }
+        }
+
+        @Override
+        public int doWork(final long nowNs)
+        {
+            super.doWork(nowNs);
+            this.nowNs = nowNs;
+            int work = 0;
+            if (nowNs - phase.startNs >= 0)
+            {
+                final int limit = completedEver == 0 ? 1 : concurrency; // the first SYN waits for ARP alone
+                while (inFlight < limit && startOne())
+                {
+                    work++;
+                }
+            }
+            return work;
+        }
+
+        private boolean startOne()
+        {
+            if (freeCount == 0)
+            {
+                refused++;
+                return false; // every pooled connection is in TIME-WAIT: wait for one
+            }
+            final ConnectHandler handler = free[--freeCount];
+            for (int attempt = 0; attempt < 16; attempt++)
+            {
+                final int port = nextPort;
+                nextPort = nextPort == 0xFFFF ? FIRST_PORT : nextPort + 1;
+                handler.startNs = System.nanoTime();
+                final TcpConnection connection = stack.connect(SERVER_IP, SERVER_PORT, port, handler, nowNs);
+                if (connection != null)
+                {
+                    handler.connection = connection;
+                    inFlight++;
+                    return true;
+                }
+            }
+            free[freeCount++] = handler;
+            refused++;
+            return false;
+        }
+
+        @Override
+        String describe()
+        {
+            return super.describe() + ", in flight " + inFlight + ", refused " + refused;
+        }
+
+        final class ConnectHandler implements TcpReceiveHandler
+        {
+            TcpConnection connection;
+            long startNs;
+
+            @Override
+            public void onEstablished()
+            {
+                connection.send(one, 0, 1);
+            }
+
+            @Override
+            public int onData(final DirectBuffer buffer, final int offset, final int length)
+            {
+                completed(System.nanoTime() - startNs);
+                completedEver++;
+                inFlight--;
+                connection.close();
+                if (inFlight < concurrency)
+                {
+                    startOne();
+                }
+                return length;
+            }
+
+            @Override
+            public void onClosed(final TcpCloseReason reason)
+            {
+                if (reason != TcpCloseReason.NORMAL)
+                {
+                    errors++;
+                }
+                connection = null;
+                free[freeCount++] = this;
+            }
+        }
+    }
+}
