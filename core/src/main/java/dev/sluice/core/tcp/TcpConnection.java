@@ -456,6 +456,14 @@ public final class TcpConnection
             {
                 returnToListen();
             }
+            else if (state == TcpState.TIME_WAIT)
+            {
+                // both FINs were exchanged and acknowledged, every byte delivered: the connection completed.
+                // A reset now is the peer's stack answering a late segment after its LAST-ACK ended (RFC 1337),
+                // so CLOSED as §3.10.7.4 says, but reported NORMAL (MUST-12 tells the application what happened
+                // to its data)
+                enterClosed(TcpCloseReason.NORMAL);
+            }
             else
             {
                 // SYN-RECEIVED from active OPEN: "connection refused"; synchronized states: "connection reset"
@@ -1025,7 +1033,8 @@ public final class TcpConnection
     {
         notifyApplicationActivity(); // stack hook
         receiver.consumed(bytes);
-        if (state.isSynchronized())
+        // no window updates once the peer's FIN arrived: it sends nothing more (Linux: none after RCV_SHUTDOWN)
+        if (state.isSynchronized() && !peerFinReceived())
         {
             final int before = rcvWnd;
             rcvWnd = receiver.window();
@@ -1035,6 +1044,12 @@ public final class TcpConnection
                 ackPending = true;
             }
         }
+    }
+
+    private boolean peerFinReceived()
+    {
+        return state == TcpState.CLOSE_WAIT || state == TcpState.LAST_ACK || state == TcpState.CLOSING ||
+            state == TcpState.TIME_WAIT;
     }
 
     /**

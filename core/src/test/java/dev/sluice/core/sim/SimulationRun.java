@@ -44,64 +44,40 @@ import java.util.SplittableRandom;
 final class SimulationRun
 {
     /**
-     * Switch: impair ARP and the handshake (frames with SYN, and the first non-SYN segment of each direction of
-     * a connection) like any other frame. Off until SYN and SYN-ACK retransmission (MUST-22, issue 4) is on this
-     * branch: TcpConnection does not retransmit a SYN or SYN-ACK yet, so a lost SYN, SYN-ACK, ARP exchange (the
-     * SYN waits in the ARP queue) or a lost handshake-completing ACK of a side with nothing to send leaves the
-     * connection in SYN-SENT / SYN-RECEIVED forever. {@code -Dsluice.sim.impairHandshake=true} turns it on.
+     * Switches for the bugs the simulation found (core/src/test/java/dev/sluice/core/sim/BUGS.md). All are on
+     * by default now that the fixes landed; {@code -Dsluice.sim.<name>=false} turns one off to compare.
+     * <ul>
+     *   <li>{@code impairHandshake}: ARP and the handshake are impaired like any frame (SYN/SYN-ACK
+     *       retransmission, MUST-22).</li>
+     *   <li>{@code zeroWindow}: slow consumers may close the receive window completely (BUG-SIM-2, persist
+     *       timer, MUST-35..37).</li>
+     *   <li>{@code multipleLossesPerWindow}: heavy impairments, up to 5 % loss and 3 % corruption, 8..512 frame
+     *       queues that overflow (BUG-SIM-3: go-back-N after RTO, fast retransmit, NewReno).</li>
+     *   <li>{@code strictTimeWaitReset}: NORMAL is required from a side that was in TIME-WAIT when an
+     *       acceptable RST arrived (BUG-SIM-1, RFC 1337).</li>
+     *   <li>{@code strictHandshakeReset}: RESET_BY_PEER is required from a passive side reset during its
+     *       handshake (BUG-SIM-4, MUST-12).</li>
+     * </ul>
      */
-    static final boolean IMPAIR_HANDSHAKE = Boolean.getBoolean("sluice.sim.impairHandshake");
+    static final boolean IMPAIR_HANDSHAKE = on("impairHandshake");
+    static final boolean ZERO_WINDOW = on("zeroWindow");
+    static final boolean MULTIPLE_LOSSES_PER_WINDOW = on("multipleLossesPerWindow");
+    static final boolean STRICT_TIME_WAIT_RESET = on("strictTimeWaitReset");
+    static final boolean STRICT_HANDSHAKE_RESET = on("strictHandshakeReset");
 
-    /**
-     * Switch: let slow consumers close the receive window completely. Off because of BUG-SIM-2 (no persist
-     * timer, MUST-35..37 and issue 4): when the window is zero with nothing in flight, the sender keeps no timer,
-     * so a lost (or corrupted) window update deadlocks the connection forever. While off, a slow consumer
-     * keeps at least two MSS of its receive buffer free (flow control still throttles the sender).
-     * {@code -Dsluice.sim.zeroWindow=true} turns it on.
-     */
-    static final boolean ZERO_WINDOW = Boolean.getBoolean("sluice.sim.zeroWindow");
-
-    /**
-     * Switch: heavy impairments (up to 5 % loss and 3 % corruption, 8..512 frame queues that overflow). Off
-     * because of BUG-SIM-3: after a retransmission timeout TcpConnection resends only the segment at SND.UNA
-     * and nothing else until the next timeout (no go-back-N, no partial-ACK retransmission, no fast
-     * retransmit), with the backed-off RTO kept until a new RTT sample; k segments lost in one window take
-     * about RTO * (2^k - 1) to recover, so a burst of tail drops takes minutes to hours. While off, loss and
-     * corruption stay below 0.5 % each and queues (512 or 1024 frames) hold every window.
-     * {@code -Dsluice.sim.multipleLossesPerWindow=true} turns it on.
-     */
-    static final boolean MULTIPLE_LOSSES_PER_WINDOW = Boolean.getBoolean("sluice.sim.multipleLossesPerWindow");
-
-    /**
-     * Switch: require NORMAL from a side that was in TIME-WAIT when an acceptable RST arrived. Off because of
-     * BUG-SIM-1 (the TIME-WAIT assassination of RFC 1337): once the peer's LAST-ACK has ended, anything this
-     * side sends from TIME-WAIT is answered by the peer's stack with a RST at exactly RCV.NXT, which closes the
-     * connection with RESET_BY_PEER although both FINs were exchanged and acknowledged and every byte was
-     * delivered. Triggers seen: the ACK TIME-WAIT sends for an old duplicate or reordered segment, a window
-     * update TcpConnection sends from TIME-WAIT when the application consumes late, the duplicate of the final
-     * ACK reaching the closed peer. While off, RESET_BY_PEER is accepted from such a side (all data delivered, the peer's FIN
-     * seen, last seen in TIME-WAIT). {@code -Dsluice.sim.strictTimeWaitReset=true} turns it on.
-     */
-    static final boolean STRICT_TIME_WAIT_RESET = Boolean.getBoolean("sluice.sim.strictTimeWaitReset");
-
-    /**
-     * Switch: require RESET_BY_PEER from a passive side reset during its handshake. Off because of BUG-SIM-4: a
-     * passive connection that receives the RST of an aborting peer in SYN-RECEIVED goes back to LISTEN
-     * (§3.10.7.4), and TcpStack.releaseIfDone then closes it with close() in LISTEN, so the application (which
-     * got onAccept) is told NORMAL (MUST-12: a reset must be distinguishable). While off, NORMAL is accepted
-     * from a side that never reached ESTABLISHED and was last seen in SYN-RECEIVED when its peer aborted.
-     * {@code -Dsluice.sim.strictHandshakeReset=true} turns it on.
-     */
-    static final boolean STRICT_HANDSHAKE_RESET = Boolean.getBoolean("sluice.sim.strictHandshakeReset");
+    private static boolean on(final String name)
+    {
+        return !"false".equals(System.getProperty("sluice.sim." + name));
+    }
 
     /** The switches as Maven arguments, for replay lines. */
     static String switches()
     {
-        return (IMPAIR_HANDSHAKE ? " -Dsluice.sim.impairHandshake=true" : "") +
-            (ZERO_WINDOW ? " -Dsluice.sim.zeroWindow=true" : "") +
-            (MULTIPLE_LOSSES_PER_WINDOW ? " -Dsluice.sim.multipleLossesPerWindow=true" : "") +
-            (STRICT_TIME_WAIT_RESET ? " -Dsluice.sim.strictTimeWaitReset=true" : "") +
-            (STRICT_HANDSHAKE_RESET ? " -Dsluice.sim.strictHandshakeReset=true" : "");
+        return (IMPAIR_HANDSHAKE ? "" : " -Dsluice.sim.impairHandshake=false") +
+            (ZERO_WINDOW ? "" : " -Dsluice.sim.zeroWindow=false") +
+            (MULTIPLE_LOSSES_PER_WINDOW ? "" : " -Dsluice.sim.multipleLossesPerWindow=false") +
+            (STRICT_TIME_WAIT_RESET ? "" : " -Dsluice.sim.strictTimeWaitReset=false") +
+            (STRICT_HANDSHAKE_RESET ? "" : " -Dsluice.sim.strictHandshakeReset=false");
     }
 
     /** Longest virtual time a seed may take: more is a livelock. */

@@ -352,6 +352,17 @@ class TcpConnectionCloseTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldCloseOnAnExactResetButReportTheCompletedConnectionAsNormal_MUST12_RFC1337()
+        {
+            // both FINs were exchanged and acknowledged: a RST now (the peer's stack answering a late ACK
+            // after its LAST-ACK ended, RFC 1337) must not tell the application its data was reset
+            send(seg(REMOTE_ISS + 2, RST));
+            assertEquals(TcpState.CLOSED, connection.state());
+            assertEquals(List.of(TcpCloseReason.NORMAL), app.closed);
+            expectNothing();
+        }
+
+        @Test
         void shouldChallengeSynInTimeWait_RFC5961s4()
         {
             send(seg(REMOTE_ISS + 2, SYN));

@@ -194,6 +194,20 @@ class TcpConnectionDataTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldSendNoWindowUpdateOnceThePeerHasClosed_RFC9293s3_8_6()
+        {
+            app.consumeAtMost = 0;
+            send(data(0, 2000).withFlags(ACK | FIN));
+            poll();
+            expect(iss + 1, REMOTE_ISS + 2002, ACK);
+            assertEquals(TcpState.CLOSE_WAIT, connection.state());
+
+            connection.consumed(2000); // the peer sends nothing more: a window update is noise (Linux)
+            poll();
+            expectNothing();
+        }
+
+        @Test
         void shouldNotAnnounceATinyWindowIncrease_MUST39()
         {
             app.consumeAtMost = 0;
