@@ -1,0 +1,1 @@
+"""Checks where the target opens the connection (to be filled)."""
