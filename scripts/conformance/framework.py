@@ -383,6 +383,7 @@ class Conn:
         self.peer_window = None
         self.peer_mss = None
         self.synack = None
+        self.fin_seq = None
         ctx.conns.append(self)
 
     def mine(self, s):
@@ -404,8 +405,12 @@ class Conn:
             n = len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
             self.snd_nxt = seq_add(self.snd_nxt, n)
 
-    def send_data(self, data, seq=None, flags=PSH | ACK, **kw):
-        self.send(flags, seq=seq, payload=data, **kw)
+    def send_data(self, data, seq=None, flags=PSH | ACK, chunk=1400, **kw):
+        """Sends data in segments of at most `chunk` octets (the link MTU is 1500)."""
+        if seq is None:
+            seq = self.snd_nxt
+        for i in range(0, max(len(data), 1), chunk):
+            self.send(flags, seq=seq_add(seq, i), payload=data[i:i + chunk], **kw)
 
     # receiving
     def wait(self, pred=lambda s: True, timeout=1.0):
@@ -484,6 +489,7 @@ class Conn:
                     buf[s.seq] = s.payload
             if s.flags & FIN and seq_add(s.seq, len(s.payload)) == self.rcv_nxt:
                 fin_seen = True
+                self.fin_seq = self.rcv_nxt
             if ack:
                 self.send(ACK, window=window)
             if fin_seen and stop_on_fin:
@@ -550,6 +556,7 @@ class Ctx:
         self.target = target
         self.conns = []
         self.active = None
+        self.cleanups = []
 
     def conn(self, port=None, **kw):
         return Conn(self, port or self.target.listen_port, **kw)
@@ -563,3 +570,5 @@ class Ctx:
         if self.active is not None:
             self.target.stop_active(self.active)
             self.active = None
+        for fn in self.cleanups:
+            fn()

@@ -77,6 +77,9 @@ class Target:
         self.workdir = workdir
         self.procs = []
 
+    def forget_pmtu(self):
+        """Drops what a check taught the target about the path MTU."""
+
     def cleanup(self):
         for p in self.procs:
             p.stop()
@@ -86,6 +89,7 @@ class Target:
 
 class LinuxTarget(Target):
     name = "linux"
+    start_timeout = 5.0
 
     def setup(self, tester):
         self.tns, self.xns = self.prefix + "-t", self.prefix + "-x"
@@ -122,6 +126,9 @@ class LinuxTarget(Target):
     def start_passive(self, tester):
         pass
 
+    def forget_pmtu(self):
+        sh(["ip", "route", "flush", "cache"], ns=self.tns, check=False)
+
     def stop_passive(self, tester):
         pass
 
@@ -140,6 +147,7 @@ class SluiceTarget(Target):
     """scripts/sluice echo / source on net_tap in namespace <prefix>-s. The tap exists only
     while a Sluice process runs, so the tester re-attaches whenever one starts."""
     name = "sluice"
+    start_timeout = 60.0
 
     def __init__(self, prefix, workdir, msl_ms=500, sluice=None):
         super().__init__(prefix, workdir)
