@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 
 import dev.sluice.core.counters.NetCounterDescriptor;
 import dev.sluice.core.counters.NetCounters;
+import dev.sluice.core.stack.TcpStackCounters;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -34,6 +35,15 @@ public final class CountersFile implements AutoCloseable
     public static final int VERSION = 1;
     /** Counter type id of the network-layer counters. */
     public static final int TYPE_NET = 1;
+    /** Counter type id of the runtime's shard counters. */
+    public static final int TYPE_SHARD = 2;
+    /** Counter type id of the TCP counters. */
+    public static final int TYPE_TCP = 3;
+    private static final ShardCounterDescriptor[] SHARD_DESCRIPTORS = ShardCounterDescriptor.values();
+    private static final String[] TCP_LABELS = {
+        "tcp: segments received", "tcp: segments to connections", "tcp: resets to closed ports",
+        "tcp: SYNs accepted", "tcp: pool exhausted", "tcp: ICMP errors ignored", "tcp: segments sent",
+        "tcp: segments dropped", "tcp: connections released"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -126,6 +136,71 @@ public final class CountersFile implements AutoCloseable
             counters[d.ordinal()] = manager.newCounter(shardName + ": " + d.label(), TYPE_NET);
         }
         return counters;
+    }
+
+    /**
+     * Allocates one counter per {@link ShardCounterDescriptor} for a shard.
+     *
+     * @param shardName e.g. "shard 0".
+     * @return the counters, indexed by ordinal.
+     */
+    public AtomicCounter[] allocateShardCounters(final String shardName)
+    {
+        final AtomicCounter[] counters = new AtomicCounter[SHARD_DESCRIPTORS.length];
+        for (final ShardCounterDescriptor d : SHARD_DESCRIPTORS)
+        {
+            counters[d.ordinal()] = manager.newCounter(shardName + ": " + d.label(), TYPE_SHARD);
+        }
+        return counters;
+    }
+
+    /**
+     * Allocates the TCP counters of a shard.
+     *
+     * @param shardName e.g. "shard 0".
+     * @return the counters, in the order {@link #publish(TcpStackCounters, AtomicCounter[])} writes them.
+     */
+    public AtomicCounter[] allocateTcpCounters(final String shardName)
+    {
+        final AtomicCounter[] counters = new AtomicCounter[TCP_LABELS.length];
+        for (int i = 0; i < TCP_LABELS.length; i++)
+        {
+            counters[i] = manager.newCounter(shardName + ": " + TCP_LABELS[i], TYPE_TCP);
+        }
+        return counters;
+    }
+
+    /**
+     * Copies a shard's runtime counters into the file (called by the shard's own thread).
+     *
+     * @param from the shard's counters.
+     * @param to   from {@link #allocateShardCounters(String)}.
+     */
+    public static void publish(final ShardCounters from, final AtomicCounter[] to)
+    {
+        for (int i = 0; i < to.length; i++)
+        {
+            to[i].setRelease(from.get(SHARD_DESCRIPTORS[i]));
+        }
+    }
+
+    /**
+     * Copies a shard's TCP counters into the file (called by the shard's own thread).
+     *
+     * @param from the stack's counters.
+     * @param to   from {@link #allocateTcpCounters(String)}.
+     */
+    public static void publish(final TcpStackCounters from, final AtomicCounter[] to)
+    {
+        to[0].setRelease(from.segmentsReceived());
+        to[1].setRelease(from.segmentsToConnections());
+        to[2].setRelease(from.resetsToClosedPorts());
+        to[3].setRelease(from.synsAccepted());
+        to[4].setRelease(from.poolExhausted());
+        to[5].setRelease(from.icmpErrorsIgnored());
+        to[6].setRelease(from.segmentsSent());
+        to[7].setRelease(from.segmentsDropped());
+        to[8].setRelease(from.connectionsReleased());
     }
 
     /**

@@ -14,9 +14,13 @@ import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.Lcore;
 import dev.sluice.nativebindings.dpdk.Mbuf;
 import dev.sluice.nativebindings.dpdk.MbufPool;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -28,9 +32,21 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>The agent registers its thread with DPDK in {@link #onStart()}, so it must run on the
  * platform thread an {@code AgentRunner} gives it (or be driven by the test's own thread).
  * With a {@link TcpStack}, the stack's {@code poll} runs after the burst (MUST-58/59).
+ *
+ * <p>With several shards ({@link #shareWith}), each received frame is classified by {@link FlowSteering}:
+ * a TCP frame whose flow another shard owns is copied into that shard's inbound ring (a
+ * {@link ManyToOneRingBuffer}: every other shard may produce into it, only its owner consumes), ARP replies
+ * are copied to every shard; each shard drains its own ring after its burst. Commands from application
+ * threads ({@link #execute}) run at the top of the duty cycle, and the application's {@link ShardWork}
+ * after the burst, before TCP's poll.
  */
-public final class ShardAgent implements Agent
+public final class ShardAgent implements Agent, MessageHandler
 {
+    /** Message type of a frame in a shard's inbound ring. */
+    public static final int MSG_FRAME = 1;
+    private static final int HANDOFF_DRAIN_LIMIT = 256;
+    private static final int COMMAND_DRAIN_LIMIT = 64;
+
     private static final int RX_BURST = 32;
     private static final long PUBLISH_INTERVAL_NS = 1_000_000;
 
@@ -52,7 +68,17 @@ public final class ShardAgent implements Agent
     private NetworkLayer network;
     private long multiSegmentDrops;
     private AtomicCounter[] published;
+    private AtomicCounter[] publishedShard;
+    private AtomicCounter[] publishedTcp;
     private long nextPublishNs;
+    private final ShardCounters shardCounters = new ShardCounters();
+    private final ManyToOneConcurrentArrayQueue<ShardCommand> commands = new ManyToOneConcurrentArrayQueue<>(1024);
+    private int shardIndex;
+    private int shardCount = 1;
+    private ManyToOneRingBuffer[] rings;
+    private ShardWork work;
+    private long nowNs;
+    private volatile boolean running;
 
     /**
      * @param eal       the process's EAL.
@@ -122,6 +148,52 @@ public final class ShardAgent implements Agent
         this.published = counters;
     }
 
+    /**
+     * Joins this shard to a group of shards over the same port (call before the agent starts).
+     *
+     * @param index this shard's index, its rx/tx queue.
+     * @param rings every shard's inbound ring, indexed by shard.
+     */
+    public void shareWith(final int index, final ManyToOneRingBuffer[] rings)
+    {
+        this.shardIndex = index;
+        this.shardCount = rings.length;
+        this.rings = rings;
+    }
+
+    /**
+     * The application's work in each duty cycle (call before the agent starts).
+     *
+     * @param work run after the burst, before TCP's poll.
+     */
+    public void work(final ShardWork work)
+    {
+        this.work = work;
+    }
+
+    /**
+     * Also publishes the runtime's and TCP's counters of this shard (call before the agent starts).
+     *
+     * @param shard from {@link CountersFile#allocateShardCounters(String)}.
+     * @param tcp   from {@link CountersFile#allocateTcpCounters(String)}, or null.
+     */
+    public void publishShardCountersTo(final AtomicCounter[] shard, final AtomicCounter[] tcp)
+    {
+        this.publishedShard = shard;
+        this.publishedTcp = tcp;
+    }
+
+    /**
+     * Queues a command for this shard's thread (any thread may call it).
+     *
+     * @param command runs at the top of the next duty cycle.
+     * @return false if the queue is full (try again).
+     */
+    public boolean execute(final ShardCommand command)
+    {
+        return commands.offer(command);
+    }
+
     @Override
     public void onStart()
     {
@@ -135,15 +207,33 @@ public final class ShardAgent implements Agent
         }
         final long nowNs = clock.nanoTime();
         transmitter.nowNs(nowNs);
+        this.nowNs = nowNs;
         network.start(nowNs); // gratuitous ARP
         transmitter.flush();
+        running = true;
+    }
+
+    /**
+     * @return whether {@link #onStart()} completed (the shard polls).
+     */
+    public boolean isRunning()
+    {
+        return running;
     }
 
     @Override
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
+        this.nowNs = nowNs;
         transmitter.nowNs(nowNs);
+        int commandsRun = 0;
+        ShardCommand command;
+        while (commandsRun < COMMAND_DRAIN_LIMIT && (command = commands.poll()) != null)
+        {
+            command.execute(nowNs);
+            commandsRun++;
+        }
         final int received = lcore.rxBurst(portId, queueId, rxBurst, RX_BURST);
         for (int i = 0; i < received; i++)
         {
@@ -159,24 +249,108 @@ public final class ShardAgent implements Agent
             {
                 pcap.write(rxFrame, 0, length, nowNs);
             }
+            if (shardCount > 1)
+            {
+                final int owner = FlowSteering.classify(rxFrame, 0, length, shardCount);
+                if (owner >= 0 && owner != shardIndex)
+                {
+                    handOff(owner, length);
+                    continue;
+                }
+                if (owner == FlowSteering.ALL_SHARDS)
+                {
+                    for (int s = 0; s < shardCount; s++)
+                    {
+                        if (s != shardIndex)
+                        {
+                            handOff(s, length);
+                        }
+                    }
+                }
+            }
             network.onFrame(rxFrame, 0, length, nowNs);
         }
         if (received > 0)
         {
             lcore.freeBulk(rxBurst, received);
+            shardCounters.add(ShardCounterDescriptor.RX_FRAMES, received);
+        }
+        int handedIn = 0;
+        if (shardCount > 1)
+        {
+            handedIn = rings[shardIndex].read(this, HANDOFF_DRAIN_LIMIT);
+            shardCounters.add(ShardCounterDescriptor.HANDOFF_IN, handedIn);
         }
         int timerWork = network.doWork(nowNs);
+        if (work != null)
+        {
+            timerWork += work.doWork(nowNs);
+        }
         if (tcp != null)
         {
             timerWork += tcp.poll(nowNs);
         }
         final int sent = transmitter.flush();
-        if (published != null && nowNs - nextPublishNs >= 0)
+        final int workDone = commandsRun + received + handedIn + timerWork + sent;
+        if (workDone > 0)
         {
-            CountersFile.publish(counters, published);
+            shardCounters.max(ShardCounterDescriptor.DUTY_CYCLE_MAX_NS, clock.nanoTime() - nowNs);
+        }
+        if (commandsRun > 0)
+        {
+            shardCounters.add(ShardCounterDescriptor.COMMANDS, commandsRun);
+        }
+        if (nowNs - nextPublishNs >= 0)
+        {
+            publish();
             nextPublishNs = nowNs + PUBLISH_INTERVAL_NS;
         }
-        return received + timerWork + sent;
+        return workDone;
+    }
+
+    @Override
+    public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        if (msgTypeId == MSG_FRAME)
+        {
+            network.onFrame(buffer, index, length, nowNs);
+        }
+    }
+
+    private void handOff(final int owner, final int length)
+    {
+        if (rings[owner].write(MSG_FRAME, rxFrame, 0, length))
+        {
+            shardCounters.increment(ShardCounterDescriptor.HANDOFF_OUT);
+        }
+        else
+        {
+            shardCounters.increment(ShardCounterDescriptor.HANDOFF_DROPPED);
+        }
+    }
+
+    private void publish()
+    {
+        shardCounters.set(ShardCounterDescriptor.TX_FRAMES, transmitter.framesSent());
+        shardCounters.set(ShardCounterDescriptor.TX_DROPPED, transmitter.framesDropped());
+        shardCounters.set(ShardCounterDescriptor.TX_NO_MBUF, transmitter.claimFailures());
+        shardCounters.set(ShardCounterDescriptor.RX_MULTI_SEGMENT_DROPPED, multiSegmentDrops);
+        if (tcp != null)
+        {
+            shardCounters.set(ShardCounterDescriptor.CONNECTIONS, tcp.connectionCount());
+        }
+        if (published != null)
+        {
+            CountersFile.publish(counters, published);
+        }
+        if (publishedShard != null)
+        {
+            CountersFile.publish(shardCounters, publishedShard);
+        }
+        if (publishedTcp != null && tcp != null)
+        {
+            CountersFile.publish(tcp.counters(), publishedTcp);
+        }
     }
 
     @Override
@@ -188,10 +362,11 @@ public final class ShardAgent implements Agent
             transmitter.releaseStash();
             lcore.close();
         }
-        if (published != null)
+        if (transmitter != null)
         {
-            CountersFile.publish(counters, published);
+            publish();
         }
+        running = false;
         if (pcap != null)
         {
             pcap.close();
@@ -228,6 +403,46 @@ public final class ShardAgent implements Agent
     public Lcore lcore()
     {
         return lcore;
+    }
+
+    /**
+     * @return this shard's runtime counters (read on the shard's thread, or after it stopped).
+     */
+    public ShardCounters shardCounters()
+    {
+        return shardCounters;
+    }
+
+    /**
+     * @return the shard's TCP, or null.
+     */
+    public TcpStack tcp()
+    {
+        return tcp;
+    }
+
+    /**
+     * @return the time of the current duty cycle (on the shard's thread).
+     */
+    public long nowNs()
+    {
+        return nowNs;
+    }
+
+    /**
+     * @return this shard's index among the shards of its port.
+     */
+    public int shardIndex()
+    {
+        return shardIndex;
+    }
+
+    /**
+     * @return the number of shards of its port.
+     */
+    public int shardCount()
+    {
+        return shardCount;
     }
 
     /**

@@ -1,0 +1,52 @@
+package dev.sluice.driver;
+
+/**
+ * The runtime's own counters of one shard (one rx/tx queue pair), next to the network layer's and TCP's:
+ * defined once as data, published into the counters file.
+ */
+public enum ShardCounterDescriptor
+{
+    /** Frames taken from this shard's rx queue. */
+    RX_FRAMES("rx: frames received on the queue"),
+    /** Frames the tx queue took. */
+    TX_FRAMES("tx: frames sent on the queue"),
+    /** Frames the tx queue did not take after retries (freed). */
+    TX_DROPPED("tx: frames dropped, queue full"),
+    /** Frames not built because no mbuf was available. */
+    TX_NO_MBUF("tx: frames not built, no mbuf"),
+    /** Frames dropped because they spanned several mbufs. */
+    RX_MULTI_SEGMENT_DROPPED("rx: multi-segment frames dropped"),
+    /** Frames received here that belong to another shard's flow, copied into its ring. */
+    HANDOFF_OUT("steering: frames handed to their owner shard"),
+    /** Frames another shard handed to this one. */
+    HANDOFF_IN("steering: frames received from other shards"),
+    /** Hand-offs refused because the owner's ring was full. */
+    HANDOFF_DROPPED("steering: frames dropped, owner ring full"),
+    /** Commands from application threads run by this shard. */
+    COMMANDS("commands executed"),
+    /** Longest duty cycle that did work, in nanoseconds. */
+    DUTY_CYCLE_MAX_NS("duty cycle: longest busy cycle (ns)"),
+    /** Connections in this shard's table. */
+    CONNECTIONS("tcp: connections open"),
+    /** Bytes the application received. */
+    APP_BYTES_IN("app: bytes received"),
+    /** Bytes the application handed to TCP. */
+    APP_BYTES_OUT("app: bytes sent"),
+    /** Connections the application accepted or opened. */
+    APP_CONNECTIONS("app: connections");
+
+    private final String label;
+
+    ShardCounterDescriptor(final String label)
+    {
+        this.label = label;
+    }
+
+    /**
+     * @return the label in the counters file.
+     */
+    public String label()
+    {
+        return label;
+    }
+}

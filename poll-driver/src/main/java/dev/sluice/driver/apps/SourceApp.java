@@ -1,0 +1,251 @@
+package dev.sluice.driver.apps;
+
+import dev.sluice.core.tcp.TcpCloseReason;
+import dev.sluice.core.tcp.TcpConnection;
+import dev.sluice.core.tcp.TcpReceiveHandler;
+import dev.sluice.core.tcp.TcpState;
+import dev.sluice.driver.ShardCounterDescriptor;
+import dev.sluice.driver.runtime.AppConnection;
+import dev.sluice.driver.runtime.Application;
+import dev.sluice.driver.runtime.ShardApplication;
+import dev.sluice.driver.runtime.ShardContext;
+import dev.sluice.driver.runtime.SluiceRuntime;
+import org.agrona.DirectBuffer;
+
+/**
+ * {@code sluice source}: one connection that sends {@code bytes} bytes of the {@link FixedPattern}, then
+ * closes. It succeeds when the peer has acknowledged every byte and our FIN and has closed its side too;
+ * it fails if the connection is reset or times out, or if the peer closes before everything was sent.
+ * Sending follows back-pressure: as much as the send buffer takes, the rest on {@code onWritable}.
+ */
+public final class SourceApp implements Application
+{
+    /** Still running. */
+    public static final int RUNNING = 0;
+    /** Everything was sent and acknowledged, and both sides closed. */
+    public static final int SUCCEEDED = 1;
+    /** Reset, timed out, refused, or closed early by the peer. */
+    public static final int FAILED = 2;
+
+    private final long bytes;
+    private volatile int outcome = RUNNING;
+    private volatile String failure;
+    private volatile long startNs;
+    private volatile long endNs;
+    private volatile boolean established;
+    private Shard shard0;
+
+    /**
+     * @param bytes what to send.
+     */
+    public SourceApp(final long bytes)
+    {
+        this.bytes = bytes;
+    }
+
+    @Override
+    public ShardApplication forShard(final ShardContext shard)
+    {
+        final Shard s = new Shard(shard);
+        if (shard.index() == 0)
+        {
+            shard0 = s;
+        }
+        return s;
+    }
+
+    /**
+     * Opens the connection from shard 0 (call once the runtime runs).
+     *
+     * @param runtime    the running stack.
+     * @param remoteIp   the peer.
+     * @param remotePort its port.
+     */
+    public void start(final SluiceRuntime runtime, final int remoteIp, final int remotePort)
+    {
+        final Shard s = shard0;
+        runtime.execute(0, nowNs -> s.open(remoteIp, remotePort, nowNs));
+    }
+
+    /**
+     * @return {@link #RUNNING}, {@link #SUCCEEDED} or {@link #FAILED}.
+     */
+    public int outcome()
+    {
+        return outcome;
+    }
+
+    /**
+     * @return why it failed, or null.
+     */
+    public String failure()
+    {
+        return failure;
+    }
+
+    /**
+     * @return whether the handshake completed.
+     */
+    public boolean established()
+    {
+        return established;
+    }
+
+    /**
+     * @return nanoseconds from ESTABLISHED to the peer's close after the last acknowledgement.
+     */
+    public long elapsedNs()
+    {
+        return endNs - startNs;
+    }
+
+    /**
+     * @return the bytes sent.
+     */
+    public long bytes()
+    {
+        return bytes;
+    }
+
+    private void finish(final int result, final String reason, final long nowNs)
+    {
+        if (outcome == RUNNING)
+        {
+            endNs = nowNs;
+            failure = reason;
+            outcome = result;
+        }
+    }
+
+    private final class Shard implements ShardApplication
+    {
+        private final ShardContext shard;
+        private Handler handler;
+
+        Shard(final ShardContext shard)
+        {
+            this.shard = shard;
+        }
+
+        void open(final int remoteIp, final int remotePort, final long nowNs)
+        {
+            handler = new Handler(shard);
+            final TcpConnection c = shard.connect(remoteIp, remotePort, handler, nowNs);
+            if (c == null)
+            {
+                finish(FAILED, "no local port or connection free", nowNs);
+                return;
+            }
+            handler.attach(c);
+        }
+
+        @Override
+        public TcpReceiveHandler onAccept(final TcpConnection connection)
+        {
+            return TcpReceiveHandler.DISCARD;
+        }
+
+        @Override
+        public int doWork(final long nowNs)
+        {
+            final Handler h = handler;
+            if (h != null && h.peerClosed && outcome == RUNNING && h.connection() != null)
+            {
+                final TcpState state = h.connection().state();
+                if (h.closeCalled && (state == TcpState.TIME_WAIT || state == TcpState.CLOSED) &&
+                    h.connection().sndUna() == h.connection().sndNxt())
+                {
+                    finish(SUCCEEDED, null, nowNs);
+                    return 1;
+                }
+            }
+            return 0;
+        }
+    }
+
+    private final class Handler extends AppConnection
+    {
+        private long sent;
+        private boolean closeCalled;
+        private boolean peerClosed;
+
+        Handler(final ShardContext shard)
+        {
+            super(shard);
+        }
+
+        @Override
+        protected void reset()
+        {
+            sent = 0;
+            closeCalled = false;
+            peerClosed = false;
+        }
+
+        @Override
+        public void onEstablished()
+        {
+            startNs = shard.nowNs();
+            established = true;
+            fill();
+        }
+
+        @Override
+        public void onWritable()
+        {
+            fill();
+        }
+
+        private void fill()
+        {
+            while (sent < bytes)
+            {
+                final int chunk = (int)Math.min(bytes - sent, FixedPattern.CHUNK_BYTES);
+                final int n = connection.send(FixedPattern.buffer(), FixedPattern.offset(sent), chunk);
+                if (n <= 0)
+                {
+                    return; // back-pressure: onWritable comes when the peer acknowledges
+                }
+                sent += n;
+                shard.counters().add(ShardCounterDescriptor.APP_BYTES_OUT, n);
+            }
+            if (!closeCalled)
+            {
+                closeCalled = true;
+                connection.close(); // the FIN follows the data
+            }
+        }
+
+        @Override
+        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        {
+            shard.counters().add(ShardCounterDescriptor.APP_BYTES_IN, length);
+            return length;
+        }
+
+        @Override
+        public void onPeerClosed()
+        {
+            peerClosed = true;
+            if (!closeCalled)
+            {
+                finish(FAILED, "the peer closed after " + sent + " of " + bytes + " bytes", shard.nowNs());
+                connection.close();
+            }
+        }
+
+        @Override
+        public void onClosed(final TcpCloseReason reason)
+        {
+            if (reason == TcpCloseReason.NORMAL && peerClosed && closeCalled)
+            {
+                finish(SUCCEEDED, null, shard.nowNs());
+            }
+            else
+            {
+                finish(FAILED, "connection closed: " + reason, shard.nowNs());
+            }
+            detach();
+        }
+    }
+}

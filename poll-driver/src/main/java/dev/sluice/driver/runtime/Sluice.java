@@ -1,0 +1,253 @@
+package dev.sluice.driver.runtime;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import dev.sluice.core.wire.Addresses;
+import dev.sluice.driver.apps.EchoApp;
+import dev.sluice.driver.apps.HttpApp;
+import dev.sluice.driver.apps.SinkApp;
+import dev.sluice.driver.apps.SourceApp;
+import dev.sluice.nativebindings.dpdk.DpdkException;
+import dev.sluice.nativebindings.dpdk.DpdkUnavailableException;
+import dev.sluice.nativebindings.dpdk.Eal;
+import dev.sluice.nativebindings.dpdk.EthPort;
+
+/**
+ * The {@code sluice} command: {@code echo}, {@code http}, {@code sink} and {@code source} on one DPDK
+ * device (see {@link SluiceConfig#usage()}). It starts the EAL (leaving the JVM's CPU affinity intact),
+ * probes the device, starts a {@link SluiceRuntime}, and on SIGTERM, SIGINT, {@code --seconds} or the end
+ * of {@code source} shuts down cleanly from a shutdown hook: connections closed (peers see a FIN, or a RST
+ * after a grace period), shards stopped, port stopped and closed, the vdev removed (a net_tap interface
+ * disappears), the EAL released.
+ *
+ * <p>Exit codes: 0 success, 1 runtime failure (DPDK, device, privileges, a failed transfer), 2 usage.
+ */
+public final class Sluice
+{
+    private static final long CLOSE_GRACE_NS = TimeUnit.MILLISECONDS.toNanos(1000);
+    private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(15);
+
+    private Sluice()
+    {
+    }
+
+    /**
+     * @param args see {@link SluiceConfig#usage()}.
+     */
+    public static void main(final String[] args)
+    {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        final SluiceConfig config;
+        try
+        {
+            config = SluiceConfig.parse(args);
+        }
+        catch (final ConfigException ex)
+        {
+            err.println("sluice: error: " + ex.getMessage() + " (see sluice --help)");
+            return 2;
+        }
+        if (config == null)
+        {
+            out.print(SluiceConfig.usage());
+            return 0;
+        }
+
+        final Eal eal;
+        final EthPort port;
+        try
+        {
+            eal = Eal.init(config.fullEalArgs());
+            port = EthPort.byName(config.portName());
+        }
+        catch (final DpdkUnavailableException ex)
+        {
+            err.println("sluice: error: DPDK is not usable here: " + ex.getMessage());
+            return 1;
+        }
+        catch (final DpdkException ex)
+        {
+            err.println("sluice: error: cannot start device " + config.device() + ": " + ex.getMessage() +
+                privilegeHint(config));
+            return 1;
+        }
+
+        final Application app = switch (config.command())
+        {
+            case ECHO -> new EchoApp();
+            case HTTP -> new HttpApp();
+            case SINK -> new SinkApp(out);
+            case SOURCE -> new SourceApp(config.bytes());
+        };
+        final SluiceRuntime runtime;
+        try
+        {
+            runtime = SluiceRuntime.start(eal, port, config, app, out);
+        }
+        catch (final RuntimeException ex)
+        {
+            err.println("sluice: error: " + ex.getMessage());
+            removeDevice(eal, config, err);
+            return 1;
+        }
+        final Thread hook = new Thread(() -> shutdown(runtime, eal, config, out, err), "sluice-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        separateKernelMac(config, runtime.port(), out, err);
+        out.printf("sluice: ready command=%s %s%n", config.command().name().toLowerCase(java.util.Locale.ROOT),
+            config.command() == SluiceConfig.Command.SOURCE ?
+                "connect=" + Addresses.ipv4ToString(config.connectIp()) + ":" + config.connectPort() +
+                " bytes=" + config.bytes() :
+                "listen=" + Addresses.ipv4ToString(config.ip()) + ":" + config.listenPort());
+        out.flush();
+
+        if (app instanceof SourceApp source)
+        {
+            return runSource(source, runtime, config, out, err);
+        }
+        try
+        {
+            if (config.seconds() > 0)
+            {
+                Thread.sleep(TimeUnit.SECONDS.toMillis(config.seconds()));
+            }
+            else
+            {
+                Thread.currentThread().join(); // until a signal runs the shutdown hook
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static int runSource(
+        final SourceApp source, final SluiceRuntime runtime, final SluiceConfig config, final PrintStream out,
+        final PrintStream err)
+    {
+        source.start(runtime, config.connectIp(), config.connectPort());
+        final long startNs = System.nanoTime();
+        while (source.outcome() == SourceApp.RUNNING)
+        {
+            if (!source.established() && System.nanoTime() - startNs > CONNECT_TIMEOUT_NS)
+            {
+                err.println("sluice: error: no connection to " + Addresses.ipv4ToString(config.connectIp()) + ":" +
+                    config.connectPort() + " within 15 s (is it listening and reachable?)");
+                return 1;
+            }
+            try
+            {
+                Thread.sleep(5);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+        }
+        if (source.outcome() == SourceApp.FAILED)
+        {
+            err.println("sluice: error: source failed: " + source.failure());
+            return 1;
+        }
+        final double seconds = source.elapsedNs() / 1e9;
+        out.printf("source: %d bytes in %.3f s = %.1f Mbit/s, acknowledged and closed by the peer%n",
+            source.bytes(), seconds, source.bytes() * 8 / seconds / 1e6);
+        out.flush();
+        return 0;
+    }
+
+    private static synchronized void shutdown(
+        final SluiceRuntime runtime, final Eal eal, final SluiceConfig config, final PrintStream out,
+        final PrintStream err)
+    {
+        out.println("sluice: shutting down: closing connections");
+        final int aborted = runtime.closeConnections(CLOSE_GRACE_NS);
+        runtime.close();
+        removeDevice(eal, config, err);
+        eal.close();
+        out.printf("sluice: stopped (%d connection(s) reset after the grace period)%n", aborted);
+        out.flush();
+    }
+
+    private static void removeDevice(final Eal eal, final SluiceConfig config, final PrintStream err)
+    {
+        if (config.isVdev())
+        {
+            try
+            {
+                eal.removeVdev(config.portName());
+            }
+            catch (final RuntimeException ex)
+            {
+                err.println("sluice: removing " + config.portName() + ": " + ex.getMessage());
+            }
+        }
+    }
+
+    /**
+     * net_tap gives its kernel interface the port's own MAC; two hosts with one MAC on a link cannot talk,
+     * so the kernel side gets the port's MAC with the last bit of its last byte flipped.
+     */
+    private static void separateKernelMac(
+        final SluiceConfig config, final EthPort port, final PrintStream out, final PrintStream err)
+    {
+        final String iface = config.tapInterface();
+        if (iface == null)
+        {
+            return;
+        }
+        final long portMac = port.macAddressAsLong();
+        final Path addressFile = Path.of("/sys/class/net", iface, "address");
+        try
+        {
+            final String kernelMac = Files.readString(addressFile, StandardCharsets.US_ASCII).trim();
+            if (Addresses.parseMac(kernelMac) != portMac)
+            {
+                out.printf("sluice: tap iface=%s kernel-mac=%s%n", iface, kernelMac);
+                return;
+            }
+            final String newMac = Addresses.macToString(portMac ^ 1);
+            final Process p = new ProcessBuilder(List.of("ip", "link", "set", "dev", iface, "address", newMac))
+                .redirectErrorStream(true).start();
+            final String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0)
+            {
+                err.println("sluice: warning: could not give " + iface + " its own MAC: " + output.trim());
+                return;
+            }
+            out.printf("sluice: tap iface=%s kernel-mac=%s (changed: the kernel side had the port's MAC)%n",
+                iface, newMac);
+        }
+        catch (final IOException ex)
+        {
+            err.println("sluice: warning: cannot check the MAC of " + iface + ": " + ex.getMessage());
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String privilegeHint(final SluiceConfig config)
+    {
+        final boolean root = "root".equals(System.getProperty("user.name"));
+        if (!root)
+        {
+            return " (DPDK devices need root; net_tap also needs /dev/net/tun: run as root or with sudo)";
+        }
+        return config.isVdev() ? " (check the device string, e.g. net_tap0,iface=sl0)" :
+            " (check that the PCI device exists and is bound to vfio-pci or uio)";
+    }
+}

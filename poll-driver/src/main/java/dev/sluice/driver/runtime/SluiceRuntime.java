@@ -1,0 +1,458 @@
+package dev.sluice.driver.runtime;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import dev.sluice.core.net.NetConfig;
+import dev.sluice.core.stack.NetworkSegmentOutput;
+import dev.sluice.core.stack.TcpStack;
+import dev.sluice.core.stack.TcpStackCounters;
+import dev.sluice.core.tcp.IsnGenerator;
+import dev.sluice.core.wire.Addresses;
+import dev.sluice.driver.CountersFile;
+import dev.sluice.driver.PcapWriter;
+import dev.sluice.driver.ShardAgent;
+import dev.sluice.driver.ShardCommand;
+import dev.sluice.nativebindings.dpdk.Eal;
+import dev.sluice.nativebindings.dpdk.EthPort;
+import dev.sluice.nativebindings.dpdk.MbufPool;
+import dev.sluice.nativebindings.dpdk.PortInfo;
+import dev.sluice.nativebindings.dpdk.generated.RteEthdev;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+/**
+ * The stack running on one port: the port configured with one rx/tx queue pair per core (RSS where the PMD
+ * offers it), a mempool sized for the queues, and one {@link ShardAgent} with its own {@link TcpStack} per
+ * queue, each on its own {@link AgentRunner} thread with the configured idle strategy. Frames that land on
+ * the wrong shard are handed to their owner through the owner's ring (see {@code FlowSteering}); the
+ * application's listeners exist on every shard.
+ *
+ * <p>Start-up prints a structured log ({@code key=value}); {@link #closeConnections} and {@link #close}
+ * make the clean shutdown: every connection closed (FIN, then RST after a grace period), agents stopped,
+ * port stopped and closed. The EAL and the device itself belong to the caller.
+ */
+public final class SluiceRuntime implements AutoCloseable
+{
+    /** Descriptors per rx and per tx queue. */
+    public static final int QUEUE_DESCRIPTORS = 1024;
+    /** Mbufs per lcore cache. */
+    public static final int POOL_CACHE = 256;
+    /** Mbufs kept for frames in flight on the link (rings, tap) and in transmit stashes. */
+    public static final int POOL_IN_FLIGHT = 8192;
+    private static final int HANDOFF_RING_BYTES = 4 << 20;
+    /** A symmetric Toeplitz key (0x6d5a repeated): both directions of a flow hash alike. */
+    private static final byte[] SYMMETRIC_RSS_KEY = symmetricKey(40);
+
+    private final EthPort port;
+    private final MbufPool pool;
+    private final ShardAgent[] agents;
+    private final ShardContext[] contexts;
+    private final AgentRunner[] runners;
+    private final CountersFile countersFile;
+    private final PrintStream log;
+    private boolean closed;
+
+    private SluiceRuntime(
+        final EthPort port, final MbufPool pool, final ShardAgent[] agents, final ShardContext[] contexts,
+        final AgentRunner[] runners, final CountersFile countersFile, final PrintStream log)
+    {
+        this.port = port;
+        this.pool = pool;
+        this.agents = agents;
+        this.contexts = contexts;
+        this.runners = runners;
+        this.countersFile = countersFile;
+        this.log = log;
+    }
+
+    /**
+     * Configures and starts the port, starts one shard per core and waits until every shard polls.
+     *
+     * @param eal    the process's EAL.
+     * @param port   the port (probed, not started).
+     * @param config the settings (the device string is not used here).
+     * @param app    what runs on each shard.
+     * @param log    where the start-up log goes.
+     * @return the running stack.
+     */
+    public static SluiceRuntime start(
+        final Eal eal, final EthPort port, final SluiceConfig config, final Application app, final PrintStream log)
+    {
+        final int cores = config.cores();
+        final PortInfo info = port.info();
+        if (info.maxRxQueues() < cores || info.maxTxQueues() < cores)
+        {
+            throw new IllegalArgumentException("device " + port.name() + " (" + info.driverName() + ") has " +
+                Math.min(info.maxRxQueues(), info.maxTxQueues()) + " queue pair(s): use --cores <= " +
+                Math.min(info.maxRxQueues(), info.maxTxQueues()));
+        }
+        final int poolSize = Integer.highestOneBit(
+            cores * (2 * QUEUE_DESCRIPTORS + 2 * 32 + POOL_CACHE) + POOL_IN_FLIGHT) * 2 - 1;
+        final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE,
+            MbufPool.DEFAULT_DATA_ROOM);
+        String rss = "off (one queue)";
+        try
+        {
+            if (config.mac() != -1)
+            {
+                port.macAddress(macBytes(config.mac()));
+            }
+            final long rssHf = cores > 1 ? info.flowTypeRssOffloads() &
+                (RteEthdev.RTE_ETH_RSS_IPV4 | RteEthdev.RTE_ETH_RSS_NONFRAG_IPV4_TCP) : 0;
+            boolean configured = false;
+            if (rssHf != 0)
+            {
+                try
+                {
+                    final byte[] key = info.hashKeySize() == SYMMETRIC_RSS_KEY.length ? SYMMETRIC_RSS_KEY : null;
+                    port.configure(cores, cores, rssHf, key, 0, 0);
+                    configured = true;
+                    rss = "on (hash types 0x" + Long.toHexString(rssHf) + ", " +
+                        (key != null ? "symmetric key" : "driver's key") + "; software steering corrects)";
+                }
+                catch (final RuntimeException ex)
+                {
+                    rss = "refused by the PMD (" + ex.getMessage() + "); software steering";
+                }
+            }
+            else if (cores > 1)
+            {
+                rss = "not offered by the PMD; the link spreads flows, software steering hands them to owners";
+            }
+            if (!configured)
+            {
+                port.configure(cores, cores, 0, null, 0, 0);
+            }
+            for (int q = 0; q < cores; q++)
+            {
+                port.setupRxQueue(q, QUEUE_DESCRIPTORS, pool);
+                port.setupTxQueue(q, QUEUE_DESCRIPTORS);
+            }
+            port.start();
+        }
+        catch (final RuntimeException ex)
+        {
+            pool.close();
+            throw ex;
+        }
+
+        final long mac = port.macAddressAsLong();
+        log.printf("sluice: port id=%d name=%s driver=%s mac=%s queues=%d rx-desc=%d tx-desc=%d max-queues=%d%n",
+            port.id(), port.name(), info.driverName(), Addresses.macToString(mac), cores, QUEUE_DESCRIPTORS,
+            QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
+        log.printf("sluice: rss %s%n", rss);
+        log.printf("sluice: offloads rx-checksum=%s tx-checksum=%s used=none (checksums in software)%n",
+            checksumOffloads(info.rxOffloadCapa(), RteEthdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,
+                RteEthdev.RTE_ETH_RX_OFFLOAD_TCP_CKSUM),
+            checksumOffloads(info.txOffloadCapa(), RteEthdev.RTE_ETH_TX_OFFLOAD_IPV4_CKSUM,
+                RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_CKSUM));
+        log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d%n", pool.name(), poolSize, POOL_CACHE,
+            MbufPool.DEFAULT_DATA_ROOM);
+
+        final NetConfig.Builder netBuilder = NetConfig.builder().localMac(mac)
+            .localIp(config.ip(), config.prefixLength()).mtu(config.mtu());
+        if (config.gatewayIp() != 0)
+        {
+            netBuilder.gatewayIp(config.gatewayIp());
+        }
+        final NetConfig netConfig = netBuilder.build();
+        final SecureRandom random = new SecureRandom();
+        final IsnGenerator isn = new IsnGenerator(random.nextLong(), random.nextLong());
+        final CountersFile counters = config.countersFile() == null ? null :
+            CountersFile.create(Path.of(config.countersFile()), 128 * cores + 64);
+
+        final ManyToOneRingBuffer[] rings = new ManyToOneRingBuffer[cores];
+        for (int i = 0; i < cores; i++)
+        {
+            rings[i] = new ManyToOneRingBuffer(new UnsafeBuffer(
+                ByteBuffer.allocateDirect(HANDOFF_RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+        }
+        final ShardAgent[] agents = new ShardAgent[cores];
+        final ShardContext[] contexts = new ShardContext[cores];
+        final AgentRunner[] runners = new AgentRunner[cores];
+        final long wallNs = System.currentTimeMillis() * 1_000_000L;
+        for (int i = 0; i < cores; i++)
+        {
+            final TcpStackCounters tcpCounters = new TcpStackCounters();
+            final NetworkSegmentOutput output = new NetworkSegmentOutput(0, tcpCounters);
+            final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections());
+            final PcapWriter pcap = config.pcapFile() == null ? null : new PcapWriter(
+                Path.of(pcapName(config.pcapFile(), i, cores)), 4 << 20, wallNs, System.nanoTime());
+            final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,
+                new SystemNanoClock(), pcap);
+            agent.shareWith(i, rings);
+            final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
+            final ShardApplication part = app.forShard(context);
+            if (config.listenPort() != 0)
+            {
+                tcp.listen(config.listenPort(), part);
+            }
+            agent.work(nowNs -> part.doWork(nowNs) + context.afterBurst());
+            if (counters != null)
+            {
+                agent.publishCountersTo(counters.allocateNetCounters("shard " + i));
+                agent.publishShardCountersTo(counters.allocateShardCounters("shard " + i),
+                    counters.allocateTcpCounters("shard " + i));
+            }
+            agents[i] = agent;
+            contexts[i] = context;
+            runners[i] = new AgentRunner(idleStrategy(config.idle()), Throwable::printStackTrace, null, agent);
+        }
+        final SluiceRuntime runtime = new SluiceRuntime(port, pool, agents, contexts, runners, counters, log);
+        for (int i = 0; i < cores; i++)
+        {
+            final int shard = i;
+            AgentRunner.startOnThread(runners[i], r ->
+            {
+                final Thread t = new Thread(r, "sluice-shard-" + shard);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (final ShardAgent agent : agents)
+        {
+            while (!agent.isRunning())
+            {
+                if (System.nanoTime() > deadline)
+                {
+                    runtime.close();
+                    throw new IllegalStateException("a shard did not start within 10 s");
+                }
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+        for (int i = 0; i < cores; i++)
+        {
+            log.printf("sluice: shard index=%d queue=%d thread=sluice-shard-%d idle=%s lcore=%d%n", i, i, i,
+                config.idle().name().toLowerCase(java.util.Locale.ROOT), agents[i].lcore().id());
+        }
+        log.printf("sluice: ip=%s/%d gateway=%s mtu=%d mss=%d max-connections=%d/core counters=%s pcap=%s%n",
+            Addresses.ipv4ToString(config.ip()), config.prefixLength(),
+            config.gatewayIp() == 0 ? "none" : Addresses.ipv4ToString(config.gatewayIp()), config.mtu(),
+            config.tcp().mssBytes(), config.maxConnections(), config.countersFile(),
+            config.pcapFile() == null ? "off" : config.pcapFile());
+        return runtime;
+    }
+
+    /**
+     * @return the number of shards.
+     */
+    public int shardCount()
+    {
+        return agents.length;
+    }
+
+    /**
+     * @param shard index.
+     * @return that shard's agent (its counters are exact once the runtime is closed).
+     */
+    public ShardAgent agent(final int shard)
+    {
+        return agents[shard];
+    }
+
+    /**
+     * @return the port.
+     */
+    public EthPort port()
+    {
+        return port;
+    }
+
+    /**
+     * @return the mempool of received and transmitted frames.
+     */
+    public MbufPool pool()
+    {
+        return pool;
+    }
+
+    /**
+     * Runs a command on a shard's thread (from any thread); waits while the shard's queue is full.
+     *
+     * @param shard   index.
+     * @param command what to run.
+     */
+    public void execute(final int shard, final ShardCommand command)
+    {
+        while (!agents[shard].execute(command))
+        {
+            Thread.yield();
+        }
+    }
+
+    /**
+     * @param shard index.
+     * @return the shard's context (use it on the shard's thread, from a command).
+     */
+    public ShardContext context(final int shard)
+    {
+        return contexts[shard];
+    }
+
+    /**
+     * Closes every application connection on every shard so that peers see a FIN, waits up to
+     * {@code graceNs} for the peers to acknowledge it, then aborts what is left (the peer sees a RST).
+     *
+     * @param graceNs how long to wait for FINs to be acknowledged.
+     * @return connections that had to be aborted.
+     */
+    public int closeConnections(final long graceNs)
+    {
+        for (int i = 0; i < agents.length; i++)
+        {
+            final ShardContext context = contexts[i];
+            execute(i, nowNs -> context.closeAll());
+        }
+        final long deadline = System.nanoTime() + graceNs;
+        int unfinished = Integer.MAX_VALUE;
+        while (System.nanoTime() - deadline < 0)
+        {
+            unfinished = 0;
+            for (final ShardContext context : contexts)
+            {
+                final int u = context.unfinishedCloses();
+                unfinished += u < 0 ? 1 : u;
+            }
+            if (unfinished == 0)
+            {
+                return 0;
+            }
+            sleepMs(10);
+        }
+        for (int i = 0; i < agents.length; i++)
+        {
+            final ShardContext context = contexts[i];
+            execute(i, nowNs -> context.abortAll());
+        }
+        sleepMs(50); // let the shards run the aborts and transmit the RSTs
+        return unfinished;
+    }
+
+    /**
+     * Stops the shards (their last frames are flushed), stops and closes the port, frees the mempool and
+     * deletes the counters file. Idempotent.
+     */
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (final AgentRunner runner : runners)
+        {
+            runner.close();
+        }
+        try
+        {
+            port.stop();
+        }
+        catch (final RuntimeException ex)
+        {
+            log.println("sluice: stopping " + port + ": " + ex.getMessage());
+        }
+        try
+        {
+            port.close();
+        }
+        catch (final RuntimeException ex)
+        {
+            log.println("sluice: closing " + port + ": " + ex.getMessage());
+        }
+        pool.close();
+        if (countersFile != null)
+        {
+            countersFile.close();
+        }
+    }
+
+    /**
+     * @param mac the MAC as a number.
+     * @return its 6 bytes.
+     */
+    static byte[] macBytes(final long mac)
+    {
+        final byte[] bytes = new byte[6];
+        for (int i = 0; i < 6; i++)
+        {
+            bytes[i] = (byte)(mac >>> (40 - 8 * i));
+        }
+        return bytes;
+    }
+
+    static String pcapName(final String file, final int shard, final int shards)
+    {
+        if (shards == 1)
+        {
+            return file;
+        }
+        final int dot = file.lastIndexOf('.');
+        return dot > file.lastIndexOf('/') ? file.substring(0, dot) + "-shard" + shard + file.substring(dot) :
+            file + "-shard" + shard;
+    }
+
+    private static IdleStrategy idleStrategy(final SluiceConfig.IdleMode mode)
+    {
+        return switch (mode)
+        {
+            case SPIN -> new BusySpinIdleStrategy();
+            case BACKOFF -> new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
+                TimeUnit.MICROSECONDS.toNanos(200));
+            case YIELD -> new YieldingIdleStrategy();
+        };
+    }
+
+    private static String checksumOffloads(final long capa, final long ipv4, final long tcp)
+    {
+        final List<String> names = new ArrayList<>();
+        if ((capa & ipv4) != 0)
+        {
+            names.add("ipv4");
+        }
+        if ((capa & tcp) != 0)
+        {
+            names.add("tcp");
+        }
+        return names.isEmpty() ? "none" : String.join(",", names);
+    }
+
+    private static byte[] symmetricKey(final int length)
+    {
+        final byte[] key = new byte[length];
+        for (int i = 0; i < length; i += 2)
+        {
+            key[i] = 0x6d;
+            key[i + 1] = 0x5a;
+        }
+        return key;
+    }
+
+    private static void sleepMs(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
