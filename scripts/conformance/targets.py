@@ -163,12 +163,13 @@ class SluiceTarget(Target):
         quiet_ns(self.ns)
         sh(["ip", "link", "set", "lo", "up"], ns=self.ns)
         # build once outside the timed part (scripts/sluice builds on first use)
-        subprocess.run([self.sluice, "dpdk-check", "--help"], stdout=subprocess.DEVNULL,
+        subprocess.run([self.sluice, "--help"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=900)
 
     def _common(self):
         return ["--dev", "net_tap0,iface=%s" % self.tap, "--ip", "%s/%d" % (TARGET_IP, PREFIXLEN),
-                "--msl-ms", str(self.msl_ms)]
+                "--msl-ms", str(self.msl_ms),
+                "--counters-file", os.path.join(self.workdir, "sluice-%d.counters" % len(self.procs))]
 
     def _start(self, tester, args, log):
         p = Proc(["ip", "netns", "exec", self.ns, self.sluice] + args, os.path.join(self.workdir, log))
