@@ -70,6 +70,22 @@ def to_time_wait(c):
     return our_fin
 
 
+def still_syn_sent(c, syn):
+    """The target is still in SYN-SENT: a proper SYN,ACK now completes the handshake and data flows."""
+    time.sleep(0.1)
+    c.drain()
+    s = accept(c)
+    require(s.ack == c.snd_nxt and s.seq == seq_add(syn.seq, 1), "handshake after the bogus segment: %s" % s)
+    got, _ = c.recv_stream(NBYTES)
+    require(len(got) == NBYTES, "received %d of %d" % (len(got), NBYTES))
+
+
+def require_running(ctx, what):
+    if ctx.active is not None and not ctx.active.alive():
+        raise CheckSkipped("the target process exited after the close, so %s cannot be observed (%s)"
+                           % (what, ctx.active.output().strip().splitlines()[-3:]))
+
+
 # ------------------------------------------------------------------------------ SYN-SENT
 
 @check("synsent-syn", ["MUST-14", "SHLD-5", "MUST-67", "MUST-2"], "active OPEN sends a SYN (no ACK, no data) with an MSS <= 1460 and a valid checksum", mode="active")
@@ -97,8 +113,7 @@ def synsent_bad_ack(ctx):
     c.send(SYN | ACK, ack=bad, options=opt_mss(1460), advance=False)
     s = c.expect(lambda s: True, REPLY, "RST")
     require(s.flags & (RST | ACK) == RST and s.seq == bad, "got %s, expected R seq=%d" % (s, bad))
-    s = c.expect(lambda s: s.flags & SYN, 3.5, "the SYN retransmitted (still SYN-SENT)")
-    require(s.seq == syn.seq, "new ISS %d" % s.seq)
+    still_syn_sent(c, syn)
 
 
 @check("synsent-ack-iss", ["3.10.7.3"], "ACK with SEG.ACK = ISS in SYN-SENT: <SEQ=SEG.ACK><RST>", mode="active")
@@ -113,16 +128,16 @@ def synsent_ack_iss(ctx):
 def synsent_rst_bad(ctx):
     c, syn = target_connects(ctx)
     c.send(RST | ACK, ack=seq_add(syn.seq, 5), advance=False)
-    s = c.expect(lambda s: True, 3.5, "the SYN retransmitted")
-    require(s.flags & SYN and s.seq == syn.seq, "got %s, expected the SYN again" % s)
+    c.none(lambda s: True, 0.4, "reply to the RST")
+    still_syn_sent(c, syn)
 
 
 @check("synsent-rst-no-ack", ["3.10.7.3"], "RST without ACK in SYN-SENT is ignored", mode="active")
 def synsent_rst_noack(ctx):
     c, syn = target_connects(ctx)
     c.send(RST, ack=0, advance=False)
-    s = c.expect(lambda s: True, 3.5, "the SYN retransmitted")
-    require(s.flags & SYN and s.seq == syn.seq, "got %s, expected the SYN again" % s)
+    c.none(lambda s: True, 0.4, "reply to the RST")
+    still_syn_sent(c, syn)
 
 
 @check("synsent-rst-refused", ["3.10.7.3"], "RST,ACK acking the SYN: connection refused, no more SYNs", mode="active")
@@ -267,8 +282,13 @@ def fw2_rst(ctx):
     c.send(ACK)
     time.sleep(0.1)
     c.send(RST, advance=False)
-    time.sleep(0.2)
+    time.sleep(0.4)
     c.drain()
+    if ctx.active is not None and not ctx.active.alive():
+        out = ctx.active.output()
+        require("RESET" in out.upper(), "the target exited without reporting the reset: %s" % out[-300:])
+        c.rcv_nxt = None
+        return
     c.send_data(b"x")
     s = c.expect(lambda s: True, REPLY, "RST for data on a closed connection")
     require(s.flags & RST, "got %s, expected RST" % s)
@@ -290,6 +310,7 @@ def tw_lingers(ctx):
     our_fin = to_time_wait(c)
     wait = 1.0 if ctx.target.msl_ms is None else ctx.target.msl_ms / 1000.0
     time.sleep(wait)
+    require_running(ctx, "TIME-WAIT")
     c.drain()
     c.send(FIN | ACK, seq=our_fin, advance=False)
     s = c.expect(lambda s: True, REPLY, "ACK of the retransmitted FIN")
@@ -303,6 +324,7 @@ def tw_expires(ctx):
     c, syn = established(ctx)
     our_fin = to_time_wait(c)
     time.sleep(2 * ctx.target.msl_ms / 1000.0 + 0.5)
+    require_running(ctx, "the end of TIME-WAIT")
     c.drain()
     c.send(FIN | ACK, seq=our_fin, advance=False)
     s = c.expect(lambda s: True, REPLY, "RST (no TCB any more)")

@@ -305,7 +305,15 @@ class Tester:
 
     def send_ip(self, ip_pkt, dst_mac=None):
         frame = Ether(src=self.mac, dst=dst_mac or self.target_mac) / ip_pkt
-        self.sock.send(bytes(frame))
+        self._send(bytes(frame))
+
+    def _send(self, frame):
+        try:
+            self.sock.send(frame)
+        except OSError as e:
+            if e.errno in (6, 19, 100):  # ENXIO, ENODEV, ENETDOWN: the target's interface went away
+                raise CheckFailed("the target's interface is gone (target process exited?): %s" % e)
+            raise
 
     def send_tcp(self, tcp_bytes, src=None, dst=None, ip_kw=None, dst_mac=None, bad_ip_checksum=False):
         ip = IP(src=src or self.ip, dst=dst or self.target_ip, proto=6, flags="DF", **(ip_kw or {})) / Raw(tcp_bytes)
@@ -313,7 +321,7 @@ class Tester:
             b = bytearray(bytes(ip))
             b[10] ^= 0x33
             frame = bytes(Ether(src=self.mac, dst=dst_mac or self.target_mac)) + bytes(b)
-            self.sock.send(frame)
+            self._send(frame)
             return
         self.send_ip(ip, dst_mac)
 
