@@ -71,6 +71,7 @@ class Target:
     closed_port = CLOSED_PORT
     ip = TARGET_IP
     msl_ms = None
+    tcbs_die_with_process = False  # Linux keeps TIME-WAIT in the kernel after the process exits
 
     def __init__(self, prefix, workdir):
         self.prefix = prefix
@@ -147,6 +148,7 @@ class SluiceTarget(Target):
     """scripts/sluice echo / source on net_tap in namespace <prefix>-s. The tap exists only
     while a Sluice process runs, so the tester re-attaches whenever one starts."""
     name = "sluice"
+    tcbs_die_with_process = True
     start_timeout = 60.0
 
     def __init__(self, prefix, workdir, msl_ms=500, sluice=None):
