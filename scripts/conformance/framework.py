@@ -241,6 +241,10 @@ class Tester:
         self.thread = threading.Thread(target=self._rx_loop, daemon=True)
         self.thread.start()
 
+    def refresh_mac(self):
+        info = fcntl.ioctl(self.sock.fileno(), 0x8927, struct.pack("256s", self.iface.encode()))
+        self.mac = ":".join("%02x" % b for b in info[18:24])
+
     def detach(self):
         self.running = False
         if self.thread:

@@ -184,8 +184,15 @@ class SluiceTarget(Target):
             if time.monotonic() > deadline:
                 raise RuntimeError("sluice tap did not appear: " + p.output()[-2000:])
             time.sleep(0.1)
-        sh(["ip", "link", "set", self.tap, "up"], ns=self.ns, check=False)
         tester.attach(self.ns, self.tap)
+        # sluice gives the tap's kernel side a MAC of its own once the port is up
+        while "ready" not in p.output():
+            if not p.alive():
+                raise RuntimeError("sluice exited: " + p.output()[-2000:])
+            if time.monotonic() > deadline:
+                raise RuntimeError("sluice not ready: " + p.output()[-2000:])
+            time.sleep(0.01)
+        tester.refresh_mac()
         return p
 
     def start_passive(self, tester):
