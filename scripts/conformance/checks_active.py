@@ -15,11 +15,12 @@ NBYTES = 1000
 
 def target_connects(ctx, nbytes=NBYTES):
     """Starts the target's active open towards a fresh tester port; returns (conn, SYN)."""
-    port = Conn._ports.pop()
-    mark = ctx.tester.mark()
-    ctx.active = ctx.target.start_active(ctx.tester, port, nbytes)
+    h = ctx.target.start_active(ctx.tester, nbytes, ctx.prefetch_next)
+    ctx.active = h
+    ctx.tester = h.tester
+    port = h.port
     syn, i = ctx.tester.wait(lambda s: s.dport == port and s.flags & SYN and not s.flags & ACK,
-                             ctx.target.start_timeout, mark)
+                             ctx.target.start_timeout, h.mark)
     require(syn is not None, "no SYN from the target towards port %d" % port)
     c = Conn(ctx, dport=syn.sport, sport=port)
     c.cursor = i + 1
@@ -293,6 +294,10 @@ def fw2_rst(ctx):
     c.send(RST, advance=False)
     time.sleep(0.4)
     c.drain()
+    if ctx.target.tcbs_die_with_process:  # sluice source exits when its connection ends
+        deadline = time.monotonic() + 3
+        while ctx.active.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
     if ctx.active is not None and not ctx.active.alive():
         out = ctx.active.output()
         require("RESET" in out.upper(), "the target exited without reporting the reset: %s" % out[-300:])

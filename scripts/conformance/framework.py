@@ -207,11 +207,15 @@ class Segment:
 # ---------------------------------------------------------------------------------------
 # the tester
 
+ALL_TESTERS = []
+
+
 class Tester:
     """Sends frames on an interface and records what the target sends (TCP segments and
     ICMP), answering ARP for the tester's address on the way."""
 
     def __init__(self, ip, target_ip):
+        ALL_TESTERS.append(self)
         self.ip = ip
         self.target_ip = target_ip
         self.sock = None
@@ -569,6 +573,7 @@ class Ctx:
         self.conns = []
         self.active = None
         self.cleanups = []
+        self.prefetch_next = 0
 
     def conn(self, port=None, **kw):
         return Conn(self, port or self.target.listen_port, **kw)

@@ -38,8 +38,9 @@ def select(patterns):
     return [c for c in REGISTRY if any(fnmatch.fnmatch(c.id, p) for p in pats)]
 
 
-def run_one(chk, tester, target, verbose):
+def run_one(chk, tester, target, verbose, prefetch_next=0):
     ctx = Ctx(tester, target)
+    ctx.prefetch_next = prefetch_next
     t0 = time.monotonic()
     try:
         chk.fn(ctx)
@@ -152,8 +153,8 @@ def main():
             results.append(run_one(chk, tester, target, args.verbose))
             print_result(results[-1])
         target.stop_passive(tester)
-        for chk in active:
-            results.append(run_one(chk, tester, target, args.verbose))
+        for i, chk in enumerate(active):
+            results.append(run_one(chk, tester, target, args.verbose, prefetch_next=len(active) - i - 1))
             print_result(results[-1])
         for chk in final:
             results.append(run_one(chk, tester, target, args.verbose))

@@ -8,9 +8,10 @@ give the tester an interface whose other end reaches it:
 import os
 import signal
 import subprocess
+import threading
 import time
 
-from framework import delete_netns, sh
+from framework import Conn, Tester, delete_netns, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -63,6 +64,43 @@ class Proc:
                     pass
                 self.popen.wait(3)
         self.log.close()
+
+
+class ActiveHandle:
+    """One active-open target process, the port it connects to, and the tester that sees it
+    (Sluice: a tester of its own, on that process's tap; mark = where its segments start)."""
+
+    def __init__(self, port, nbytes, tester, mark=0):
+        self.port = port
+        self.nbytes = nbytes
+        self.tester = tester
+        self.mark = mark
+        self.proc = None
+        self.thread = None
+        self.error = None
+        self.own_tester = False
+
+    def ready(self, timeout):
+        if self.thread is not None:
+            self.thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+        if self.proc is None:
+            raise RuntimeError("active target did not start in %.0f s" % timeout)
+
+    def alive(self):
+        return self.proc is not None and self.proc.alive()
+
+    def output(self):
+        return self.proc.output() if self.proc else ""
+
+    def stop(self):
+        if self.thread is not None:
+            self.thread.join(60)
+        if self.proc is not None:
+            self.proc.stop()
+        if self.own_tester:
+            self.tester.detach()
 
 
 class Target:
@@ -133,12 +171,14 @@ class LinuxTarget(Target):
     def stop_passive(self, tester):
         pass
 
-    def start_active(self, tester, port, nbytes):
-        p = Proc(["ip", "netns", "exec", self.tns, "/usr/bin/python3", os.path.join(HERE, "linux_peer.py"),
-                  "source", "--connect", "%s:%d" % (tester.ip, port), "--bytes", str(nbytes)],
-                 os.path.join(self.workdir, "linux-source-%d.log" % port))
-        self.procs.append(p)
-        return p
+    def start_active(self, tester, nbytes, prefetch_next=False):
+        port = Conn._ports.pop()
+        h = ActiveHandle(port, nbytes, tester, tester.mark())
+        h.proc = Proc(["ip", "netns", "exec", self.tns, "/usr/bin/python3", os.path.join(HERE, "linux_peer.py"),
+                       "source", "--connect", "%s:%d" % (tester.ip, port), "--bytes", str(nbytes)],
+                      os.path.join(self.workdir, "linux-source-%d.log" % port))
+        self.procs.append(h.proc)
+        return h
 
     def stop_active(self, handle):
         handle.stop()
@@ -156,6 +196,9 @@ class SluiceTarget(Target):
         self.msl_ms = msl_ms
         self.sluice = sluice or os.path.join(ROOT, "scripts", "sluice")
         self.passive = None
+        self.prepared = []
+        self.next_slot = 0
+        self.depth = 3
 
     def setup(self, tester):
         self.ns = self.prefix + "-s"
@@ -164,27 +207,33 @@ class SluiceTarget(Target):
         sh(["ip", "netns", "add", self.ns])
         quiet_ns(self.ns)
         sh(["ip", "link", "set", "lo", "up"], ns=self.ns)
+        for slot in range(self.depth + 1):  # active-open processes take turns in depth+1 namespaces
+            ns = "%s-a%d" % (self.prefix, slot)
+            sh(["ip", "netns", "add", ns])
+            quiet_ns(ns)
         # build once outside the timed part (scripts/sluice builds on first use)
         subprocess.run([self.sluice, "--help"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=900)
 
-    def _common(self):
-        return ["--dev", "net_tap0,iface=%s" % self.tap, "--ip", "%s/%d" % (TARGET_IP, PREFIXLEN),
+    def _common(self, tap=None):
+        return ["--dev", "net_tap0,iface=%s" % (tap or self.tap), "--ip", "%s/%d" % (TARGET_IP, PREFIXLEN),
                 "--msl-ms", str(self.msl_ms),
                 "--counters-file", os.path.join(self.workdir, "sluice-%d.counters" % len(self.procs))]
 
-    def _start(self, tester, args, log):
-        p = Proc(["ip", "netns", "exec", self.ns, self.sluice] + args, os.path.join(self.workdir, log))
+    def _start(self, tester, args, log, ns=None, tap=None, handle=None):
+        ns, tap = ns or self.ns, tap or self.tap
+        p = Proc(["ip", "netns", "exec", ns, self.sluice] + args, os.path.join(self.workdir, log))
         self.procs.append(p)
+        if handle is not None:
+            handle.proc = p
         deadline = time.monotonic() + 60
-        while not os.path.exists("/proc/self") or sh(["ip", "link", "show", self.tap], ns=self.ns,
-                                                       check=False) != 0:
+        while sh(["ip", "link", "show", tap], ns=ns, check=False) != 0:
             if not p.alive():
                 raise RuntimeError("sluice exited: " + p.output()[-2000:])
             if time.monotonic() > deadline:
                 raise RuntimeError("sluice tap did not appear: " + p.output()[-2000:])
             time.sleep(0.1)
-        tester.attach(self.ns, self.tap)
+        tester.attach(ns, tap)
         # sluice gives the tap's kernel side a MAC of its own once the port is up
         while "ready" not in p.output():
             if not p.alive():
@@ -208,12 +257,43 @@ class SluiceTarget(Target):
             self.passive = None
             tester.detach()
 
-    def start_active(self, tester, port, nbytes):
-        tester.target_mac = None
-        p = self._start(tester, ["source"] + self._common() + ["--connect", "%s:%d" % (tester.ip, port),
-                                                               "--bytes", str(nbytes)],
-                        "sluice-source-%d.log" % port)
-        return p
+    def _prepare(self, nbytes):
+        """Starts an active-open process in the background, in the next of two namespaces,
+        with a tester of its own: the next check's JVM starts while this one runs."""
+        slot = self.next_slot
+        self.next_slot = (slot + 1) % (self.depth + 1)
+        ns, tap = "%s-a%d" % (self.prefix, slot), "%s-tapa%d" % (self.prefix, slot)
+        t = Tester(TESTER_IP, TARGET_IP)
+        h = ActiveHandle(Conn._ports.pop(), nbytes, t)
+        h.own_tester = True
+        args = ["source"] + self._common(tap) + ["--idle", "backoff", "--connect", "%s:%d" % (TESTER_IP, h.port),
+                                                 "--bytes", str(nbytes)]
+
+        def run():
+            try:
+                self._start(t, args, "sluice-source-%d.log" % h.port, ns, tap, h)
+            except Exception as e:  # reported when the check takes this handle
+                h.error = e
+        h.thread = threading.Thread(target=run, daemon=True)
+        h.thread.start()
+        return h
+
+    def start_active(self, tester, nbytes, prefetch_next=0):
+        """Takes the oldest prepared process (or starts one) and keeps up to `depth` more
+        starting, no more than the `prefetch_next` active checks still to run need."""
+        h = self.prepared.pop(0) if self.prepared and self.prepared[0].nbytes == nbytes else None
+        if h is None:
+            h = self._prepare(nbytes)
+        while len(self.prepared) < min(self.depth, prefetch_next):
+            self.prepared.append(self._prepare(nbytes))
+        h.ready(self.start_timeout)
+        return h
 
     def stop_active(self, handle):
         handle.stop()
+
+    def cleanup(self):
+        for h in self.prepared:
+            h.stop()
+        self.prepared = []
+        super().cleanup()
