@@ -1079,3 +1079,64 @@ def keepalive_off(ctx):
     c = established(ctx)
     require_alive(c)
     c.none(lambda s: True, 2.5, "segment on an idle connection")
+
+
+# ------------------------------------------------------------------------------ the target's receive window closed
+
+def fill_receive_window(c, limit=3 << 20):
+    """With our window at 0 the echo cannot send, so it stops reading and the target's receive
+    window closes. Sends data until an ACK advertises window 0 and acknowledges everything."""
+    c.window = 0
+    sent = 0
+    last = None
+    while sent < limit:
+        for _ in range(32):
+            c.send_data(pattern(1400, sent & 0xFF), chunk=1400)
+            sent += 1400
+        time.sleep(0.05)
+        acks = [s for s in c.recent(40) if s.flags & ACK and not s.flags & RST]
+        if acks:
+            last = acks[-1]
+            if last.window == 0:
+                # settle: everything beyond the window was dropped; continue from what was acknowledged
+                time.sleep(0.3)
+                last = [s for s in c.recent(40) if s.flags & ACK][-1]
+                c.snd_nxt = last.ack
+                c.drain()
+                return last
+    raise CheckSkipped("the target's receive window did not close after %d KiB (last ACK %s)" % (sent >> 10, last))
+
+
+@check("zero-rcv-window-data", ["3.10.7.4", "MUST-66"], "target's receive window 0: new data is unacceptable, answered by an ACK with window 0")
+def zero_rcv_window_data(ctx):
+    c = established(ctx)
+    fill_receive_window(c)
+    c.send_data(b"no-room", advance=False)
+    s = c.expect(lambda s: s.flags & ACK and not s.flags & RST, REPLY, "ACK")
+    require(s.ack == c.snd_nxt and s.window == 0, "got %s, expected ACK %d with window 0" % (s, c.snd_nxt))
+
+
+@check("zero-rcv-window-rst", ["MUST-66", "RFC5961-3"], "target's receive window 0: an exact RST is still processed")
+def zero_rcv_window_rst(ctx):
+    c = established(ctx)
+    fill_receive_window(c)
+    c.send(RST | ACK, advance=False)
+    time.sleep(0.3)
+    c.drain()
+    c.send(ACK, payload=b"", advance=False)
+    s = c.expect(lambda s: True, REPLY, "RST for a segment on the reset connection")
+    require(s.flags & RST, "got %s: the RST was not processed with a zero window" % s)
+    c.rcv_nxt = None
+
+
+@check("zero-rcv-window-rst-in-window", ["MUST-66", "RFC5961-3"], "target's receive window 0: a RST above RCV.NXT (outside the zero window) does not reset")
+def zero_rcv_window_rst_chal(ctx):
+    c = established(ctx)
+    fill_receive_window(c)
+    c.send(RST, seq=seq_add(c.snd_nxt, 1), advance=False)
+    s = c.wait(lambda s: True, REPLY)
+    require(s is None or not s.flags & RST, "got %s" % s)
+    c.drain()
+    c.send_data(b"still-there?", advance=False)  # unacceptable in a zero window: an ACK if the TCB lives
+    s = c.expect(lambda s: s.flags & (ACK | RST), REPLY, "ACK (the connection is still there)")
+    require(not s.flags & RST and s.ack == c.snd_nxt, "the connection was reset: %s" % s)
