@@ -81,6 +81,22 @@ def still_syn_sent(c, syn):
     require(len(got) == NBYTES, "received %d of %d" % (len(got), NBYTES))
 
 
+def exited_on_reset(ctx):
+    """On a target whose TCBs die with the process (sluice source), a reset connection ends
+    the process: then its report must name the reset. Returns True when that was checked."""
+    if not ctx.target.tcbs_die_with_process or ctx.active is None:
+        return False
+    deadline = time.monotonic() + 3
+    while ctx.active.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if ctx.active.alive():
+        return False
+    out = ctx.active.output()
+    require("RESET" in out.upper() or "REFUSED" in out.upper(), "the target exited without reporting the reset: %s"
+            % out[-300:])
+    return True
+
+
 def tw_send(ctx, c, what, **kw):
     try:
         c.send(**kw)
@@ -153,7 +169,14 @@ def synsent_rst_noack(ctx):
 def synsent_refused(ctx):
     c, syn = target_connects(ctx)
     c.send(RST | ACK, ack=seq_add(syn.seq, 1), advance=False)
-    c.none(lambda s: True, 2.5, "segment after the refusal")
+    c.none(lambda s: True, 1.2, "segment after the refusal")
+    if exited_on_reset(ctx):
+        c.rcv_nxt = None
+        return
+    # a SYN,ACK now finds no TCB (CLOSED answers <SEQ=SEG.ACK><RST>); in SYN-SENT it would be acked
+    c.send(SYN | ACK, options=opt_mss(1460))
+    s = c.wait(lambda s: True, REPLY)
+    require(s is None or s.flags & RST, "the refused connection is still open: %s" % s)
     c.rcv_nxt = None
 
 
@@ -201,7 +224,14 @@ def simultaneous_rst(ctx):
     c.send(SYN, ack=0, options=opt_mss(1460))
     c.expect(lambda s: s.flags & SYN and s.flags & ACK, REPLY, "SYN,ACK")
     c.send(RST, advance=False)
-    c.none(lambda s: True, 2.5, "segment after the RST (SYN,ACK retransmission or SYN)")
+    c.none(lambda s: True, 1.2, "segment after the RST (SYN,ACK retransmission or SYN)")
+    if exited_on_reset(ctx):
+        c.rcv_nxt = None
+        return
+    # the ACK that would complete the handshake must find no TCB (and no listener)
+    c.send(ACK)
+    s = c.wait(lambda s: True, REPLY)
+    require(s is None or s.flags & RST, "the connection survived the RST: %s" % s)
     c.rcv_nxt = None
 
 

@@ -978,7 +978,10 @@ def last_ack_rst(ctx):
     c.rcv_nxt = seq_add(f.seq, 1)
     c.send(RST, advance=False)
     c.none(lambda s: not s.flags & FIN, 0.3, "reply to an exact RST")
-    c.none(lambda s: s.flags & FIN, 2.0, "FIN retransmission after the RST")
+    c.none(lambda s: s.flags & FIN, 1.2, "FIN retransmission after the RST")
+    c.send(ACK | PSH, payload=b"x")  # no TCB any more: <SEQ=SEG.ACK><RST>
+    s = c.expect(lambda s: True, REPLY, "RST (connection closed by the RST)")
+    require(s.flags & RST, "the connection survived the RST: %s" % s)
     c.rcv_nxt = None
 
 
