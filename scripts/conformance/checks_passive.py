@@ -1101,12 +1101,18 @@ def fill_receive_window(c, limit=3 << 20):
         if acks:
             last = acks[-1]
             if last.window == 0:
-                # settle: everything beyond the window was dropped; continue from what was acknowledged
+                # a zero window can be transient (Linux collapses its queue and reopens): it counts
+                # once a 1-octet segment 0.3 s later is refused with window 0
                 time.sleep(0.3)
-                last = [s for s in c.recent(40) if s.flags & ACK][-1]
-                c.snd_nxt = last.ack
+                c.snd_nxt = [s for s in c.recent(40) if s.flags & ACK][-1].ack
                 c.drain()
-                return last
+                c.send_data(b"?", advance=False)
+                s = c.wait(lambda s: s.flags & ACK, 1.0)
+                if s is not None and s.window == 0 and s.ack == c.snd_nxt:
+                    c.drain()
+                    return s
+                if s is not None:
+                    c.snd_nxt = s.ack
     raise CheckSkipped("the target's receive window did not close after %d KiB (last ACK %s)" % (sent >> 10, last))
 
 
