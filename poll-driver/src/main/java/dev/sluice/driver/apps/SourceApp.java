@@ -241,9 +241,14 @@ public final class SourceApp implements Application
             {
                 finish(SUCCEEDED, null, shard.nowNs());
             }
+            else if (!established && reason == TcpCloseReason.RESET_BY_PEER)
+            {
+                finish(FAILED, "connection refused (the peer answered the SYN with a RST: nothing listens there)",
+                    shard.nowNs());
+            }
             else
             {
-                finish(FAILED, "connection closed: " + reason, shard.nowNs());
+                finish(FAILED, "connection closed: " + reason + " after " + sent + " bytes queued", shard.nowNs());
             }
             detach();
         }

@@ -27,14 +27,88 @@ import dev.sluice.nativebindings.dpdk.EthPort;
  * disappears), the EAL released.
  *
  * <p>Exit codes: 0 success, 1 runtime failure (DPDK, device, privileges, a failed transfer), 2 usage.
+ *
+ * <p>Embedding: {@link #launch} starts the same stack for any {@link Application}
+ * ({@code Sluice.launch(SluiceConfig.parse(args), app, System.out)}); {@link #runtime()} gives
+ * {@code connect}/{@code listen}/{@code execute} for application threads; {@link #close()} shuts down.
  */
-public final class Sluice
+public final class Sluice implements AutoCloseable
 {
     private static final long CLOSE_GRACE_NS = TimeUnit.MILLISECONDS.toNanos(1000);
     private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(15);
 
-    private Sluice()
+    private final Eal eal;
+    private final SluiceRuntime runtime;
+    private final SluiceConfig config;
+    private final PrintStream log;
+    private boolean closed;
+
+    private Sluice(final Eal eal, final SluiceRuntime runtime, final SluiceConfig config, final PrintStream log)
     {
+        this.eal = eal;
+        this.runtime = runtime;
+        this.config = config;
+        this.log = log;
+    }
+
+    /**
+     * Starts the EAL with the configured device (once per process: DPDK allows one EAL), probes the port and
+     * starts the runtime with {@code app} on every shard; on net_tap the kernel side gets its own MAC.
+     *
+     * @param config the settings ({@code config.command()} is not used: {@code app} is what runs).
+     * @param app    what runs on each shard.
+     * @param log    where the start-up log goes.
+     * @return the running stack; close it to shut down.
+     * @throws DpdkUnavailableException if DPDK cannot be loaded.
+     * @throws DpdkException            if the EAL or the device does not start.
+     * @throws RuntimeException         if the port cannot be set up as configured.
+     */
+    public static Sluice launch(final SluiceConfig config, final Application app, final PrintStream log)
+    {
+        final Eal eal = Eal.init(config.fullEalArgs());
+        final EthPort port = EthPort.byName(config.portName());
+        final SluiceRuntime runtime;
+        try
+        {
+            runtime = SluiceRuntime.start(eal, port, config, app, log);
+        }
+        catch (final RuntimeException ex)
+        {
+            removeDevice(eal, config, log);
+            throw ex;
+        }
+        separateKernelMac(config, runtime.port(), log, log);
+        return new Sluice(eal, runtime, config, log);
+    }
+
+    /**
+     * @return the running stack.
+     */
+    public SluiceRuntime runtime()
+    {
+        return runtime;
+    }
+
+    /**
+     * Clean shutdown: every connection closed (FIN; RST for those whose FIN is not acknowledged within 1 s),
+     * shards stopped, port stopped and closed, the vdev removed (a net_tap interface disappears), EAL
+     * released. Idempotent.
+     */
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        log.println("sluice: shutting down: closing connections");
+        final int aborted = runtime.closeConnections(CLOSE_GRACE_NS);
+        runtime.close();
+        removeDevice(eal, config, log);
+        eal.close();
+        log.printf("sluice: stopped (%d connection(s) reset after the grace period)%n", aborted);
+        log.flush();
     }
 
     /**
@@ -63,12 +137,17 @@ public final class Sluice
             return 0;
         }
 
-        final Eal eal;
-        final EthPort port;
+        final Application app = switch (config.command())
+        {
+            case ECHO -> new EchoApp();
+            case HTTP -> new HttpApp();
+            case SINK -> new SinkApp(out);
+            case SOURCE -> new SourceApp(config.bytes());
+        };
+        final Sluice sluice;
         try
         {
-            eal = Eal.init(config.fullEalArgs());
-            port = EthPort.byName(config.portName());
+            sluice = launch(config, app, out);
         }
         catch (final DpdkUnavailableException ex)
         {
@@ -77,32 +156,18 @@ public final class Sluice
         }
         catch (final DpdkException ex)
         {
-            err.println("sluice: error: cannot start device " + config.device() + ": " + ex.getMessage() +
-                privilegeHint(config));
+            // the hint first: DPDK's log lines follow the exception's first line
+            err.println("sluice: error: cannot start device " + config.device() + privilegeHint(config));
+            err.println("sluice: " + ex.getMessage());
             return 1;
-        }
-
-        final Application app = switch (config.command())
-        {
-            case ECHO -> new EchoApp();
-            case HTTP -> new HttpApp();
-            case SINK -> new SinkApp(out);
-            case SOURCE -> new SourceApp(config.bytes());
-        };
-        final SluiceRuntime runtime;
-        try
-        {
-            runtime = SluiceRuntime.start(eal, port, config, app, out);
         }
         catch (final RuntimeException ex)
         {
             err.println("sluice: error: " + ex.getMessage());
-            removeDevice(eal, config, err);
             return 1;
         }
-        final Thread hook = new Thread(() -> shutdown(runtime, eal, config, out, err), "sluice-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        separateKernelMac(config, runtime.port(), out, err);
+        final SluiceRuntime runtime = sluice.runtime();
+        Runtime.getRuntime().addShutdownHook(new Thread(sluice::close, "sluice-shutdown"));
         out.printf("sluice: ready command=%s %s%n", config.command().name().toLowerCase(java.util.Locale.ROOT),
             config.command() == SluiceConfig.Command.SOURCE ?
                 "connect=" + Addresses.ipv4ToString(config.connectIp()) + ":" + config.connectPort() +
@@ -166,19 +231,6 @@ public final class Sluice
             source.bytes(), seconds, source.bytes() * 8 / seconds / 1e6);
         out.flush();
         return 0;
-    }
-
-    private static synchronized void shutdown(
-        final SluiceRuntime runtime, final Eal eal, final SluiceConfig config, final PrintStream out,
-        final PrintStream err)
-    {
-        out.println("sluice: shutting down: closing connections");
-        final int aborted = runtime.closeConnections(CLOSE_GRACE_NS);
-        runtime.close();
-        removeDevice(eal, config, err);
-        eal.close();
-        out.printf("sluice: stopped (%d connection(s) reset after the grace period)%n", aborted);
-        out.flush();
     }
 
     private static void removeDevice(final Eal eal, final SluiceConfig config, final PrintStream err)
@@ -245,9 +297,9 @@ public final class Sluice
         final boolean root = "root".equals(System.getProperty("user.name"));
         if (!root)
         {
-            return " (DPDK devices need root; net_tap also needs /dev/net/tun: run as root or with sudo)";
+            return ": DPDK devices need root (net_tap also needs /dev/net/tun): run as root or with sudo";
         }
-        return config.isVdev() ? " (check the device string, e.g. net_tap0,iface=sl0)" :
-            " (check that the PCI device exists and is bound to vfio-pci or uio)";
+        return config.isVdev() ? ": check the device string, e.g. net_tap0,iface=sl0 (DPDK's reason below)" :
+            ": check that the PCI device exists and is bound to vfio-pci or uio (DPDK's reason below)";
     }
 }

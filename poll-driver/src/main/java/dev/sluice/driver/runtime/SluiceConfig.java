@@ -38,6 +38,7 @@ import dev.sluice.nativebindings.dpdk.Eal;
  * @param connectPort    its port, 0 for none.
  * @param bytes          what {@code source} sends.
  * @param cores          polling threads (one rx/tx queue pair each).
+ * @param cpus           CPU of each polling thread (shard i on {@code cpus.get(i)}), empty for no pinning.
  * @param idle           the idle strategy of the polling threads.
  * @param ealArgs        EAL arguments, without the device.
  * @param mac            the port's MAC, or -1 to keep the driver's.
@@ -59,6 +60,7 @@ public record SluiceConfig(
     int connectPort,
     long bytes,
     int cores,
+    List<Integer> cpus,
     IdleMode idle,
     List<String> ealArgs,
     long mac,
@@ -117,6 +119,7 @@ public record SluiceConfig(
         flag("bytes", "N", EnumSet.of(Command.SOURCE),
             "bytes to send, suffixes K, M, G (powers of 1024) allowed (required for source)");
         flag("cores", "N", ALL, "polling threads, one rx/tx queue pair each, 1.." + MAX_CORES + " (default 1)");
+        flag("cpus", "LIST", ALL, "pin polling thread i to the i-th CPU of LIST, e.g. 2,3 (default: not pinned)");
         flag("idle", "spin|backoff|yield", ALL, "what an idle polling thread does (default spin)");
         flag("eal", "\"ARGS\"", ALL, "EAL arguments (default \"" + String.join(" ", Eal.DEFAULT_ARGS) + "\")");
         flag("mac", "aa:bb:cc:dd:ee:ff", ALL, "the port's MAC (default: the driver's; on net_tap the kernel " +
@@ -257,6 +260,22 @@ public record SluiceConfig(
         }
 
         final int cores = (int)number("cores", values.getOrDefault("cores", "1"), 1, MAX_CORES);
+        final List<Integer> cpus = new ArrayList<>();
+        if (values.containsKey("cpus"))
+        {
+            for (final String part : values.get("cpus").split(","))
+            {
+                cpus.add((int)number("cpus", part, 0, 1023));
+            }
+            if (cpus.size() < cores)
+            {
+                throw new ConfigException("--cpus names " + cpus.size() + " CPU(s) for " + cores + " core(s)");
+            }
+            if (cpus.stream().distinct().count() != cpus.size())
+            {
+                throw new ConfigException("--cpus names a CPU twice: " + values.get("cpus"));
+            }
+        }
         final IdleMode idle = switch (values.getOrDefault("idle", "spin"))
         {
             case "spin" -> IdleMode.SPIN;
@@ -337,7 +356,7 @@ public record SluiceConfig(
             throw new ConfigException("TCP settings: " + ex.getMessage());
         }
         return new SluiceConfig(command, device, ip, prefixLength, gatewayIp, listenPort, connectIp, connectPort,
-            bytes, cores, idle, eal, mac, pcap, counters, seconds, mtu, maxConnections, tcpConfig);
+            bytes, cores, List.copyOf(cpus), idle, eal, mac, pcap, counters, seconds, mtu, maxConnections, tcpConfig);
     }
 
     /**

@@ -6,18 +6,24 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.stack.NetworkSegmentOutput;
+import dev.sluice.core.stack.TcpAcceptor;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
 import dev.sluice.core.tcp.IsnGenerator;
+import dev.sluice.core.tcp.TcpConnection;
+import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ShardCommand;
+import dev.sluice.driver.ThreadAffinity;
 import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.EthPort;
 import dev.sluice.nativebindings.dpdk.MbufPool;
@@ -53,6 +59,11 @@ public final class SluiceRuntime implements AutoCloseable
     /** Mbufs kept for frames in flight on the link (rings, tap) and in transmit stashes. */
     public static final int POOL_IN_FLIGHT = 8192;
     private static final int HANDOFF_RING_BYTES = 4 << 20;
+    // A burst of connections opened before the peer's MAC is known must not lose its SYNs while ARP
+    // resolves (SYN retransmission is not in core yet): like Linux's unres_qlen (about 100 frames per entry).
+    private static final int ARP_ENTRIES = 1024;
+    private static final int ARP_PENDING_FRAMES = 1024;
+    private static final int ARP_PENDING_PER_ENTRY = 256;
     /** A symmetric Toeplitz key (0x6d5a repeated): both directions of a flow hash alike. */
     private static final byte[] SYMMETRIC_RSS_KEY = symmetricKey(40);
 
@@ -64,6 +75,7 @@ public final class SluiceRuntime implements AutoCloseable
     private final CountersFile countersFile;
     private final PrintStream log;
     private boolean closed;
+    private boolean stopped;
 
     private SluiceRuntime(
         final EthPort port, final MbufPool pool, final ShardAgent[] agents, final ShardContext[] contexts,
@@ -149,10 +161,25 @@ public final class SluiceRuntime implements AutoCloseable
             throw ex;
         }
 
-        final long mac = port.macAddressAsLong();
-        log.printf("sluice: port id=%d name=%s driver=%s mac=%s queues=%d rx-desc=%d tx-desc=%d max-queues=%d%n",
-            port.id(), port.name(), info.driverName(), Addresses.macToString(mac), cores, QUEUE_DESCRIPTORS,
-            QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
+        long mac = port.macAddressAsLong();
+        String macNote = config.mac() != -1 ? " (--mac)" : "";
+        if (mac == 0)
+        {
+            // net_ring and some other vdevs have no address: a locally administered one, "SL" + 3 random bytes
+            mac = 0x0253_4c00_0000L | (new SecureRandom().nextInt() & 0xFF_FFFFL);
+            macNote = " (generated: the PMD reports none)";
+            try
+            {
+                port.macAddress(macBytes(mac));
+            }
+            catch (final RuntimeException ex)
+            {
+                macNote = " (generated; the PMD cannot store it)";
+            }
+        }
+        log.printf("sluice: port id=%d name=%s driver=%s mac=%s%s queues=%d rx-desc=%d tx-desc=%d max-queues=%d%n",
+            port.id(), port.name(), info.driverName(), Addresses.macToString(mac), macNote, cores,
+            QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
         log.printf("sluice: offloads rx-checksum=%s tx-checksum=%s used=none (checksums in software)%n",
             checksumOffloads(info.rxOffloadCapa(), RteEthdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,
@@ -162,62 +189,93 @@ public final class SluiceRuntime implements AutoCloseable
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d%n", pool.name(), poolSize, POOL_CACHE,
             MbufPool.DEFAULT_DATA_ROOM);
 
-        final NetConfig.Builder netBuilder = NetConfig.builder().localMac(mac)
-            .localIp(config.ip(), config.prefixLength()).mtu(config.mtu());
-        if (config.gatewayIp() != 0)
-        {
-            netBuilder.gatewayIp(config.gatewayIp());
-        }
-        final NetConfig netConfig = netBuilder.build();
-        final SecureRandom random = new SecureRandom();
-        final IsnGenerator isn = new IsnGenerator(random.nextLong(), random.nextLong());
-        final CountersFile counters = config.countersFile() == null ? null :
-            CountersFile.create(Path.of(config.countersFile()), 128 * cores + 64);
-
-        final ManyToOneRingBuffer[] rings = new ManyToOneRingBuffer[cores];
-        for (int i = 0; i < cores; i++)
-        {
-            rings[i] = new ManyToOneRingBuffer(new UnsafeBuffer(
-                ByteBuffer.allocateDirect(HANDOFF_RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
-        }
         final ShardAgent[] agents = new ShardAgent[cores];
         final ShardContext[] contexts = new ShardContext[cores];
         final AgentRunner[] runners = new AgentRunner[cores];
-        final long wallNs = System.currentTimeMillis() * 1_000_000L;
-        for (int i = 0; i < cores; i++)
+        CountersFile counters = null;
+        try
         {
-            final TcpStackCounters tcpCounters = new TcpStackCounters();
-            final NetworkSegmentOutput output = new NetworkSegmentOutput(0, tcpCounters);
-            final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections());
-            final PcapWriter pcap = config.pcapFile() == null ? null : new PcapWriter(
-                Path.of(pcapName(config.pcapFile(), i, cores)), 4 << 20, wallNs, System.nanoTime());
-            final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,
-                new SystemNanoClock(), pcap);
-            agent.shareWith(i, rings);
-            final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
-            final ShardApplication part = app.forShard(context);
-            if (config.listenPort() != 0)
+            final NetConfig.Builder netBuilder = NetConfig.builder().localMac(mac)
+                .localIp(config.ip(), config.prefixLength()).mtu(config.mtu())
+                .arpCapacity(ARP_ENTRIES, ARP_PENDING_FRAMES, ARP_PENDING_PER_ENTRY);
+            if (config.gatewayIp() != 0)
             {
-                tcp.listen(config.listenPort(), part);
+                netBuilder.gatewayIp(config.gatewayIp());
             }
-            agent.work(nowNs -> part.doWork(nowNs) + context.afterBurst());
+            final NetConfig netConfig = netBuilder.build();
+            final SecureRandom random = new SecureRandom();
+            final IsnGenerator isn = new IsnGenerator(random.nextLong(), random.nextLong());
+            counters = config.countersFile() == null ? null :
+                CountersFile.create(Path.of(config.countersFile()), 128 * cores + 64);
+
+            final ManyToOneRingBuffer[] rings = new ManyToOneRingBuffer[cores];
+            for (int i = 0; i < cores; i++)
+            {
+                rings[i] = new ManyToOneRingBuffer(new UnsafeBuffer(
+                    ByteBuffer.allocateDirect(HANDOFF_RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+            }
+            final long wallNs = System.currentTimeMillis() * 1_000_000L;
+            for (int i = 0; i < cores; i++)
+            {
+                final TcpStackCounters tcpCounters = new TcpStackCounters();
+                final NetworkSegmentOutput output = new NetworkSegmentOutput(0, tcpCounters);
+                final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections());
+                final PcapWriter pcap = config.pcapFile() == null ? null : new PcapWriter(
+                    Path.of(pcapName(config.pcapFile(), i, cores)), 4 << 20, wallNs, System.nanoTime());
+                final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,
+                    new SystemNanoClock(), pcap);
+                agent.shareWith(i, rings);
+                final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
+                final ShardApplication part = app.forShard(context);
+                if (config.listenPort() != 0)
+                {
+                    tcp.listen(config.listenPort(), part);
+                }
+                agent.work(nowNs -> part.doWork(nowNs) + context.afterBurst());
+                if (counters != null)
+                {
+                    agent.publishCountersTo(counters.allocateNetCounters("shard " + i));
+                    agent.publishShardCountersTo(counters.allocateShardCounters("shard " + i),
+                        counters.allocateTcpCounters("shard " + i));
+                }
+                agents[i] = agent;
+                contexts[i] = context;
+                runners[i] = new AgentRunner(idleStrategy(config.idle()), Throwable::printStackTrace, null, agent);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            port.stop();
+            port.close();
+            pool.close();
             if (counters != null)
             {
-                agent.publishCountersTo(counters.allocateNetCounters("shard " + i));
-                agent.publishShardCountersTo(counters.allocateShardCounters("shard " + i),
-                    counters.allocateTcpCounters("shard " + i));
+                counters.close();
             }
-            agents[i] = agent;
-            contexts[i] = context;
-            runners[i] = new AgentRunner(idleStrategy(config.idle()), Throwable::printStackTrace, null, agent);
+            throw ex;
         }
         final SluiceRuntime runtime = new SluiceRuntime(port, pool, agents, contexts, runners, counters, log);
         for (int i = 0; i < cores; i++)
         {
             final int shard = i;
+            final int cpu = config.cpus().isEmpty() ? -1 : config.cpus().get(i);
             AgentRunner.startOnThread(runners[i], r ->
             {
-                final Thread t = new Thread(r, "sluice-shard-" + shard);
+                final Thread t = new Thread(() ->
+                {
+                    if (cpu >= 0)
+                    {
+                        try
+                        {
+                            ThreadAffinity.pinCurrentThread(cpu);
+                        }
+                        catch (final RuntimeException ex)
+                        {
+                            log.println("sluice: warning: shard " + shard + " runs unpinned: " + ex.getMessage());
+                        }
+                    }
+                    r.run();
+                }, "sluice-shard-" + shard);
                 t.setDaemon(true);
                 return t;
             });
@@ -238,7 +296,8 @@ public final class SluiceRuntime implements AutoCloseable
         }
         for (int i = 0; i < cores; i++)
         {
-            log.printf("sluice: shard index=%d queue=%d thread=sluice-shard-%d idle=%s lcore=%d%n", i, i, i,
+            log.printf("sluice: shard index=%d queue=%d thread=sluice-shard-%d cpu=%s idle=%s lcore=%d%n", i, i, i,
+                config.cpus().isEmpty() ? "any" : config.cpus().get(i).toString(),
                 config.idle().name().toLowerCase(java.util.Locale.ROOT), agents[i].lcore().id());
         }
         log.printf("sluice: ip=%s/%d gateway=%s mtu=%d mss=%d max-connections=%d/core counters=%s pcap=%s%n",
@@ -264,6 +323,15 @@ public final class SluiceRuntime implements AutoCloseable
     public ShardAgent agent(final int shard)
     {
         return agents[shard];
+    }
+
+    /**
+     * @param shard index.
+     * @return the shard's polling thread (for allocation and CPU measurements), null before it started.
+     */
+    public Thread shardThread(final int shard)
+    {
+        return runners[shard].thread();
     }
 
     /**
@@ -294,6 +362,71 @@ public final class SluiceRuntime implements AutoCloseable
         {
             Thread.yield();
         }
+    }
+
+    /**
+     * Active OPEN from an application thread: the shard opens the connection at the top of its next duty
+     * cycle, from a local port whose flow it owns; {@code handler} is then called on that shard's thread.
+     *
+     * @param shard      which shard owns the connection.
+     * @param remoteIp   the peer.
+     * @param remotePort its port.
+     * @param handler    the connection's handler.
+     * @return completes on the shard's thread with the connection (in SYN-SENT), or exceptionally if no local
+     *         port or pooled connection was free.
+     */
+    public CompletableFuture<TcpConnection> connect(
+        final int shard, final int remoteIp, final int remotePort, final TcpReceiveHandler handler)
+    {
+        final CompletableFuture<TcpConnection> result = new CompletableFuture<>();
+        final ShardContext context = contexts[shard];
+        execute(shard, nowNs ->
+        {
+            final TcpConnection connection = context.connect(remoteIp, remotePort, handler, nowNs);
+            if (connection != null)
+            {
+                result.complete(connection);
+            }
+            else
+            {
+                result.completeExceptionally(new IllegalStateException("shard " + shard +
+                    ": no free local port or pooled connection for " + Addresses.ipv4ToString(remoteIp) + ":" +
+                    remotePort));
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Passive OPEN on every shard from an application thread (each shard accepts the connections it owns).
+     *
+     * @param localPort the port.
+     * @param acceptors gives each shard (by index) its acceptor; called on the caller's thread.
+     * @return completes once every shard listens (exceptionally if the port already listens).
+     */
+    public CompletableFuture<Void> listen(final int localPort, final IntFunction<TcpAcceptor> acceptors)
+    {
+        final CompletableFuture<?>[] done = new CompletableFuture<?>[agents.length];
+        for (int i = 0; i < agents.length; i++)
+        {
+            final TcpAcceptor acceptor = acceptors.apply(i);
+            final TcpStack tcp = agents[i].tcp();
+            final CompletableFuture<Void> shardDone = new CompletableFuture<>();
+            done[i] = shardDone;
+            execute(i, nowNs ->
+            {
+                try
+                {
+                    tcp.listen(localPort, acceptor);
+                    shardDone.complete(null);
+                }
+                catch (final RuntimeException ex)
+                {
+                    shardDone.completeExceptionally(ex);
+                }
+            });
+        }
+        return CompletableFuture.allOf(done);
     }
 
     /**
@@ -356,10 +489,7 @@ public final class SluiceRuntime implements AutoCloseable
             return;
         }
         closed = true;
-        for (final AgentRunner runner : runners)
-        {
-            runner.close();
-        }
+        stopShards();
         try
         {
             port.stop();
@@ -380,6 +510,22 @@ public final class SluiceRuntime implements AutoCloseable
         if (countersFile != null)
         {
             countersFile.close();
+        }
+    }
+
+    /**
+     * Stops every shard: each flushes what it built, returns its unused mbufs and publishes its counters.
+     * The port keeps running; {@link #close()} stops it. Idempotent.
+     */
+    public synchronized void stopShards()
+    {
+        if (!stopped)
+        {
+            stopped = true;
+            for (final AgentRunner runner : runners)
+            {
+                runner.close();
+            }
         }
     }
 

@@ -40,6 +40,7 @@ class SluiceConfigTest
         assertEquals(0, c.gatewayIp());
         assertEquals(7, c.listenPort());
         assertEquals(1, c.cores());
+        assertEquals(List.of(), c.cpus());
         assertEquals(SluiceConfig.IdleMode.SPIN, c.idle());
         assertEquals(Eal.DEFAULT_ARGS, c.ealArgs());
         assertEquals(-1, c.mac());
@@ -57,7 +58,7 @@ class SluiceConfigTest
     @Test
     void shouldParseEveryFlagOfASource()
     {
-        final SluiceConfig c = parse("source " + BASE + " --connect 10.0.0.1:9000 --bytes 100M --cores 2" +
+        final SluiceConfig c = parse("source " + BASE + " --connect 10.0.0.1:9000 --bytes 100M --cores 2 --cpus 1,0" +
             " --idle backoff --gateway 10.0.0.254 --mac 02:00:00:00:00:07 --pcap /tmp/x.pcap" +
             " --counters-file /tmp/c --mtu 1400 --max-connections 16 --mss 1200 --msl-ms 1000" +
             " --rto-min-ms 50 --rto-initial-ms 500 --delayed-ack-ms 0 --no-delay --keepalive" +
@@ -67,6 +68,7 @@ class SluiceConfigTest
         assertEquals(9000, c.connectPort());
         assertEquals(100L << 20, c.bytes());
         assertEquals(2, c.cores());
+        assertEquals(List.of(1, 0), c.cpus());
         assertEquals(SluiceConfig.IdleMode.BACKOFF, c.idle());
         assertEquals(Addresses.parseIpv4("10.0.0.254"), c.gatewayIp());
         assertEquals(0x0200_0000_0007L, c.mac());
@@ -117,7 +119,7 @@ class SluiceConfigTest
         assertNull(parse("-h"));
         final String usage = SluiceConfig.usage();
         for (final String flag : List.of("--dev", "--ip", "--gateway", "--listen", "--connect", "--bytes",
-            "--cores", "--idle", "--eal", "--mac", "--pcap", "--counters-file", "--seconds", "--mtu",
+            "--cores", "--cpus", "--idle", "--eal", "--mac", "--pcap", "--counters-file", "--seconds", "--mtu",
             "--max-connections", "--mss", "--msl-ms", "--rto-min-ms", "--rto-initial-ms", "--delayed-ack-ms",
             "--no-delay", "--keepalive", "--keepalive-idle-s", "--send-buffer", "--receive-buffer", "--config"))
         {
@@ -182,6 +184,10 @@ class SluiceConfigTest
         "source " + BASE + " --connect 1.2.3.4:5 --bytes 10X|--bytes wants a number",
         "echo " + BASE + " --listen 7 --cores 0|--cores must be 1..64",
         "echo " + BASE + " --listen 7 --cores 65|--cores must be 1..64",
+        "echo " + BASE + " --listen 7 --cores 2 --cpus 3|--cpus names 1 CPU(s) for 2 core(s)",
+        "echo " + BASE + " --listen 7 --cores 2 --cpus 3,3|--cpus names a CPU twice",
+        "echo " + BASE + " --listen 7 --cpus x|--cpus wants a number",
+        "echo " + BASE + " --listen 7 --cpus 1024|--cpus must be 0..1023",
         "echo " + BASE + " --listen 7 --idle sleepy|--idle wants spin, backoff or yield",
         "echo " + BASE + " --listen 7 --mac 02:00:00:00:00|--mac wants aa:bb:cc:dd:ee:ff",
         "echo " + BASE + " --listen 7 --mac 01:00:5e:00:00:01|--mac must be a unicast address",
