@@ -575,6 +575,7 @@ public final class TcpStack implements TransportHandler
             wheel.cancelTimer(timerId);
             timers.remove(timerId);
             slot.timerId = NO_TIMER;
+            counters.timersCancelled++;
         }
     }
 
