@@ -274,6 +274,7 @@ public final class TcpStack implements TransportHandler
      * @param handler    where the connection's data and events go.
      * @param nowNs      the duty cycle's time.
      * @return the connection (in SYN-SENT), or null if the pool is exhausted or the tuple is in use.
+     * @throws IllegalArgumentException if a port is not 1..65535.
      */
     public TcpConnection connect(
         final int remoteIp, final int remotePort, final int localPort, final TcpReceiveHandler handler,
