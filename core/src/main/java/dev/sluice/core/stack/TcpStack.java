@@ -452,6 +452,11 @@ public final class TcpStack implements TransportHandler
         final int quotedTcpOffset, final int quotedTcpLength, final long nowNs)
     {
         // RFC 5927 §4.1: the quote names the connection (addresses and ports) and a sequence number in flight
+        if (quotedTcpLength < 8)
+        {
+            counters.icmpErrorsIgnored++; // the network layer promises 8 bytes; never read past the quote
+            return;
+        }
         final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
         final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
         final Slot slot = connections.get(connectionKey(quotedDestinationIp, remotePort, localPort));
