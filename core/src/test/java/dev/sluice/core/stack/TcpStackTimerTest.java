@@ -77,6 +77,44 @@ class TcpStackTimerTest
     }
 
     @Test
+    void shouldRearmWithoutFiringWhenAnOlderTimerExpiresBeforeTheConnectionsDeadline_MUST19()
+    {
+        final StackPair pair = open(CONFIG);
+        assertEquals(100, client.connection.send(data, 0, 100)); // arms the RTO for t0 + RTO
+        pair.runUntil(() -> server.received == 100, 100);
+        pair.steps(3); // acknowledged: the connection has no deadline, the armed timer is left in the wheel
+        assertEquals(TcpConnection.NO_DEADLINE, client.connection.nextDeadlineNs());
+        assertEquals(1, pair.b.stack.scheduledTimers());
+        pair.idle(RTO_NS / 2);
+        final long[] dataSeenNs = new long[2];
+        final int[] dataFrames = new int[1];
+        pair.tap = (from, frame, length) ->
+        {
+            if (from == pair.b && StackPair.isTcp(frame) && StackPair.tcpPayloadLength(frame) > 0)
+            {
+                if (dataFrames[0] < dataSeenNs.length)
+                {
+                    dataSeenNs[dataFrames[0]] = pair.nowNs;
+                }
+                dataFrames[0]++;
+                return false;
+            }
+            return true;
+        };
+        final long expiriesBefore = pair.b.counters.timerExpiries();
+        final long firedBefore = pair.b.counters.timersFired();
+
+        assertEquals(100, client.connection.send(data, 0, 100)); // RTO due at t1 + RTO, after the armed timer
+        pair.runUntil(() -> dataFrames[0] >= 2, 10_000);
+
+        final long gapNs = dataSeenNs[1] - dataSeenNs[0];
+        assertTrue(gapNs >= RTO_NS, "retransmitted after " + gapNs + " ns, before the RTO");
+        assertTrue(gapNs <= RTO_NS + TcpStack.TIMER_TICK_NS + STEP_NS, "retransmitted late: " + gapNs + " ns");
+        assertEquals(expiriesBefore + 2, pair.b.counters.timerExpiries(), "the older timer expired first");
+        assertEquals(firedBefore + 1, pair.b.counters.timersFired(), "but fired nothing");
+    }
+
+    @Test
     void shouldFreeTheActiveCloserOnceTimeWaitHasLastedTwoMsl_MUST13()
     {
         final StackPair pair = open(CONFIG);
