@@ -13,6 +13,7 @@ final class Endpoint implements TcpReceiveHandler, TcpAcceptor
 {
     TcpConnection connection;
     boolean consume = true;
+    boolean closeWhenPeerCloses;
     long received;
     long checksum;
     int established;
@@ -56,6 +57,10 @@ final class Endpoint implements TcpReceiveHandler, TcpAcceptor
     public void onPeerClosed()
     {
         peerClosed++;
+        if (closeWhenPeerCloses)
+        {
+            connection.close(); // inside the stack's callback
+        }
     }
 
     @Override
@@ -69,6 +74,7 @@ final class Endpoint implements TcpReceiveHandler, TcpAcceptor
     {
         connection = null;
         consume = true;
+        closeWhenPeerCloses = false;
         received = 0;
         checksum = 0;
         established = 0;
