@@ -162,7 +162,7 @@ final class StackPair
     /** One shard: a network layer and a TCP stack whose transmitter fills preallocated frame slots. */
     final class Shard implements FrameTransmitter
     {
-        private static final int SLOTS = 2048;
+        private static final int SLOTS = 512;
         private static final int SLOT_BYTES = 2048;
 
         final String name;
