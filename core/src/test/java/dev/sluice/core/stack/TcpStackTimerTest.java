@@ -242,6 +242,29 @@ class TcpStackTimerTest
     }
 
     @Test
+    void shouldSendWhatNagleHeldBackOnceWokenAfterNoDelay_MUST17()
+    {
+        final StackPair pair = open(CONFIG);
+        pair.steps(5);
+        assertEquals(100, client.connection.send(data, 0, 100)); // nothing outstanding: leaves at once
+        pair.b.stack.poll(pair.nowNs);
+        assertEquals(100, client.connection.send(data, 0, 100)); // small, data outstanding: Nagle holds it
+        pair.b.stack.poll(pair.nowNs);
+        final long sentBefore = pair.b.counters.segmentsSent();
+        assertTrue(client.connection.sndNxt() != client.connection.sndUna());
+
+        client.connection.noDelay(true);
+        pair.b.stack.poll(pair.nowNs);
+        assertEquals(sentBefore, pair.b.counters.segmentsSent(), "noDelay alone is not an event");
+        assertTrue(pair.b.stack.wake(client.connection));
+        pair.b.stack.poll(pair.nowNs);
+
+        assertEquals(sentBefore + 1, pair.b.counters.segmentsSent());
+        pair.runUntil(() -> server.received == 200, 100);
+        assertTrue(!pair.a.stack.wake(client.connection), "not a connection of A's stack");
+    }
+
+    @Test
     void shouldNotRearmTheWheelForEveryAcknowledgment()
     {
         // a small receive window: many round trips, each ending in one aggregated ACK
