@@ -69,7 +69,8 @@ import java.util.function.IntPredicate;
  *       {@link TcpConnection#consumed}, {@link TcpConnection#abort}) are noticed through the
  *       {@link TcpConnection.ActivityListener} every pooled connection carries (and through
  *       {@link TcpReceiveHandler#onClosed} for ABORT): the application simply calls the connection, on the
- *       shard's thread, and the next {@link #poll} sends what is due.</li>
+ *       shard's thread, and the next {@link #poll} sends what is due. Other calls that change what may be
+ *       sent ({@link TcpConnection#noDelay(boolean)}) are followed by {@link #wake}.</li>
  * </ul>
  * Single-threaded; no allocation per segment, timer or poll (the wheel grows only if more timers than it
  * was sized for fall in one tick).
@@ -274,6 +275,7 @@ public final class TcpStack implements TransportHandler
      * @param handler    where the connection's data and events go.
      * @param nowNs      the duty cycle's time.
      * @return the connection (in SYN-SENT), or null if the pool is exhausted or the tuple is in use.
+     * @throws IllegalArgumentException if a port is not 1..65535.
      */
     public TcpConnection connect(
         final int remoteIp, final int remotePort, final int localPort, final TcpReceiveHandler handler,
@@ -451,6 +453,11 @@ public final class TcpStack implements TransportHandler
         final int quotedTcpOffset, final int quotedTcpLength, final long nowNs)
     {
         // RFC 5927 §4.1: the quote names the connection (addresses and ports) and a sequence number in flight
+        if (quotedTcpLength < 8)
+        {
+            counters.icmpErrorsIgnored++; // the network layer promises 8 bytes; never read past the quote
+            return;
+        }
         final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
         final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
         final Slot slot = connections.get(connectionKey(quotedDestinationIp, remotePort, localPort));
@@ -575,6 +582,7 @@ public final class TcpStack implements TransportHandler
             wheel.cancelTimer(timerId);
             timers.remove(timerId);
             slot.timerId = NO_TIMER;
+            counters.timersCancelled++;
         }
     }
 
@@ -607,6 +615,27 @@ public final class TcpStack implements TransportHandler
             slot.queued = true;
             ready[readyCount++] = slot;
         }
+    }
+
+    /**
+     * Queues a connection for the next {@link #poll}, for application calls that change what it may send
+     * without telling the stack (e.g. {@link TcpConnection#noDelay(boolean)} releasing a segment Nagle held
+     * back). {@link TcpConnection#send}, {@link TcpConnection#close}, {@link TcpConnection#consumed} and
+     * {@link TcpConnection#abort} need no wake: they are noticed by themselves.
+     *
+     * @param connection a connection of this stack.
+     * @return false if it is not one of this stack's connections in use.
+     */
+    public boolean wake(final TcpConnection connection)
+    {
+        final Slot slot = connections.get(
+            connectionKey(connection.remoteIp(), connection.remotePort(), connection.localPort()));
+        if (slot == null || slot.connection != connection)
+        {
+            return false;
+        }
+        markReady(slot);
+        return true;
     }
 
     /**

@@ -21,6 +21,7 @@ public final class TcpStackCounters
     long icmpSoftErrors;
     long icmpHardErrorsAborted;
     long timersScheduled;
+    long timersCancelled;
     long timerExpiries;
     long timersFired;
     long connectionsPolled;
@@ -177,6 +178,16 @@ public final class TcpStackCounters
     public long timersScheduled()
     {
         return timersScheduled;
+    }
+
+    /**
+     * Armed timers cancelled: the deadline moved earlier, or the connection was freed.
+     *
+     * @return count.
+     */
+    public long timersCancelled()
+    {
+        return timersCancelled;
     }
 
     /**
