@@ -757,7 +757,7 @@ public final class TcpStack implements TransportHandler
         final TcpState state = slot.connection.state();
         if (state == TcpState.LISTEN)
         {
-            slot.connection.close();
+            slot.connection.releaseFromListen(); // the handshake was reset: RESET_BY_PEER (MUST-12)
         }
         else if (state != TcpState.CLOSED)
         {

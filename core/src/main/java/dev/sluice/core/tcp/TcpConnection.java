@@ -48,8 +48,7 @@ import org.agrona.DirectBuffer;
  *       challenge ACKs, at most one per {@link TcpConfig#challengeAckIntervalNs()} (like Linux).</li>
  * </ul>
  * Not yet: window scaling, SACK, timestamps, ECN, PMTU discovery. Data or FIN carried on a SYN or SYN-ACK is
- * not processed (the peer retransmits it), and a FIN on an out-of-order segment is dropped (the peer
- * retransmits it). Replies to unacceptable segments and challenge ACKs are sent at once rather than
+ * not processed (the peer retransmits it); a FIN beyond a gap is held until the gap fills. Replies to unacceptable segments and challenge ACKs are sent at once rather than
  * aggregated by {@link #poll}.
  *
  * <p>No allocation, no clock reads: segments arrive through {@link #onSegment}, replies leave through
@@ -112,6 +111,8 @@ public final class TcpConnection
     private boolean keepAlive;
     private boolean noDelay;
     private boolean writeBlocked;
+    private boolean finHeld;
+    private int heldFinSeq;
     private boolean ackPending;
     private boolean finQueued;
     private boolean finSent;
@@ -540,9 +541,26 @@ public final class TcpConnection
             rcvWnd = receiver.window();
         }
 
-        // eighth: check the FIN bit; only a FIN that follows all data is processed
-        if (segment.has(FIN) && segment.seq() + segment.payloadLength() == rcvNxt)
+        // eighth: check the FIN bit; only a FIN that follows all data is processed. A FIN beyond a gap is held
+        // with its out-of-order data (SHLD-31) and processed once RCV.NXT reaches it (Linux keeps it likewise)
+        if (segment.has(FIN))
         {
+            final int finSeq = segment.seq() + segment.payloadLength();
+            if (finSeq == rcvNxt)
+            {
+                finHeld = false;
+                onFin(nowNs);
+                return;
+            }
+            if (receivesText && gt(finSeq, rcvNxt))
+            {
+                finHeld = true;
+                heldFinSeq = finSeq;
+            }
+        }
+        if (finHeld && heldFinSeq == rcvNxt)
+        {
+            finHeld = false;
             onFin(nowNs);
         }
     }
@@ -752,6 +770,7 @@ public final class TcpConnection
         ackPending = false;
         finQueued = false;
         writeBlocked = false;
+        finHeld = false;
         finSent = false;
         maxSndWnd = 0;
         rcvMss = Math.min(config.mssBytes(), DEFAULT_SEND_MSS_BYTES);
@@ -1043,6 +1062,19 @@ public final class TcpConnection
             {
                 ackPending = true;
             }
+        }
+    }
+
+    /**
+     * Deletes the TCB of a passive connection that went back to LISTEN (a RST or SYN in SYN-RECEIVED,
+     * §3.10.7.4) when a stack, not the connection, does the listening: CLOSED, reported to the application
+     * (which saw the SYN) as {@link TcpCloseReason#RESET_BY_PEER} (MUST-12). Does nothing in other states.
+     */
+    public void releaseFromListen()
+    {
+        if (state == TcpState.LISTEN)
+        {
+            enterClosed(TcpCloseReason.RESET_BY_PEER);
         }
     }
 

@@ -135,7 +135,10 @@ class TcpSimulationTest
         final LinkImpairments blackHole = new LinkImpairments(1.0, 0, 0, 0, 100_000, 0, 0, 0.125, 1024);
         final SimulationRun run = new SimulationRun(1, false, blackHole);
         final SimulationFailure failure = assertThrows(SimulationFailure.class, run::run);
-        assertTrue(failure.getMessage().contains("livelock"), failure.getMessage());
+        // the handshake is impaired too, so connections may give up (R2, MUST-20..23) before the bound: the
+        // checker must then report the applications that never finished as a deadlock; either is a failure
+        assertTrue(failure.getMessage().contains("livelock") || failure.getMessage().contains("deadlock"),
+            failure.getMessage());
         assertTrue(run.iterations < 100_000, "the clock jumped: " + run.iterations + " iterations");
     }
 

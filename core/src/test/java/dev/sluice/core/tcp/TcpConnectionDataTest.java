@@ -159,13 +159,20 @@ class TcpConnectionDataTest extends TcpConnectionScript
         }
 
         @Test
-        void shouldIgnoreFinOnOutOfOrderSegment_RFC9293s3_10_7_4()
+        void shouldHoldAFinBeyondAGapUntilTheGapFills_SHLD31_RFC9293s3_10_7_4()
         {
             send(data(100, 10).withFlags(ACK | FIN));
-            assertEquals(TcpState.ESTABLISHED, connection.state());
+            assertEquals(TcpState.ESTABLISHED, connection.state(), "not yet: bytes 0..99 are missing");
             assertEquals(0, app.peerClosedCalls);
             poll();
-            expect(iss + 1, REMOTE_ISS + 1, ACK);
+            expect(iss + 1, REMOTE_ISS + 1, ACK); // duplicate ACK for the hole
+
+            send(data(0, 100)); // fills the hole: the held data and then the held FIN are processed
+            assertEquals(TcpState.CLOSE_WAIT, connection.state());
+            assertEquals(1, app.peerClosedCalls);
+            assertEquals(110, app.receivedBytes);
+            poll();
+            expect(iss + 1, REMOTE_ISS + 112, ACK); // 110 bytes and the FIN
         }
     }
 

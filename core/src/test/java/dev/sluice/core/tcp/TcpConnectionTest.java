@@ -1,5 +1,6 @@
 package dev.sluice.core.tcp;
 
+import java.util.List;
 import dev.sluice.core.wire.TcpOptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -372,6 +373,16 @@ class TcpConnectionTest extends TcpConnectionScript
             assertEquals(TcpState.LISTEN, connection.state());
             assertEquals(0, connection.remoteIp());
             assertTrue(connection.isPassiveOpen());
+        }
+
+        @Test
+        void shouldReportAHandshakeResetWhenAStackReleasesTheListeningConnection_MUST12()
+        {
+            send(seg(REMOTE_ISS + 1, RST));
+            assertEquals(TcpState.LISTEN, connection.state());
+            connection.releaseFromListen(); // the stack, not the connection, keeps listening on the port
+            assertEquals(TcpState.CLOSED, connection.state());
+            assertEquals(List.of(TcpCloseReason.RESET_BY_PEER), app.closed);
         }
 
         @Test
