@@ -43,7 +43,10 @@ public final class CountersFile implements AutoCloseable
     private static final String[] TCP_LABELS = {
         "tcp: segments received", "tcp: segments to connections", "tcp: resets to closed ports",
         "tcp: SYNs accepted", "tcp: pool exhausted", "tcp: ICMP errors ignored", "tcp: segments sent",
-        "tcp: segments dropped", "tcp: connections released"};
+        "tcp: segments dropped", "tcp: connections released", "tcp: SYNs dropped (listen backlog full)",
+        "tcp: ephemeral ports exhausted", "tcp: ICMP errors out of window", "tcp: ICMP soft errors",
+        "tcp: ICMP hard errors aborted", "tcp: ICMP path MTU lowered", "tcp: timers fired",
+        "tcp: connections polled"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -201,6 +204,14 @@ public final class CountersFile implements AutoCloseable
         to[6].setRelease(from.segmentsSent());
         to[7].setRelease(from.segmentsDropped());
         to[8].setRelease(from.connectionsReleased());
+        to[9].setRelease(from.synsDroppedBacklog());
+        to[10].setRelease(from.ephemeralPortsExhausted());
+        to[11].setRelease(from.icmpErrorsOutOfWindow());
+        to[12].setRelease(from.icmpSoftErrors());
+        to[13].setRelease(from.icmpHardErrorsAborted());
+        to[14].setRelease(from.icmpPathMtuLowered());
+        to[15].setRelease(from.timersFired());
+        to[16].setRelease(from.connectionsPolled());
     }
 
     /**

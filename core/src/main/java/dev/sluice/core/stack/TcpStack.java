@@ -468,8 +468,13 @@ public final class TcpStack implements TransportHandler
         }
         output.nowNs(nowNs);
         final int seq = TcpHeader.sequence(buffer, quotedTcpOffset);
-        switch (slot.connection.onIcmpError(errorKind, icmpType, icmpCode, seq, nowNs))
+        switch (slot.connection.onIcmpError(errorKind, icmpType, icmpCode, restOfHeader & 0xFFFF, seq, nowNs))
         {
+            case TcpConnection.ICMP_PATH_MTU_LOWERED ->
+            {
+                counters.icmpPathMtuLowered++;
+                afterInteraction(slot);
+            }
             case TcpConnection.ICMP_OUT_OF_WINDOW -> counters.icmpErrorsOutOfWindow++;
             case TcpConnection.ICMP_SOFT_RECORDED -> counters.icmpSoftErrors++;
             case TcpConnection.ICMP_ABORTED ->

@@ -20,11 +20,22 @@ public final class TcpStackCounters
     long icmpErrorsOutOfWindow;
     long icmpSoftErrors;
     long icmpHardErrorsAborted;
+    long icmpPathMtuLowered;
     long timersScheduled;
     long timersCancelled;
     long timerExpiries;
     long timersFired;
     long connectionsPolled;
+
+    /**
+     * "Fragmentation needed" messages that lowered a connection's send MSS (RFC 1191).
+     *
+     * @return count.
+     */
+    public long icmpPathMtuLowered()
+    {
+        return icmpPathMtuLowered;
+    }
 
     /**
      * TCP segments handed up by the network layer.

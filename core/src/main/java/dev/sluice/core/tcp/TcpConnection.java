@@ -1545,8 +1545,13 @@ public final class TcpConnection
     public static final int ICMP_SOFT_RECORDED = 1;
     /** {@link #onIcmpError} result: a hard error aborted the connection during its handshake. */
     public static final int ICMP_ABORTED = 2;
-    /** {@link #onIcmpError} result: not acted upon (fragmentation needed: path MTU discovery is not done). */
+    /** {@link #onIcmpError} result: not acted upon (e.g. fragmentation needed announcing no smaller MTU). */
     public static final int ICMP_IGNORED = 3;
+    /** {@link #onIcmpError} result: fragmentation needed lowered the send MSS (RFC 1191). */
+    public static final int ICMP_PATH_MTU_LOWERED = 4;
+    /** Smallest path MTU believed from an ICMP message (Linux's min_pmtu): a forged tiny MTU cannot make a
+     * connection send tiny segments. */
+    public static final int MIN_PATH_MTU = 552;
     /** {@link #lastSoftErrorType()} when no soft error was recorded. */
     public static final int NO_SOFT_ERROR = -1;
 
@@ -1606,7 +1611,7 @@ public final class TcpConnection
      *   <li>Soft errors (MUST-56: destination unreachable 0, 1, 5 and the administrative codes, time
      *       exceeded, parameter problem) are never fatal: the last one is recorded for the application
      *       (SHLD-25, {@link #lastSoftErrorType()}), e.g. to explain a later {@link TcpCloseReason#TIMEOUT}.</li>
-     *   <li>Fragmentation needed is not acted upon (no path MTU discovery).</li>
+     *   <li>Fragmentation needed: path MTU discovery, see the overload with the next-hop MTU.</li>
      * </ul>
      * Source quench never arrives here (the network layer discards it, MUST-55).
      *
@@ -1623,13 +1628,35 @@ public final class TcpConnection
     public int onIcmpError(
         final int errorKind, final int icmpType, final int icmpCode, final int quotedSeq, final long nowNs)
     {
+        return onIcmpError(errorKind, icmpType, icmpCode, 0, quotedSeq, nowNs);
+    }
+
+    /**
+     * {@link #onIcmpError(int, int, int, int, long)} with the next-hop MTU of a "fragmentation needed and DF
+     * set" message (RFC 1191 §4, its low 16 bits of the ICMP header's second word): path MTU discovery. An
+     * MTU below the current one lowers the send MSS to MTU − 40 (clamped at {@link #MIN_PATH_MTU}) and
+     * resends what is in flight at once, in segments that fit, without a congestion response (the loss was
+     * not congestion; RFC 1191 §6.5, Linux's simple retransmit). A larger MTU is ignored (no increase).
+     *
+     * @param errorKind  the network layer's classification.
+     * @param icmpType   ICMP type.
+     * @param icmpCode   ICMP code.
+     * @param nextHopMtu the announced next-hop MTU (fragmentation needed only), 0 if none.
+     * @param quotedSeq  sequence number of the quoted TCP header.
+     * @param nowNs      the duty cycle's time.
+     * @return as {@link #onIcmpError(int, int, int, int, long)}, or {@link #ICMP_PATH_MTU_LOWERED}.
+     */
+    public int onIcmpError(
+        final int errorKind, final int icmpType, final int icmpCode, final int nextHopMtu, final int quotedSeq,
+        final long nowNs)
+    {
         if (state == TcpState.CLOSED || state == TcpState.LISTEN || !(le(sndUna, quotedSeq) && lt(quotedSeq, sndNxt)))
         {
             return ICMP_OUT_OF_WINDOW;
         }
         if (errorKind == dev.sluice.core.wire.IcmpHeader.ERROR_FRAGMENTATION_NEEDED)
         {
-            return ICMP_IGNORED;
+            return onPathMtu(nextHopMtu);
         }
         if (errorKind == dev.sluice.core.wire.IcmpHeader.ERROR_HARD &&
             (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED))
@@ -1642,6 +1669,26 @@ public final class TcpConnection
         lastSoftErrorNs = nowNs;
         softErrors++;
         return ICMP_SOFT_RECORDED;
+    }
+
+    private int onPathMtu(final int nextHopMtu)
+    {
+        // an old router announces 0 (RFC 1191 §5): assume the smallest MTU we believe
+        final int mtu = Math.max(nextHopMtu == 0 ? MIN_PATH_MTU : nextHopMtu, MIN_PATH_MTU);
+        final int mss = mtu - 40;
+        if (mss >= effectiveSendMssBytes() || !state.isSynchronized())
+        {
+            return ICMP_IGNORED;
+        }
+        sendMssBytes = mss;
+        if (sndNxt != sndUna)
+        {
+            rexmtEnd = sndNxt; // the segments in flight were dropped by the router: send them again, smaller
+            rexmtNxt = sndUna;
+            goBackN = true;
+        }
+        notifyApplicationActivity(); // the stack polls this connection in this duty cycle
+        return ICMP_PATH_MTU_LOWERED;
     }
 
     /**

@@ -144,6 +144,13 @@ final class StackPair
     static UnsafeBuffer icmpError(
         final Shard to, final DirectBuffer quoted, final int type, final int code, final int quotedSeq)
     {
+        return icmpError(to, quoted, type, code, 0, quotedSeq);
+    }
+
+    static UnsafeBuffer icmpError(
+        final Shard to, final DirectBuffer quoted, final int type, final int code, final int restOfHeader,
+        final int quotedSeq)
+    {
         final int quoteLength = Ipv4Header.MIN_HEADER_LENGTH + 8;
         final int icmpLength = IcmpHeader.HEADER_LENGTH + quoteLength;
         final UnsafeBuffer frame = new UnsafeBuffer(new byte[ETH + Ipv4Header.MIN_HEADER_LENGTH + icmpLength]);
@@ -151,7 +158,7 @@ final class StackPair
         Ipv4Header.write(frame, ETH, 0, Ipv4Header.MIN_HEADER_LENGTH + icmpLength, 1, 0, 64,
             Ipv4Header.PROTOCOL_ICMP, to.peer.ip, to.ip);
         final int icmp = ETH + Ipv4Header.MIN_HEADER_LENGTH;
-        IcmpHeader.write(frame, icmp, type, code, 0);
+        IcmpHeader.write(frame, icmp, type, code, restOfHeader);
         frame.putBytes(icmp + IcmpHeader.HEADER_LENGTH, quoted, ETH, quoteLength);
         frame.putInt(icmp + IcmpHeader.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH + 4, quotedSeq,
             java.nio.ByteOrder.BIG_ENDIAN);

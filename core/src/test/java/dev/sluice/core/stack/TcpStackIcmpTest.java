@@ -5,6 +5,7 @@ import static dev.sluice.core.stack.StackPair.TCP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.core.tcp.TcpCloseReason;
 import dev.sluice.core.tcp.TcpConfig;
@@ -191,6 +192,51 @@ class TcpStackIcmpTest
         assertEquals(3, client.connection.lastSoftErrorCode());
         blackholed = null;
         pair.runUntil(() -> server.received == 100, 30_000); // the retransmission gets through
+    }
+
+    @Test
+    void shouldLowerTheSendMssAndResendAtOnceOnFragmentationNeeded_MUST54_RFC1191()
+    {
+        client.connection = pair.b.stack.connect(IP_A, PORT, CLIENT_PORT, client, pair.nowNs);
+        pair.runUntil(() -> client.established == 1 && server.established == 1, 100);
+        assertEquals(1460, client.connection.effectiveSendMssBytes());
+        blackholed = pair.b; // a router with a 576-byte link drops our 1500-byte datagrams
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[3000]);
+        assertEquals(3000, client.connection.send(payload, 0, 3000));
+        pair.runUntil(() -> lastLost != null, 100);
+        final UnsafeBuffer lost = lastLost;
+        final long sentBefore = pair.b.counters.segmentsSent();
+
+        blackholed = null;
+        final UnsafeBuffer icmp = StackPair.icmpError(pair.b, lost, IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 4,
+            576, quotedSeq(lost)); // fragmentation needed and DF set, next-hop MTU 576
+        pair.b.receive(icmp, icmp.capacity());
+
+        assertEquals(536, client.connection.effectiveSendMssBytes(), "576 - 40");
+        assertEquals(1, pair.b.counters.icmpPathMtuLowered());
+        pair.steps(1);
+        assertTrue(pair.b.counters.segmentsSent() > sentBefore, "resent at once, not after the RTO");
+        pair.runUntil(() -> server.received == 3000, 200);
+        assertEquals(TcpState.ESTABLISHED, client.connection.state());
+    }
+
+    @Test
+    void shouldIgnoreFragmentationNeededThatWouldRaiseTheMssOrGoBelowTheFloor_RFC1191()
+    {
+        client.connection = pair.b.stack.connect(IP_A, PORT, CLIENT_PORT, client, pair.nowNs);
+        pair.runUntil(() -> client.established == 1 && server.established == 1, 100);
+        blackholed = pair.b;
+        assertEquals(100, client.connection.send(new UnsafeBuffer(new byte[100]), 0, 100));
+        pair.runUntil(() -> lastLost != null, 100);
+        final UnsafeBuffer icmp = StackPair.icmpError(pair.b, lastLost, IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 4,
+            9000, quotedSeq(lastLost));
+        pair.b.receive(icmp, icmp.capacity());
+        assertEquals(1460, client.connection.effectiveSendMssBytes(), "a larger MTU never raises the MSS");
+        final UnsafeBuffer tiny = StackPair.icmpError(pair.b, lastLost, IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 4,
+            100, quotedSeq(lastLost));
+        pair.b.receive(tiny, tiny.capacity());
+        assertEquals(TcpConnection.MIN_PATH_MTU - 40, client.connection.effectiveSendMssBytes(),
+            "a forged tiny MTU is clamped (Linux min_pmtu)");
     }
 
     @Test
