@@ -150,6 +150,24 @@ class TcpStackLinkTest
     }
 
     @Test
+    void shouldNegotiateWindowScalingBetweenTwoStacks_RFC7323s2_2()
+    {
+        a.stack.listen(ECHO_PORT, new EchoAcceptor());
+        final TcpConnection client = b.stack.connect(IP_A, ECHO_PORT, CLIENT_PORT, TcpReceiveHandler.DISCARD, nowNs);
+        runSteps(20);
+
+        assertEquals(TcpState.ESTABLISHED, client.state());
+        // the server's 64 KiB receive buffer is 65,536 bytes: a window only a scaled field (shift 1) carries,
+        // learned from the first segment after the SYN-ACK
+        assertEquals(64 * 1024, CONFIG.receiveBufferBytes());
+        final byte[] one = {1};
+        assertEquals(1, client.send(new UnsafeBuffer(one), 0, 1));
+        runSteps(20);
+        assertEquals(CONFIG.receiveBufferBytes(), client.sndWnd());
+        assertEquals(CONFIG.receiveBufferBytes(), client.rcvWnd());
+    }
+
+    @Test
     void shouldDropSynWhenEveryPooledConnectionIsInUse()
     {
         a.stack.listen(ECHO_PORT, new EchoAcceptor());

@@ -26,6 +26,8 @@ class TcpConnectionWindowScaleTest extends TcpConnectionScript
         assertEquals(OUR_SHIFT, WindowScaling.shiftFor(256 * 1024));
         assertEquals(14, WindowScaling.shiftFor(TcpConfig.MAX_BUFFER_BYTES));
         assertEquals(OUR_SHIFT, WindowScaling.shiftFor(config.receiveBufferBytes()));
+        assertTrue(TcpConfig.builder().build().windowScaling(), "on by default (Linux's tcp_window_scaling)");
+        assertEquals(256 * 1024, TcpConfig.builder().build().receiveBufferBytes());
     }
 
     @Nested
