@@ -10,7 +10,7 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * Builds each segment as an IPv4 datagram straight in the network layer's transmit buffer: TCP header, the
- * MSS option on SYNs, payload copied from the send buffer, then the checksum over the pseudo-header
+ * MSS and Window Scale options on SYNs, payload copied from the send buffer, then the checksum over the pseudo-header
  * (MUST-2). A datagram the network layer cannot take (no route, no buffer, ARP queue full) is counted and
  * dropped: the retransmission timer recovers it.
  *
@@ -20,6 +20,7 @@ import org.agrona.MutableDirectBuffer;
 public final class NetworkSegmentOutput implements TcpSegmentOutput
 {
     private static final int MSS_HEADER_LENGTH = TcpHeader.MIN_HEADER_LENGTH + TcpOptions.LENGTH_MSS;
+    private static final int MSS_WS_HEADER_LENGTH = MSS_HEADER_LENGTH + 1 + TcpOptions.LENGTH_WINDOW_SCALE;
 
     private final int tos;
     private final TcpStackCounters counters;
@@ -93,6 +94,30 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
                 .encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
         }
         commit(buffer, offset, headerLength, localIp, remoteIp);
+    }
+
+    @Override
+    public void sendSyn(
+        final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+        final int ack, final int flags, final int window, final int mssOptionBytes, final int windowScaleShift)
+    {
+        if (windowScaleShift == NO_WINDOW_SCALE)
+        {
+            sendControl(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mssOptionBytes);
+            return;
+        }
+        final int offset = networkLayer.beginIpv4(remoteIp, Ipv4Header.PROTOCOL_TCP, tos, MSS_WS_HEADER_LENGTH);
+        if (offset < 0)
+        {
+            counters.segmentsDropped++;
+            return;
+        }
+        final MutableDirectBuffer buffer = networkLayer.txBuffer();
+        TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, MSS_WS_HEADER_LENGTH, flags, window, 0);
+        // MSS, NOP, WS (RFC 7323 §2.2, Linux's order without SACK and timestamps)
+        synOptions.clear().mss(Math.min(mssOptionBytes, maxMssBytes)).windowScale(windowScaleShift)
+            .encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
+        commit(buffer, offset, MSS_WS_HEADER_LENGTH, localIp, remoteIp);
     }
 
     @Override

@@ -18,6 +18,8 @@ package dev.sluice.core.tcp;
  *       {@code synR2Ns} 3 min (MUST-23; Linux's 6 SYN retries give only 127 s).</li>
  *   <li>{@code initialWindowSegments} 10 (RFC 6928, Linux); {@code challengeAckIntervalNs} 500 ms (Linux's
  *       per-socket limit on challenge and out-of-window ACKs; RFC 5961 §7 leaves the limit open).</li>
+ *   <li>{@code windowScaling} on (RFC 7323 §2; Linux's net.ipv4.tcp_window_scaling): with the default 256 KiB
+ *       receive buffer the shift is 3.</li>
  * </ul>
  *
  * @param mssBytes             MSS we advertise; where segments are built it must still be clamped to
@@ -49,6 +51,8 @@ package dev.sluice.core.tcp;
  * @param challengeAckIntervalNs shortest time between two challenge ACKs of one connection (RFC 5961 §7);
  *                             500 ms like Linux's per-socket limit (net.ipv4.tcp_invalid_ratelimit); 0
  *                             sends every challenge ACK.
+ * @param windowScaling        whether our SYNs offer the RFC 7323 Window Scale option (on by default, like
+ *                             Linux); the shift is the smallest that covers {@code receiveBufferBytes}.
  */
 public record TcpConfig(
     int mssBytes,
@@ -71,7 +75,8 @@ public record TcpConfig(
     int maxReassemblyRanges,
     int backlog,
     int initialWindowSegments,
-    long challengeAckIntervalNs)
+    long challengeAckIntervalNs,
+    boolean windowScaling)
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;
@@ -192,6 +197,7 @@ public record TcpConfig(
         private int backlog = 128;
         private int initialWindowSegments = 10;
         private long challengeAckIntervalNs = 500_000_000L;
+        private boolean windowScaling = true;
 
         private Builder()
         {
@@ -370,6 +376,18 @@ public record TcpConfig(
         }
 
         /**
+         * Turns the RFC 7323 Window Scale option on our SYNs on or off.
+         *
+         * @param windowScaling true (the default) to offer window scaling.
+         * @return this.
+         */
+        public Builder windowScaling(final boolean windowScaling)
+        {
+            this.windowScaling = windowScaling;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the configuration.
@@ -380,7 +398,7 @@ public record TcpConfig(
             return new TcpConfig(mssBytes, rtoInitialNs, rtoMinNs, rtoMaxNs, clockGranularityNs, mslNs,
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
-                backlog, initialWindowSegments, challengeAckIntervalNs);
+                backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling);
         }
     }
 }

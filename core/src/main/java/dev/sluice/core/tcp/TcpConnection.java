@@ -47,8 +47,11 @@ import org.agrona.DirectBuffer;
  *   <li>RFC 5961: exact-RST, SYN and ACK-acceptability (SND.UNA - MAX.SND.WND .. SND.NXT) checks answer with
  *       challenge ACKs, at most one per {@link TcpConfig#challengeAckIntervalNs()} (like Linux).</li>
  * </ul>
- * Not yet: window scaling, SACK, timestamps, ECN, PMTU discovery. Data or FIN carried on a SYN or SYN-ACK is
- * not processed (the peer retransmits it); a FIN beyond a gap is held until the gap fills. Replies to unacceptable segments and challenge ACKs are sent at once rather than
+ * Window scaling (RFC 7323 §2, {@link WindowScaling}): offered on our SYN and SYN-ACK, in effect only when both
+ * SYNs carry it. Text and FIN on a SYN-ACK are processed from the sixth step (§3.10.7.3); text on a SYN in
+ * LISTEN is held and delivered once ESTABLISHED (§3.10.7.2). Not yet: SACK, timestamps, ECN; text on a
+ * simultaneously opening SYN and a FIN on a SYN in LISTEN are left to the peer's retransmission; a FIN beyond a
+ * gap is held until the gap fills. Replies to unacceptable segments and challenge ACKs are sent at once rather than
  * aggregated by {@link #poll}.
  *
  * <p>No allocation, no clock reads: segments arrive through {@link #onSegment}, replies leave through
@@ -74,6 +77,7 @@ public final class TcpConnection
     private final RttEstimator rtt;
     private final CongestionControl congestion;
     private final TcpTimers timers;
+    private final WindowScaling windowScaling;
 
     private TcpState state = TcpState.CLOSED;
     private boolean passiveOpen;
@@ -152,6 +156,7 @@ public final class TcpConnection
         this.rtt = new RttEstimator(config);
         this.congestion = new CongestionControl(config.initialWindowSegments());
         this.timers = new TcpTimers(config);
+        this.windowScaling = new WindowScaling(config);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
         this.rcvMss = Math.min(config.mssBytes(), DEFAULT_SEND_MSS_BYTES);
@@ -261,7 +266,8 @@ public final class TcpConnection
         this.passiveOpen = false;
         rcvWnd = Math.min(config.receiveBufferBytes(), MAX_UNSCALED_WINDOW);
         iss = isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs);
-        output.sendControl(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes());
+        output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes(),
+            windowScaling.offeredShift()); // RFC 7323 §2.2: MSS, NOP, WS
         sndUna = iss;
         sndNxt = iss + 1;
         sendBuffer.reset(iss + 1);
@@ -314,8 +320,12 @@ public final class TcpConnection
             remotePort = segment.sourcePort();
             rcvNxt = segment.seq() + 1;
             irs = segment.seq();
-            rcvWnd = Math.min(config.receiveBufferBytes(), MAX_UNSCALED_WINDOW);
             sendMssBytes = segment.options().hasMss() ? segment.options().mss() : DEFAULT_SEND_MSS_BYTES;
+            onPeerSyn(segment);
+            if (segment.payloadLength() > 0)
+            {
+                receiver.hold(segment, rcvNxt, rcvWnd); // "queued for processing after ... established"
+            }
             iss = isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs);
             sendSynAck();
             sndNxt = iss + 1;
@@ -361,7 +371,8 @@ public final class TcpConnection
             rcvNxt = segment.seq() + 1;
             irs = segment.seq();
             sendMssBytes = segment.options().hasMss() ? segment.options().mss() : DEFAULT_SEND_MSS_BYTES;
-            // the SYN's window is taken here because processing continues at the sixth step, after the
+            onPeerSyn(segment);
+            // the SYN's window (never scaled, RFC 7323 §2.2) is taken here because processing continues at the sixth step, after the
             // fifth step's window update
             sndWnd = segment.window();
             sndWl1 = segment.seq();
@@ -374,17 +385,31 @@ public final class TcpConnection
             {
                 state = TcpState.ESTABLISHED;
                 onSynchronized(nowNs);
-                sendAck();
+                if (segment.payloadLength() == 0 && !segment.has(FIN))
+                {
+                    sendAck();
+                    handler.onEstablished();
+                    return;
+                }
                 handler.onEstablished();
+                // text and FIN on the SYN-ACK: "continue processing at the sixth step" (§3.10.7.3)
+                if (state == TcpState.ESTABLISHED)
+                {
+                    processText(segment, segment.seq() + 1, nowNs);
+                }
+                if (state.isSynchronized())
+                {
+                    sendAck();
+                }
             }
             else
             {
                 // simultaneous open (MUST-10): <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>
                 state = TcpState.SYN_RECEIVED;
-                output.sendControl(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK, rcvWnd,
-                    config.mssBytes());
+                output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK,
+                    Math.min(rcvWnd, MAX_UNSCALED_WINDOW), config.mssBytes(), windowScaling.synAckShift());
             }
-            // text and other controls on the SYN (sixth step onwards): not implemented yet
+            // text on a simultaneous-open SYN is not queued: the peer retransmits it
         }
         // fifth: neither SYN nor RST, drop
     }
@@ -498,11 +523,15 @@ public final class TcpConnection
             {
                 // a CLOSE issued in SYN-RECEIVED was queued until now (§3.10.4)
                 state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
-                sndWnd = segment.window();
+                sndWnd = segmentWindow(segment);
                 sndWl1 = segment.seq();
                 sndWl2 = segment.ack();
                 onSynchronized(nowNs);
                 handler.onEstablished();
+                if (!deliverHeldSynText())
+                {
+                    return;
+                }
             }
             else
             {
@@ -520,6 +549,12 @@ public final class TcpConnection
             return;
         }
 
+        processText(segment, segment.seq(), nowNs);
+    }
+
+    // sixth to eighth steps; textSeq is the sequence number of the first payload byte (SEG.SEQ + 1 on a SYN)
+    private void processText(final TcpSegment segment, final int textSeq, final long nowNs)
+    {
         // sixth: check the URG bit (MUST-30, MUST-31); urgent bytes stay inline in the stream
         final boolean receivesText = receivesText();
         if (receivesText && segment.has(URG))
@@ -530,8 +565,8 @@ public final class TcpConnection
         // seventh: process the segment text (ignored once the peer's FIN was received)
         if (receivesText && segment.payloadLength() > 0)
         {
-            final boolean inOrder = segment.seq() == rcvNxt && receiver.isInOrder();
-            final int newRcvNxt = receiver.onText(segment, rcvNxt, rcvWnd);
+            final boolean inOrder = textSeq == rcvNxt && receiver.isInOrder();
+            final int newRcvNxt = receiver.onText(segment, textSeq, rcvNxt, rcvWnd);
             if (state == TcpState.CLOSED)
             {
                 return; // the handler aborted
@@ -545,7 +580,7 @@ public final class TcpConnection
         // with its out-of-order data (SHLD-31) and processed once RCV.NXT reaches it (Linux keeps it likewise)
         if (segment.has(FIN))
         {
-            final int finSeq = segment.seq() + segment.payloadLength();
+            final int finSeq = textSeq + segment.payloadLength();
             if (finSeq == rcvNxt)
             {
                 finHeld = false;
@@ -600,6 +635,25 @@ public final class TcpConnection
         return true;
     }
 
+    // text held from the SYN (LISTEN) is delivered once ESTABLISHED; false if the handler closed the connection
+    private boolean deliverHeldSynText()
+    {
+        if (state == TcpState.CLOSED)
+        {
+            return false;
+        }
+        final int newRcvNxt = receiver.drainHeld(rcvNxt);
+        if (newRcvNxt != rcvNxt)
+        {
+            final int delivered = newRcvNxt - rcvNxt;
+            rcvNxt = newRcvNxt;
+            rcvWnd = receiver.window();
+            unackedBytes += delivered;
+            ackPending = true;
+        }
+        return state != TcpState.CLOSED;
+    }
+
     private boolean receivesText()
     {
         return state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1 || state == TcpState.FIN_WAIT_2;
@@ -636,7 +690,7 @@ public final class TcpConnection
             timers.retransmissionNs = sndUna == sndNxt ? NO_DEADLINE : nowNs + rtt.rtoNs();
         }
         else if (segAck == sndUna && flightBefore > 0 && segment.payloadLength() == 0 &&
-            !segment.has(FIN) && segment.window() == sndWnd && state != TcpState.SYN_RECEIVED)
+            !segment.has(FIN) && segmentWindow(segment) == sndWnd && state != TcpState.SYN_RECEIVED)
         {
             // a duplicate ACK (RFC 5681 §2): the third starts fast retransmit and NewReno fast recovery
             if (!goBackN && congestion.onDuplicateAck(sndUna, sndNxt, flightBefore))
@@ -647,7 +701,7 @@ public final class TcpConnection
         // window update, only from a segment at least as new as the last one used (SND.WL1, SND.WL2)
         if (ge(segAck, sndUna) && (lt(sndWl1, segment.seq()) || (sndWl1 == segment.seq() && le(sndWl2, segAck))))
         {
-            sndWnd = segment.window();
+            sndWnd = segmentWindow(segment);
             sndWl1 = segment.seq();
             sndWl2 = segAck;
             maxSndWnd = Math.max(maxSndWnd, sndWnd);
@@ -736,13 +790,34 @@ public final class TcpConnection
 
     private void sendSynAck()
     {
-        output.sendControl(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK, rcvWnd,
-            config.mssBytes());
+        output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK,
+            Math.min(rcvWnd, MAX_UNSCALED_WINDOW), config.mssBytes(), windowScaling.synAckShift());
+    }
+
+    // the peer's SYN: window scaling in effect only if both SYNs carry the option (RFC 7323 §2.2); RCV.WND may
+    // then exceed 65,535 (the SYN's own window field is capped, never scaled)
+    private void onPeerSyn(final TcpSegment segment)
+    {
+        windowScaling.onPeerSyn(segment.options());
+        receiver.windowCap(windowScaling.maxReceiveWindow());
+        rcvWnd = receiver.window();
+    }
+
+    // SEG.WND of a segment without SYN, scaled by the peer's shift (RFC 7323 §2.3)
+    private int segmentWindow(final TcpSegment segment)
+    {
+        return windowScaling.sendWindow(segment.window());
+    }
+
+    // the window field of every segment without SYN: RCV.WND scaled down, right edge never receding (§2.4)
+    private int advertisedWindow()
+    {
+        return windowScaling.advertise(rcvNxt, rcvWnd);
     }
 
     private void sendAck()
     {
-        output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, ACK, rcvWnd,
+        output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, ACK, advertisedWindow(),
             TcpSegmentOutput.NO_MSS_OPTION);
         onAckSent();
     }
@@ -767,6 +842,7 @@ public final class TcpConnection
         rcvNxt = 0;
         rcvWnd = 0;
         irs = 0;
+        windowScaling.clear();
         ackPending = false;
         finQueued = false;
         writeBlocked = false;
@@ -937,13 +1013,13 @@ public final class TcpConnection
     {
         if (length > 0)
         {
-            output.sendData(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
+            output.sendData(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, advertisedWindow(),
                 sendBuffer, length);
             rtt.startTiming(sndNxt + length, nowNs); // new data only: retransmissions are never timed
         }
         else
         {
-            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, rcvWnd,
+            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, advertisedWindow(),
                 TcpSegmentOutput.NO_MSS_OPTION);
         }
         onAckSent();
@@ -1169,7 +1245,7 @@ public final class TcpConnection
                 enterClosed(TcpCloseReason.TIMEOUT); // MUST-29: only after several unanswered probes
                 return fired + 1;
             }
-            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt - 1, rcvNxt, ACK, rcvWnd,
+            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt - 1, rcvNxt, ACK, advertisedWindow(),
                 TcpSegmentOutput.NO_MSS_OPTION);
             fired++;
         }
@@ -1196,7 +1272,8 @@ public final class TcpConnection
         if (state == TcpState.SYN_SENT)
         {
             synRetransmitted = true;
-            output.sendControl(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes());
+            output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes(),
+                windowScaling.offeredShift());
         }
         else if (state == TcpState.SYN_RECEIVED)
         {
@@ -1238,7 +1315,7 @@ public final class TcpConnection
             return false;
         }
         // zero-window probe (MUST-36): an old sequence number makes the peer answer with its window
-        output.sendControl(localIp, localPort, remoteIp, remotePort, sndUna - 1, rcvNxt, ACK, rcvWnd,
+        output.sendControl(localIp, localPort, remoteIp, remotePort, sndUna - 1, rcvNxt, ACK, advertisedWindow(),
             TcpSegmentOutput.NO_MSS_OPTION);
         return true;
     }
@@ -1261,12 +1338,12 @@ public final class TcpConnection
             {
                 flags |= PSH;
             }
-            output.sendData(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, rcvWnd, sendBuffer,
+            output.sendData(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, advertisedWindow(), sendBuffer,
                 length);
         }
         else
         {
-            output.sendControl(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, rcvWnd,
+            output.sendControl(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, advertisedWindow(),
                 TcpSegmentOutput.NO_MSS_OPTION);
         }
         rtt.onRetransmit(); // Karn (MUST-18)

@@ -21,6 +21,7 @@ final class TcpReceiver
     private int unreadBytes;
     private int rcvUp;
     private boolean urgentValid;
+    private int windowCap = TcpConnection.MAX_UNSCALED_WINDOW;
 
     TcpReceiver(final TcpConfig config, final TcpReceiveHandler handler)
     {
@@ -38,6 +39,18 @@ final class TcpReceiver
         unreadBytes = 0;
         rcvUp = 0;
         urgentValid = false;
+        windowCap = TcpConnection.MAX_UNSCALED_WINDOW;
+    }
+
+    /**
+     * Sets the largest RCV.WND the window field can express: 65,535 without window scaling, 65,535 shifted
+     * by our shift with it (RFC 7323 §2.3).
+     *
+     * @param windowCap bytes.
+     */
+    void windowCap(final int windowCap)
+    {
+        this.windowCap = windowCap;
     }
 
     /**
@@ -76,13 +89,14 @@ final class TcpReceiver
      * RCV.WND, delivers what is in order (then whatever the reassembly buffer holds after it), stores the rest.
      *
      * @param segment the segment.
+     * @param textSeq sequence number of the first payload byte: SEG.SEQ, or SEG.SEQ + 1 on a SYN.
      * @param rcvNxt  RCV.NXT.
      * @param rcvWnd  RCV.WND.
      * @return the new RCV.NXT.
      */
-    int onText(final TcpSegment segment, final int rcvNxt, final int rcvWnd)
+    int onText(final TcpSegment segment, final int textSeq, final int rcvNxt, final int rcvWnd)
     {
-        int seq = segment.seq();
+        int seq = textSeq;
         int offset = segment.payloadOffset();
         int length = segment.payloadLength();
         if (lt(seq, rcvNxt))
@@ -98,8 +112,33 @@ final class TcpReceiver
             return rcvNxt;
         }
         final int accepted = Math.min(length, rcvWnd); // bytes beyond the window are dropped
-        int newRcvNxt = rcvNxt + accepted;
         deliver(segment.buffer(), offset, accepted);
+        return drainHeld(rcvNxt + accepted);
+    }
+
+    /**
+     * Text on a SYN received in LISTEN (RFC 9293 §3.10.7.2: "queued for processing after the connection is
+     * established"): copied into the reassembly buffer, delivered by {@link #drainHeld} once ESTABLISHED.
+     *
+     * @param segment the SYN.
+     * @param rcvNxt  RCV.NXT (IRS + 1, the first payload byte).
+     * @param rcvWnd  RCV.WND.
+     */
+    void hold(final TcpSegment segment, final int rcvNxt, final int rcvWnd)
+    {
+        reassembly.insert(rcvNxt, rcvWnd, rcvNxt, segment.buffer(), segment.payloadOffset(),
+            segment.payloadLength());
+    }
+
+    /**
+     * Delivers the held bytes that start at RCV.NXT.
+     *
+     * @param rcvNxt RCV.NXT.
+     * @return the new RCV.NXT.
+     */
+    int drainHeld(final int rcvNxt)
+    {
+        int newRcvNxt = rcvNxt;
         int drained;
         while ((drained = reassembly.readInOrder(newRcvNxt, reassemblySink)) > 0)
         {
@@ -110,14 +149,14 @@ final class TcpReceiver
 
     /**
      * RCV.WND: the receive buffer less the bytes the application holds unconsumed, capped to what the
-     * unscaled window field carries. RCV.NXT advances by exactly what becomes unconsumed, so the right edge
+     * (possibly scaled) window field carries. RCV.NXT advances by exactly what becomes unconsumed, so the right edge
      * RCV.NXT + RCV.WND never moves left (SHLD-14).
      *
      * @return bytes.
      */
     int window()
     {
-        return Math.max(0, Math.min(receiveBufferBytes - unreadBytes, TcpConnection.MAX_UNSCALED_WINDOW));
+        return Math.max(0, Math.min(receiveBufferBytes - unreadBytes, windowCap));
     }
 
     /**

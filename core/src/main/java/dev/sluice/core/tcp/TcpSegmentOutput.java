@@ -8,6 +8,8 @@ public interface TcpSegmentOutput
 {
     /** Value of {@code mssOptionBytes} meaning "no MSS option" (MUST-65: MSS only on SYNs). */
     int NO_MSS_OPTION = 0;
+    /** Value of {@code windowScaleShift} meaning "no Window Scale option" (RFC 7323 §2.2). */
+    int NO_WINDOW_SCALE = -1;
 
     /**
      * Sends a segment without payload.
@@ -45,4 +47,23 @@ public interface TcpSegmentOutput
     void sendData(
         int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
         SendBuffer source, int length);
+
+    /**
+     * Sends a SYN or SYN-ACK without payload, with the MSS option and, unless {@link #NO_WINDOW_SCALE}, the
+     * Window Scale option (RFC 7323 §2.2), in Linux's order: MSS, NOP, Window Scale.
+     *
+     * @param localIp          our IPv4 address (source).
+     * @param localPort        our port.
+     * @param remoteIp         the peer's IPv4 address (destination).
+     * @param remotePort       the peer's port.
+     * @param seq              SEG.SEQ (ISS).
+     * @param ack              SEG.ACK (meaningful only with the ACK flag).
+     * @param flags            SYN, or SYN and ACK.
+     * @param window           SEG.WND, 0..65535, never scaled on a SYN.
+     * @param mssOptionBytes   MSS option value.
+     * @param windowScaleShift shift count 0..14, or {@link #NO_WINDOW_SCALE}.
+     */
+    void sendSyn(
+        int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
+        int mssOptionBytes, int windowScaleShift);
 }

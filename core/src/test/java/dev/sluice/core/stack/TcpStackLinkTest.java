@@ -116,7 +116,7 @@ class TcpStackLinkTest
     }
 
     @Test
-    void shouldBuildSynAsChecksummedDatagramWithMssOption()
+    void shouldBuildSynAsChecksummedDatagramWithMssAndWindowScaleOptions_MUST14_RFC7323s2_2()
     {
         b.stack.connect(IP_A, ECHO_PORT, CLIENT_PORT, TcpReceiveHandler.DISCARD, nowNs);
         runSteps(5);
@@ -125,7 +125,15 @@ class TcpStackLinkTest
         final int ipOffset = EthernetHeader.HEADER_LENGTH;
         final int tcpOffset = ipOffset + Ipv4Header.MIN_HEADER_LENGTH;
         final int segmentLength = Ipv4Header.totalLength(syn, ipOffset) - Ipv4Header.MIN_HEADER_LENGTH;
-        assertEquals(TcpHeader.MIN_HEADER_LENGTH + TcpOptions.LENGTH_MSS, segmentLength);
+        // MSS, NOP, WS like Linux (RFC 7323 §2.2)
+        assertEquals(TcpHeader.MIN_HEADER_LENGTH + TcpOptions.LENGTH_MSS + 1 + TcpOptions.LENGTH_WINDOW_SCALE,
+            segmentLength);
+        final int optionsOffset = tcpOffset + TcpHeader.MIN_HEADER_LENGTH;
+        assertEquals(TcpOptions.KIND_MSS, syn.getByte(optionsOffset));
+        assertEquals(TcpOptions.KIND_NOP, syn.getByte(optionsOffset + 4));
+        assertEquals(TcpOptions.KIND_WINDOW_SCALE, syn.getByte(optionsOffset + 5));
+        assertEquals(TcpOptions.LENGTH_WINDOW_SCALE, syn.getByte(optionsOffset + 6));
+        assertEquals(TcpConnection.MAX_UNSCALED_WINDOW, TcpHeader.window(syn, tcpOffset), "SYN window unscaled");
         assertEquals(TcpHeader.SYN, TcpHeader.flags(syn, tcpOffset));
         assertEquals(CLIENT_PORT, TcpHeader.sourcePort(syn, tcpOffset));
         assertEquals(ECHO_PORT, TcpHeader.destinationPort(syn, tcpOffset));
@@ -133,8 +141,30 @@ class TcpStackLinkTest
         final TcpOptions options = new TcpOptions();
         options.parseHeader(syn, tcpOffset, TcpHeader.headerLength(syn, tcpOffset));
         assertEquals(CONFIG.mssBytes(), options.mss());
+        assertTrue(options.hasWindowScale());
+        // the smallest shift whose scaled 16-bit field covers the receive buffer
+        assertTrue((65_535L << options.windowScale()) >= CONFIG.receiveBufferBytes());
+        assertTrue(options.windowScale() == 0 || (65_535L << (options.windowScale() - 1)) < CONFIG.receiveBufferBytes());
         // nobody listens on A: the SYN was answered with a reset
         assertEquals(1, a.counters.resetsToClosedPorts());
+    }
+
+    @Test
+    void shouldNegotiateWindowScalingBetweenTwoStacks_RFC7323s2_2()
+    {
+        a.stack.listen(ECHO_PORT, new EchoAcceptor());
+        final TcpConnection client = b.stack.connect(IP_A, ECHO_PORT, CLIENT_PORT, TcpReceiveHandler.DISCARD, nowNs);
+        runSteps(20);
+
+        assertEquals(TcpState.ESTABLISHED, client.state());
+        // the server's 64 KiB receive buffer is 65,536 bytes: a window only a scaled field (shift 1) carries,
+        // learned from the first segment after the SYN-ACK
+        assertEquals(64 * 1024, CONFIG.receiveBufferBytes());
+        final byte[] one = {1};
+        assertEquals(1, client.send(new UnsafeBuffer(one), 0, 1));
+        runSteps(20);
+        assertEquals(CONFIG.receiveBufferBytes(), client.sndWnd());
+        assertEquals(CONFIG.receiveBufferBytes(), client.rcvWnd());
     }
 
     @Test

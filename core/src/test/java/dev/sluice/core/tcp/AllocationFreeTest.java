@@ -226,6 +226,13 @@ class AllocationFreeTest
         }
 
         @Override
+        public void sendSyn(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mssOptionBytes, final int windowScaleShift)
+        {
+        }
+
+        @Override
         public void sendData(
             final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
             final int ack, final int flags, final int window, final SendBuffer source, final int length)
@@ -250,6 +257,13 @@ class AllocationFreeTest
             {
                 probes++;
             }
+        }
+
+        @Override
+        public void sendSyn(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mssOptionBytes, final int windowScaleShift)
+        {
         }
 
         @Override

@@ -32,6 +32,7 @@ abstract class TcpConnectionScript
     static final int REMOTE_ISS = 0xFFFF_FFF0; // so the handshake crosses the sequence wrap
     static final long NOW_NS = 42_000_000_000L;
     static final int NO_MSS = TcpSegmentOutput.NO_MSS_OPTION;
+    static final int NO_WS = TcpSegmentOutput.NO_WINDOW_SCALE;
 
     // delayed ACKs off: each script sees the ACK a segment calls for at the next poll (aggregation, MUST-58/59);
     // TcpConnectionTimersTest covers delayed ACKs with the default delay
@@ -48,6 +49,13 @@ abstract class TcpConnectionScript
     /** Segment template: fields of a segment from the peer, with withers for overrides. */
     record Seg(int seq, int ack, int flags, int window, int mss, int payloadLength, byte[] rawOptions, int urgentPointer)
     {
+        /** MSS 1460 (when {@code mss} is 0) and a Window Scale option, Linux's order: MSS, NOP, WS. */
+        Seg withWindowScale(final int shift)
+        {
+            final int m = mss == 0 ? 1460 : mss;
+            return withRawOptions((byte)2, (byte)4, (byte)(m >> 8), (byte)m, (byte)1, (byte)3, (byte)3, (byte)shift);
+        }
+
         Seg withSeq(final int seq)
         {
             return new Seg(seq, ack, flags, window, mss, payloadLength, rawOptions, urgentPointer);
@@ -90,8 +98,13 @@ abstract class TcpConnectionScript
     }
 
     record Sent(int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
-        int mss, byte[] payload)
+        int mss, byte[] payload, int windowScale)
     {
+        Sent(final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mss, final byte[] payload)
+        {
+            this(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mss, payload, NO_WS);
+        }
     }
 
     static final class RecordingOutput implements TcpSegmentOutput
@@ -105,6 +118,15 @@ abstract class TcpConnectionScript
         {
             sent.add(new Sent(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mssOptionBytes,
                 new byte[0]));
+        }
+
+        @Override
+        public void sendSyn(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mssOptionBytes, final int windowScaleShift)
+        {
+            sent.add(new Sent(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mssOptionBytes,
+                new byte[0], windowScaleShift));
         }
 
         @Override
@@ -145,9 +167,10 @@ abstract class TcpConnectionScript
         final int headerLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
         TcpHeader.write(frame, tcpOffset, REMOTE_PORT, LOCAL_PORT, s.seq(), s.ack(), headerLength, s.flags(),
             s.window(), s.urgentPointer());
+        final int textSeq = s.seq() + ((s.flags() & SYN) != 0 ? 1 : 0); // text on a SYN follows the SYN
         for (int i = 0; i < s.payloadLength(); i++)
         {
-            frame.putByte(tcpOffset + headerLength + i, patternByte(s.seq() + i));
+            frame.putByte(tcpOffset + headerLength + i, patternByte(textSeq + i));
         }
         final int segmentLength = headerLength + s.payloadLength();
         assertEquals(headerLength, TcpHeader.validate(frame, tcpOffset, segmentLength));
