@@ -69,7 +69,10 @@ final class BenchShard implements FrameTransmitter
 
     static TcpConfig config()
     {
-        return TcpConfig.builder().bufferBytes(256 * 1024, 256 * 1024).noDelay(true).backlog(4).build();
+        return TcpConfig.builder().bufferBytes(256 * 1024, 256 * 1024).noDelay(true).backlog(4)
+            .delayedAckNs(0) // one ACK per data segment: the path the ACK benchmarks measure
+            .initialWindowSegments(TcpConfig.MAX_INITIAL_WINDOW_SEGMENTS) // steady state: cwnd never limits a refill
+            .build();
     }
 
     /**
@@ -106,6 +109,35 @@ final class BenchShard implements FrameTransmitter
         {
             throw new IllegalStateException("not established: " + connection.state());
         }
+    }
+
+    /**
+     * Slow start until {@code bytes} can be in flight at once (the initial window is 10 segments, RFC 6928):
+     * sends that much and acknowledges it segment by segment, each ACK growing cwnd by one MSS (RFC 5681),
+     * until one poll sends all of it. Leaves nothing queued or in flight.
+     */
+    void openCongestionWindow(final int bytes)
+    {
+        final UnsafeBuffer data = new UnsafeBuffer(ByteBuffer.allocateDirect(bytes));
+        final UnsafeBuffer ack = frame(0, 0);
+        for (int round = 0; round < 32; round++)
+        {
+            connection.send(data, 0, bytes);
+            stack.poll(nowNs);
+            final boolean allAtOnce = connection.sndNxt() - connection.sndUna() == bytes;
+            while (connection.sndUna() != connection.sndNxt())
+            {
+                final int next = connection.sndUna() + Math.min(PEER_MSS, connection.sndNxt() - connection.sndUna());
+                writeSegment(ack, peerSeq, next, TcpHeader.ACK, TcpHeader.MIN_HEADER_LENGTH, 0);
+                layer.onFrame(ack, 0, ack.capacity(), nowNs);
+                stack.poll(nowNs); // sends what the grown cwnd allows
+            }
+            if (allAtOnce)
+            {
+                return;
+            }
+        }
+        throw new IllegalStateException("cwnd did not open to " + bytes + " bytes");
     }
 
     /**

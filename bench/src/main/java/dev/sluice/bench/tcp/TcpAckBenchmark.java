@@ -51,6 +51,7 @@ public class TcpAckBenchmark
     {
         shard = new BenchShard(BenchShard.config());
         shard.establish(new BenchShard.Sink());
+        shard.openCongestionWindow(ACKS * ACKED_PER_ACK); // steady state: cwnd never limits an invocation
         frame = BenchShard.frame(0, 0);
         ack = shard.connection.sndNxt();
         frameLength = Math.max(60, BenchShard.writeSegment(frame, shard.peerSeq, ack, TcpHeader.ACK,

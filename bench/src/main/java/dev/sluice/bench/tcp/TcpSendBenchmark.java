@@ -55,6 +55,7 @@ public class TcpSendBenchmark
     {
         shard = new BenchShard(BenchShard.config());
         shard.establish(new BenchShard.Sink());
+        shard.openCongestionWindow(SENDS * message); // steady state: cwnd never limits an invocation
         data = new UnsafeBuffer(ByteBuffer.allocateDirect(message));
         for (int i = 0; i < message; i++)
         {
