@@ -139,9 +139,11 @@ public final class TcpStack implements TransportHandler
         this.active = new Slot[maxConnections];
         this.ready = new Slot[maxConnections];
         this.draining = new Slot[maxConnections];
-        // per-tick capacity: a burst of same-tick deadlines up to 64 needs no growth; scanning one tick's
-        // slots is the wheel's cost per duty cycle, so it is not sized for the whole pool
-        final int timersPerTick = BitUtil.findNextPositivePowerOfTwo(Math.min(Math.max(maxConnections, 16), 64));
+        // per-tick capacity: the wheel's poll scans every slot of the current tick in each duty cycle (about
+        // 50 ns for 128 slots), so it is not sized for the whole pool; up to 128 deadlines in one 1 ms tick need
+        // no growth (100 connections echoing at once stay within it), a larger burst (TIME-WAIT of a connection
+        // storm) grows the wheel once: a one-time allocation, not a per-segment one
+        final int timersPerTick = BitUtil.findNextPositivePowerOfTwo(Math.min(Math.max(maxConnections, 16), 128));
         this.wheel = new DeadlineTimerWheel(
             TimeUnit.NANOSECONDS, 0, TIMER_TICK_NS, TIMER_TICKS_PER_WHEEL, timersPerTick);
         for (int i = 0; i < maxConnections; i++)
