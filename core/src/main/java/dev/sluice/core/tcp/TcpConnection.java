@@ -392,8 +392,9 @@ public final class TcpConnection
                     return;
                 }
                 handler.onEstablished();
-                // text and FIN on the SYN-ACK: "continue processing at the sixth step" (§3.10.7.3)
-                if (state == TcpState.ESTABLISHED)
+                // text and FIN on the SYN-ACK: "continue processing at the sixth step" (§3.10.7.3); the handler
+                // may already have called CLOSE (FIN-WAIT-1 still receives text) or ABORT (CLOSED: nothing)
+                if (receivesText())
                 {
                     processText(segment, segment.seq() + 1, nowNs);
                 }

@@ -303,10 +303,13 @@ abstract class TcpConnectionScript
             peerClosedCalls++;
         }
 
+        Runnable onEstablishedAction = () -> { };
+
         @Override
         public void onEstablished()
         {
             establishedCalls++;
+            onEstablishedAction.run();
         }
 
         @Override

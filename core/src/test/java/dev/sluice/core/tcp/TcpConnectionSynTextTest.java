@@ -43,6 +43,18 @@ class TcpConnectionSynTextTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldStillAckSynAckTextWhenTheApplicationClosesOnEstablished_RFC9293s3_10_7_3()
+        {
+            connect();
+            app.onEstablishedAction = () -> connection.close(); // a client that sends nothing more (FIN-WAIT-1)
+            send(seg(REMOTE_ISS, SYN).withAck(iss + 1).withMss(1460).withPayload(10));
+
+            expect(iss + 1, REMOTE_ISS + 11, ACK);
+            assertEquals(TcpState.FIN_WAIT_1, connection.state());
+            assertEquals(10, app.receivedBytes, "FIN-WAIT-1 still receives text");
+        }
+
+        @Test
         void shouldDeliverRetransmittedSynAckTextOnce_RFC9293s3_10_7_3_SHLD31()
         {
             connect();
