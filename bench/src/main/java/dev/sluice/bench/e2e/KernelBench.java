@@ -179,10 +179,7 @@ public final class KernelBench
         try (SocketChannel channel = listener.accept())
         {
             final ByteBuffer buffer = ByteBuffer.allocateDirect(256 * 1024);
-            long bytes = 0;
-            long bytesAtStart = 0;
-            long measureStartNs = 0;
-            boolean measuring = false;
+            final MeasurementWindow window = new MeasurementWindow();
             while (true)
             {
                 buffer.clear();
@@ -191,18 +188,10 @@ public final class KernelBench
                 {
                     throw new IOException("client closed before the end of the measurement");
                 }
-                bytes += n;
-                final long now = System.nanoTime();
-                if (!measuring && now - warmEndNs() >= 0)
+                window.count += n;
+                if (window.over(System.nanoTime()))
                 {
-                    measuring = true;
-                    bytesAtStart = bytes;
-                    measureStartNs = now;
-                }
-                else if (measuring && now - endNs() >= 0)
-                {
-                    payloadBytes = bytes - bytesAtStart;
-                    measuredNs = now - measureStartNs;
+                    payloadBytes = window.count;
                     stop = true;
                     return;
                 }
@@ -323,9 +312,7 @@ public final class KernelBench
             final ByteBuffer request = ByteBuffer.allocateDirect(Options.MESSAGE_BYTES);
             final ByteBuffer reply = ByteBuffer.allocateDirect(Options.MESSAGE_BYTES);
             waitForStart();
-            boolean measuring = false;
-            long measureStartNs = 0;
-            long count = 0;
+            final MeasurementWindow window = new MeasurementWindow();
             while (true)
             {
                 final long t0 = System.nanoTime();
@@ -344,18 +331,10 @@ public final class KernelBench
                 }
                 final long t1 = System.nanoTime();
                 histogram.recordValue(t1 - t0);
-                count++;
-                if (!measuring && t1 - warmEndNs() >= 0)
+                window.count++;
+                if (window.over(t1))
                 {
-                    measuring = true;
-                    histogram.reset();
-                    count = 0;
-                    measureStartNs = t1;
-                }
-                else if (measuring && t1 - endNs() >= 0)
-                {
-                    operations = count;
-                    measuredNs = t1 - measureStartNs;
+                    operations = window.count;
                     return;
                 }
             }
@@ -385,9 +364,7 @@ public final class KernelBench
                 sentAt[i] = System.nanoTime();
                 writeFully(channels[i], request);
             }
-            boolean measuring = false;
-            long measureStartNs = 0;
-            long count = 0;
+            final MeasurementWindow window = new MeasurementWindow();
             while (true)
             {
                 final int ready = spin ? selector.selectNow() : selector.select();
@@ -413,23 +390,15 @@ public final class KernelBench
                         received[i] -= Options.MESSAGE_BYTES;
                         final long now = System.nanoTime();
                         histogram.recordValue(now - sentAt[i]);
-                        count++;
+                        window.count++;
                         sentAt[i] = now;
                         writeFully(channels[i], request);
                     }
                 }
                 final long now = System.nanoTime();
-                if (!measuring && now - warmEndNs() >= 0)
+                if (window.over(now))
                 {
-                    measuring = true;
-                    histogram.reset();
-                    count = 0;
-                    measureStartNs = now;
-                }
-                else if (measuring && now - endNs() >= 0)
-                {
-                    operations = count;
-                    measuredNs = now - measureStartNs;
+                    operations = window.count;
                     return;
                 }
             }
@@ -481,9 +450,7 @@ public final class KernelBench
     {
         final ByteBuffer one = ByteBuffer.allocateDirect(1);
         waitForStart();
-        boolean measuring = false;
-        long measureStartNs = 0;
-        long count = 0;
+        final MeasurementWindow window = new MeasurementWindow();
         while (true)
         {
             final long t0 = System.nanoTime();
@@ -499,18 +466,10 @@ public final class KernelBench
             }
             final long t1 = System.nanoTime();
             histogram.recordValue(t1 - t0);
-            count++;
-            if (!measuring && t1 - warmEndNs() >= 0)
+            window.count++;
+            if (window.over(t1))
             {
-                measuring = true;
-                histogram.reset();
-                count = 0;
-                measureStartNs = t1;
-            }
-            else if (measuring && t1 - endNs() >= 0)
-            {
-                operations = count;
-                measuredNs = t1 - measureStartNs;
+                operations = window.count;
                 return;
             }
         }
@@ -525,9 +484,7 @@ public final class KernelBench
         {
             startConnection(selector);
         }
-        boolean measuring = false;
-        long measureStartNs = 0;
-        long count = 0;
+        final MeasurementWindow window = new MeasurementWindow();
         try
         {
             while (true)
@@ -561,23 +518,15 @@ public final class KernelBench
                             key.cancel();
                             channel.close();
                             histogram.recordValue(System.nanoTime() - t0[0]);
-                            count++;
+                            window.count++;
                             startConnection(selector);
                         }
                     }
                 }
                 final long now = System.nanoTime();
-                if (!measuring && now - warmEndNs() >= 0)
+                if (window.over(now))
                 {
-                    measuring = true;
-                    histogram.reset();
-                    count = 0;
-                    measureStartNs = now;
-                }
-                else if (measuring && now - endNs() >= 0)
-                {
-                    operations = count;
-                    measuredNs = now - measureStartNs;
+                    operations = window.count;
                     return;
                 }
             }
@@ -607,6 +556,38 @@ public final class KernelBench
         else
         {
             channel.register(selector, SelectionKey.OP_CONNECT, t0);
+        }
+    }
+
+    /**
+     * Warm-up, then the measured window: what is counted (operations or bytes) and the latencies recorded
+     * before the warm-up ends are discarded; {@link #over} ends the window and sets {@code measuredNs}.
+     */
+    private final class MeasurementWindow
+    {
+        long count;
+        private boolean measuring;
+        private long startNs;
+
+        /**
+         * @param nowNs the time of the last operation.
+         * @return true once the measured window has ended ({@link #count} then holds what it counted).
+         */
+        boolean over(final long nowNs)
+        {
+            if (!measuring && nowNs - warmEndNs() >= 0)
+            {
+                measuring = true;
+                histogram.reset();
+                count = 0;
+                startNs = nowNs;
+            }
+            else if (measuring && nowNs - endNs() >= 0)
+            {
+                measuredNs = nowNs - startNs;
+                return true;
+            }
+            return false;
         }
     }
 }
