@@ -1689,40 +1689,23 @@ public final class TcpConnection
      *   <li>Soft errors (MUST-56: destination unreachable 0, 1, 5 and the administrative codes, time
      *       exceeded, parameter problem) are never fatal: the last one is recorded for the application
      *       (SHLD-25, {@link #lastSoftErrorType()}), e.g. to explain a later {@link TcpCloseReason#TIMEOUT}.</li>
-     *   <li>Fragmentation needed: path MTU discovery, see the overload with the next-hop MTU.</li>
+     *   <li>Fragmentation needed and DF set (RFC 1191 §4): path MTU discovery. A next-hop MTU below the
+     *       current one lowers the send MSS to MTU − 40 (clamped at {@link #MIN_PATH_MTU}) and resends what is
+     *       in flight at once, in segments that fit, without a congestion response (RFC 1191 §6.5, Linux's
+     *       simple retransmit); a larger MTU is ignored.</li>
      * </ul>
      * Source quench never arrives here (the network layer discards it, MUST-55).
      *
-     * @param errorKind one of {@link dev.sluice.core.wire.IcmpHeader#ERROR_SOFT},
-     *                  {@link dev.sluice.core.wire.IcmpHeader#ERROR_HARD},
-     *                  {@link dev.sluice.core.wire.IcmpHeader#ERROR_FRAGMENTATION_NEEDED}.
-     * @param icmpType  ICMP type.
-     * @param icmpCode  ICMP code.
-     * @param quotedSeq sequence number of the quoted TCP header.
-     * @param nowNs     the duty cycle's time.
-     * @return {@link #ICMP_OUT_OF_WINDOW}, {@link #ICMP_SOFT_RECORDED}, {@link #ICMP_ABORTED} or
-     * {@link #ICMP_IGNORED}.
-     */
-    public int onIcmpError(
-        final int errorKind, final int icmpType, final int icmpCode, final int quotedSeq, final long nowNs)
-    {
-        return onIcmpError(errorKind, icmpType, icmpCode, 0, quotedSeq, nowNs);
-    }
-
-    /**
-     * {@link #onIcmpError(int, int, int, int, long)} with the next-hop MTU of a "fragmentation needed and DF
-     * set" message (RFC 1191 §4, its low 16 bits of the ICMP header's second word): path MTU discovery. An
-     * MTU below the current one lowers the send MSS to MTU − 40 (clamped at {@link #MIN_PATH_MTU}) and
-     * resends what is in flight at once, in segments that fit, without a congestion response (the loss was
-     * not congestion; RFC 1191 §6.5, Linux's simple retransmit). A larger MTU is ignored (no increase).
-     *
-     * @param errorKind  the network layer's classification.
+     * @param errorKind  one of {@link dev.sluice.core.wire.IcmpHeader#ERROR_SOFT},
+     *                   {@link dev.sluice.core.wire.IcmpHeader#ERROR_HARD},
+     *                   {@link dev.sluice.core.wire.IcmpHeader#ERROR_FRAGMENTATION_NEEDED}.
      * @param icmpType   ICMP type.
      * @param icmpCode   ICMP code.
      * @param nextHopMtu the announced next-hop MTU (fragmentation needed only), 0 if none.
      * @param quotedSeq  sequence number of the quoted TCP header.
      * @param nowNs      the duty cycle's time.
-     * @return as {@link #onIcmpError(int, int, int, int, long)}, or {@link #ICMP_PATH_MTU_LOWERED}.
+     * @return {@link #ICMP_OUT_OF_WINDOW}, {@link #ICMP_SOFT_RECORDED}, {@link #ICMP_ABORTED},
+     * {@link #ICMP_PATH_MTU_LOWERED} or {@link #ICMP_IGNORED}.
      */
     public int onIcmpError(
         final int errorKind, final int icmpType, final int icmpCode, final int nextHopMtu, final int quotedSeq,
@@ -1765,7 +1748,6 @@ public final class TcpConnection
             rexmtNxt = sndUna;
             goBackN = true;
         }
-        notifyApplicationActivity(); // the stack polls this connection in this duty cycle
         return ICMP_PATH_MTU_LOWERED;
     }
 
