@@ -38,7 +38,10 @@ require_root() {
 
 mvn_cmd() { # runs Maven with the JDK found by find_jdk25, batch mode
   # Debian's Maven 3.8 uses sun.misc.Unsafe through guava: silence JDK 25's warning about it
-  MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -ntp -f "$SLUICE_ROOT/pom.xml" "$@"
+  # SLUICE_M2=DIR: a local Maven repository of its own (parallel checkouts must not install into one)
+  local repo=()
+  [ -n "${SLUICE_M2:-}" ] && repo=("-Dmaven.repo.local=$SLUICE_M2")
+  MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -ntp "${repo[@]}" -f "$SLUICE_ROOT/pom.xml" "$@"
 }
 
 # Builds poll-driver and what it needs when sources changed; prints the runtime class path.
