@@ -135,7 +135,7 @@ public final class TcpConnection
     }
 
     /**
-     * Creates a connection in CLOSED, allocating its send and reassembly buffers (sized by the config).
+     * Creates a connection in CLOSED with a private pool for its send and reassembly buffers.
      *
      * @param config       validated settings.
      * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
@@ -146,12 +146,30 @@ public final class TcpConnection
         final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
         final TcpReceiveHandler handler)
     {
+        this(config, isnGenerator, output, handler,
+            ChunkPool.forOneConnection(config.sendBufferBytes(), config.receiveBufferBytes()));
+    }
+
+    /**
+     * Creates a connection in CLOSED whose send and reassembly buffers take storage from a shard's pool while
+     * they hold bytes (the configured sizes are limits).
+     *
+     * @param config       validated settings.
+     * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
+     * @param output       where segments go.
+     * @param handler      where received data and connection events go.
+     * @param pool         the shard's payload memory.
+     */
+    public TcpConnection(
+        final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
+        final TcpReceiveHandler handler, final ChunkPool pool)
+    {
         this.config = config;
         this.isnGenerator = isnGenerator;
         this.output = output;
         this.handler = handler;
-        this.sendBuffer = new SendBuffer(config.sendBufferBytes());
-        this.receiver = new TcpReceiver(config, handler);
+        this.sendBuffer = new SendBuffer(config.sendBufferBytes(), pool);
+        this.receiver = new TcpReceiver(config, handler, pool);
         this.noDelay = config.noDelay();
         this.rtt = new RttEstimator(config);
         this.congestion = new CongestionControl(config.initialWindowSegments());

@@ -23,11 +23,11 @@ final class TcpReceiver
     private boolean urgentValid;
     private int windowCap = TcpConnection.MAX_UNSCALED_WINDOW;
 
-    TcpReceiver(final TcpConfig config, final TcpReceiveHandler handler)
+    TcpReceiver(final TcpConfig config, final TcpReceiveHandler handler, final ChunkPool pool)
     {
         this.handler = handler;
         this.receiveBufferBytes = config.receiveBufferBytes();
-        this.reassembly = new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges());
+        this.reassembly = new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges(), pool);
     }
 
     /**
