@@ -4,6 +4,8 @@ import static dev.sluice.core.wire.TcpHeader.ACK;
 import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
 
+import dev.sluice.core.channel.TcpChannel;
+import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.tcp.ChunkPool;
@@ -20,6 +22,7 @@ import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
 import java.util.Arrays;
+import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 
 /**
@@ -102,7 +105,6 @@ public final class TcpStack implements TransportHandler
     private final int maxConnections;
     private int createdConnections;
     private Slot[] free;
-    private Slot[] active;
     private final ConnectionTimerWheel wheel;
     private final TimerExpiry timerExpiry = new TimerExpiry();
     private Slot[] ready;
@@ -110,6 +112,8 @@ public final class TcpStack implements TransportHandler
     private int readyCount;
     private int freeCount;
     private int activeCount;
+    private long nextChannelId;
+    private Thread ownerThread;
     private boolean wheelStarted;
     private int ephemeralPortLow = DEFAULT_EPHEMERAL_PORT_LOW;
     private int ephemeralPortHigh = DEFAULT_EPHEMERAL_PORT_HIGH;
@@ -165,7 +169,6 @@ public final class TcpStack implements TransportHandler
         final int initial = Math.min(maxConnections, INITIAL_SLOTS);
         this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
         this.free = new Slot[initial];
-        this.active = new Slot[initial];
         this.ready = new Slot[initial];
         this.draining = new Slot[initial];
         // the connections are the wheel's nodes: no per-tick capacity to grow in a connection storm
@@ -239,7 +242,190 @@ public final class TcpStack implements TransportHandler
         {
             throw new IllegalStateException("port " + localPort + " already listens");
         }
-        listeners.put(localPort, new Listener(acceptor, backlog));
+        listeners.put(localPort, new Listener(acceptor, null, backlog));
+    }
+
+    /**
+     * Passive OPEN on a port for channel handlers (§3.10.1), with the pool size as backlog: see
+     * {@link #listen(int, TcpChannelHandler, int)}.
+     *
+     * @param localPort our port, 1..65535.
+     * @param handler   receives {@link TcpChannelHandler#onAccept} for every SYN to the port, then (unless it
+     *                  installs another) every callback of the accepted connections.
+     * @throws IllegalStateException if the port already listens.
+     * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
+     */
+    public void listen(final int localPort, final TcpChannelHandler handler)
+    {
+        listen(localPort, handler, free.length);
+    }
+
+    /**
+     * Passive OPEN on a port for channel handlers (§3.10.1): each SYN to the port with no existing connection
+     * takes a pooled connection and asks {@code handler.onAccept(channel)} with the peer's address and port
+     * known, before anything is answered; a refusal answers the SYN with a RST ("connection refused", counted
+     * with {@link TcpStackCounters#resetsToClosedPorts()}). The backlog works as in
+     * {@link #listen(int, TcpAcceptor, int)}.
+     *
+     * @param localPort our port, 1..65535.
+     * @param handler   the listener's handler.
+     * @param backlog   most connections of this listener in SYN-RECEIVED at once, &gt;= 1.
+     * @throws IllegalStateException if the port already listens.
+     * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
+     */
+    public void listen(final int localPort, final TcpChannelHandler handler, final int backlog)
+    {
+        checkThread();
+        checkPort(localPort, "localPort");
+        if (backlog < 1)
+        {
+            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
+        }
+        if (handler == null)
+        {
+            throw new NullPointerException("handler");
+        }
+        if (listeners.containsKey(localPort))
+        {
+            throw new IllegalStateException("port " + localPort + " already listens");
+        }
+        listeners.put(localPort, new Listener(null, handler, backlog));
+    }
+
+    /**
+     * Active OPEN of a channel (§3.10.1) from a given local port: takes a pooled connection and sends the SYN
+     * at the end of the duty cycle; {@link TcpChannelHandler#onEstablished} follows the handshake, or
+     * {@link TcpChannelHandler#onClosed} its failure.
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param localPort  our port.
+     * @param handler    the connection's handler.
+     * @param attachment the channel's initial attachment, or null.
+     * @param nowNs      the duty cycle's time.
+     * @return the channel (in SYN-SENT), or null if the pool is exhausted or the tuple is in use.
+     * @throws WrongThreadException if called from another thread than the shard's (once it ran).
+     */
+    public TcpChannel open(
+        final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler handler,
+        final Object attachment, final long nowNs)
+    {
+        checkThread();
+        if (handler == null)
+        {
+            throw new NullPointerException("handler");
+        }
+        checkPort(remotePort, "remotePort");
+        checkPort(localPort, "localPort");
+        final long key = connectionKey(remoteIp, remotePort, localPort);
+        if (connections.containsKey(key))
+        {
+            return null;
+        }
+        final Slot slot = takeSlot();
+        if (slot == null)
+        {
+            return null;
+        }
+        output.nowNs(nowNs);
+        slot.handler = handler;
+        slot.attachment = attachment;
+        activate(slot, key);
+        slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
+        markReady(slot);
+        return slot;
+    }
+
+    /**
+     * Active OPEN of a channel from the stack's one ephemeral-port allocator (RFC 6056 algorithm 3, see
+     * {@link #connect(int, int, TcpReceiveHandler, long, IntPredicate)}), restricted to ports
+     * {@code portFilter} accepts (e.g. those whose flow hash maps to this shard).
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param handler    the connection's handler.
+     * @param attachment the channel's initial attachment, or null.
+     * @param nowNs      the duty cycle's time.
+     * @param portFilter accepts a candidate local port; null accepts all.
+     * @return the channel (in SYN-SENT), or null if the pool is exhausted or no acceptable port is free.
+     * @throws WrongThreadException if called from another thread than the shard's (once it ran).
+     */
+    public TcpChannel open(
+        final int remoteIp, final int remotePort, final TcpChannelHandler handler, final Object attachment,
+        final long nowNs, final IntPredicate portFilter)
+    {
+        checkThread();
+        checkPort(remotePort, "remotePort");
+        if (freeCount == 0)
+        {
+            counters.poolExhausted++;
+            return null;
+        }
+        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        if (localPort == 0)
+        {
+            counters.ephemeralPortsExhausted++;
+            return null;
+        }
+        return open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
+    }
+
+    /**
+     * Binds the stack to the thread that runs its duty cycle: channel calls from any other thread then throw
+     * {@link WrongThreadException}. Without this call, the first thread that runs {@link #poll} is bound.
+     *
+     * @param thread the shard's thread, or null to unbind (the next {@link #poll} binds again).
+     */
+    public void ownerThread(final Thread thread)
+    {
+        this.ownerThread = thread;
+    }
+
+    /**
+     * @return the thread channel calls must come from, or null before the first {@link #poll}.
+     */
+    public Thread ownerThread()
+    {
+        return ownerThread;
+    }
+
+    /**
+     * Visits every channel in the table (control path: shutdown closes them all). The visitor may close or
+     * abort the channel it is given.
+     *
+     * @param visitor called once per connection not yet CLOSED.
+     * @return connections visited.
+     */
+    public int forEachChannel(final Consumer<? super TcpChannel> visitor)
+    {
+        checkThread();
+        final Slot[] snapshot = new Slot[activeCount];
+        int count = 0;
+        for (final Slot slot : connections.values())
+        {
+            snapshot[count++] = slot;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            visitor.accept(snapshot[i]);
+        }
+        return count;
+    }
+
+    private void checkThread()
+    {
+        final Thread owner = ownerThread;
+        if (owner != null && owner != Thread.currentThread())
+        {
+            throw wrongThread(owner);
+        }
+    }
+
+    private static WrongThreadException wrongThread(final Thread owner)
+    {
+        return new WrongThreadException("a Sluice channel belongs to shard thread " + owner.getName() +
+            " and was used from thread " + Thread.currentThread().getName() +
+            ": post the call to the shard (execute) or use a SluiceSocket");
     }
 
     /**
@@ -440,11 +626,29 @@ public final class TcpStack implements TransportHandler
         {
             return;
         }
-        counters.synsAccepted++;
         final TcpConnection connection = slot.connection;
         connection.listen(localIp, segment.destinationPort());
-        final TcpReceiveHandler handler = listener.acceptor.onAccept(connection);
-        slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
+        if (listener.channelHandler != null)
+        {
+            slot.handler = listener.channelHandler;
+            slot.key = key; // the peer's address and port are known to onAccept
+            if (!listener.channelHandler.onAccept(slot))
+            {
+                slot.handler = null;
+                connection.releaseFromListen();
+                slot.recycle();
+                free[freeCount++] = slot;
+                TcpConnection.replyToClosedPort(segment, output); // RST: connection refused
+                counters.resetsToClosedPorts++;
+                return;
+            }
+        }
+        else
+        {
+            final TcpReceiveHandler handler = listener.acceptor.onAccept(connection);
+            slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
+        }
+        counters.synsAccepted++;
         activate(slot, key);
         slot.listener = listener;
         slot.inBacklog = true;
@@ -518,6 +722,10 @@ public final class TcpStack implements TransportHandler
         {
             wheel.resetStartTime(nowNs);
             wheelStarted = true;
+            if (ownerThread == null)
+            {
+                ownerThread = Thread.currentThread();
+            }
         }
         int work = pollTimers(nowNs);
 
@@ -531,7 +739,7 @@ public final class TcpStack implements TransportHandler
             final Slot slot = batch[i];
             batch[i] = null;
             slot.queued = false;
-            if (slot.activeIndex < 0)
+            if (!slot.inUse)
             {
                 continue; // freed after it was queued
             }
@@ -771,11 +979,10 @@ public final class TcpStack implements TransportHandler
     // a new TCB: allocated once, then reused through the free list (never on the steady-state path)
     private Slot newSlot()
     {
-        if (createdConnections == active.length)
+        if (createdConnections == free.length)
         {
-            final int length = (int)Math.min(maxConnections, Math.max(16L, 2L * active.length));
+            final int length = (int)Math.min(maxConnections, Math.max(16L, 2L * free.length));
             free = Arrays.copyOf(free, length);
-            active = Arrays.copyOf(active, length);
             ready = Arrays.copyOf(ready, length);
             draining = Arrays.copyOf(draining, length);
         }
@@ -789,8 +996,9 @@ public final class TcpStack implements TransportHandler
     private void activate(final Slot slot, final long key)
     {
         slot.key = key;
-        slot.activeIndex = activeCount;
-        active[activeCount++] = slot;
+        slot.inUse = true;
+        slot.id = ++nextChannelId;
+        activeCount++;
         connections.put(key, slot);
         slot.connection.clearSoftErrors();
     }
@@ -825,28 +1033,25 @@ public final class TcpStack implements TransportHandler
         slot.listener = null;
         cancelTimer(slot);
         connections.remove(slot.key);
-        final int index = slot.activeIndex;
-        final Slot last = active[--activeCount];
-        active[index] = last;
-        last.activeIndex = index;
-        active[activeCount] = null;
-        slot.delegate = TcpReceiveHandler.DISCARD;
-        slot.activeIndex = -1;
+        activeCount--;
+        slot.recycle();
         free[freeCount++] = slot;
         counters.connectionsReleased++;
         return 1;
     }
 
-    /** A listening port: its acceptor, backlog and connections still in SYN-RECEIVED. */
+    /** A listening port: its acceptor (or channel handler), backlog and connections still in SYN-RECEIVED. */
     private static final class Listener
     {
         final TcpAcceptor acceptor;
+        final TcpChannelHandler channelHandler;
         final int backlog;
         int synReceived;
 
-        Listener(final TcpAcceptor acceptor, final int backlog)
+        Listener(final TcpAcceptor acceptor, final TcpChannelHandler channelHandler, final int backlog)
         {
             this.acceptor = acceptor;
+            this.channelHandler = channelHandler;
             this.backlog = backlog;
         }
     }
@@ -867,23 +1072,39 @@ public final class TcpStack implements TransportHandler
     /**
      * A pooled connection and the handler it currently forwards to: a connection's handler is fixed at
      * construction, so the pool gives each connection this forwarder and swaps the target on reuse. It also
-     * listens to the application's calls on the connection, to queue it for the next poll.
+     * listens to the application's calls on the connection, to queue it for the next poll, and it is the
+     * connection's {@link TcpChannel}: the narrow API costs no object per connection.
      */
     private final class Slot extends ConnectionTimerWheel.Node
-        implements TcpReceiveHandler, TcpConnection.ActivityListener
+        implements TcpReceiveHandler, TcpConnection.ActivityListener, TcpChannel
     {
         TcpConnection connection;
         TcpReceiveHandler delegate = TcpReceiveHandler.DISCARD;
+        TcpChannelHandler handler;
+        Object attachment;
         Listener listener;
         long key;
-        int activeIndex = -1;
+        long id;
+        boolean inUse;
         boolean queued;
         boolean inBacklog;
+        boolean outputShutdown;
+        boolean finDeferred;
+
+        void recycle()
+        {
+            delegate = TcpReceiveHandler.DISCARD;
+            handler = null;
+            attachment = null;
+            inUse = false;
+            outputShutdown = false;
+            finDeferred = false;
+        }
 
         @Override
         public void onApplicationActivity(final TcpConnection connection)
         {
-            if (activeIndex >= 0)
+            if (inUse)
             {
                 markReady(this);
             }
@@ -892,41 +1113,350 @@ public final class TcpStack implements TransportHandler
         @Override
         public int onData(final DirectBuffer buffer, final int offset, final int length)
         {
-            return delegate.onData(buffer, offset, length);
+            final TcpChannelHandler h = handler;
+            return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
         }
 
         @Override
         public void onEstablished()
         {
-            delegate.onEstablished();
+            final TcpChannelHandler h = handler;
+            if (h == null)
+            {
+                delegate.onEstablished();
+                return;
+            }
+            if (finDeferred && connection.unreadBytes() == 0)
+            {
+                sendDeferredFin(); // shutdownOutput before the handshake completed
+            }
+            h.onEstablished(this);
         }
 
         @Override
         public void onWritable()
         {
-            delegate.onWritable();
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onWritable(this);
+            }
+            else
+            {
+                delegate.onWritable();
+            }
         }
 
         @Override
         public void onPeerClosed()
         {
-            delegate.onPeerClosed();
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onPeerClosed(this);
+            }
+            else
+            {
+                delegate.onPeerClosed();
+            }
         }
 
         @Override
         public void onUrgent(final int urgentBytesAhead)
         {
-            delegate.onUrgent(urgentBytesAhead);
+            if (handler == null)
+            {
+                delegate.onUrgent(urgentBytesAhead); // channels see urgent bytes inline only
+            }
         }
 
         @Override
         public void onClosed(final TcpCloseReason reason)
         {
-            if (activeIndex >= 0)
+            if (inUse)
             {
                 markReady(this); // an ABORT outside the stack's callbacks: freed at the next poll
             }
-            delegate.onClosed(reason);
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onClosed(this, reason);
+            }
+            else
+            {
+                delegate.onClosed(reason);
+            }
+        }
+
+        @Override
+        public void onExcessiveRetransmissions(final int retransmissions)
+        {
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
+            }
+            else
+            {
+                delegate.onExcessiveRetransmissions(retransmissions);
+            }
+        }
+
+        // --- TcpChannel: the application's view, shard thread only ---
+
+        @Override
+        public long id()
+        {
+            checkThread();
+            return id;
+        }
+
+        @Override
+        public int send(final DirectBuffer source, final int offset, final int length)
+        {
+            checkThread();
+            if (outputShutdown)
+            {
+                return NOT_OPEN;
+            }
+            return connection.send(source, offset, length);
+        }
+
+        @Override
+        public void flush()
+        {
+            checkThread();
+            if (inUse)
+            {
+                markReady(this);
+            }
+        }
+
+        @Override
+        public void consume(final int bytes)
+        {
+            checkThread();
+            connection.consumed(bytes);
+            if (finDeferred && connection.unreadBytes() == 0 && connection.state().isSynchronized())
+            {
+                sendDeferredFin();
+            }
+        }
+
+        @Override
+        public boolean shutdownOutput()
+        {
+            checkThread();
+            if (outputShutdown)
+            {
+                return false;
+            }
+            switch (connection.state())
+            {
+                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
+                {
+                    outputShutdown = true;
+                    // CLOSE with unread data would reset (SHLD-3), before the handshake it would abandon the
+                    // connection: the FIN waits for either to change
+                    if (connection.unreadBytes() > 0 || connection.state() == TcpState.SYN_SENT)
+                    {
+                        finDeferred = true;
+                    }
+                    else
+                    {
+                        connection.close();
+                    }
+                    return true;
+                }
+                default ->
+                {
+                    return false;
+                }
+            }
+        }
+
+        private void sendDeferredFin()
+        {
+            finDeferred = false;
+            connection.close();
+        }
+
+        @Override
+        public boolean close()
+        {
+            checkThread();
+            outputShutdown = true;
+            finDeferred = false;
+            return connection.close();
+        }
+
+        @Override
+        public void abort()
+        {
+            checkThread();
+            outputShutdown = true;
+            finDeferred = false;
+            connection.abort();
+        }
+
+        @Override
+        public TcpState state()
+        {
+            checkThread();
+            return connection.state();
+        }
+
+        @Override
+        public boolean isOpen()
+        {
+            checkThread();
+            return connection.state() != TcpState.CLOSED;
+        }
+
+        @Override
+        public boolean isOutputShutdown()
+        {
+            checkThread();
+            return outputShutdown || connection.state() == TcpState.CLOSED;
+        }
+
+        @Override
+        public TcpCloseReason closeReason()
+        {
+            checkThread();
+            return connection.state() == TcpState.CLOSED ? connection.closeReason() : null;
+        }
+
+        @Override
+        public int unreadBytes()
+        {
+            checkThread();
+            return connection.unreadBytes();
+        }
+
+        @Override
+        public int sendQueueBytes()
+        {
+            checkThread();
+            return connection.sendQueueBytes();
+        }
+
+        @Override
+        public int writableBytes()
+        {
+            checkThread();
+            if (outputShutdown)
+            {
+                return 0;
+            }
+            return switch (connection.state())
+            {
+                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
+                    Math.max(0, config.sendBufferBytes() - connection.sendQueueBytes());
+                default -> 0;
+            };
+        }
+
+        @Override
+        public boolean isWritable()
+        {
+            return writableBytes() > 0;
+        }
+
+        @Override
+        public int localIp()
+        {
+            checkThread();
+            return connection.localIp();
+        }
+
+        @Override
+        public int localPort()
+        {
+            checkThread();
+            return (int)key & 0xFFFF;
+        }
+
+        @Override
+        public int remoteIp()
+        {
+            checkThread();
+            return (int)(key >>> 32);
+        }
+
+        @Override
+        public int remotePort()
+        {
+            checkThread();
+            return (int)(key >>> 16) & 0xFFFF;
+        }
+
+        @Override
+        public Object attachment()
+        {
+            checkThread();
+            return attachment;
+        }
+
+        @Override
+        public void attach(final Object attachment)
+        {
+            checkThread();
+            this.attachment = attachment;
+        }
+
+        @Override
+        public TcpChannelHandler handler()
+        {
+            checkThread();
+            return handler;
+        }
+
+        @Override
+        public void handler(final TcpChannelHandler handler)
+        {
+            checkThread();
+            if (handler == null)
+            {
+                throw new NullPointerException("handler");
+            }
+            this.handler = handler;
+        }
+
+        @Override
+        public void noDelay(final boolean noDelay)
+        {
+            checkThread();
+            connection.noDelay(noDelay);
+            if (inUse)
+            {
+                markReady(this); // may release a segment Nagle held back
+            }
+        }
+
+        @Override
+        public void keepAlive(final boolean enabled)
+        {
+            checkThread();
+            connection.keepAlive(enabled);
+            if (inUse)
+            {
+                markReady(this); // re-arms the timer
+            }
+        }
+
+        @Override
+        public boolean inShardThread()
+        {
+            final Thread owner = ownerThread;
+            return owner == null || owner == Thread.currentThread();
+        }
+
+        @Override
+        public String toString()
+        {
+            return "TcpChannel#" + id + "[" + dev.sluice.core.wire.Addresses.ipv4ToString((int)(key >>> 32)) +
+                ":" + ((int)(key >>> 16) & 0xFFFF) + " -> :" + ((int)key & 0xFFFF) + "]";
         }
     }
 }

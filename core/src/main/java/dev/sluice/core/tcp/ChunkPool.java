@@ -51,6 +51,7 @@ public final class ChunkPool
     private long allocations;
     private long allocationFailures;
     private int peakInUse;
+    private ReassemblyBuffer.Geometry geometry;
 
     /**
      * Creates an empty pool: no memory is reserved until the first {@link #allocate()}.
@@ -123,6 +124,19 @@ public final class ChunkPool
     {
         // a queue of n bytes not aligned to chunk boundaries spans at most n / chunk + 1 chunks
         return bytes / DEFAULT_CHUNK_BYTES + 1;
+    }
+
+    // the stores of one stack share one shape (one TCP configuration per stack)
+    ReassemblyBuffer.Geometry reassemblyGeometry(final int capacityBytes, final int maxRanges)
+    {
+        final ReassemblyBuffer.Geometry g = geometry;
+        if (g != null && g.capacity == capacityBytes && g.maxRanges == maxRanges)
+        {
+            return g;
+        }
+        final ReassemblyBuffer.Geometry created = new ReassemblyBuffer.Geometry(capacityBytes, maxRanges, chunkBytes);
+        geometry = created;
+        return created;
     }
 
     /**

@@ -56,17 +56,37 @@ public final class ReassemblyBuffer
 
     private static final int NO_CHUNK = ChunkPool.NO_CHUNK;
 
+    /** The shape of a store, shared by every connection of a stack: a TCB carries only its own state. */
+    static final class Geometry
+    {
+        final int capacity;
+        final int storeBytes;
+        final int storeMask;
+        final int chunkBytes;
+        final int chunkShift;
+        final int chunkMask;
+        final int pieceBytes; // bytes of a data chunk used: min(chunkBytes, storeBytes)
+        final int entries;
+        final int entriesOffset;
+        final int maxRanges;
+
+        Geometry(final int capacity, final int maxRanges, final int chunkBytes)
+        {
+            this.capacity = capacity;
+            this.maxRanges = maxRanges;
+            this.chunkBytes = chunkBytes;
+            this.chunkShift = Integer.numberOfTrailingZeros(chunkBytes);
+            this.chunkMask = chunkBytes - 1;
+            this.storeBytes = (int)Math.min(capacity, (long)maxEntries(chunkBytes, maxRanges) * chunkBytes);
+            this.storeMask = storeBytes - 1;
+            this.pieceBytes = Math.min(chunkBytes, storeBytes);
+            this.entries = Math.max(1, storeBytes >>> chunkShift);
+            this.entriesOffset = maxRanges * 8;
+        }
+    }
+
     private final ChunkPool pool;
-    private final int capacity;
-    private final int storeBytes;
-    private final int storeMask;
-    private final int chunkBytes;
-    private final int chunkShift;
-    private final int chunkMask;
-    private final int pieceBytes; // bytes of a data chunk used: min(chunkBytes, storeBytes)
-    private final int entries;
-    private final int entriesOffset;
-    private final int maxRanges;
+    private final Geometry geometry;
     private int table = NO_CHUNK; // ranges at [0, 8 * maxRanges), then one data chunk id per ring piece
     private int rangeCount;
     private int bufferedBytes;
@@ -101,21 +121,13 @@ public final class ReassemblyBuffer
     public ReassemblyBuffer(final int capacityBytes, final int maxRanges, final ChunkPool pool)
     {
         checkCapacity(capacityBytes);
-        this.chunkBytes = pool.chunkBytes();
+        final int chunkBytes = pool.chunkBytes();
         if (maxRanges <= 0 || maxRanges * 8 + 4 > chunkBytes)
         {
             throw new IllegalArgumentException("maxRanges must be 1.." + (chunkBytes - 4) / 8 + ", got " + maxRanges);
         }
         this.pool = pool;
-        this.capacity = capacityBytes;
-        this.maxRanges = maxRanges;
-        this.chunkShift = Integer.numberOfTrailingZeros(chunkBytes);
-        this.chunkMask = chunkBytes - 1;
-        this.storeBytes = (int)Math.min(capacityBytes, (long)maxEntries(chunkBytes, maxRanges) * chunkBytes);
-        this.storeMask = storeBytes - 1;
-        this.pieceBytes = Math.min(chunkBytes, storeBytes);
-        this.entries = Math.max(1, storeBytes >>> chunkShift);
-        this.entriesOffset = maxRanges * 8;
+        this.geometry = pool.reassemblyGeometry(capacityBytes, maxRanges);
     }
 
     private static int checkCapacity(final int capacityBytes)
@@ -180,7 +192,7 @@ public final class ReassemblyBuffer
         }
         discardBefore(rcvNxt);
 
-        final long window = Math.min(storeBytes, Math.max(0, rcvWnd));
+        final long window = Math.min(geometry.storeBytes, Math.max(0, rcvWnd));
         final long segmentStart = seq - rcvNxt;
         final long segmentEnd = segmentStart + length;
         final long s = Math.max(0, segmentStart);
@@ -211,7 +223,7 @@ public final class ReassemblyBuffer
             afterLast++;
         }
         final int merged = afterLast - first;
-        if (rangeCount - merged + 1 > maxRanges || !reserve(rcvNxt, s, e))
+        if (rangeCount - merged + 1 > geometry.maxRanges || !reserve(rcvNxt, s, e))
         {
             lastDroppedBytes += (int)(e - s);
             return 0;
@@ -263,16 +275,16 @@ public final class ReassemblyBuffer
                 return false;
             }
             table = chunk;
-            for (int i = 0; i < entries; i++)
+            for (int i = 0; i < geometry.entries; i++)
             {
-                pool.putInt(table, entriesOffset + 4 * i, NO_CHUNK);
+                pool.putInt(table, geometry.entriesOffset + 4 * i, NO_CHUNK);
             }
         }
         long pos = s;
         while (pos < e)
         {
-            final int ringIndex = (rcvNxt + (int)pos) & storeMask;
-            final int entry = entriesOffset + 4 * (ringIndex >>> chunkShift);
+            final int ringIndex = (rcvNxt + (int)pos) & geometry.storeMask;
+            final int entry = geometry.entriesOffset + 4 * (ringIndex >>> geometry.chunkShift);
             if (pool.getInt(table, entry) == NO_CHUNK)
             {
                 final int chunk = pool.allocate();
@@ -287,7 +299,7 @@ public final class ReassemblyBuffer
                 }
                 pool.putInt(table, entry, chunk);
             }
-            pos += pieceBytes - (ringIndex & chunkMask);
+            pos += geometry.pieceBytes - (ringIndex & geometry.chunkMask);
         }
         return true;
     }
@@ -315,10 +327,10 @@ public final class ReassemblyBuffer
         int done = 0;
         while (done < length && epoch == startEpoch) // the sink may have closed (and cleared) the connection
         {
-            final int ringIndex = (rcvNxt + done) & storeMask;
-            final int chunk = pool.getInt(tableChunk, entriesOffset + 4 * (ringIndex >>> chunkShift));
-            final int offset = ringIndex & chunkMask;
-            final int n = Math.min(length - done, pieceBytes - offset);
+            final int ringIndex = (rcvNxt + done) & geometry.storeMask;
+            final int chunk = pool.getInt(tableChunk, geometry.entriesOffset + 4 * (ringIndex >>> geometry.chunkShift));
+            final int offset = ringIndex & geometry.chunkMask;
+            final int n = Math.min(length - done, geometry.pieceBytes - offset);
             done += n;
             sink.onData(pool.buffer(chunk), pool.offset(chunk) + offset, n);
         }
@@ -423,9 +435,9 @@ public final class ReassemblyBuffer
             return 0;
         }
         int count = 1;
-        for (int i = 0; i < entries; i++)
+        for (int i = 0; i < geometry.entries; i++)
         {
-            if (pool.getInt(table, entriesOffset + 4 * i) != NO_CHUNK)
+            if (pool.getInt(table, geometry.entriesOffset + 4 * i) != NO_CHUNK)
             {
                 count++;
             }
@@ -440,7 +452,7 @@ public final class ReassemblyBuffer
      */
     public int storeBytes()
     {
-        return storeBytes;
+        return geometry.storeBytes;
     }
 
     /**
@@ -450,7 +462,7 @@ public final class ReassemblyBuffer
      */
     public int capacity()
     {
-        return capacity;
+        return geometry.capacity;
     }
 
     /**
@@ -460,7 +472,7 @@ public final class ReassemblyBuffer
      */
     public int maxRanges()
     {
-        return maxRanges;
+        return geometry.maxRanges;
     }
 
     private static long offsetOf(final int seq, final int rcvNxt)
@@ -476,10 +488,10 @@ public final class ReassemblyBuffer
         int done = 0;
         while (done < length)
         {
-            final int ringIndex = (rcvNxt + (int)from + done) & storeMask;
-            final int chunk = pool.getInt(table, entriesOffset + 4 * (ringIndex >>> chunkShift));
-            final int offset = ringIndex & chunkMask;
-            final int n = Math.min(length - done, pieceBytes - offset);
+            final int ringIndex = (rcvNxt + (int)from + done) & geometry.storeMask;
+            final int chunk = pool.getInt(table, geometry.entriesOffset + 4 * (ringIndex >>> geometry.chunkShift));
+            final int offset = ringIndex & geometry.chunkMask;
+            final int n = Math.min(length - done, geometry.pieceBytes - offset);
             pool.putBytes(chunk, offset, source, sourceOffset + (int)(from - segmentStart) + done, n);
             done += n;
         }
@@ -548,9 +560,9 @@ public final class ReassemblyBuffer
     {
         if (table != NO_CHUNK)
         {
-            for (int i = 0; i < entries; i++)
+            for (int i = 0; i < geometry.entries; i++)
             {
-                final int chunk = pool.getInt(table, entriesOffset + 4 * i);
+                final int chunk = pool.getInt(table, geometry.entriesOffset + 4 * i);
                 if (chunk != NO_CHUNK)
                 {
                     pool.free(chunk);

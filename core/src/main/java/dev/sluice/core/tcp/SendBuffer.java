@@ -34,7 +34,6 @@ public final class SendBuffer
 
     private final ChunkPool pool;
     private final int capacity;
-    private final int chunkBytes;
     private int headSeq;
     private int tailSeq;
     private int baseSeq; // sequence number of the first byte of headChunk
@@ -43,7 +42,6 @@ public final class SendBuffer
     private int tailChunk = ChunkPool.NO_CHUNK;
     private int cursorChunk = ChunkPool.NO_CHUNK; // where the last read ended
     private int cursorBase;
-    private int chunkCount;
 
     /**
      * A send queue with a private pool just large enough for it (for use outside a stack, e.g. tests).
@@ -67,7 +65,6 @@ public final class SendBuffer
     {
         this.capacity = checkCapacity(capacityBytes);
         this.pool = pool;
-        this.chunkBytes = pool.chunkBytes();
     }
 
     private static int checkCapacity(final int capacityBytes)
@@ -104,6 +101,7 @@ public final class SendBuffer
      */
     public int append(final DirectBuffer source, final int sourceOffset, final int length)
     {
+        final int chunkBytes = pool.chunkBytes();
         final int accepted = Math.min(length, freeBytes());
         if (accepted <= 0)
         {
@@ -118,7 +116,6 @@ public final class SendBuffer
             }
             headChunk = chunk;
             tailChunk = chunk;
-            chunkCount = 1;
             baseSeq = tailSeq;
             tailBase = tailSeq;
         }
@@ -135,7 +132,6 @@ public final class SendBuffer
                 }
                 pool.next(tailChunk, chunk);
                 tailChunk = chunk;
-                chunkCount++;
                 tailBase += chunkBytes;
                 used = 0;
             }
@@ -159,6 +155,7 @@ public final class SendBuffer
      */
     public int read(final int seq, final MutableDirectBuffer destination, final int destinationOffset, final int maxLength)
     {
+        final int chunkBytes = pool.chunkBytes();
         if (!SequenceNumbers.between(seq, headSeq, tailSeq))
         {
             return NOT_BUFFERED;
@@ -215,6 +212,7 @@ public final class SendBuffer
      */
     public int release(final int ackSeq)
     {
+        final int chunkBytes = pool.chunkBytes();
         if (SequenceNumbers.le(ackSeq, headSeq))
         {
             return 0;
@@ -232,7 +230,6 @@ public final class SendBuffer
             {
                 final int next = pool.next(headChunk);
                 pool.free(headChunk);
-                chunkCount--;
                 headChunk = next;
                 baseSeq += chunkBytes;
             }
@@ -256,7 +253,6 @@ public final class SendBuffer
         headChunk = ChunkPool.NO_CHUNK;
         tailChunk = ChunkPool.NO_CHUNK;
         cursorChunk = ChunkPool.NO_CHUNK;
-        chunkCount = 0;
     }
 
     /**
@@ -266,7 +262,12 @@ public final class SendBuffer
      */
     public int chunkCount()
     {
-        return chunkCount;
+        int count = 0;
+        for (int chunk = headChunk; chunk != ChunkPool.NO_CHUNK; chunk = pool.next(chunk))
+        {
+            count++;
+        }
+        return count;
     }
 
     /**
