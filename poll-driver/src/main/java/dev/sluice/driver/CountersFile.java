@@ -42,11 +42,13 @@ public final class CountersFile implements AutoCloseable
     private static final ShardCounterDescriptor[] SHARD_DESCRIPTORS = ShardCounterDescriptor.values();
     private static final String[] TCP_LABELS = {
         "tcp: segments received", "tcp: segments to connections", "tcp: resets to closed ports",
-        "tcp: SYNs accepted", "tcp: pool exhausted", "tcp: ICMP errors ignored", "tcp: segments sent",
+        "tcp: SYNs accepted", "tcp: connection limit reached", "tcp: ICMP errors ignored", "tcp: segments sent",
         "tcp: segments dropped", "tcp: connections released", "tcp: SYNs dropped (listen backlog full)",
         "tcp: ephemeral ports exhausted", "tcp: ICMP errors out of window", "tcp: ICMP soft errors",
         "tcp: ICMP hard errors aborted", "tcp: ICMP path MTU lowered", "tcp: timers fired",
-        "tcp: connections polled"};
+        "tcp: connections polled", "tcp: connections refused (memory pressure)", "tcp: handler exceptions",
+        "tcp: connections aborted (handler exception)", "tcp: connections open", "tcp: payload chunks in use",
+        "tcp: payload chunk allocation failures", "tcp: payload bytes reserved"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -212,6 +214,13 @@ public final class CountersFile implements AutoCloseable
         to[14].setRelease(from.icmpPathMtuLowered());
         to[15].setRelease(from.timersFired());
         to[16].setRelease(from.connectionsPolled());
+        to[17].setRelease(from.connectionsRefusedMemory());
+        to[18].setRelease(from.handlerExceptions());
+        to[19].setRelease(from.handlerAborts());
+        to[20].setRelease(from.connectionsOpen());
+        to[21].setRelease(from.payloadChunksInUse());
+        to[22].setRelease(from.payloadAllocationFailures());
+        to[23].setRelease(from.payloadBytesReserved());
     }
 
     /**

@@ -107,6 +107,7 @@ public final class TcpStack implements TransportHandler
     private Slot[] free;
     private final ConnectionTimerWheel wheel;
     private final TimerExpiry timerExpiry = new TimerExpiry();
+    private final HandlerFailures handlerFailures;
     private Slot[] ready;
     private Slot[] draining;
     private int readyCount;
@@ -166,6 +167,7 @@ public final class TcpStack implements TransportHandler
         this.counters = counters;
         this.pool = pool;
         this.maxConnections = maxConnections;
+        this.handlerFailures = new HandlerFailures(counters);
         final int initial = Math.min(maxConnections, INITIAL_SLOTS);
         this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
         this.free = new Slot[initial];
@@ -632,7 +634,7 @@ public final class TcpStack implements TransportHandler
         {
             slot.handler = listener.channelHandler;
             slot.key = key; // the peer's address and port are known to onAccept
-            if (!listener.channelHandler.onAccept(slot))
+            if (!accepts(listener.channelHandler, slot))
             {
                 slot.handler = null;
                 connection.releaseFromListen();
@@ -645,7 +647,17 @@ public final class TcpStack implements TransportHandler
         }
         else
         {
-            final TcpReceiveHandler handler = listener.acceptor.onAccept(connection);
+            TcpReceiveHandler handler;
+            try
+            {
+                handler = listener.acceptor.onAccept(connection);
+            }
+            catch (final RuntimeException ex)
+            {
+                handlerFailures.onException(ex);
+                handler = null;
+                slot.handlerFailed = true; // refused once the SYN is processed: RST
+            }
             slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
         }
         counters.synsAccepted++;
@@ -657,9 +669,23 @@ public final class TcpStack implements TransportHandler
         afterInteraction(slot);
     }
 
+    private boolean accepts(final TcpChannelHandler handler, final Slot slot)
+    {
+        try
+        {
+            return handler.onAccept(slot);
+        }
+        catch (final RuntimeException ex)
+        {
+            handlerFailures.onException(ex);
+            return false; // refused: RST
+        }
+    }
+
     // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
     private void afterInteraction(final Slot slot)
     {
+        abortIfHandlerFailed(slot);
         leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
@@ -728,6 +754,7 @@ public final class TcpStack implements TransportHandler
             }
         }
         int work = pollTimers(nowNs);
+        publishGauges();
 
         final Slot[] batch = ready;
         final int count = readyCount;
@@ -745,6 +772,7 @@ public final class TcpStack implements TransportHandler
             }
             counters.connectionsPolled++;
             work += slot.connection.poll(nowNs);
+            abortIfHandlerFailed(slot);
             leaveBacklogIfSynchronized(slot);
             final int released = releaseIfDone(slot);
             if (released == 0)
@@ -761,6 +789,14 @@ public final class TcpStack implements TransportHandler
         timerExpiry.fired = 0;
         wheel.poll(nowNs, timerExpiry);
         return timerExpiry.fired;
+    }
+
+    private void publishGauges()
+    {
+        counters.connectionsOpen = activeCount;
+        counters.payloadChunksInUse = pool.inUseChunks();
+        counters.payloadAllocationFailures = pool.allocationFailures();
+        counters.payloadBytesReserved = pool.reservedBytes();
     }
 
     // Arms the wheel for the connection's deadline unless a timer no later than it is already armed.
@@ -1003,6 +1039,37 @@ public final class TcpStack implements TransportHandler
         slot.connection.clearSoftErrors();
     }
 
+    // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
+    private void abortIfHandlerFailed(final Slot slot)
+    {
+        if (slot.handlerFailed)
+        {
+            slot.handlerFailed = false;
+            if (slot.connection.state() != TcpState.CLOSED)
+            {
+                counters.handlerAborts++;
+                slot.connection.abort();
+            }
+        }
+    }
+
+    private void handlerFailed(final Slot slot, final RuntimeException ex)
+    {
+        slot.handlerFailed = true;
+        handlerFailures.onException(ex);
+    }
+
+    /**
+     * Where exceptions thrown by application handlers are reported (each is also counted, and its connection
+     * aborted); by default their stack traces go to standard error.
+     *
+     * @param errorHandler receives a {@link RuntimeException} whose cause is the handler's exception.
+     */
+    public void errorHandler(final org.agrona.ErrorHandler errorHandler)
+    {
+        handlerFailures.errorHandler(errorHandler);
+    }
+
     private static void leaveBacklogIfSynchronized(final Slot slot)
     {
         if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
@@ -1090,6 +1157,7 @@ public final class TcpStack implements TransportHandler
         boolean inBacklog;
         boolean outputShutdown;
         boolean finDeferred;
+        boolean handlerFailed;
 
         void recycle()
         {
@@ -1099,6 +1167,7 @@ public final class TcpStack implements TransportHandler
             inUse = false;
             outputShutdown = false;
             finDeferred = false;
+            handlerFailed = false;
         }
 
         @Override
@@ -1113,8 +1182,16 @@ public final class TcpStack implements TransportHandler
         @Override
         public int onData(final DirectBuffer buffer, final int offset, final int length)
         {
-            final TcpChannelHandler h = handler;
-            return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
+            try
+            {
+                final TcpChannelHandler h = handler;
+                return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
+            }
+            catch (final RuntimeException ex)
+            {
+                handlerFailed(this, ex);
+                return length; // the connection is aborted after this step
+            }
         }
 
         @Override
@@ -1123,41 +1200,69 @@ public final class TcpStack implements TransportHandler
             final TcpChannelHandler h = handler;
             if (h == null)
             {
-                delegate.onEstablished();
+                try
+                {
+                    delegate.onEstablished();
+                }
+                catch (final RuntimeException ex)
+                {
+                    handlerFailed(this, ex);
+                }
                 return;
             }
             if (finDeferred && connection.unreadBytes() == 0)
             {
                 sendDeferredFin(); // shutdownOutput before the handshake completed
             }
-            h.onEstablished(this);
+            try
+            {
+                h.onEstablished(this);
+            }
+            catch (final RuntimeException ex)
+            {
+                handlerFailed(this, ex);
+            }
         }
 
         @Override
         public void onWritable()
         {
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onWritable(this);
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onWritable(this);
+                }
+                else
+                {
+                    delegate.onWritable();
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onWritable();
+                handlerFailed(this, ex);
             }
         }
 
         @Override
         public void onPeerClosed()
         {
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onPeerClosed(this);
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onPeerClosed(this);
+                }
+                else
+                {
+                    delegate.onPeerClosed();
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onPeerClosed();
+                handlerFailed(this, ex);
             }
         }
 
@@ -1177,28 +1282,42 @@ public final class TcpStack implements TransportHandler
             {
                 markReady(this); // an ABORT outside the stack's callbacks: freed at the next poll
             }
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onClosed(this, reason);
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onClosed(this, reason);
+                }
+                else
+                {
+                    delegate.onClosed(reason);
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onClosed(reason);
+                handlerFailures.onException(ex); // already closed: nothing to abort
             }
         }
 
         @Override
         public void onExcessiveRetransmissions(final int retransmissions)
         {
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
+                }
+                else
+                {
+                    delegate.onExcessiveRetransmissions(retransmissions);
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onExcessiveRetransmissions(retransmissions);
+                handlerFailed(this, ex);
             }
         }
 

@@ -27,6 +27,72 @@ public final class TcpStackCounters
     long timersFired;
     long connectionsPolled;
     long connectionsRefusedMemory;
+    long handlerExceptions;
+    long connectionsOpen;
+    long payloadChunksInUse;
+    long payloadAllocationFailures;
+    long payloadBytesReserved;
+    long handlerAborts;
+
+    /**
+     * Connections in the table (gauge, as of the last poll).
+     *
+     * @return count.
+     */
+    public long connectionsOpen()
+    {
+        return connectionsOpen;
+    }
+
+    /**
+     * Payload chunks held by connections (gauge, as of the last poll).
+     *
+     * @return chunks.
+     */
+    public long payloadChunksInUse()
+    {
+        return payloadChunksInUse;
+    }
+
+    /**
+     * Payload chunk requests the pool could not satisfy (send back-pressure, out-of-order data dropped).
+     *
+     * @return count.
+     */
+    public long payloadAllocationFailures()
+    {
+        return payloadAllocationFailures;
+    }
+
+    /**
+     * Direct memory the payload pool has reserved so far (gauge).
+     *
+     * @return bytes.
+     */
+    public long payloadBytesReserved()
+    {
+        return payloadBytesReserved;
+    }
+
+    /**
+     * Exceptions thrown by application handlers (caught by the stack).
+     *
+     * @return count.
+     */
+    public long handlerExceptions()
+    {
+        return handlerExceptions;
+    }
+
+    /**
+     * Connections aborted (RST) because their application handler threw.
+     *
+     * @return count.
+     */
+    public long handlerAborts()
+    {
+        return handlerAborts;
+    }
 
     /**
      * SYNs dropped and active opens refused because the shard's payload pool was under pressure (fewer free

@@ -243,7 +243,9 @@ public final class SluiceRuntime implements AutoCloseable
                 }
                 agents[i] = agent;
                 contexts[i] = context;
-                runners[i] = new AgentRunner(idleStrategy(config.idle()), Throwable::printStackTrace, null, agent);
+                final ShardFailureHandler failures = new ShardFailureHandler(i, System.err);
+                tcp.errorHandler(Throwable::printStackTrace); // a handler's exception aborts its connection only
+                runners[i] = new AgentRunner(idleStrategy(config.idle()), failures, null, agent);
             }
         }
         catch (final RuntimeException ex)
@@ -280,6 +282,7 @@ public final class SluiceRuntime implements AutoCloseable
                     r.run();
                 }, "sluice-shard-" + shard);
                 t.setDaemon(true);
+                t.setUncaughtExceptionHandler(new ShardFailureHandler(shard, System.err));
                 return t;
             });
         }
