@@ -92,6 +92,7 @@ public final class TcpStack implements TransportHandler
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
     private static final int INITIAL_SLOTS = 64;
+    private static final int MIN_TIME_WAIT_RECORDS = 4096;
     private static final int MAX_TIMER_CALLS_PER_EXPIRY = 8;
 
     private final TcpConfig config;
@@ -108,6 +109,9 @@ public final class TcpStack implements TransportHandler
     private final ConnectionTimerWheel wheel;
     private final TimerExpiry timerExpiry = new TimerExpiry();
     private final HandlerFailures handlerFailures;
+    private final ChallengeAckLimiter challengeAcks;
+    private TimeWaitTable timeWait;
+    private boolean compactTimeWait = true;
     private Slot[] ready;
     private Slot[] draining;
     private int readyCount;
@@ -168,6 +172,9 @@ public final class TcpStack implements TransportHandler
         this.pool = pool;
         this.maxConnections = maxConnections;
         this.handlerFailures = new HandlerFailures(counters);
+        this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
+            isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
+        this.timeWait = new TimeWaitTable(counters, challengeAcks, Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         final int initial = Math.min(maxConnections, INITIAL_SLOTS);
         this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
         this.free = new Slot[initial];
@@ -565,6 +572,7 @@ public final class TcpStack implements TransportHandler
             final int port = ephemeralPortLow + (int)((offset + (nextEphemeral & 0xFFFF_FFFFL) + i) % count);
             if (!listeners.containsKey(port) &&
                 !connections.containsKey(connectionKey(remoteIp, remotePort, port)) &&
+                timeWait.find(connectionKey(remoteIp, remotePort, port)) < 0 &&
                 (portFilter == null || portFilter.test(port)))
             {
                 nextEphemeral += i + 1;
@@ -590,6 +598,10 @@ public final class TcpStack implements TransportHandler
             counters.segmentsToConnections++;
             slot.connection.onSegment(segment, nowNs);
             afterInteraction(slot);
+            return;
+        }
+        if (onTimeWaitSegment(key, segment, nowNs))
+        {
             return;
         }
         final Listener listener = listeners.get(segment.destinationPort());
@@ -753,7 +765,7 @@ public final class TcpStack implements TransportHandler
                 ownerThread = Thread.currentThread();
             }
         }
-        int work = pollTimers(nowNs);
+        int work = pollTimers(nowNs) + timeWait.expire(nowNs);
         publishGauges();
 
         final Slot[] batch = ready;
@@ -773,6 +785,7 @@ public final class TcpStack implements TransportHandler
             counters.connectionsPolled++;
             work += slot.connection.poll(nowNs);
             abortIfHandlerFailed(slot);
+            recordTimeWait(slot, nowNs);
             leaveBacklogIfSynchronized(slot);
             final int released = releaseIfDone(slot);
             if (released == 0)
@@ -789,6 +802,103 @@ public final class TcpStack implements TransportHandler
         timerExpiry.fired = 0;
         wheel.poll(nowNs, timerExpiry);
         return timerExpiry.fired;
+    }
+
+    // a 4-tuple in TIME-WAIT: its record answers (true), unless a new SYN reopens it for the listener (false)
+    private boolean onTimeWaitSegment(final long key, final TcpSegment segment, final long nowNs)
+    {
+        final int record = timeWait.find(key);
+        return record >= 0 &&
+            timeWait.onSegment(record, segment, output, config.timeWaitNs(), nowNs) == TimeWaitTable.HANDLED;
+    }
+
+    // after the poll that sent the ACK of the peer's FIN: the TCB is freed, a compact record keeps TIME-WAIT
+    private void recordTimeWait(final Slot slot, final long nowNs)
+    {
+        if (compactTimeWait && slot.connection.state() == TcpState.TIME_WAIT)
+        {
+            timeWait.add(slot.key, slot.connection, nowNs + config.timeWaitNs());
+            slot.connection.releaseTimeWait();
+        }
+    }
+
+    /**
+     * Whether a connection entering TIME-WAIT is replaced by a compact record (default) or kept whole until 2 MSL
+     * have passed. Set before traffic flows.
+     *
+     * @param compact true for compact records.
+     */
+    public void compactTimeWait(final boolean compact)
+    {
+        this.compactTimeWait = compact;
+    }
+
+    /**
+     * Caps the TIME-WAIT records (default: the connection limit, at least 4,096); beyond it the oldest is
+     * recycled early and counted. Set before traffic flows.
+     *
+     * @param maxRecords most records, &gt;= 1.
+     */
+    public void maxTimeWait(final int maxRecords)
+    {
+        if (timeWait.size() != 0)
+        {
+            throw new IllegalStateException("set before traffic flows");
+        }
+        timeWait = new TimeWaitTable(counters, challengeAcks, maxRecords);
+    }
+
+    /**
+     * 4-tuples in TIME-WAIT (compact records).
+     *
+     * @return count.
+     */
+    public int timeWaitCount()
+    {
+        return timeWait.size();
+    }
+
+    /**
+     * Whether a 4-tuple is in TIME-WAIT (a compact record).
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param localPort  our port.
+     * @return true if a record exists.
+     */
+    public boolean isTimeWait(final int remoteIp, final int remotePort, final int localPort)
+    {
+        return timeWait.find(connectionKey(remoteIp, remotePort, localPort)) >= 0;
+    }
+
+    /**
+     * When the last TIME-WAIT record ends (for a command that waits for it before exiting).
+     *
+     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
+     */
+    public long timeWaitDeadlineNs()
+    {
+        return timeWait.lastDeadlineNs();
+    }
+
+    /**
+     * When the oldest TIME-WAIT record ends (for drivers that jump a virtual clock from event to event).
+     *
+     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
+     */
+    public long nextTimeWaitDeadlineNs()
+    {
+        return timeWait.firstDeadlineNs();
+    }
+
+    /**
+     * The stack-wide challenge-ACK limit (RFC 5961 §7).
+     *
+     * @return the limiter.
+     */
+    public ChallengeAckLimiter challengeAckLimiter()
+    {
+        return challengeAcks;
     }
 
     private void publishGauges()

@@ -28,6 +28,11 @@ public final class TcpStackCounters
     long connectionsPolled;
     long connectionsRefusedMemory;
     long handlerExceptions;
+    long timeWaitEntered;
+    long timeWaitRecycled;
+    long timeWaitReused;
+    long timeWaitSegments;
+    long timeWaitAcks;
     long connectionsOpen;
     long payloadChunksInUse;
     long payloadAllocationFailures;
@@ -72,6 +77,56 @@ public final class TcpStackCounters
     public long payloadBytesReserved()
     {
         return payloadBytesReserved;
+    }
+
+    /**
+     * Connections that entered TIME-WAIT (a compact record replaced the TCB).
+     *
+     * @return count.
+     */
+    public long timeWaitEntered()
+    {
+        return timeWaitEntered;
+    }
+
+    /**
+     * TIME-WAIT records ended early because the table was full (oldest first; Linux's tcp_max_tw_buckets).
+     *
+     * @return count.
+     */
+    public long timeWaitRecycled()
+    {
+        return timeWaitRecycled;
+    }
+
+    /**
+     * 4-tuples in TIME-WAIT reopened by a new SYN above the old sequence space (RFC 6191).
+     *
+     * @return count.
+     */
+    public long timeWaitReused()
+    {
+        return timeWaitReused;
+    }
+
+    /**
+     * Segments answered by a TIME-WAIT record.
+     *
+     * @return count.
+     */
+    public long timeWaitSegments()
+    {
+        return timeWaitSegments;
+    }
+
+    /**
+     * ACKs sent by TIME-WAIT records.
+     *
+     * @return count.
+     */
+    public long timeWaitAcks()
+    {
+        return timeWaitAcks;
     }
 
     /**

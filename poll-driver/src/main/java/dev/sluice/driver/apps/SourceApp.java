@@ -33,6 +33,7 @@ public final class SourceApp implements Application
     private volatile long startNs;
     private volatile long endNs;
     private volatile boolean established;
+    private volatile int timeWaitRecords;
     private Shard shard0;
 
     /**
@@ -100,6 +101,14 @@ public final class SourceApp implements Application
     }
 
     /**
+     * @return 4-tuples of shard 0 still in TIME-WAIT (the connection's, once it closed actively).
+     */
+    public int timeWaitRecords()
+    {
+        return timeWaitRecords;
+    }
+
+    /**
      * @return the bytes sent.
      */
     public long bytes()
@@ -148,6 +157,11 @@ public final class SourceApp implements Application
         @Override
         public int doWork(final long nowNs)
         {
+            final int records = shard.tcp().timeWaitCount();
+            if (records != timeWaitRecords)
+            {
+                timeWaitRecords = records; // for the command, which stays until TIME-WAIT ends
+            }
             final Handler h = handler;
             if (h != null && h.peerClosed && outcome == RUNNING && h.connection() != null)
             {
