@@ -10,14 +10,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
+import dev.sluice.core.channel.TcpChannel;
+import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.stack.NetworkSegmentOutput;
-import dev.sluice.core.stack.TcpAcceptor;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
 import dev.sluice.core.tcp.IsnGenerator;
-import dev.sluice.core.tcp.TcpConnection;
-import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
@@ -226,11 +225,11 @@ public final class SluiceRuntime implements AutoCloseable
                     new SystemNanoClock(), pcap);
                 agent.shareWith(i, rings);
                 agent.impair(config.impairRx(), config.impairTx());
-                final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
+                final ShardContext context = new ShardContext(agent, tcp, config.ip());
                 final ShardApplication part = app.forShard(context);
-                if (config.listenPort() != 0)
+                if (config.listenPort() != 0 && part.listener() != null)
                 {
-                    tcp.listen(config.listenPort(), part);
+                    tcp.listen(config.listenPort(), part.listener());
                 }
                 agent.work(nowNs -> part.doWork(nowNs) + context.afterBurst());
                 if (counters != null)
@@ -378,20 +377,22 @@ public final class SluiceRuntime implements AutoCloseable
      * @param remoteIp   the peer.
      * @param remotePort its port.
      * @param handler    the connection's handler.
-     * @return completes on the shard's thread with the connection (in SYN-SENT), or exceptionally if no local
-     *         port or pooled connection was free.
+     * @param attachment the channel's attachment, or null.
+     * @return completes on the shard's thread with the channel (in SYN-SENT; use it on that thread only), or
+     *         exceptionally if no local port or pooled connection was free.
      */
-    public CompletableFuture<TcpConnection> connect(
-        final int shard, final int remoteIp, final int remotePort, final TcpReceiveHandler handler)
+    public CompletableFuture<TcpChannel> connect(
+        final int shard, final int remoteIp, final int remotePort, final TcpChannelHandler handler,
+        final Object attachment)
     {
-        final CompletableFuture<TcpConnection> result = new CompletableFuture<>();
+        final CompletableFuture<TcpChannel> result = new CompletableFuture<>();
         final ShardContext context = contexts[shard];
         execute(shard, nowNs ->
         {
-            final TcpConnection connection = context.connect(remoteIp, remotePort, handler, nowNs);
-            if (connection != null)
+            final TcpChannel channel = context.open(remoteIp, remotePort, handler, attachment);
+            if (channel != null)
             {
-                result.complete(connection);
+                result.complete(channel);
             }
             else
             {
@@ -407,23 +408,23 @@ public final class SluiceRuntime implements AutoCloseable
      * Passive OPEN on every shard from an application thread (each shard accepts the connections it owns).
      *
      * @param localPort the port.
-     * @param acceptors gives each shard (by index) its acceptor; called on the caller's thread.
+     * @param handlers  gives each shard (by index) its listener's handler; called on the caller's thread.
      * @return completes once every shard listens (exceptionally if the port already listens).
      */
-    public CompletableFuture<Void> listen(final int localPort, final IntFunction<TcpAcceptor> acceptors)
+    public CompletableFuture<Void> listen(final int localPort, final IntFunction<TcpChannelHandler> handlers)
     {
         final CompletableFuture<?>[] done = new CompletableFuture<?>[agents.length];
         for (int i = 0; i < agents.length; i++)
         {
-            final TcpAcceptor acceptor = acceptors.apply(i);
-            final TcpStack tcp = agents[i].tcp();
+            final TcpChannelHandler handler = handlers.apply(i);
+            final ShardContext context = contexts[i];
             final CompletableFuture<Void> shardDone = new CompletableFuture<>();
             done[i] = shardDone;
             execute(i, nowNs ->
             {
                 try
                 {
-                    tcp.listen(localPort, acceptor);
+                    context.listen(localPort, handler);
                     shardDone.complete(null);
                 }
                 catch (final RuntimeException ex)
