@@ -11,6 +11,7 @@ import dev.sluice.core.tcp.TcpState;
 import dev.sluice.driver.FlowSteering;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ShardCounters;
+import dev.sluice.driver.ShardWork;
 
 /**
  * What an application sees of one shard: listening and active opens (with a local port whose flow this
@@ -26,6 +27,7 @@ public final class ShardContext
     private final Consumer<TcpChannel> closeOne = TcpChannel::close;
     private final Consumer<TcpChannel> abortOne = ShardContext::abortUnfinished;
     private final Consumer<TcpChannel> countOne = this::countUnfinished;
+    private ShardWork[] works = new ShardWork[0];
     private int unfinishedCount;
     private boolean closing;
     private volatile int unfinishedCloses = -1;
@@ -130,13 +132,40 @@ public final class ShardContext
         updateUnfinished();
     }
 
-    int afterBurst()
+    /**
+     * Registers work to run on this shard's thread in every duty cycle, after the application's (call on the
+     * shard's thread, e.g. from a command): blocking sockets pump their rings here.
+     *
+     * @param work run after the burst, before TCP's poll.
+     */
+    public void addWork(final ShardWork work)
     {
+        works = java.util.Arrays.copyOf(works, works.length + 1);
+        works[works.length - 1] = work;
+    }
+
+    /**
+     * @return the shard's agent: drive it ({@code onStart}, {@code doWork}, {@code onClose}) when the stack is
+     * externally driven.
+     */
+    public ShardAgent agent()
+    {
+        return agent;
+    }
+
+    int doWork(final long nowNs)
+    {
+        int work = 0;
+        final ShardWork[] works = this.works;
+        for (final ShardWork w : works)
+        {
+            work += w.doWork(nowNs);
+        }
         if (closing)
         {
             updateUnfinished();
         }
-        return 0;
+        return work;
     }
 
     private static void abortUnfinished(final TcpChannel channel)
