@@ -92,6 +92,17 @@ public final class ShardContext
     }
 
     /**
+     * Stops accepting on a port of this shard; existing connections are not affected.
+     *
+     * @param localPort the port.
+     * @return true if it was listening.
+     */
+    public boolean stopListening(final int localPort)
+    {
+        return tcp.stopListening(localPort);
+    }
+
+    /**
      * Active OPEN from this shard, from the stack's ephemeral-port allocator restricted to ports whose flow
      * this shard owns (replies land on this shard's queue).
      *
