@@ -14,12 +14,9 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -310,10 +307,12 @@ class BlockingSocketIT
         final int port = NEXT_PORT.getAndIncrement();
         final CountDownLatch allEchoed = new CountDownLatch(connections);
         final CountDownLatch release = new CountDownLatch(1);
-        final AtomicInteger serverClosedCleanly = new AtomicInteger();
+        final CountDownLatch clientsDone = new CountDownLatch(connections);
+        final AtomicInteger serverSawEof = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
-        try (SluiceServerSocket listener = new SluiceServerSocket(server, port, 1024);
-             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor())
+        final SluiceServerSocket listener = new SluiceServerSocket(server, port, connections);
+        final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        try
         {
             threads.submit(() ->
             {
@@ -326,7 +325,7 @@ class BlockingSocketIT
                     }
                     catch (final IOException ex)
                     {
-                        return null;
+                        return;
                     }
                     threads.submit(() ->
                     {
@@ -336,54 +335,69 @@ class BlockingSocketIT
                             s.getOutputStream().write(request);
                             if (s.getInputStream().read() == -1)
                             {
-                                serverClosedCleanly.incrementAndGet();
+                                serverSawEof.incrementAndGet();
                             }
                         }
                         catch (final IOException ex)
                         {
                             failure.compareAndSet(null, ex);
                         }
-                        return null;
                     });
                 }
-                return null;
             });
-            final List<Future<?>> clients = new ArrayList<>(connections);
             for (int i = 0; i < connections; i++)
             {
                 final int id = i;
-                clients.add(threads.submit(() ->
+                threads.submit(() ->
                 {
                     try (SluiceSocket s = new SluiceSocket(client))
                     {
                         s.connect(serverAddress(port), 60_000);
-                        final byte[] request = new byte[]{(byte)(id >>> 24), (byte)(id >>> 16), (byte)(id >>> 8),
-                            (byte)id};
+                        final byte[] request = {(byte)(id >>> 24), (byte)(id >>> 16), (byte)(id >>> 8), (byte)id};
                         s.getOutputStream().write(request);
-                        assertArrayEquals(request, readFully(s.getInputStream(), 4));
+                        if (!java.util.Arrays.equals(request, readFully(s.getInputStream(), 4)))
+                        {
+                            throw new IOException("connection " + id + ": wrong echo");
+                        }
                         allEchoed.countDown();
                         release.await(); // hold the connection until all 10,000 are up
                     }
-                    return null;
-                }));
+                    catch (final Exception ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                    finally
+                    {
+                        clientsDone.countDown();
+                    }
+                });
             }
-            assertTrue(allEchoed.await(180, TimeUnit.SECONDS),
-                "connections established and echoed: " + (connections - allEchoed.getCount()));
-            assertEquals(2L * connections, (long)server.agent(0).tcp().connectionCount() +
-                client.agent(0).tcp().connectionCount(), "10,000 connections open on each side at once");
-            release.countDown();
-            for (final Future<?> f : clients)
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+            while (!allEchoed.await(100, TimeUnit.MILLISECONDS) && failure.get() == null &&
+                System.nanoTime() < deadline)
             {
-                f.get(60, TimeUnit.SECONDS);
+                // waiting for every connection to be up
             }
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (serverClosedCleanly.get() < connections && failure.get() == null && System.nanoTime() < deadline)
+            assertEquals(null, failure.get(), "first failure");
+            assertEquals(0, allEchoed.getCount(), "connections still not echoed");
+            assertTrue(server.agent(0).tcp().connectionCount() >= connections, "server connections open at once: " +
+                server.agent(0).tcp().connectionCount());
+            assertTrue(client.agent(0).tcp().connectionCount() >= connections, "client connections open at once");
+            release.countDown();
+            assertTrue(clientsDone.await(60, TimeUnit.SECONDS));
+            final long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (serverSawEof.get() < connections && failure.get() == null && System.nanoTime() < closeDeadline)
             {
                 Thread.sleep(20);
             }
             assertEquals(null, failure.get());
-            assertEquals(connections, serverClosedCleanly.get(), "server threads that read EOF");
+            assertEquals(connections, serverSawEof.get(), "server threads that read EOF");
+        }
+        finally
+        {
+            release.countDown();
             listener.close();
+            threads.shutdownNow();
         }
     }
 }
