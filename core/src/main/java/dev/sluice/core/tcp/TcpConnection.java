@@ -94,7 +94,7 @@ public final class TcpConnection
     }
 
     /**
-     * Creates a connection in CLOSED, allocating its send and reassembly buffers (sized by the config).
+     * Creates a connection in CLOSED with a private pool for its send and reassembly buffers.
      *
      * @param config       validated settings.
      * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
@@ -105,6 +105,24 @@ public final class TcpConnection
         final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
         final TcpReceiveHandler handler)
     {
+        this(config, isnGenerator, output, handler,
+            ChunkPool.forOneConnection(config.sendBufferBytes(), config.receiveBufferBytes()));
+    }
+
+    /**
+     * Creates a connection in CLOSED whose send and reassembly buffers take storage from a shard's pool while
+     * they hold bytes (the configured sizes are limits).
+     *
+     * @param config       validated settings.
+     * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
+     * @param output       where segments go.
+     * @param handler      where received data and connection events go.
+     * @param pool         the shard's payload memory.
+     */
+    public TcpConnection(
+        final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
+        final TcpReceiveHandler handler, final ChunkPool pool)
+    {
         this.config = config;
         this.isnGenerator = isnGenerator;
         this.output = output;
@@ -112,9 +130,9 @@ public final class TcpConnection
         this.flow = new TcpFlow(output);
         this.timers = new TcpTimers(config);
         this.windowScaling = new WindowScaling(config);
-        this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes()));
+        this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes(), pool));
         this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling,
-            new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges()));
+            new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges(), pool));
         this.recovery = new LossRecovery(config);
         this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling);
         this.arrives = new SegmentArrives(this, config, isnGenerator, flow, snd, rcv, recovery, scheduler, timers,

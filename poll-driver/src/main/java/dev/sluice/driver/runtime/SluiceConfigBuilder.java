@@ -3,6 +3,7 @@ package dev.sluice.driver.runtime;
 import java.util.List;
 
 import dev.sluice.core.net.LinkImpairment;
+import dev.sluice.core.stack.MemoryBudget;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.runtime.SluiceConfig.Command;
@@ -35,7 +36,9 @@ public final class SluiceConfigBuilder
     private String countersFile = SluiceConfig.DEFAULT_COUNTERS_FILE;
     private long seconds;
     private long mtu = 1500;
-    private long maxConnections = 1024;
+    private long maxConnections = -1;
+    private long memoryBudgetBytes = -1;
+    private boolean timeWaitWait = true;
     private long mssBytes = 1460;
     private long mslMs = 30_000;
     private long rtoMinMs = 200;
@@ -235,7 +238,29 @@ public final class SluiceConfigBuilder
     }
 
     /**
-     * @param maxConnections pooled connections per core, 1..65535 ({@code --max-connections}, default 1024).
+     * @param memoryBudgetBytes memory per core for connections and buffered data ({@code --memory-budget};
+     *                          default: a quarter of the RAM, at most the JVM heap limit, shared by the cores).
+     * @return this.
+     */
+    public SluiceConfigBuilder memoryBudgetBytes(final long memoryBudgetBytes)
+    {
+        this.memoryBudgetBytes = memoryBudgetBytes;
+        return this;
+    }
+
+    /**
+     * @param timeWaitWait whether the CLI's {@code source} waits for its connection's TIME-WAIT to end
+     *                     ({@code --no-time-wait-wait} turns it off).
+     * @return this.
+     */
+    public SluiceConfigBuilder timeWaitWait(final boolean timeWaitWait)
+    {
+        this.timeWaitWait = timeWaitWait;
+        return this;
+    }
+
+    /**
+     * @param maxConnections most connections per core ({@code --max-connections}, default: memory budget / 2 KiB).
      * @return this.
      */
     public SluiceConfigBuilder maxConnections(final int maxConnections)
@@ -425,7 +450,13 @@ public final class SluiceConfigBuilder
         }
         range("seconds", seconds, 0, Integer.MAX_VALUE);
         range("mtu", mtu, 576, 9000);
-        range("max-connections", maxConnections, 1, 65_535);
+        final long budget = memoryBudgetBytes >= 0 ? memoryBudgetBytes : SluiceConfig.defaultMemoryBudget(cores);
+        if (budget < MemoryBudget.MIN_BUDGET_BYTES)
+        {
+            throw new ConfigException("--memory-budget must be at least 16m, got " + budget);
+        }
+        final long connections = maxConnections >= 0 ? maxConnections : MemoryBudget.of(budget).maxConnections();
+        range("max-connections", connections, 1, MemoryBudget.MAX_CONNECTIONS);
         range("mss", mssBytes, TcpConfig.MIN_MSS_BYTES, 65_495);
         range("rto-min-ms", rtoMinMs, 1, 60_000);
         range("rto-initial-ms", rtoInitialMs, 1, 60_000);
@@ -449,7 +480,7 @@ public final class SluiceConfigBuilder
         tcp.noDelay(noDelay);
         tcp.keepAlive(keepAlive, keepAliveIdleS * 1_000_000_000L, 75_000_000_000L, 9);
         tcp.bufferBytes((int)sendBufferBytes, (int)receiveBufferBytes);
-        tcp.backlog((int)Math.min(maxConnections, 65_535));
+        tcp.backlog((int)Math.min(connections, 65_535));
         final TcpConfig tcpConfig;
         try
         {
@@ -460,8 +491,8 @@ public final class SluiceConfigBuilder
             throw new ConfigException("TCP settings: " + ex.getMessage());
         }
         return new SluiceConfig(command, device, ip, prefixLength, gatewayIp, listenPort, connectIp, connectPort,
-            bytes, cores, cpus, idle, ealArgs, mac, pcapFile, countersFile, seconds, (int)mtu, (int)maxConnections,
-            tcpConfig, impairRx, impairTx);
+            bytes, cores, cpus, idle, ealArgs, mac, pcapFile, countersFile, seconds, (int)mtu, (int)connections,
+            tcpConfig, impairRx, impairTx, budget, timeWaitWait);
     }
 
     private static void range(final String name, final long value, final long min, final long max)
