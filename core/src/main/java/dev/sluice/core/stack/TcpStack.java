@@ -246,7 +246,7 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1), with the pool size as backlog: see
+     * Passive OPEN on a port for channel handlers (§3.10.1), with the connection limit as backlog: see
      * {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
@@ -257,7 +257,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpChannelHandler handler)
     {
-        listen(localPort, handler, free.length);
+        listen(localPort, handler, Math.min(maxConnections, 65_535));
     }
 
     /**
@@ -356,9 +356,8 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(remotePort, "remotePort");
-        if (freeCount == 0)
+        if (!mayOpen())
         {
-            counters.poolExhausted++;
             return null;
         }
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
