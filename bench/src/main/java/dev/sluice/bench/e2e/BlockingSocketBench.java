@@ -40,7 +40,7 @@ import org.HdrHistogram.Histogram;
  *   <li>Sluice only: bytes allocated by each shard thread during the measurement, per request.</li>
  * </ul>
  * Usage: {@code BlockingSocketBench --transport jdk|sluice [--seconds S] [--warmup S] [--connections N]
- * [--idle spin|backoff|yield] [--eal "ARGS"]}; prints one line of JSON per workload.
+ * [--idle spin|backoff|yield] [--threads virtual|platform] [--eal "ARGS"]}; prints one line of JSON per workload.
  */
 public final class BlockingSocketBench
 {
@@ -79,7 +79,9 @@ public final class BlockingSocketBench
         final int seconds = Integer.parseInt(value(args, "--seconds", "5"));
         final int warmup = Integer.parseInt(value(args, "--warmup", "2"));
         final int connections = Integer.parseInt(value(args, "--connections", "64"));
-        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        final boolean platform = "platform".equals(value(args, "--threads", "virtual"));
+        try (ExecutorService threads = platform ? Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory()) :
+                Executors.newVirtualThreadPerTaskExecutor();
              Transport transport = "sluice".equals(transportName) ?
                  new OnSluice(value(args, "--idle", "backoff"), value(args, "--eal", null)) : new Jdk())
         {
@@ -151,7 +153,7 @@ public final class BlockingSocketBench
         Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
         measuring.set(false);
         final long elapsedNs = System.nanoTime() - startNs;
-        final long shardBytes = transport.shardBytes() - bytesBefore;
+        final long shardBytes = bytesBefore < 0 ? -1 : transport.shardBytes() - bytesBefore;
         stop.set(true);
         done.await(30, TimeUnit.SECONDS);
         for (final Conn c : conns)
