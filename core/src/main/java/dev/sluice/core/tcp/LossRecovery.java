@@ -19,6 +19,7 @@ final class LossRecovery
 
     // go-back-N after an RTO (or a path MTU decrease): rexmtNxt .. rexmtEnd is sent again
     private boolean goBackN;
+    private boolean karnAmbiguous; // a retransmission since the last timed segment: only timestamps can measure
     private int rexmtNxt;
     private int rexmtEnd;
 
@@ -34,6 +35,7 @@ final class LossRecovery
     void clear()
     {
         goBackN = false;
+        karnAmbiguous = false;
         rtt.reset();
     }
 
@@ -61,11 +63,17 @@ final class LossRecovery
      * @param snd        the send sequence space.
      * @param ackedBytes data bytes newly acknowledged.
      * @param nowNs      the duty cycle's time.
+     * @param tsRttNs    the RTT the ACK's timestamp echo reports (RFC 7323 RTTM), -1 if none.
      * @return true to retransmit SND.UNA now (NewReno partial ACK, RFC 6582 §3.2 step 5).
      */
-    boolean onNewAck(final SendSequenceSpace snd, final int ackedBytes, final long nowNs)
+    boolean onNewAck(final SendSequenceSpace snd, final int ackedBytes, final long nowNs, final long tsRttNs)
     {
-        rtt.onAck(snd.una, nowNs); // samples only a segment sent once (Karn, MUST-18)
+        // the timed segment gives the precise sample (Karn, MUST-18: only a segment sent once); when a
+        // retransmission cancelled the timing, the timestamp echo still measures (RFC 7323 §4.1, no ambiguity)
+        if (!rtt.onAck(snd.una, nowNs) && tsRttNs >= 0 && karnAmbiguous && !rtt.isTiming())
+        {
+            rtt.onRttSample(tsRttNs);
+        }
         if (goBackN && lt(rexmtNxt, snd.una))
         {
             rexmtNxt = snd.una;
@@ -133,6 +141,29 @@ final class LossRecovery
     void endGoBackN()
     {
         goBackN = false;
+    }
+
+    /**
+     * New data leaves: it is timed unless a measurement is running (RFC 6298: one at a time).
+     *
+     * @param seqEnd sequence number after the segment.
+     * @param nowNs  the duty cycle's time.
+     */
+    void onNewDataSent(final int seqEnd, final long nowNs)
+    {
+        if (rtt.startTiming(seqEnd, nowNs))
+        {
+            karnAmbiguous = false;
+        }
+    }
+
+    /**
+     * A segment is sent again: the running measurement is ambiguous and dropped (Karn, MUST-18).
+     */
+    void onRetransmit()
+    {
+        rtt.onRetransmit();
+        karnAmbiguous = true;
     }
 
     long rtoNs()

@@ -47,6 +47,7 @@ final class SegmentArrives
     private final SegmentScheduler scheduler;
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
+    private final Timestamps timestamps;
 
     private long lastChallengeAckNs;
     private boolean challengeAckSent;
@@ -55,7 +56,8 @@ final class SegmentArrives
     SegmentArrives(
         final TcpConnection connection, final TcpConfig config, final IsnGenerator isnGenerator, final TcpFlow flow,
         final SendSequenceSpace snd, final ReceiveSequenceSpace rcv, final LossRecovery recovery,
-        final SegmentScheduler scheduler, final TcpTimers timers, final WindowScaling windowScaling)
+        final SegmentScheduler scheduler, final TcpTimers timers, final WindowScaling windowScaling,
+        final Timestamps timestamps)
     {
         this.c = connection;
         this.config = config;
@@ -67,6 +69,7 @@ final class SegmentArrives
         this.scheduler = scheduler;
         this.timers = timers;
         this.windowScaling = windowScaling;
+        this.timestamps = timestamps;
     }
 
     void clear()
@@ -99,6 +102,9 @@ final class SegmentArrives
             flow.remote(segment.sourceIp(), segment.sourcePort());
             snd.mssBytes = segment.options().hasMss() ? segment.options().mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES;
             rcv.onPeerSyn(segment);
+            timestamps.open(isnGenerator.timestampOffset(flow.localIp(), flow.localPort(), flow.remoteIp(),
+                flow.remotePort()));
+            timestamps.onPeerSyn(segment.options());
             if (segment.payloadLength() > 0)
             {
                 rcv.hold(segment); // "queued for processing after the connection is established"
@@ -178,6 +184,7 @@ final class SegmentArrives
         }
         snd.mssBytes = segment.options().hasMss() ? segment.options().mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES;
         rcv.onPeerSyn(segment);
+        timestamps.onPeerSyn(segment.options());
         // the SYN's window (never scaled, RFC 7323 §2.2) is taken here because processing continues at the
         // sixth step, after the fifth step's window update
         snd.initWindow(segment.window(), segment.seq(), segment.ack());
@@ -194,7 +201,7 @@ final class SegmentArrives
             return Step.DROP;
         }
         c.state = TcpState.ESTABLISHED;
-        onSynchronized(nowNs);
+        onSynchronized(segment, nowNs);
         c.events |= TcpConnection.EVENT_ESTABLISHED;
         if (segment.payloadLength() == 0 && !segment.has(FIN))
         {
@@ -205,9 +212,14 @@ final class SegmentArrives
     }
 
     // the handshake completed: congestion control starts, the SYN timers end (RFC 6298 (5.7))
-    private void onSynchronized(final long nowNs)
+    private void onSynchronized(final TcpSegment segment, final long nowNs)
     {
         snd.maxWnd = snd.wnd;
+        final long rttNs = timestamps.rttSampleNs(segment); // the handshake's RTT, echoed by RFC 7323 timestamps
+        if (rttNs >= 0)
+        {
+            recovery.rtt.onRttSample(rttNs);
+        }
         recovery.onSynchronized(scheduler.effectiveSendMssBytes(), snd.iss, c.synRetransmitted);
         timers.onAckReceived(true);
         timers.onSegmentReceived(nowNs);
@@ -262,8 +274,17 @@ final class SegmentArrives
     // first: check the sequence number (Table 6); an unacceptable segment is answered with an ACK
     private Step checkSequenceNumber(final TcpSegment segment, final long nowNs)
     {
+        if (timestamps.isMissing(segment))
+        {
+            return Step.DROP; // RFC 7323 §3.2: a segment without the timestamps in effect is dropped silently
+        }
+        if (timestamps.rejects(segment))
+        {
+            return Step.ACK_AND_DROP; // PAWS, RFC 7323 §5.3 R1: an old duplicate
+        }
         if (TcpConnection.isAcceptable(segment.seq(), segment.segLen(), rcv.nxt, rcv.wnd))
         {
+            timestamps.onAcceptable(segment); // R3: TS.Recent (RFC 7323 §4.3)
             return Step.CONTINUE;
         }
         if (segment.has(RST))
@@ -346,7 +367,7 @@ final class SegmentArrives
         // a CLOSE issued in SYN-RECEIVED was queued until now (§3.10.4)
         c.state = snd.finQueued() ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
         snd.initWindow(segmentWindow(segment), segment.seq(), segment.ack());
-        onSynchronized(nowNs);
+        onSynchronized(segment, nowNs);
         c.events |= TcpConnection.EVENT_ESTABLISHED;
         return Step.CONTINUE;
     }
@@ -371,7 +392,7 @@ final class SegmentArrives
             final int acked = segAck - snd.una - (snd.una == snd.iss ? 1 : 0); // the SYN is no data
             snd.una = segAck;
             snd.buffer.release(segAck); // an ACK of our FIN releases everything
-            if (recovery.onNewAck(snd, acked, nowNs))
+            if (recovery.onNewAck(snd, acked, nowNs, timestamps.rttSampleNs(segment)))
             {
                 scheduler.retransmitAt(snd.una); // NewReno partial ACK (RFC 6582 §3.2 step 5)
             }

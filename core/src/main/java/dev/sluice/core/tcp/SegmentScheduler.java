@@ -24,13 +24,15 @@ final class SegmentScheduler
     private final LossRecovery recovery;
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
+    private final Timestamps timestamps;
 
     private boolean noDelay;
     private long lastSendNs;
 
     SegmentScheduler(
         final TcpConfig config, final TcpFlow flow, final SendSequenceSpace snd, final ReceiveSequenceSpace rcv,
-        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling)
+        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling,
+        final Timestamps timestamps)
     {
         this.config = config;
         this.flow = flow;
@@ -39,6 +41,7 @@ final class SegmentScheduler
         this.recovery = recovery;
         this.timers = timers;
         this.windowScaling = windowScaling;
+        this.timestamps = timestamps;
         this.noDelay = config.noDelay();
     }
 
@@ -49,11 +52,18 @@ final class SegmentScheduler
 
     /**
      * Send MSS used to cut segments: the peer's MSS (536 if it sent none, MUST-15), never more than our own
-     * MSS, which bounds what the local MTU carries (MUST-16 with MMS_S = our MSS + 40 and no options).
+     * MSS, which bounds what the local MTU carries, less the options every segment carries (MUST-16 with
+     * MMS_S = our MSS + 40: 12 bytes with timestamps, RFC 7323 §3.2, like Linux's 1448).
      *
      * @return bytes.
      */
     int effectiveSendMssBytes()
+    {
+        return sendMssBytes() - (timestamps.enabled() ? Timestamps.OPTION_BYTES : 0);
+    }
+
+    // the send MSS without options: min(the peer's MSS, ours)
+    private int sendMssBytes()
     {
         return Math.min(snd.mssBytes, config.mssBytes());
     }
@@ -68,7 +78,7 @@ final class SegmentScheduler
      */
     boolean lowerSendMss(final int mssBytes)
     {
-        if (mssBytes >= effectiveSendMssBytes())
+        if (mssBytes >= sendMssBytes())
         {
             return false;
         }
@@ -232,7 +242,7 @@ final class SegmentScheduler
         if (length > 0)
         {
             flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
-            recovery.rtt.startTiming(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
+            recovery.onNewDataSent(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
         }
         else
         {
@@ -281,7 +291,7 @@ final class SegmentScheduler
         {
             flow.control(seq, rcv.nxt, flags, rcv.advertisedWindow());
         }
-        recovery.rtt.onRetransmit(); // Karn (MUST-18)
+        recovery.onRetransmit(); // Karn (MUST-18)
         rcv.onAckSent();
         return length + (withFin ? 1 : 0);
     }

@@ -32,8 +32,10 @@ import org.agrona.DirectBuffer;
  *   <li>{@link TcpTimers}: the deadlines and their policy: retransmission (SYN and SYN-ACK too, MUST-22,
  *       MUST-23), R1/R2 (MUST-20, MUST-21, SHLD-9), delayed ACK, persist (MUST-35..37, SHLD-29, SHLD-30),
  *       keep-alive (off by default, MUST-24..29), TIME-WAIT (MUST-13); {@link WindowScaling} (RFC 7323 §2).</li>
+ *   <li>{@link Timestamps}: RFC 7323 §3-5, negotiated on the SYNs: TSval/TSecr on every segment but RST,
+ *       RTTM, PAWS.</li>
  * </ul>
- * Not yet: SACK, timestamps, ECN; text on a simultaneously opening SYN and a FIN on a SYN in LISTEN are left to
+ * Not yet: SACK, ECN; text on a simultaneously opening SYN and a FIN on a SYN in LISTEN are left to
  * the peer's retransmission. Replies to unacceptable segments and challenge ACKs are sent at once rather than
  * aggregated by {@link #poll}.
  *
@@ -60,6 +62,7 @@ public final class TcpConnection
     private final TcpConfig config;
     private final IsnGenerator isnGenerator;
     private final TcpSegmentOutput output;
+    private final Timestamps timestamps;
     private final TcpFlow flow;
     private final SendSequenceSpace snd;
     private final ReceiveSequenceSpace rcv;
@@ -109,16 +112,17 @@ public final class TcpConnection
         this.isnGenerator = isnGenerator;
         this.output = output;
         this.handler = handler;
-        this.flow = new TcpFlow(output);
         this.timers = new TcpTimers(config);
         this.windowScaling = new WindowScaling(config);
+        this.timestamps = new Timestamps(config);
+        this.flow = new TcpFlow(output, timestamps);
         this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes()));
         this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling,
             new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges()));
         this.recovery = new LossRecovery(config);
-        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling);
+        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling, timestamps);
         this.arrives = new SegmentArrives(this, config, isnGenerator, flow, snd, rcv, recovery, scheduler, timers,
-            windowScaling);
+            windowScaling, timestamps);
         this.timeouts = new Timeouts(this, config, snd, recovery, scheduler, timers);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
@@ -223,6 +227,8 @@ public final class TcpConnection
         flow.local(localIp, localPort);
         flow.remote(remoteIp, remotePort);
         this.passiveOpen = false;
+        timestamps.now(nowNs);
+        timestamps.open(isnGenerator.timestampOffset(localIp, localPort, remoteIp, remotePort));
         rcv.openActive();
         snd.open(isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs));
         scheduler.sendSyn();
@@ -243,6 +249,7 @@ public final class TcpConnection
         {
             return; // MUST-7: an illegal option length is handled by dropping the segment
         }
+        timestamps.now(nowNs);
         switch (state)
         {
             case CLOSED -> replyToClosedPort(segment, output);
@@ -289,6 +296,7 @@ public final class TcpConnection
         snd.clear();
         rcv.clear();
         windowScaling.clear();
+        timestamps.clear();
         recovery.clear();
         writeBlocked = false;
         synRetransmitted = false;
@@ -351,6 +359,7 @@ public final class TcpConnection
      */
     public int poll(final long nowNs)
     {
+        timestamps.now(nowNs);
         int segments = 0;
         if (writeBlocked && snd.buffer.freeBytes() > 0 &&
             (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT))
@@ -534,6 +543,7 @@ public final class TcpConnection
      */
     public int onTimer(final long nowNs)
     {
+        timestamps.now(nowNs);
         final int fired = timeouts.fire(nowNs);
         fireEvents();
         return fired;
@@ -577,6 +587,48 @@ public final class TcpConnection
     public CongestionControl congestionControl()
     {
         return recovery.congestion;
+    }
+
+    /** The smoothed round-trip time (RFC 6298 SRTT) in nanoseconds, 0 before the first sample. */
+    public long srttNs()
+    {
+        return recovery.rtt.srttNs();
+    }
+
+    /** The current retransmission timeout (RFC 6298 RTO, with backoff) in nanoseconds. */
+    public long rtoNs()
+    {
+        return recovery.rtoNs();
+    }
+
+    /** Whether RFC 7323 timestamps are in effect: both SYNs carried them (§3.2). */
+    public boolean timestampsEnabled()
+    {
+        return timestamps.enabled();
+    }
+
+    /** TS.Recent (RFC 7323 §4.3), the peer's TSval we echo; meaningful when {@link #timestampsEnabled()}. */
+    public int tsRecent()
+    {
+        return timestamps.tsRecent();
+    }
+
+    /** When TS.Recent was last set, in the {@code nowNs} timebase (RFC 7323 §5.5 ages it after 24 days). */
+    public long tsRecentNs()
+    {
+        return timestamps.tsRecentNs();
+    }
+
+    /**
+     * The TSval this connection sends at a given time: a 1 ms clock plus its per-connection offset (RFC 7323
+     * §5.4, §7.1).
+     *
+     * @param atNs a time in the {@code nowNs} timebase.
+     * @return TSval.
+     */
+    public int tsVal(final long atNs)
+    {
+        return timestamps.tsVal(atNs);
     }
 
     /** Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction. */

@@ -1,20 +1,30 @@
 package dev.sluice.core.tcp;
 
+import static dev.sluice.core.wire.TcpHeader.ACK;
+import static dev.sluice.core.wire.TcpHeader.RST;
+
+import dev.sluice.core.wire.TcpOptions;
+
 /**
  * The addresses of one connection (its 4-tuple) bound to the shard's {@link TcpSegmentOutput}: every segment
- * the connection sends goes through here, so no caller repeats the addresses. No allocation; single-threaded.
+ * the connection sends goes through here, so no caller repeats the addresses, and here each segment gets the
+ * options in effect: RFC 7323 timestamps on every segment but RST once both SYNs carried them (§3.2), offered
+ * on our SYN. No allocation; single-threaded.
  */
 final class TcpFlow
 {
     private final TcpSegmentOutput output;
+    private final Timestamps timestamps;
+    private final TcpOptions options = new TcpOptions();
     private int localIp;
     private int localPort;
     private int remoteIp;
     private int remotePort;
 
-    TcpFlow(final TcpSegmentOutput output)
+    TcpFlow(final TcpSegmentOutput output, final Timestamps timestamps)
     {
         this.output = output;
+        this.timestamps = timestamps;
     }
 
     void local(final int localIp, final int localPort)
@@ -59,8 +69,14 @@ final class TcpFlow
      */
     void control(final int seq, final int ack, final int flags, final int window)
     {
+        if (timestamps.enabled() && (flags & RST) == 0)
+        {
+            sendWithOptions(seq, ack, flags, window, null, 0);
+            return;
+        }
         output.sendControl(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window,
             TcpSegmentOutput.NO_MSS_OPTION);
+        onSent(ack, flags);
     }
 
     /**
@@ -72,8 +88,8 @@ final class TcpFlow
      */
     void resetTo(final int remoteIp, final int remotePort, final int seq)
     {
-        output.sendControl(localIp, localPort, remoteIp, remotePort, seq, 0, dev.sluice.core.wire.TcpHeader.RST,
-            0, TcpSegmentOutput.NO_MSS_OPTION);
+        output.sendControl(localIp, localPort, remoteIp, remotePort, seq, 0, RST, 0,
+            TcpSegmentOutput.NO_MSS_OPTION);
     }
 
     /**
@@ -89,7 +105,13 @@ final class TcpFlow
     void data(final int seq, final int ack, final int flags, final int window, final SendBuffer source,
         final int length)
     {
+        if (timestamps.enabled())
+        {
+            sendWithOptions(seq, ack, flags, window, source, length);
+            return;
+        }
         output.sendData(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, source, length);
+        onSent(ack, flags);
     }
 
     /**
@@ -105,7 +127,39 @@ final class TcpFlow
     void syn(final int seq, final int ack, final int flags, final int window, final int mssBytes,
         final int windowScaleShift)
     {
-        output.sendSyn(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mssBytes,
-            windowScaleShift);
+        // SYN: offered when configured; SYN-ACK: only in reply to a SYN that carried them (RFC 7323 §3.2)
+        if ((flags & ACK) == 0 ? timestamps.offered() : timestamps.enabled())
+        {
+            options.clear().mss(mssBytes);
+            if (windowScaleShift != TcpSegmentOutput.NO_WINDOW_SCALE)
+            {
+                options.windowScale(windowScaleShift);
+            }
+            options.timestamps(timestamps.tsVal(), (flags & ACK) == 0 ? 0 : timestamps.tsRecent());
+            output.sendSegment(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, options, null, 0);
+        }
+        else
+        {
+            output.sendSyn(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mssBytes,
+                windowScaleShift);
+        }
+        onSent(ack, flags);
+    }
+
+    private void sendWithOptions(
+        final int seq, final int ack, final int flags, final int window, final SendBuffer source, final int length)
+    {
+        options.clear().timestamps(timestamps.tsVal(), timestamps.tsRecent());
+        output.sendSegment(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, options, source,
+            length);
+        onSent(ack, flags);
+    }
+
+    private void onSent(final int ack, final int flags)
+    {
+        if ((flags & ACK) != 0)
+        {
+            timestamps.onAckSent(ack); // Last.ACK.sent (RFC 7323 §4.3)
+        }
     }
 }
