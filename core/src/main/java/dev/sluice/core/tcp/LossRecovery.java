@@ -2,12 +2,17 @@ package dev.sluice.core.tcp;
 
 import static dev.sluice.core.tcp.SequenceNumbers.lt;
 
+import dev.sluice.core.wire.TcpOptions;
+
 /**
  * Loss detection and recovery of one connection, the sender's reaction to what ACKs and timeouts say about
  * segments in flight: the RTT estimate and RTO (RFC 6298, {@link RttEstimator}), duplicate ACKs, fast
  * retransmit and NewReno fast recovery (RFC 5681, RFC 6582, {@link CongestionControl}), and the retransmission
  * timeout's go-back-N (after an RTO, SND.UNA .. the SND.NXT of that moment is sent again as cwnd allows,
- * SHLD-16).
+ * SHLD-16), SACK-based loss recovery (RFC 6675, {@link SackScoreboard}) when both sides use SACK: an ACK that
+ * SACKs new data is a duplicate; the third, or IsLost(SND.UNA), starts recovery, in which holes the scoreboard
+ * deems lost are retransmitted while pipe stays below cwnd. After an RTO, go-back-N skips SACKed data; a second
+ * RTO in a row forgets the scoreboard (the receiver may have reneged, RFC 2018 §8).
  *
  * <p>It decides; the {@link SegmentScheduler} sends: methods return "retransmit SND.UNA now" and expose the
  * go-back-N range. No allocation; single-threaded.
@@ -16,6 +21,10 @@ final class LossRecovery
 {
     final CongestionControl congestion;
     final RttEstimator rtt;
+    final SackScoreboard scoreboard = new SackScoreboard();
+    private long sackRecoveries;
+    private long retransmissionTimeouts;
+    private long dsacks;
 
     // go-back-N after an RTO (or a path MTU decrease): rexmtNxt .. rexmtEnd is sent again
     private boolean goBackN;
@@ -34,6 +43,7 @@ final class LossRecovery
      */
     void clear()
     {
+        scoreboard.clear();
         goBackN = false;
         karnAmbiguous = false;
         rtt.reset();
@@ -103,6 +113,71 @@ final class LossRecovery
     void onRetransmissionTimeout(final SendSequenceSpace snd, final boolean firstTimeout)
     {
         congestion.onRetransmissionTimeout(snd.flight(), snd.nxt, firstTimeout);
+        retransmissionTimeouts++;
+        if (!firstTimeout)
+        {
+            scoreboard.clear(); // RFC 2018 §8: the receiver may have reneged on what it SACKed
+        }
+    }
+
+    /**
+     * The SACK information of an acceptable ACK (RFC 6675 §5), when both sides use SACK: the scoreboard is
+     * updated; an ACK that SACKs data not SACKed before while SND.UNA stays is a duplicate ACK; DupThresh of them,
+     * or IsLost(SND.UNA), starts loss recovery.
+     *
+     * @param snd          the send sequence space, SND.UNA already advanced.
+     * @param options      the ACK's options.
+     * @param unaAdvanced  the ACK advanced SND.UNA.
+     * @param flightBefore SND.NXT - SND.UNA before the ACK.
+     * @param smss         the sender MSS.
+     * @return true when recovery starts: retransmit the first hole at SND.UNA now (RFC 6675 §5 step 4.3).
+     */
+    boolean onSack(
+        final SendSequenceSpace snd, final TcpOptions options, final boolean unaAdvanced, final int flightBefore,
+        final int smss)
+    {
+        final int newlySacked = scoreboard.update(options, snd.una, snd.nxt);
+        if (scoreboard.lastWasDsack())
+        {
+            dsacks++;
+        }
+        if (!unaAdvanced && newlySacked > 0 && flightBefore > 0)
+        {
+            congestion.countDuplicateAck();
+        }
+        if (!goBackN && !congestion.inRecovery() && snd.una != snd.nxt &&
+            (congestion.duplicateAcks() >= SackScoreboard.DUP_THRESH || scoreboard.isLost(snd.una, smss)) &&
+            congestion.enterSackRecovery(snd.una, snd.nxt, snd.flight()))
+        {
+            scoreboard.startRecovery(snd.una);
+            sackRecoveries++;
+            return true;
+        }
+        return false;
+    }
+
+    /** @return whether RFC 6675 loss recovery is running: pipe, not the flight, is what cwnd limits. */
+    boolean inSackRecovery()
+    {
+        return congestion.inSackRecovery();
+    }
+
+    /** @return SACK-based loss recoveries started (RFC 6675). */
+    long sackRecoveries()
+    {
+        return sackRecoveries;
+    }
+
+    /** @return retransmission timeouts of data (RFC 6298 (5.4)-(5.6)). */
+    long retransmissionTimeouts()
+    {
+        return retransmissionTimeouts;
+    }
+
+    /** @return D-SACKs received (RFC 2883): segments the peer got twice, mostly spurious retransmissions. */
+    long dsacks()
+    {
+        return dsacks;
     }
 
     /**

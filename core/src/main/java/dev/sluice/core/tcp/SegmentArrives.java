@@ -48,6 +48,7 @@ final class SegmentArrives
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
     private final Timestamps timestamps;
+    private final SackReceiver sack;
 
     private long lastChallengeAckNs;
     private boolean challengeAckSent;
@@ -57,7 +58,7 @@ final class SegmentArrives
         final TcpConnection connection, final TcpConfig config, final IsnGenerator isnGenerator, final TcpFlow flow,
         final SendSequenceSpace snd, final ReceiveSequenceSpace rcv, final LossRecovery recovery,
         final SegmentScheduler scheduler, final TcpTimers timers, final WindowScaling windowScaling,
-        final Timestamps timestamps)
+        final Timestamps timestamps, final SackReceiver sack)
     {
         this.c = connection;
         this.config = config;
@@ -70,6 +71,7 @@ final class SegmentArrives
         this.timers = timers;
         this.windowScaling = windowScaling;
         this.timestamps = timestamps;
+        this.sack = sack;
     }
 
     void clear()
@@ -105,6 +107,7 @@ final class SegmentArrives
             timestamps.open(isnGenerator.timestampOffset(flow.localIp(), flow.localPort(), flow.remoteIp(),
                 flow.remotePort()));
             timestamps.onPeerSyn(segment.options());
+            sack.onPeerSyn(segment.options());
             if (segment.payloadLength() > 0)
             {
                 rcv.hold(segment); // "queued for processing after the connection is established"
@@ -185,6 +188,7 @@ final class SegmentArrives
         snd.mssBytes = segment.options().hasMss() ? segment.options().mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES;
         rcv.onPeerSyn(segment);
         timestamps.onPeerSyn(segment.options());
+        sack.onPeerSyn(segment.options());
         // the SYN's window (never scaled, RFC 7323 §2.2) is taken here because processing continues at the
         // sixth step, after the fifth step's window update
         snd.initWindow(segment.window(), segment.seq(), segment.ack());
@@ -308,6 +312,7 @@ final class SegmentArrives
         {
             return Step.ACK_AND_URG_ONLY; // zero window: the text is dropped, valid ACKs and URGs processed (MUST-66)
         }
+        rcv.onOldSegment(segment); // a duplicate: D-SACK (RFC 2883)
         return Step.ACK_AND_DROP;
     }
 
@@ -387,7 +392,8 @@ final class SegmentArrives
         }
         timers.onAckReceived(lt(snd.una, segAck)); // zero-window probes are answered (MUST-37)
         final int flightBefore = snd.flight();
-        if (lt(snd.una, segAck))
+        final boolean unaAdvances = lt(snd.una, segAck);
+        if (unaAdvances)
         {
             final int acked = segAck - snd.una - (snd.una == snd.iss ? 1 : 0); // the SYN is no data
             snd.una = segAck;
@@ -399,8 +405,16 @@ final class SegmentArrives
             // RFC 6298 (5.2), (5.3): stop the timer when all is acknowledged, else restart it
             timers.retransmissionNs = snd.una == snd.nxt ? TcpConnection.NO_DEADLINE : nowNs + recovery.rtoNs();
         }
-        else if (segAck == snd.una && flightBefore > 0 && segment.payloadLength() == 0 && !segment.has(FIN) &&
-            segmentWindow(segment) == snd.wnd && c.state != TcpState.SYN_RECEIVED)
+        if (sack.enabled())
+        {
+            // RFC 6675: the scoreboard, duplicate ACKs as SACK defines them, and the start of loss recovery
+            if (recovery.onSack(snd, segment.options(), unaAdvances, flightBefore, scheduler.effectiveSendMssBytes()))
+            {
+                scheduler.retransmitHole(snd.una); // RFC 6675 §5 step 4.3
+            }
+        }
+        else if (!unaAdvances && segAck == snd.una && flightBefore > 0 && segment.payloadLength() == 0 &&
+            !segment.has(FIN) && segmentWindow(segment) == snd.wnd && c.state != TcpState.SYN_RECEIVED)
         {
             // a duplicate ACK (RFC 5681 §2): the third starts fast retransmit and NewReno fast recovery
             if (recovery.onDuplicateAck(snd, flightBefore))

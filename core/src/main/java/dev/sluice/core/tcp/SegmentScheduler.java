@@ -150,9 +150,12 @@ final class SegmentScheduler
         {
             recovery.congestion.onIdleRestart(); // RFC 5681 §4.1: restart window after an idle period
         }
-        // after an RTO: resend what was outstanding (go-back-N), as cwnd and SND.WND allow (SHLD-16)
+        // after an RTO: resend what was outstanding (go-back-N), as cwnd and SND.WND allow (SHLD-16); data the peer
+        // SACKed is skipped
         while (recovery.isGoingBackN())
         {
+            final int unsacked = recovery.scoreboard.skipSacked(recovery.rexmtNxt());
+            recovery.rexmtSent(unsacked - recovery.rexmtNxt());
             final int rexmtNxt = recovery.rexmtNxt();
             final int rexmtEnd = recovery.rexmtEnd();
             final int dataEnd = snd.finSent() ? rexmtEnd - 1 : rexmtEnd;
@@ -167,14 +170,27 @@ final class SegmentScheduler
             }
             else
             {
-                recovery.rexmtSent(retransmitAt(rexmtNxt));
+                recovery.rexmtSent(retransmitAt(rexmtNxt, recovery.scoreboard.holeEnd(rexmtNxt, snd.nxt)));
                 segments++;
             }
+        }
+        // RFC 6675 §5 (C): while pipe leaves room in cwnd, the holes deemed lost go first (NextSeg rule 1)
+        while (recovery.inSackRecovery())
+        {
+            final int lost = recovery.scoreboard.nextLost(snd.una, snd.nxt, mss);
+            if (lost == snd.nxt || recovery.cwnd() - recovery.scoreboard.pipe(snd.una, snd.nxt, mss) < mss)
+            {
+                break;
+            }
+            retransmitHole(lost);
+            segments++;
         }
         while (!snd.finSent())
         {
             final int unsent = snd.unsent();
-            final int flight = snd.flight();
+            // in RFC 6675 recovery new data goes when cwnd - pipe allows (NextSeg rule 2)
+            final int flight =
+                recovery.inSackRecovery() ? recovery.scoreboard.pipe(snd.una, snd.nxt, mss) : snd.flight();
             final int cwndUsable = recovery.cwnd() - flight;
             // negative when the peer shrank the window (MUST-34); cwnd never cuts a segment short while
             // data is in flight: its ACK opens cwnd by a whole segment
@@ -248,7 +264,7 @@ final class SegmentScheduler
         {
             flow.control(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow());
         }
-        rcv.onAckSent();
+        rcv.onDataSent();
         if (timers.retransmissionNs == TcpTimers.NONE)
         {
             timers.retransmissionNs = nowNs + recovery.rtoNs(); // RFC 6298 (5.1)
@@ -271,10 +287,29 @@ final class SegmentScheduler
      */
     int retransmitAt(final int seq)
     {
+        return retransmitAt(seq, snd.nxt);
+    }
+
+    /**
+     * Retransmits the hole at {@code seq} (up to the next SACKed byte, one MSS at most) and records it as
+     * retransmitted in this recovery (HighRxt, RFC 6675).
+     *
+     * @param seq first unSACKed sequence number of the hole.
+     */
+    void retransmitHole(final int seq)
+    {
+        final int covered = retransmitAt(seq, recovery.scoreboard.holeEnd(seq, snd.nxt));
+        recovery.scoreboard.onRetransmitted(seq + covered);
+    }
+
+    // one segment at seq, data and/or our FIN, not beyond limit; returns the sequence space it covers
+    private int retransmitAt(final int seq, final int limit)
+    {
         final int dataEnd = snd.dataEnd();
-        final int length = Math.max(0, Math.min(effectiveSendMssBytes(), dataEnd - seq));
+        final int end = lt(limit, dataEnd) ? limit : dataEnd;
+        final int length = Math.max(0, Math.min(effectiveSendMssBytes(), end - seq));
         int flags = ACK;
-        final boolean withFin = snd.finSent() && seq + length == dataEnd;
+        final boolean withFin = snd.finSent() && seq + length == dataEnd && !lt(limit, snd.nxt);
         if (withFin)
         {
             flags |= FIN;
@@ -292,7 +327,7 @@ final class SegmentScheduler
             flow.control(seq, rcv.nxt, flags, rcv.advertisedWindow());
         }
         recovery.onRetransmit(); // Karn (MUST-18)
-        rcv.onAckSent();
+        rcv.onDataSent();
         return length + (withFin ? 1 : 0);
     }
 }

@@ -34,8 +34,10 @@ import org.agrona.DirectBuffer;
  *       keep-alive (off by default, MUST-24..29), TIME-WAIT (MUST-13); {@link WindowScaling} (RFC 7323 §2).</li>
  *   <li>{@link Timestamps}: RFC 7323 §3-5, negotiated on the SYNs: TSval/TSecr on every segment but RST,
  *       RTTM, PAWS.</li>
+ *   <li>{@link SackReceiver} and {@link SackScoreboard}: RFC 2018 SACK blocks and RFC 2883 D-SACK in our ACKs,
+ *       the sender's scoreboard with RFC 6675 loss recovery in {@link LossRecovery}.</li>
  * </ul>
- * Not yet: SACK, ECN; text on a simultaneously opening SYN and a FIN on a SYN in LISTEN are left to
+ * Not yet: RACK-TLP, ECN; text on a simultaneously opening SYN and a FIN on a SYN in LISTEN are left to
  * the peer's retransmission. Replies to unacceptable segments and challenge ACKs are sent at once rather than
  * aggregated by {@link #poll}.
  *
@@ -63,6 +65,7 @@ public final class TcpConnection
     private final IsnGenerator isnGenerator;
     private final TcpSegmentOutput output;
     private final Timestamps timestamps;
+    private final SackReceiver sack;
     private final TcpFlow flow;
     private final SendSequenceSpace snd;
     private final ReceiveSequenceSpace rcv;
@@ -115,14 +118,16 @@ public final class TcpConnection
         this.timers = new TcpTimers(config);
         this.windowScaling = new WindowScaling(config);
         this.timestamps = new Timestamps(config);
-        this.flow = new TcpFlow(output, timestamps);
+        final ReassemblyBuffer reassembly = new ReassemblyBuffer(config.receiveBufferBytes(),
+            config.maxReassemblyRanges());
+        this.sack = new SackReceiver(config, reassembly);
+        this.flow = new TcpFlow(output, timestamps, sack);
         this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes()));
-        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling,
-            new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges()));
+        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, reassembly, sack);
         this.recovery = new LossRecovery(config);
         this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling, timestamps);
         this.arrives = new SegmentArrives(this, config, isnGenerator, flow, snd, rcv, recovery, scheduler, timers,
-            windowScaling, timestamps);
+            windowScaling, timestamps, sack);
         this.timeouts = new Timeouts(this, config, snd, recovery, scheduler, timers);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
@@ -297,6 +302,7 @@ public final class TcpConnection
         rcv.clear();
         windowScaling.clear();
         timestamps.clear();
+        sack.clear();
         recovery.clear();
         writeBlocked = false;
         synRetransmitted = false;
@@ -599,6 +605,30 @@ public final class TcpConnection
     public long rtoNs()
     {
         return recovery.rtoNs();
+    }
+
+    /** Whether SACK is in effect: both SYNs carried SACK-permitted (RFC 2018 §2). */
+    public boolean sackEnabled()
+    {
+        return sack.enabled();
+    }
+
+    /** SACK-based loss recoveries (RFC 6675) this connection started. */
+    public long sackRecoveries()
+    {
+        return recovery.sackRecoveries();
+    }
+
+    /** Retransmission timeouts of data (RFC 6298) this connection had. */
+    public long retransmissionTimeouts()
+    {
+        return recovery.retransmissionTimeouts();
+    }
+
+    /** D-SACKs received (RFC 2883): segments the peer got twice, most often spurious retransmissions. */
+    public long dsacks()
+    {
+        return recovery.dsacks();
     }
 
     /** Whether RFC 7323 timestamps are in effect: both SYNs carried them (§3.2). */

@@ -9,22 +9,25 @@ import dev.sluice.core.wire.TcpOptions;
  * The addresses of one connection (its 4-tuple) bound to the shard's {@link TcpSegmentOutput}: every segment
  * the connection sends goes through here, so no caller repeats the addresses, and here each segment gets the
  * options in effect: RFC 7323 timestamps on every segment but RST once both SYNs carried them (§3.2), offered
- * on our SYN. No allocation; single-threaded.
+ * on our SYN; SACK-permitted on SYNs and SACK blocks on ACKs without data (RFC 2018). No allocation;
+ * single-threaded.
  */
 final class TcpFlow
 {
     private final TcpSegmentOutput output;
     private final Timestamps timestamps;
+    private final SackReceiver sack;
     private final TcpOptions options = new TcpOptions();
     private int localIp;
     private int localPort;
     private int remoteIp;
     private int remotePort;
 
-    TcpFlow(final TcpSegmentOutput output, final Timestamps timestamps)
+    TcpFlow(final TcpSegmentOutput output, final Timestamps timestamps, final SackReceiver sack)
     {
         this.output = output;
         this.timestamps = timestamps;
+        this.sack = sack;
     }
 
     void local(final int localIp, final int localPort)
@@ -69,9 +72,21 @@ final class TcpFlow
      */
     void control(final int seq, final int ack, final int flags, final int window)
     {
-        if (timestamps.enabled() && (flags & RST) == 0)
+        final boolean sackBlocks = (flags & (ACK | RST)) == ACK && sack.hasBlocks(ack);
+        if (sackBlocks || (timestamps.enabled() && (flags & RST) == 0))
         {
-            sendWithOptions(seq, ack, flags, window, null, 0);
+            options.clear();
+            if (timestamps.enabled())
+            {
+                options.timestamps(timestamps.tsVal(), timestamps.tsRecent());
+            }
+            if (sackBlocks)
+            {
+                // RFC 2018 §4, RFC 2883: four blocks fill the 40 option bytes, three beside the timestamps
+                sack.addBlocks(options, ack, timestamps.enabled() ? 3 : TcpOptions.MAX_SACK_BLOCKS);
+            }
+            output.sendSegment(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, options, null, 0);
+            onSent(ack, flags);
             return;
         }
         output.sendControl(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window,
@@ -128,14 +143,21 @@ final class TcpFlow
         final int windowScaleShift)
     {
         // SYN: offered when configured; SYN-ACK: only in reply to a SYN that carried them (RFC 7323 §3.2)
-        if ((flags & ACK) == 0 ? timestamps.offered() : timestamps.enabled())
+        // SACK-permitted likewise (RFC 2018 §2)
+        final boolean synOnly = (flags & ACK) == 0;
+        final boolean withTimestamps = synOnly ? timestamps.offered() : timestamps.enabled();
+        final boolean sackPermitted = synOnly ? sack.offered() : sack.enabled();
+        if (withTimestamps || sackPermitted)
         {
-            options.clear().mss(mssBytes);
+            options.clear().mss(mssBytes).sackPermitted(sackPermitted);
             if (windowScaleShift != TcpSegmentOutput.NO_WINDOW_SCALE)
             {
                 options.windowScale(windowScaleShift);
             }
-            options.timestamps(timestamps.tsVal(), (flags & ACK) == 0 ? 0 : timestamps.tsRecent());
+            if (withTimestamps)
+            {
+                options.timestamps(timestamps.tsVal(), synOnly ? 0 : timestamps.tsRecent());
+            }
             output.sendSegment(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, options, null, 0);
         }
         else

@@ -212,12 +212,12 @@ class AllocationFreeTest
     }
 
     @Test
-    void shouldNotAllocateWithTimestamps_RFC7323()
+    void shouldNotAllocateWithTimestampsAndSack_RFC7323_RFC2018()
     {
         final EncodingOutput output = new EncodingOutput();
         final TcpConnection tsPeer = new TcpConnection(
             TcpConfig.builder().bufferBytes(65536, 65536).build(), isnGenerator, output, app);
-        final TcpOptions options = new TcpOptions().mss(1460).timestamps(7, 0);
+        final TcpOptions options = new TcpOptions().mss(1460).timestamps(7, 0).sackPermitted(true);
         final int synHeader = TcpHeader.MIN_HEADER_LENGTH + options.encodedLength();
         final UnsafeBuffer tsSyn = new UnsafeBuffer(new byte[64]);
         TcpHeader.write(tsSyn, 0, 40000, 80, 1000, 0, synHeader, TcpHeader.SYN, 65535, 0);
@@ -233,6 +233,8 @@ class AllocationFreeTest
         runTimestampsPath(tsPeer, tsData, ts, header, seq, ITERATIONS);
         final long allocatedBytes = threads.getThreadAllocatedBytes(Thread.currentThread().threadId()) - before;
         assertTrue(tsPeer.timestampsEnabled());
+        assertTrue(tsPeer.sackEnabled());
+        assertTrue(output.withSack >= 2L * ITERATIONS, "ACKs carried SACK blocks: " + output.withSack);
         assertTrue(output.withTimestamps > ITERATIONS, "segments carried the option");
         assertTrue(allocatedBytes < 1024, "allocated " + allocatedBytes + " bytes, checksum " + checksum);
     }
@@ -244,8 +246,9 @@ class AllocationFreeTest
     {
         for (int i = 0; i < iterations; i++)
         {
-            final long nowNs = 1_000_000L * (i + 1);
-            final int tsVal = 8 + i;
+            tsTick++;
+            final long nowNs = 1_000_000L * tsTick; // time goes on across runs, or PAWS would reject them all
+            final int tsVal = 8 + tsTick;
             tsArrive(tsPeer, frame, ts, header, seq[0] + 500, 500, tsVal, nowNs);
             tsArrive(tsPeer, frame, ts, header, seq[0], 600, tsVal, nowNs);
             seq[0] += 1000;
@@ -254,6 +257,8 @@ class AllocationFreeTest
             checksum += tsPeer.poll(nowNs);
             tsArrive(tsPeer, frame, ts, header, seq[0], 0, tsVal, nowNs);
             tsArrive(tsPeer, frame, ts, header, seq[0], 0, tsVal - 5, nowNs); // PAWS: old, answered with an ACK
+            tsArrive(tsPeer, frame, ts, header, seq[0] - 300, 100, tsVal, nowNs); // old data: a D-SACK
+            checksum += tsPeer.poll(nowNs);
             checksum += tsPeer.nextDeadlineNs() + tsPeer.onTimer(nowNs);
         }
     }
@@ -273,6 +278,7 @@ class AllocationFreeTest
     {
         private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[64]);
         private long withTimestamps;
+        private long withSack;
 
         @Override
         public void sendControl(
@@ -306,8 +312,14 @@ class AllocationFreeTest
             {
                 withTimestamps++;
             }
+            if (options.sackBlockCount() > 0)
+            {
+                withSack++;
+            }
         }
     }
+
+    private int tsTick;
 
     private int synHeaderLength()
     {

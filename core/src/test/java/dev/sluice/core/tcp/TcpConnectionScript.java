@@ -98,8 +98,25 @@ abstract class TcpConnectionScript
     }
 
     record Sent(int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
-        int mss, byte[] payload, int windowScale, boolean hasTimestamps, int tsVal, int tsEcr)
+        int mss, byte[] payload, int windowScale, boolean hasTimestamps, int tsVal, int tsEcr, boolean sackPermitted,
+        int[] sack)
     {
+        Sent(final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mss, final byte[] payload,
+            final int windowScale, final boolean hasTimestamps, final int tsVal, final int tsEcr)
+        {
+            this(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mss, payload, windowScale,
+                hasTimestamps, tsVal, tsEcr, false, new int[0]);
+        }
+
+        /** SACK blocks as left, right, left, right, ... */
+        @Override
+        public String toString()
+        {
+            return "Sent[seq=" + seq + " ack=" + ack + " flags=" + flags + " len=" + payload.length + " sack=" +
+                java.util.Arrays.toString(sack) + "]";
+        }
+
         Sent(final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
             final int ack, final int flags, final int window, final int mss, final byte[] payload)
         {
@@ -162,7 +179,18 @@ abstract class TcpConnectionScript
             sent.add(new Sent(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window,
                 options.hasMss() ? options.mss() : NO_MSS, copy.byteArray(),
                 options.hasWindowScale() ? options.windowScale() : NO_WS, options.hasTimestamps(),
-                options.timestampValue(), options.timestampEchoReply()));
+                options.timestampValue(), options.timestampEchoReply(), options.sackPermitted(), blocks(options)));
+        }
+
+        private static int[] blocks(final TcpOptions options)
+        {
+            final int[] blocks = new int[2 * options.sackBlockCount()];
+            for (int i = 0; i < options.sackBlockCount(); i++)
+            {
+                blocks[2 * i] = options.sackLeftEdge(i);
+                blocks[2 * i + 1] = options.sackRightEdge(i);
+            }
+            return blocks;
         }
     }
 
