@@ -154,6 +154,7 @@ public final class TcpStack implements TransportHandler
             final Slot slot = new Slot();
             slot.connection = new TcpConnection(config, isnGenerator, output, slot);
             slot.connection.activityListener(slot);
+            slot.connection.recoveryCounters(counters.recovery());
             free[i] = slot;
         }
         freeCount = maxConnections;

@@ -22,6 +22,7 @@ final class LossRecovery
     final CongestionControl congestion;
     final RttEstimator rtt;
     final SackScoreboard scoreboard = new SackScoreboard();
+    private TcpRecoveryCounters counters = new TcpRecoveryCounters();
     private long sackRecoveries;
     private long retransmissionTimeouts;
     private long dsacks;
@@ -100,7 +101,22 @@ final class LossRecovery
      */
     boolean onDuplicateAck(final SendSequenceSpace snd, final int flightBefore)
     {
-        return !goBackN && congestion.onDuplicateAck(snd.una, snd.nxt, flightBefore);
+        if (!goBackN && congestion.onDuplicateAck(snd.una, snd.nxt, flightBefore))
+        {
+            counters.fastRetransmits++;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Where this connection's events are also counted (the stack's counters).
+     *
+     * @param counters the shared counters.
+     */
+    void counters(final TcpRecoveryCounters counters)
+    {
+        this.counters = counters;
     }
 
     /**
@@ -114,6 +130,7 @@ final class LossRecovery
     {
         congestion.onRetransmissionTimeout(snd.flight(), snd.nxt, firstTimeout);
         retransmissionTimeouts++;
+        counters.retransmissionTimeouts++;
         if (!firstTimeout)
         {
             scoreboard.clear(); // RFC 2018 §8: the receiver may have reneged on what it SACKed
@@ -140,6 +157,7 @@ final class LossRecovery
         if (scoreboard.lastWasDsack())
         {
             dsacks++;
+            counters.dsacks++;
         }
         if (!unaAdvanced && newlySacked > 0 && flightBefore > 0)
         {
@@ -151,6 +169,7 @@ final class LossRecovery
         {
             scoreboard.startRecovery(snd.una);
             sackRecoveries++;
+            counters.sackRecoveries++;
             return true;
         }
         return false;

@@ -607,6 +607,17 @@ public final class TcpConnection
         return recovery.rtoNs();
     }
 
+    /**
+     * Counts this connection's loss-recovery events also in {@code counters} (the stack's, for
+     * {@code sluice stat}); call once, before the connection is used.
+     *
+     * @param counters the shared counters.
+     */
+    public void recoveryCounters(final TcpRecoveryCounters counters)
+    {
+        recovery.counters(counters);
+    }
+
     /** Whether SACK is in effect: both SYNs carried SACK-permitted (RFC 2018 §2). */
     public boolean sackEnabled()
     {

@@ -255,6 +255,8 @@ class TcpConnectionSackTest extends TcpConnectionScript
         @Test
         void shouldRetransmitTheFirstHoleOnTheThirdDuplicate_RFC6675s5()
         {
+            final TcpRecoveryCounters stackCounters = new TcpRecoveryCounters();
+            connection.recoveryCounters(stackCounters);
             tenSegmentsInFlight();
             ack(seq(0), seq(1), seq(2));
             ack(seq(0), seq(1), seq(3));
@@ -262,6 +264,8 @@ class TcpConnectionSackTest extends TcpConnectionScript
             ack(seq(0), seq(1), seq(4));
             assertEquals(List.of(0), retransmitted, "the hole at SND.UNA, nothing SACKed");
             assertEquals(1, connection.sackRecoveries());
+            assertEquals(1, stackCounters.sackRecoveries(), "counted for sluice stat too");
+            assertEquals(0, stackCounters.fastRetransmits());
             assertEquals(5000, connection.congestionControl().cwnd(), "cwnd = ssthresh = FlightSize / 2");
         }
 
@@ -303,6 +307,7 @@ class TcpConnectionSackTest extends TcpConnectionScript
             collectRetransmissions();
             ack(seq(1), seq(1), seq(10)); // the hole is filled: go-back-N would go on with segment 1
             assertEquals(List.of(0, 0), retransmitted, "after the RTO only the hole, not go-back-N over SACKed data");
+            assertEquals(1, connection.retransmissionTimeouts());
             ack(seq(10));
             assertEquals(0, connection.sendQueueBytes());
         }
@@ -319,6 +324,8 @@ class TcpConnectionSackTest extends TcpConnectionScript
         @Test
         void shouldUseNewRenoWithoutSack_RFC6582()
         {
+            final TcpRecoveryCounters stackCounters = new TcpRecoveryCounters();
+            connection.recoveryCounters(stackCounters);
             established(); // no SACK-permitted from the peer
             iss = expectedIss();
             connection.noDelay(true);
@@ -331,6 +338,7 @@ class TcpConnectionSackTest extends TcpConnectionScript
             }
             expectData(iss + 1, REMOTE_ISS + 1, ACK, 1000); // the peer's window: 1,000
             assertEquals(0, connection.sackRecoveries());
+            assertEquals(1, stackCounters.fastRetransmits());
         }
     }
 }
