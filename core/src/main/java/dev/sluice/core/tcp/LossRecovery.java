@@ -144,16 +144,17 @@ final class LossRecovery
      *
      * @param snd          the send sequence space, SND.UNA already advanced.
      * @param options      the ACK's options.
+     * @param segAck       SEG.ACK.
      * @param unaAdvanced  the ACK advanced SND.UNA.
      * @param flightBefore SND.NXT - SND.UNA before the ACK.
      * @param smss         the sender MSS.
      * @return true when recovery starts: retransmit the first hole at SND.UNA now (RFC 6675 §5 step 4.3).
      */
     boolean onSack(
-        final SendSequenceSpace snd, final TcpOptions options, final boolean unaAdvanced, final int flightBefore,
-        final int smss)
+        final SendSequenceSpace snd, final TcpOptions options, final int segAck, final boolean unaAdvanced,
+        final int flightBefore, final int smss)
     {
-        final int newlySacked = scoreboard.update(options, snd.una, snd.nxt);
+        final int newlySacked = scoreboard.update(options, segAck, snd.una, snd.nxt);
         if (scoreboard.lastWasDsack())
         {
             dsacks++;

@@ -56,11 +56,13 @@ final class SackScoreboard
      * Update(): merges the SACK blocks of an ACK.
      *
      * @param options the ACK's options.
+     * @param segAck  the ACK's cumulative acknowledgment (SEG.ACK): a first block at or below it is a D-SACK; a
+     *                reordered, older ACK's blocks below SND.UNA are not.
      * @param sndUna  SND.UNA after the cumulative ACK.
      * @param sndNxt  SND.NXT.
      * @return bytes SACKed for the first time by this ACK; {@link #lastWasDsack()} tells about D-SACK.
      */
-    int update(final TcpOptions options, final int sndUna, final int sndNxt)
+    int update(final TcpOptions options, final int segAck, final int sndUna, final int sndNxt)
     {
         onCumulativeAck(sndUna);
         final long before = sackedBytes();
@@ -69,7 +71,7 @@ final class SackScoreboard
         {
             final int left = options.sackLeftEdge(i);
             final int right = options.sackRightEdge(i);
-            if (i == 0 && (le(right, sndUna) || (options.sackBlockCount() > 1 &&
+            if (i == 0 && (le(right, segAck) || (options.sackBlockCount() > 1 &&
                 le(options.sackLeftEdge(1), left) && le(right, options.sackRightEdge(1)))))
             {
                 dsack = true; // RFC 2883 §4: below the cumulative ACK or within the second block

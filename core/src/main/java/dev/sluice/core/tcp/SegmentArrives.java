@@ -408,7 +408,8 @@ final class SegmentArrives
         if (sack.enabled())
         {
             // RFC 6675: the scoreboard, duplicate ACKs as SACK defines them, and the start of loss recovery
-            if (recovery.onSack(snd, segment.options(), unaAdvances, flightBefore, scheduler.effectiveSendMssBytes()))
+            if (recovery.onSack(snd, segment.options(), segAck, unaAdvances, flightBefore,
+                scheduler.effectiveSendMssBytes()))
             {
                 scheduler.retransmitHole(snd.una); // RFC 6675 §5 step 4.3
             }
