@@ -26,6 +26,7 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
     private final int tos;
     private final TcpStackCounters counters;
     private final TcpOptions synOptions = new TcpOptions();
+    private final TcpOptions connectionOptions = new TcpOptions(); // filled by one connection per segment
     private NetworkLayer networkLayer;
     private int maxMssBytes;
     private long nowNs;
@@ -144,6 +145,12 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
             return;
         }
         commit(buffer, offset, segmentLength, localIp, remoteIp);
+    }
+
+    @Override
+    public TcpOptions optionsHolder()
+    {
+        return connectionOptions; // one shard, one thread: filled and encoded within one call
     }
 
     @Override

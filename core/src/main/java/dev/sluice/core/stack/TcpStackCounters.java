@@ -26,6 +26,19 @@ public final class TcpStackCounters
     long timerExpiries;
     long timersFired;
     long connectionsPolled;
+    long connectionsRefusedMemory;
+
+    /**
+     * SYNs dropped and active opens refused because the shard's payload pool was under pressure (fewer free
+     * chunks than its reserve): memory is kept for the connections already open.
+     *
+     * @return count.
+     */
+    public long connectionsRefusedMemory()
+    {
+        return connectionsRefusedMemory;
+    }
+
     final dev.sluice.core.tcp.TcpRecoveryCounters recovery = new dev.sluice.core.tcp.TcpRecoveryCounters();
 
     /**
@@ -89,7 +102,7 @@ public final class TcpStackCounters
     }
 
     /**
-     * SYNs or active opens refused because every pooled connection was in use.
+     * SYNs or active opens refused because the connection limit (maxConnections) was reached.
      *
      * @return count.
      */

@@ -19,13 +19,15 @@ import dev.sluice.core.wire.TcpOptions;
  */
 final class LossRecovery
 {
+    private static final TcpRecoveryCounters NOT_SHARED = new TcpRecoveryCounters(); // a sink, never read
+
     final CongestionControl congestion;
     final RttEstimator rtt;
     final SackScoreboard scoreboard = new SackScoreboard();
-    private TcpRecoveryCounters counters = new TcpRecoveryCounters();
-    private long sackRecoveries;
-    private long retransmissionTimeouts;
-    private long dsacks;
+    private TcpRecoveryCounters counters = NOT_SHARED;
+    private int sackRecoveries;
+    private int retransmissionTimeouts;
+    private int dsacks;
 
     // go-back-N after an RTO (or a path MTU decrease): rexmtNxt .. rexmtEnd is sent again
     private boolean goBackN;

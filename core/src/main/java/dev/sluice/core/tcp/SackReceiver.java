@@ -29,8 +29,7 @@ final class SackReceiver
 
     private final boolean offered;
     private final ReassemblyBuffer reassembly;
-    private final int[] recent = new int[MAX_RECENT]; // a sequence number in each recently reported block
-    private final int[] added = new int[MAX_RECENT + 1];
+    private int[] recent; // a sequence number in each recently reported block; allocated at the first one
     private int recentCount;
     private int maxBlocks;
     private boolean enabled;
@@ -83,6 +82,10 @@ final class SackReceiver
         if (!enabled)
         {
             return;
+        }
+        if (recent == null)
+        {
+            recent = new int[MAX_RECENT]; // once per connection that ever receives out of order (then reused)
         }
         final int range = rangeHolding(seq);
         int kept = 0;
@@ -153,7 +156,7 @@ final class SackReceiver
     void addBlocks(final TcpOptions options, final int rcvNxt, final int maxBlocks)
     {
         this.maxBlocks = maxBlocks;
-        int addedCount = 0;
+        long added = 0; // bit i: reassembly range i is in the option (at most 64 ranges, TcpConfig)
         if (dsackPending)
         {
             options.addSackBlock(dsackStart, dsackEnd);
@@ -162,7 +165,7 @@ final class SackReceiver
             if (holding >= 0 && gt(reassembly.rangeEnd(holding), rcvNxt))
             {
                 options.addSackBlock(reassembly.rangeStart(holding), reassembly.rangeEnd(holding));
-                added[addedCount++] = holding;
+                added |= 1L << holding;
             }
         }
         int kept = 0;
@@ -174,34 +177,26 @@ final class SackReceiver
                 continue; // delivered or gone: forget the marker
             }
             recent[kept++] = recent[i];
-            addedCount = addRange(options, range, addedCount);
+            added = addRange(options, range, added);
         }
         recentCount = kept;
-        for (int range = reassembly.rangeCount() - 1; range >= 0 && addedCount < added.length; range--)
+        for (int range = reassembly.rangeCount() - 1; range >= 0 && options.sackBlockCount() < maxBlocks; range--)
         {
             if (gt(reassembly.rangeEnd(range), rcvNxt))
             {
-                addedCount = addRange(options, range, addedCount); // held but never reported: highest first
+                added = addRange(options, range, added); // held but never reported: highest first
             }
         }
     }
 
-    private int addRange(final TcpOptions options, final int range, final int addedCount)
+    private long addRange(final TcpOptions options, final int range, final long added)
     {
-        for (int i = 0; i < addedCount; i++)
+        if ((added & (1L << range)) != 0 || options.sackBlockCount() >= maxBlocks)
         {
-            if (added[i] == range)
-            {
-                return addedCount;
-            }
-        }
-        if (addedCount == added.length || options.sackBlockCount() >= maxBlocks)
-        {
-            return addedCount;
+            return added;
         }
         options.addSackBlock(reassembly.rangeStart(range), reassembly.rangeEnd(range));
-        added[addedCount] = range;
-        return addedCount + 1;
+        return added | 1L << range;
     }
 
     // index of the held range containing seq, or -1

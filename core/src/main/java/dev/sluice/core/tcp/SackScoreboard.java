@@ -29,11 +29,11 @@ final class SackScoreboard
     static final int MAX_RANGES = 32;
     static final int DUP_THRESH = CongestionControl.DUP_ACK_THRESHOLD;
 
-    private final int[] starts = new int[MAX_RANGES];
-    private final int[] ends = new int[MAX_RANGES];
+    // allocated when the first SACK block arrives: an idle or loss-free connection carries none (then reused)
+    private int[] starts;
+    private int[] ends;
     private int count;
     private int highRxt;
-    private long dsacks;
     private boolean lastDsack;
 
     void clear()
@@ -44,12 +44,6 @@ final class SackScoreboard
     boolean isEmpty()
     {
         return count == 0;
-    }
-
-    /** @return D-SACK blocks received since construction (RFC 2883). */
-    long dsacks()
-    {
-        return dsacks;
     }
 
     /**
@@ -64,6 +58,16 @@ final class SackScoreboard
      */
     int update(final TcpOptions options, final int segAck, final int sndUna, final int sndNxt)
     {
+        if (starts == null)
+        {
+            if (options.sackBlockCount() == 0)
+            {
+                lastDsack = false;
+                return 0;
+            }
+            starts = new int[MAX_RANGES];
+            ends = new int[MAX_RANGES];
+        }
         onCumulativeAck(sndUna);
         final long before = sackedBytes();
         boolean dsack = false;
@@ -75,7 +79,6 @@ final class SackScoreboard
                 le(options.sackLeftEdge(1), left) && le(right, options.sackRightEdge(1)))))
             {
                 dsack = true; // RFC 2883 §4: below the cumulative ACK or within the second block
-                dsacks++;
                 continue;
             }
             if (!lt(left, right) || le(right, sndUna) || gt(right, sndNxt) || lt(left, sndUna - 0x4000_0000))
@@ -112,6 +115,14 @@ final class SackScoreboard
      */
     void onCumulativeAck(final int sndUna)
     {
+        if (lt(highRxt, sndUna))
+        {
+            highRxt = sndUna;
+        }
+        if (count == 0)
+        {
+            return;
+        }
         int drop = 0;
         while (drop < count && le(ends[drop], sndUna))
         {
@@ -126,10 +137,6 @@ final class SackScoreboard
         if (count > 0 && lt(starts[0], sndUna))
         {
             starts[0] = sndUna;
-        }
-        if (lt(highRxt, sndUna))
-        {
-            highRxt = sndUna;
         }
     }
 

@@ -61,21 +61,19 @@ public final class TcpConnection
     static final int EVENT_EXCESSIVE_RETRANSMISSIONS = 4;
     static final int EVENT_CLOSED = 8;
 
-    private final TcpConfig config;
-    private final IsnGenerator isnGenerator;
+    final TcpConfig config;
+    final IsnGenerator isnGenerator;
     private final TcpSegmentOutput output;
-    private final Timestamps timestamps;
-    private final SackReceiver sack;
-    private final TcpFlow flow;
-    private final SendSequenceSpace snd;
-    private final ReceiveSequenceSpace rcv;
-    private final LossRecovery recovery;
-    private final SegmentScheduler scheduler;
-    private final SegmentArrives arrives;
-    private final Timeouts timeouts;
+    final Timestamps timestamps;
+    final SackReceiver sack;
+    final TcpFlow flow;
+    final SendSequenceSpace snd;
+    final ReceiveSequenceSpace rcv;
+    final LossRecovery recovery;
+    final SegmentScheduler scheduler;
     private final TcpReceiveHandler handler;
-    private final TcpTimers timers;
-    private final WindowScaling windowScaling;
+    final TcpTimers timers;
+    final WindowScaling windowScaling;
 
     TcpState state = TcpState.CLOSED; // written by SegmentArrives too
     boolean passiveOpen;
@@ -84,6 +82,9 @@ public final class TcpConnection
     private boolean keepAlive;
     private boolean writeBlocked;
     int events;
+    long lastChallengeAckNs; // RFC 5961 §7 rate limit (SegmentArrives.challengeAck)
+    boolean challengeAckSent;
+    long challengeAcksSuppressed;
     int excessiveRetransmissions;
     private TcpCloseReason closeReason;
 
@@ -100,7 +101,7 @@ public final class TcpConnection
     }
 
     /**
-     * Creates a connection in CLOSED, allocating its send and reassembly buffers (sized by the config).
+     * Creates a connection in CLOSED with a private pool for its send and reassembly buffers.
      *
      * @param config       validated settings.
      * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
@@ -111,6 +112,24 @@ public final class TcpConnection
         final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
         final TcpReceiveHandler handler)
     {
+        this(config, isnGenerator, output, handler,
+            ChunkPool.forOneConnection(config.sendBufferBytes(), config.receiveBufferBytes()));
+    }
+
+    /**
+     * Creates a connection in CLOSED whose send and reassembly buffers take storage from a shard's pool while
+     * they hold bytes (the configured sizes are limits).
+     *
+     * @param config       validated settings.
+     * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
+     * @param output       where segments go.
+     * @param handler      where received data and connection events go.
+     * @param pool         the shard's payload memory.
+     */
+    public TcpConnection(
+        final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
+        final TcpReceiveHandler handler, final ChunkPool pool)
+    {
         this.config = config;
         this.isnGenerator = isnGenerator;
         this.output = output;
@@ -119,16 +138,13 @@ public final class TcpConnection
         this.windowScaling = new WindowScaling(config);
         this.timestamps = new Timestamps(config);
         final ReassemblyBuffer reassembly = new ReassemblyBuffer(config.receiveBufferBytes(),
-            config.maxReassemblyRanges());
+            config.maxReassemblyRanges(), pool);
         this.sack = new SackReceiver(config, reassembly);
         this.flow = new TcpFlow(output, timestamps, sack);
-        this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes()));
+        this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes(), pool));
         this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, reassembly, sack);
         this.recovery = new LossRecovery(config);
         this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling, timestamps);
-        this.arrives = new SegmentArrives(this, config, isnGenerator, flow, snd, rcv, recovery, scheduler, timers,
-            windowScaling, timestamps, sack);
-        this.timeouts = new Timeouts(this, config, snd, recovery, scheduler, timers);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
     }
@@ -258,10 +274,10 @@ public final class TcpConnection
         switch (state)
         {
             case CLOSED -> replyToClosedPort(segment, output);
-            case LISTEN -> arrives.inListen(segment, nowNs);
-            case SYN_SENT -> arrives.inSynSent(segment, nowNs);
+            case LISTEN -> SegmentArrives.inListen(this, segment, nowNs);
+            case SYN_SENT -> SegmentArrives.inSynSent(this, segment, nowNs);
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT ->
-                arrives.otherwise(segment, nowNs);
+                SegmentArrives.otherwise(this, segment, nowNs);
         }
         fireEvents();
     }
@@ -306,7 +322,7 @@ public final class TcpConnection
         recovery.clear();
         writeBlocked = false;
         synRetransmitted = false;
-        arrives.clear();
+        SegmentArrives.clear(this);
         timers.clear();
         state = TcpState.LISTEN;
     }
@@ -550,7 +566,7 @@ public final class TcpConnection
     public int onTimer(final long nowNs)
     {
         timestamps.now(nowNs);
-        final int fired = timeouts.fire(nowNs);
+        final int fired = Timeouts.fire(this, nowNs);
         fireEvents();
         return fired;
     }
@@ -675,7 +691,7 @@ public final class TcpConnection
     /** Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction. */
     public long challengeAcksSuppressed()
     {
-        return arrives.challengeAcksSuppressed();
+        return challengeAcksSuppressed;
     }
 
     /** Urgent bytes still ahead of the next byte to be delivered (MUST-33): up to RCV.UP, 0 when none. */

@@ -17,7 +17,7 @@ final class TcpFlow
     private final TcpSegmentOutput output;
     private final Timestamps timestamps;
     private final SackReceiver sack;
-    private final TcpOptions options = new TcpOptions();
+    private final TcpOptions options;
     private int localIp;
     private int localPort;
     private int remoteIp;
@@ -28,6 +28,7 @@ final class TcpFlow
         this.output = output;
         this.timestamps = timestamps;
         this.sack = sack;
+        this.options = output.optionsHolder();
     }
 
     void local(final int localIp, final int localPort)

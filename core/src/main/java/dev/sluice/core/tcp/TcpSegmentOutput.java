@@ -69,6 +69,18 @@ public interface TcpSegmentOutput
         int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
         int mssOptionBytes, int windowScaleShift);
     /**
+     * The holder a connection fills with the options of each segment it sends through this output, right
+     * before {@link #sendSegment}. An output used by one thread may hand every connection the same holder (a
+     * shard's output does: it saves a holder per connection); the default gives each caller its own.
+     *
+     * @return a holder.
+     */
+    default TcpOptions optionsHolder()
+    {
+        return new TcpOptions();
+    }
+
+    /**
      * Sends a segment with options beyond a SYN's MSS and Window Scale: timestamps (RFC 7323) and SACK
      * (RFC 2018), the MSS and Window Scale options too when it is a SYN; payload, if any, read from the send
      * buffer like {@link #sendData}. The implementation encodes {@code options} with {@link TcpOptions#encode}

@@ -188,7 +188,9 @@ class TcpConnectionSackTest extends TcpConnectionScript
         void shouldKeepBlocksWithinTheOptionSpaceWithTimestamps_RFC2018s3_RFC7323()
         {
             listen();
-            send(seg(REMOTE_ISS, SYN).withRawOptions(new byte[] {2, 4, 0x05, (byte)0xB4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0}));
+            // MSS 1460, SACK-permitted, timestamps (TSval 1)
+            send(seg(REMOTE_ISS, SYN).withRawOptions(
+                new byte[] {2, 4, 0x05, (byte)0xB4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0}));
             iss = expectedIss();
             final Sent synAck = expect(iss, REMOTE_ISS + 1, SYN | ACK);
             send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1).withRawOptions(timestampsOption(2, synAck.tsVal())));
