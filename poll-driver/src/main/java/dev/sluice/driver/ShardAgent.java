@@ -85,6 +85,8 @@ public final class ShardAgent implements Agent, MessageHandler
     private int shardCount = 1;
     private ManyToOneRingBuffer[] rings;
     private ShardWork work;
+    private PortOffloads offloads = PortOffloads.NONE;
+    private boolean rxChecksumStatus;
     private long nowNs;
     private volatile boolean running;
 
@@ -201,6 +203,17 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * Uses the port's checksum offloads (call before the agent starts; only those the port was configured
+     * with). An impaired shard keeps checksums in software: impairment copies frames.
+     *
+     * @param offloads from {@link PortOffloads#choose}.
+     */
+    public void offloads(final PortOffloads offloads)
+    {
+        this.offloads = offloads;
+    }
+
+    /**
      * Also publishes the runtime's and TCP's counters of this shard (call before the agent starts).
      *
      * @param shard from {@link CountersFile#allocateShardCounters(String)}.
@@ -238,6 +251,8 @@ public final class ShardAgent implements Agent, MessageHandler
         }
         else
         {
+            transmitter.checksumOffloads(offloads.txChecksumOffloads());
+            rxChecksumStatus = offloads.rxChecksumOffload();
             network = new NetworkLayer(config, transmitter, transport, counters);
             input = network;
         }
@@ -312,7 +327,14 @@ public final class ShardAgent implements Agent, MessageHandler
                     }
                 }
             }
-            input.onFrame(rxFrame, 0, length, nowNs);
+            if (rxChecksumStatus)
+            {
+                network.onFrame(rxFrame, 0, length, PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)), nowNs);
+            }
+            else
+            {
+                input.onFrame(rxFrame, 0, length, nowNs);
+            }
         }
         if (received > 0)
         {

@@ -4,8 +4,6 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -21,6 +19,7 @@ import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
+import dev.sluice.driver.PortOffloads;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ShardCommand;
 import dev.sluice.driver.ThreadAffinity;
@@ -116,6 +115,9 @@ public final class SluiceRuntime implements AutoCloseable
         final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE,
             MbufPool.DEFAULT_DATA_ROOM);
         String rss = "off (one queue)";
+        // impairment copies frames between the stack and the device: checksums stay in software there
+        final boolean impaired = config.impairRx().isActive() || config.impairTx().isActive();
+        final PortOffloads offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired);
         try
         {
             if (config.mac() != -1)
@@ -130,7 +132,7 @@ public final class SluiceRuntime implements AutoCloseable
                 try
                 {
                     final byte[] key = info.hashKeySize() == SYMMETRIC_RSS_KEY.length ? SYMMETRIC_RSS_KEY : null;
-                    port.configure(cores, cores, rssHf, key, 0, 0);
+                    port.configure(cores, cores, rssHf, key, offloads.rxOffloads(), offloads.txOffloads());
                     configured = true;
                     rss = "on (hash types 0x" + Long.toHexString(rssHf) + ", " +
                         (key != null ? "symmetric key" : "driver's key") + "; software steering corrects)";
@@ -146,7 +148,7 @@ public final class SluiceRuntime implements AutoCloseable
             }
             if (!configured)
             {
-                port.configure(cores, cores, 0, null, 0, 0);
+                port.configure(cores, cores, 0, null, offloads.rxOffloads(), offloads.txOffloads());
             }
             for (int q = 0; q < cores; q++)
             {
@@ -181,11 +183,7 @@ public final class SluiceRuntime implements AutoCloseable
             port.id(), port.name(), info.driverName(), Addresses.macToString(mac), macNote, cores,
             QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
-        log.printf("sluice: offloads rx-checksum=%s tx-checksum=%s used=none (checksums in software)%n",
-            checksumOffloads(info.rxOffloadCapa(), RteEthdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,
-                RteEthdev.RTE_ETH_RX_OFFLOAD_TCP_CKSUM),
-            checksumOffloads(info.txOffloadCapa(), RteEthdev.RTE_ETH_TX_OFFLOAD_IPV4_CKSUM,
-                RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_CKSUM));
+        log.printf("sluice: offloads %s%s%n", offloads.describe(), impaired ? " (impaired link: software)" : "");
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d%n", pool.name(), poolSize, POOL_CACHE,
             MbufPool.DEFAULT_DATA_ROOM);
 
@@ -226,6 +224,7 @@ public final class SluiceRuntime implements AutoCloseable
                     new SystemNanoClock(), pcap);
                 agent.shareWith(i, rings);
                 agent.impair(config.impairRx(), config.impairTx());
+                agent.offloads(offloads);
                 final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
                 final ShardApplication part = app.forShard(context);
                 if (config.listenPort() != 0)
@@ -569,20 +568,6 @@ public final class SluiceRuntime implements AutoCloseable
                 TimeUnit.MICROSECONDS.toNanos(200));
             case YIELD -> new YieldingIdleStrategy();
         };
-    }
-
-    private static String checksumOffloads(final long capa, final long ipv4, final long tcp)
-    {
-        final List<String> names = new ArrayList<>();
-        if ((capa & ipv4) != 0)
-        {
-            names.add("ipv4");
-        }
-        if ((capa & tcp) != 0)
-        {
-            names.add("tcp");
-        }
-        return names.isEmpty() ? "none" : String.join(",", names);
     }
 
     private static byte[] symmetricKey(final int length)
