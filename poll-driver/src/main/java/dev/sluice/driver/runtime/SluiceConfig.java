@@ -137,7 +137,7 @@ public record SluiceConfig(
         flag("seconds", "N", SERVERS, "stop after N seconds (default 0: run until SIGTERM or SIGINT)");
         flag("mtu", "BYTES", ALL, "IP MTU, 576..9000 (default 1500)");
         flag("max-connections", "N", ALL, "pooled connections per core (default 1024)");
-        flag("mss", "BYTES", ALL, "MSS we announce (default 1460, capped to MTU - 40)");
+        flag("mss", "BYTES", ALL, "MSS we announce (default and cap: MTU - 40)");
         flag("msl-ms", "MS", ALL, "maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30000)");
         flag("rto-min-ms", "MS", ALL, "lower bound of the retransmission timeout (default 200)");
         flag("rto-initial-ms", "MS", ALL, "retransmission timeout before an RTT sample (default 1000)");
@@ -333,7 +333,9 @@ public record SluiceConfig(
             1, 65_535);
 
         final TcpConfig.Builder tcp = TcpConfig.builder();
-        final int mss = (int)number("mss", values.getOrDefault("mss", "1460"), TcpConfig.MIN_MSS_BYTES, 65_495);
+        // MSS from the MTU (jumbo frames: 8960 at MTU 9000); the peer's MSS option still bounds what we send
+        final int mss = (int)number("mss", values.getOrDefault("mss", Integer.toString(mtu - 40)),
+            TcpConfig.MIN_MSS_BYTES, 65_495);
         tcp.mssBytes(Math.min(mss, mtu - 40));
         final long rtoMinMs = number("rto-min-ms", values.getOrDefault("rto-min-ms", "200"), 1, 60_000);
         final long rtoInitialMs = number("rto-initial-ms", values.getOrDefault("rto-initial-ms", "1000"), 1, 60_000);

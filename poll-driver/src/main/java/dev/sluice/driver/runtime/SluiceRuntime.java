@@ -19,6 +19,7 @@ import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
+import dev.sluice.driver.PortMtu;
 import dev.sluice.driver.PortOffloads;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ShardCommand;
@@ -112,8 +113,10 @@ public final class SluiceRuntime implements AutoCloseable
         }
         final int poolSize = Integer.highestOneBit(
             cores * (2 * QUEUE_DESCRIPTORS + 2 * 32 + POOL_CACHE) + POOL_IN_FLIGHT) * 2 - 1;
-        final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE,
-            MbufPool.DEFAULT_DATA_ROOM);
+        // --mtu above 1500 (jumbo frames): mbufs that hold a whole frame, the port's MTU where its driver accepts
+        final int dataRoom = MbufPool.dataRoomFor(config.mtu());
+        final int portMtu = PortMtu.configurable(info, config.mtu());
+        final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE, dataRoom);
         String rss = "off (one queue)";
         // impairment copies frames between the stack and the device: checksums stay in software there
         final boolean impaired = config.impairRx().isActive() || config.impairTx().isActive();
@@ -132,7 +135,7 @@ public final class SluiceRuntime implements AutoCloseable
                 try
                 {
                     final byte[] key = info.hashKeySize() == SYMMETRIC_RSS_KEY.length ? SYMMETRIC_RSS_KEY : null;
-                    port.configure(cores, cores, rssHf, key, offloads.rxOffloads(), offloads.txOffloads());
+                    port.configure(cores, cores, rssHf, key, offloads.rxOffloads(), offloads.txOffloads(), portMtu);
                     configured = true;
                     rss = "on (hash types 0x" + Long.toHexString(rssHf) + ", " +
                         (key != null ? "symmetric key" : "driver's key") + "; software steering corrects)";
@@ -148,7 +151,7 @@ public final class SluiceRuntime implements AutoCloseable
             }
             if (!configured)
             {
-                port.configure(cores, cores, 0, null, offloads.rxOffloads(), offloads.txOffloads());
+                port.configure(cores, cores, 0, null, offloads.rxOffloads(), offloads.txOffloads(), portMtu);
             }
             for (int q = 0; q < cores; q++)
             {
@@ -184,8 +187,8 @@ public final class SluiceRuntime implements AutoCloseable
             QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
         log.printf("sluice: offloads %s%s%n", offloads.describe(), impaired ? " (impaired link: software)" : "");
-        log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d%n", pool.name(), poolSize, POOL_CACHE,
-            MbufPool.DEFAULT_DATA_ROOM);
+        log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%n", pool.name(), poolSize,
+            POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu));
 
         final ShardAgent[] agents = new ShardAgent[cores];
         final ShardContext[] contexts = new ShardContext[cores];
