@@ -4,8 +4,11 @@ import static dev.sluice.core.wire.TcpHeader.ACK;
 import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
 
+import dev.sluice.core.channel.TcpChannel;
+import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
+import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
 import dev.sluice.core.tcp.TcpCloseReason;
 import dev.sluice.core.tcp.TcpConfig;
@@ -14,13 +17,12 @@ import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
 import dev.sluice.core.wire.TcpHeader;
-import org.agrona.BitUtil;
-import org.agrona.DeadlineTimerWheel;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
-import java.util.concurrent.TimeUnit;
+import java.util.Arrays;
+import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 
 /**
@@ -31,9 +33,13 @@ import java.util.function.IntPredicate;
  * <ul>
  *   <li>Connections are keyed by (remote ip, remote port, local port) in a primitive map; the local
  *       address is the shard's one address.</li>
- *   <li>All connections are preallocated in a bounded pool (with their send and reassembly buffers); a SYN
- *       or an active open that finds the pool empty is dropped and counted. A connection that reaches
- *       CLOSED returns to the pool.</li>
+ *   <li>Memory on demand: a connection (a compact TCB) is created when a SYN or an active open first needs one,
+ *       up to {@code maxConnections}, and returns to a free list when it reaches CLOSED; payload storage comes
+ *       from the shard's {@link ChunkPool} only while bytes are buffered. A SYN or an active open beyond the
+ *       limit, or while the pool is under pressure (fewer free chunks than its reserve), is refused and
+ *       counted ({@link TcpStackCounters#poolExhausted()}, {@link TcpStackCounters#connectionsRefusedMemory()}):
+ *       the SYN is dropped without a reply, as Linux drops a SYN it has no memory for, and the peer
+ *       retransmits it.</li>
  *   <li>A SYN to a listening port with no connection takes a pooled connection, puts it in LISTEN and feeds
  *       it the SYN (§3.10.7.2), unless the listener already holds its backlog of connections in
  *       SYN-RECEIVED: then the SYN is dropped and counted and the peer retransmits it (Linux without SYN
@@ -49,8 +55,8 @@ import java.util.function.IntPredicate;
  * {@link #poll} runs once per duty cycle after every segment of the burst (MUST-58, MUST-59). It does not
  * visit every connection:
  * <ul>
- *   <li><b>Timers.</b> Each connection's {@link TcpConnection#nextDeadlineNs()} is armed in one Agrona
- *       {@link DeadlineTimerWheel} per shard; an expired timer calls {@link TcpConnection#onTimer} if the
+ *   <li><b>Timers.</b> Each connection's {@link TcpConnection#nextDeadlineNs()} is armed in one
+ *       {@link ConnectionTimerWheel} per shard, whose nodes are the connections themselves; an expired timer calls {@link TcpConnection#onTimer} if the
  *       connection's deadline is really due. A connection's timer is re-synced after every interaction
  *       (segment, timer, poll, application call): it is re-armed only when the deadline moved earlier; a
  *       deadline that moved later (the RTO restarted by an ACK) or went away leaves the armed timer alone,
@@ -58,11 +64,10 @@ import java.util.function.IntPredicate;
  *       costs no wheel operation per segment.</li>
  *   <li><b>Tick.</b> 2<sup>20</sup> ns (about 1.05 ms; the wheel needs a power of two): the shortest TCP
  *       timers (delayed ACK, 200 ms minimum RTO) tolerate firing up to one tick late, Linux's own jiffies
- *       are 1 to 4 ms. <b>Wheel span:</b> {@value #TIMER_TICKS_PER_WHEEL} ticks, about 1.07 s, not 2 MSL:
- *       the wheel's memory is ticks &times; timers per tick (a burst of connections accepted in the same
- *       millisecond arms its timers in the same tick), so a 60 s wheel would cost 64 times as much; a
- *       deadline beyond one turn simply stays in its slot and is looked at once per turn (a 60 s TIME-WAIT
- *       about 56 times), which is cheap.</li>
+ *       are 1 to 4 ms. <b>Wheel span:</b> {@value #TIMER_TICKS_PER_WHEEL} ticks, about 1.07 s: a deadline
+ *       beyond one turn simply stays in its bucket and is looked at once per turn. The wheel's memory is a
+ *       reference and a long per tick, whatever the number of timers (a storm of connections accepted in
+ *       the same millisecond costs nothing more).</li>
  *   <li><b>Ready list.</b> Only connections that may have output are polled: those that received a segment,
  *       had a timer fire, were opened, or that the application touched. Application calls on a connection
  *       outside the stack's callbacks ({@link TcpConnection#send}, {@link TcpConnection#close},
@@ -86,7 +91,7 @@ public final class TcpStack implements TransportHandler
     /** Highest ephemeral port by default (Linux {@code ip_local_port_range}). */
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
-    private static final long NO_TIMER = -1L;
+    private static final int INITIAL_SLOTS = 64;
     private static final int MAX_TIMER_CALLS_PER_EXPIRY = 8;
 
     private final TcpConfig config;
@@ -96,23 +101,27 @@ public final class TcpStack implements TransportHandler
     private final TcpSegment segment = new TcpSegment();
     private final Long2ObjectHashMap<Slot> connections;
     private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
-    private final Slot[] free;
-    private final Slot[] active;
-    private final DeadlineTimerWheel wheel;
-    private final Long2ObjectHashMap<Slot> timers;
+    private final ChunkPool pool;
+    private final int maxConnections;
+    private int createdConnections;
+    private Slot[] free;
+    private final ConnectionTimerWheel wheel;
     private final TimerExpiry timerExpiry = new TimerExpiry();
     private Slot[] ready;
     private Slot[] draining;
     private int readyCount;
     private int freeCount;
     private int activeCount;
+    private long nextChannelId;
+    private Thread ownerThread;
     private boolean wheelStarted;
     private int ephemeralPortLow = DEFAULT_EPHEMERAL_PORT_LOW;
     private int ephemeralPortHigh = DEFAULT_EPHEMERAL_PORT_HIGH;
     private int nextEphemeral;
 
     /**
-     * Creates the stack and its pool of {@code maxConnections} connections (all memory is allocated here).
+     * Creates the stack with a payload pool big enough for {@code maxConnections} full buffers (reserved only as
+     * data is buffered, 1 GiB at most).
      *
      * @param config         validated TCP settings.
      * @param isnGenerator   the shard's ISN source (its keyed hash also picks ephemeral ports).
@@ -125,6 +134,28 @@ public final class TcpStack implements TransportHandler
         final TcpConfig config, final IsnGenerator isnGenerator, final NetworkSegmentOutput output,
         final TcpStackCounters counters, final int maxConnections)
     {
+        this(config, isnGenerator, output, counters, maxConnections, ChunkPool.ofBudget(Math.min(1L << 30,
+            (long)Math.max(1, maxConnections) * (config.sendBufferBytes() + config.receiveBufferBytes() +
+            2L * ChunkPool.DEFAULT_CHUNK_BYTES))));
+    }
+
+    /**
+     * Creates the stack. Nothing per connection is allocated here: connections are created on first need (up
+     * to {@code maxConnections}) and reused; their payload storage comes from {@code pool} while they hold
+     * bytes.
+     *
+     * @param config         validated TCP settings.
+     * @param isnGenerator   the shard's ISN source (its keyed hash also picks ephemeral ports).
+     * @param output         the shard's segment output; {@link NetworkSegmentOutput#bind} it to the network
+     *                       layer before traffic flows.
+     * @param counters       where events are counted (the same holder the output counts into).
+     * @param maxConnections most simultaneous connections, listeners' and active opens' together, &gt;= 1.
+     * @param pool           the shard's payload memory.
+     */
+    public TcpStack(
+        final TcpConfig config, final IsnGenerator isnGenerator, final NetworkSegmentOutput output,
+        final TcpStackCounters counters, final int maxConnections, final ChunkPool pool)
+    {
         if (maxConnections < 1)
         {
             throw new IllegalArgumentException("maxConnections must be >= 1, got " + maxConnections);
@@ -133,27 +164,15 @@ public final class TcpStack implements TransportHandler
         this.isnGenerator = isnGenerator;
         this.output = output;
         this.counters = counters;
-        this.connections = new Long2ObjectHashMap<>(Math.max(8, maxConnections * 2), 0.65f);
-        this.timers = new Long2ObjectHashMap<>(Math.max(8, maxConnections * 2), 0.65f);
-        this.free = new Slot[maxConnections];
-        this.active = new Slot[maxConnections];
-        this.ready = new Slot[maxConnections];
-        this.draining = new Slot[maxConnections];
-        // per-tick capacity: the wheel's poll scans every slot of the current tick in each duty cycle (about
-        // 50 ns for 128 slots), so it is not sized for the whole pool; up to 128 deadlines in one 1 ms tick need
-        // no growth (100 connections echoing at once stay within it), a larger burst (TIME-WAIT of a connection
-        // storm) grows the wheel once: a one-time allocation, not a per-segment one
-        final int timersPerTick = BitUtil.findNextPositivePowerOfTwo(Math.min(Math.max(maxConnections, 16), 128));
-        this.wheel = new DeadlineTimerWheel(
-            TimeUnit.NANOSECONDS, 0, TIMER_TICK_NS, TIMER_TICKS_PER_WHEEL, timersPerTick);
-        for (int i = 0; i < maxConnections; i++)
-        {
-            final Slot slot = new Slot();
-            slot.connection = new TcpConnection(config, isnGenerator, output, slot);
-            slot.connection.activityListener(slot);
-            free[i] = slot;
-        }
-        freeCount = maxConnections;
+        this.pool = pool;
+        this.maxConnections = maxConnections;
+        final int initial = Math.min(maxConnections, INITIAL_SLOTS);
+        this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
+        this.free = new Slot[initial];
+        this.ready = new Slot[initial];
+        this.draining = new Slot[initial];
+        // the connections are the wheel's nodes: no per-tick capacity to grow in a connection storm
+        this.wheel = new ConnectionTimerWheel(0, Long.numberOfTrailingZeros(TIMER_TICK_NS), TIMER_TICKS_PER_WHEEL);
     }
 
     /**
@@ -195,7 +214,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpAcceptor acceptor)
     {
-        listen(localPort, acceptor, free.length);
+        listen(localPort, acceptor, Math.min(maxConnections, 65_535));
     }
 
     /**
@@ -223,7 +242,190 @@ public final class TcpStack implements TransportHandler
         {
             throw new IllegalStateException("port " + localPort + " already listens");
         }
-        listeners.put(localPort, new Listener(acceptor, backlog));
+        listeners.put(localPort, new Listener(acceptor, null, backlog));
+    }
+
+    /**
+     * Passive OPEN on a port for channel handlers (§3.10.1), with the pool size as backlog: see
+     * {@link #listen(int, TcpChannelHandler, int)}.
+     *
+     * @param localPort our port, 1..65535.
+     * @param handler   receives {@link TcpChannelHandler#onAccept} for every SYN to the port, then (unless it
+     *                  installs another) every callback of the accepted connections.
+     * @throws IllegalStateException if the port already listens.
+     * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
+     */
+    public void listen(final int localPort, final TcpChannelHandler handler)
+    {
+        listen(localPort, handler, free.length);
+    }
+
+    /**
+     * Passive OPEN on a port for channel handlers (§3.10.1): each SYN to the port with no existing connection
+     * takes a pooled connection and asks {@code handler.onAccept(channel)} with the peer's address and port
+     * known, before anything is answered; a refusal answers the SYN with a RST ("connection refused", counted
+     * with {@link TcpStackCounters#resetsToClosedPorts()}). The backlog works as in
+     * {@link #listen(int, TcpAcceptor, int)}.
+     *
+     * @param localPort our port, 1..65535.
+     * @param handler   the listener's handler.
+     * @param backlog   most connections of this listener in SYN-RECEIVED at once, &gt;= 1.
+     * @throws IllegalStateException if the port already listens.
+     * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
+     */
+    public void listen(final int localPort, final TcpChannelHandler handler, final int backlog)
+    {
+        checkThread();
+        checkPort(localPort, "localPort");
+        if (backlog < 1)
+        {
+            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
+        }
+        if (handler == null)
+        {
+            throw new NullPointerException("handler");
+        }
+        if (listeners.containsKey(localPort))
+        {
+            throw new IllegalStateException("port " + localPort + " already listens");
+        }
+        listeners.put(localPort, new Listener(null, handler, backlog));
+    }
+
+    /**
+     * Active OPEN of a channel (§3.10.1) from a given local port: takes a pooled connection and sends the SYN
+     * at the end of the duty cycle; {@link TcpChannelHandler#onEstablished} follows the handshake, or
+     * {@link TcpChannelHandler#onClosed} its failure.
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param localPort  our port.
+     * @param handler    the connection's handler.
+     * @param attachment the channel's initial attachment, or null.
+     * @param nowNs      the duty cycle's time.
+     * @return the channel (in SYN-SENT), or null if the pool is exhausted or the tuple is in use.
+     * @throws WrongThreadException if called from another thread than the shard's (once it ran).
+     */
+    public TcpChannel open(
+        final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler handler,
+        final Object attachment, final long nowNs)
+    {
+        checkThread();
+        if (handler == null)
+        {
+            throw new NullPointerException("handler");
+        }
+        checkPort(remotePort, "remotePort");
+        checkPort(localPort, "localPort");
+        final long key = connectionKey(remoteIp, remotePort, localPort);
+        if (connections.containsKey(key))
+        {
+            return null;
+        }
+        final Slot slot = takeSlot();
+        if (slot == null)
+        {
+            return null;
+        }
+        output.nowNs(nowNs);
+        slot.handler = handler;
+        slot.attachment = attachment;
+        activate(slot, key);
+        slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
+        markReady(slot);
+        return slot;
+    }
+
+    /**
+     * Active OPEN of a channel from the stack's one ephemeral-port allocator (RFC 6056 algorithm 3, see
+     * {@link #connect(int, int, TcpReceiveHandler, long, IntPredicate)}), restricted to ports
+     * {@code portFilter} accepts (e.g. those whose flow hash maps to this shard).
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param handler    the connection's handler.
+     * @param attachment the channel's initial attachment, or null.
+     * @param nowNs      the duty cycle's time.
+     * @param portFilter accepts a candidate local port; null accepts all.
+     * @return the channel (in SYN-SENT), or null if the pool is exhausted or no acceptable port is free.
+     * @throws WrongThreadException if called from another thread than the shard's (once it ran).
+     */
+    public TcpChannel open(
+        final int remoteIp, final int remotePort, final TcpChannelHandler handler, final Object attachment,
+        final long nowNs, final IntPredicate portFilter)
+    {
+        checkThread();
+        checkPort(remotePort, "remotePort");
+        if (freeCount == 0)
+        {
+            counters.poolExhausted++;
+            return null;
+        }
+        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        if (localPort == 0)
+        {
+            counters.ephemeralPortsExhausted++;
+            return null;
+        }
+        return open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
+    }
+
+    /**
+     * Binds the stack to the thread that runs its duty cycle: channel calls from any other thread then throw
+     * {@link WrongThreadException}. Without this call, the first thread that runs {@link #poll} is bound.
+     *
+     * @param thread the shard's thread, or null to unbind (the next {@link #poll} binds again).
+     */
+    public void ownerThread(final Thread thread)
+    {
+        this.ownerThread = thread;
+    }
+
+    /**
+     * @return the thread channel calls must come from, or null before the first {@link #poll}.
+     */
+    public Thread ownerThread()
+    {
+        return ownerThread;
+    }
+
+    /**
+     * Visits every channel in the table (control path: shutdown closes them all). The visitor may close or
+     * abort the channel it is given.
+     *
+     * @param visitor called once per connection not yet CLOSED.
+     * @return connections visited.
+     */
+    public int forEachChannel(final Consumer<? super TcpChannel> visitor)
+    {
+        checkThread();
+        final Slot[] snapshot = new Slot[activeCount];
+        int count = 0;
+        for (final Slot slot : connections.values())
+        {
+            snapshot[count++] = slot;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            visitor.accept(snapshot[i]);
+        }
+        return count;
+    }
+
+    private void checkThread()
+    {
+        final Thread owner = ownerThread;
+        if (owner != null && owner != Thread.currentThread())
+        {
+            throw wrongThread(owner);
+        }
+    }
+
+    private static WrongThreadException wrongThread(final Thread owner)
+    {
+        return new WrongThreadException("a Sluice channel belongs to shard thread " + owner.getName() +
+            " and was used from thread " + Thread.currentThread().getName() +
+            ": post the call to the shard (execute) or use a SluiceSocket");
     }
 
     /**
@@ -337,9 +539,8 @@ public final class TcpStack implements TransportHandler
         final IntPredicate portFilter)
     {
         checkPort(remotePort, "remotePort");
-        if (freeCount == 0)
+        if (!mayOpen())
         {
-            counters.poolExhausted++;
             return null;
         }
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
@@ -415,7 +616,7 @@ public final class TcpStack implements TransportHandler
         final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
     {
         // either way the peer retransmits its SYN; maybe there is room by then
-        if (freeCount > 0 && listener.synReceived >= listener.backlog)
+        if (activeCount < maxConnections && listener.synReceived >= listener.backlog)
         {
             counters.synsDroppedBacklog++;
             return;
@@ -425,11 +626,29 @@ public final class TcpStack implements TransportHandler
         {
             return;
         }
-        counters.synsAccepted++;
         final TcpConnection connection = slot.connection;
         connection.listen(localIp, segment.destinationPort());
-        final TcpReceiveHandler handler = listener.acceptor.onAccept(connection);
-        slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
+        if (listener.channelHandler != null)
+        {
+            slot.handler = listener.channelHandler;
+            slot.key = key; // the peer's address and port are known to onAccept
+            if (!listener.channelHandler.onAccept(slot))
+            {
+                slot.handler = null;
+                connection.releaseFromListen();
+                slot.recycle();
+                free[freeCount++] = slot;
+                TcpConnection.replyToClosedPort(segment, output); // RST: connection refused
+                counters.resetsToClosedPorts++;
+                return;
+            }
+        }
+        else
+        {
+            final TcpReceiveHandler handler = listener.acceptor.onAccept(connection);
+            slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
+        }
+        counters.synsAccepted++;
         activate(slot, key);
         slot.listener = listener;
         slot.inBacklog = true;
@@ -503,6 +722,10 @@ public final class TcpStack implements TransportHandler
         {
             wheel.resetStartTime(nowNs);
             wheelStarted = true;
+            if (ownerThread == null)
+            {
+                ownerThread = Thread.currentThread();
+            }
         }
         int work = pollTimers(nowNs);
 
@@ -516,7 +739,7 @@ public final class TcpStack implements TransportHandler
             final Slot slot = batch[i];
             batch[i] = null;
             slot.queued = false;
-            if (slot.activeIndex < 0)
+            if (!slot.inUse)
             {
                 continue; // freed after it was queued
             }
@@ -533,28 +756,10 @@ public final class TcpStack implements TransportHandler
         return work;
     }
 
-    // Advances the wheel to nowNs one tick at a time (Agrona's poll moves one tick per call), firing what is
-    // due; after a pause longer than a turn every slot has been looked at once, so the rest is skipped.
     private int pollTimers(final long nowNs)
     {
-        if (wheel.timerCount() == 0)
-        {
-            wheel.currentTickTime(nowNs);
-            return 0;
-        }
         timerExpiry.fired = 0;
-        int ticks = 0;
-        long tickTime;
-        do
-        {
-            tickTime = wheel.currentTickTime();
-            wheel.poll(nowNs, timerExpiry, Integer.MAX_VALUE);
-        }
-        while (wheel.currentTickTime() != tickTime && ++ticks <= TIMER_TICKS_PER_WHEEL);
-        if (nowNs >= wheel.currentTickTime())
-        {
-            wheel.currentTickTime(nowNs);
-        }
+        wheel.poll(nowNs, timerExpiry);
         return timerExpiry.fired;
     }
 
@@ -566,7 +771,7 @@ public final class TcpStack implements TransportHandler
         {
             return; // an armed timer fires for nothing once; cheaper than cancelling on every ACK
         }
-        if (slot.timerId != NO_TIMER)
+        if (slot.isScheduled())
         {
             if (deadlineNs - slot.timerDeadlineNs >= 0)
             {
@@ -574,28 +779,20 @@ public final class TcpStack implements TransportHandler
             }
             cancelTimer(slot);
         }
-        final long timerId = wheel.scheduleTimer(deadlineNs);
-        slot.timerId = timerId;
-        slot.timerDeadlineNs = deadlineNs;
-        timers.put(timerId, slot);
+        wheel.schedule(slot, deadlineNs);
         counters.timersScheduled++;
     }
 
     private void cancelTimer(final Slot slot)
     {
-        final long timerId = slot.timerId;
-        if (timerId != NO_TIMER)
+        if (wheel.cancel(slot))
         {
-            wheel.cancelTimer(timerId);
-            timers.remove(timerId);
-            slot.timerId = NO_TIMER;
             counters.timersCancelled++;
         }
     }
 
     private void onTimerExpiry(final Slot slot, final long nowNs)
     {
-        slot.timerId = NO_TIMER;
         final TcpConnection connection = slot.connection;
         for (int i = 0; i < MAX_TIMER_CALLS_PER_EXPIRY; i++)
         {
@@ -670,13 +867,33 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Pooled connections not in use.
+     * Connections that may still be opened: the limit less those in use.
      *
      * @return count.
      */
     public int freeConnections()
     {
-        return freeCount;
+        return maxConnections - activeCount;
+    }
+
+    /**
+     * Connections (TCBs) created so far: the most in use at once, since closed ones are reused.
+     *
+     * @return count.
+     */
+    public int createdConnections()
+    {
+        return createdConnections;
+    }
+
+    /**
+     * The shard's payload memory.
+     *
+     * @return the pool.
+     */
+    public ChunkPool pool()
+    {
+        return pool;
     }
 
     /**
@@ -727,23 +944,61 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    private Slot takeSlot()
+    // a new connection is refused at the limit, and while the pool is under pressure (its reserve is for the
+    // data of the connections already open)
+    private boolean mayOpen()
     {
-        if (freeCount == 0)
+        if (activeCount >= maxConnections)
         {
             counters.poolExhausted++;
+            return false;
+        }
+        if (pool.underPressure())
+        {
+            counters.connectionsRefusedMemory++;
+            return false;
+        }
+        return true;
+    }
+
+    private Slot takeSlot()
+    {
+        if (!mayOpen())
+        {
             return null;
+        }
+        if (freeCount == 0)
+        {
+            return newSlot();
         }
         final Slot slot = free[--freeCount];
         free[freeCount] = null;
         return slot;
     }
 
+    // a new TCB: allocated once, then reused through the free list (never on the steady-state path)
+    private Slot newSlot()
+    {
+        if (createdConnections == free.length)
+        {
+            final int length = (int)Math.min(maxConnections, Math.max(16L, 2L * free.length));
+            free = Arrays.copyOf(free, length);
+            ready = Arrays.copyOf(ready, length);
+            draining = Arrays.copyOf(draining, length);
+        }
+        final Slot slot = new Slot();
+        slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
+        slot.connection.activityListener(slot);
+        createdConnections++;
+        return slot;
+    }
+
     private void activate(final Slot slot, final long key)
     {
         slot.key = key;
-        slot.activeIndex = activeCount;
-        active[activeCount++] = slot;
+        slot.inUse = true;
+        slot.id = ++nextChannelId;
+        activeCount++;
         connections.put(key, slot);
         slot.connection.clearSoftErrors();
     }
@@ -778,71 +1033,78 @@ public final class TcpStack implements TransportHandler
         slot.listener = null;
         cancelTimer(slot);
         connections.remove(slot.key);
-        final int index = slot.activeIndex;
-        final Slot last = active[--activeCount];
-        active[index] = last;
-        last.activeIndex = index;
-        active[activeCount] = null;
-        slot.delegate = TcpReceiveHandler.DISCARD;
-        slot.activeIndex = -1;
+        activeCount--;
+        slot.recycle();
         free[freeCount++] = slot;
         counters.connectionsReleased++;
         return 1;
     }
 
-    /** A listening port: its acceptor, backlog and connections still in SYN-RECEIVED. */
+    /** A listening port: its acceptor (or channel handler), backlog and connections still in SYN-RECEIVED. */
     private static final class Listener
     {
         final TcpAcceptor acceptor;
+        final TcpChannelHandler channelHandler;
         final int backlog;
         int synReceived;
 
-        Listener(final TcpAcceptor acceptor, final int backlog)
+        Listener(final TcpAcceptor acceptor, final TcpChannelHandler channelHandler, final int backlog)
         {
             this.acceptor = acceptor;
+            this.channelHandler = channelHandler;
             this.backlog = backlog;
         }
     }
 
     /** Expired wheel timers back to their connections. */
-    private final class TimerExpiry implements DeadlineTimerWheel.TimerHandler
+    private final class TimerExpiry implements ConnectionTimerWheel.Expiry
     {
         int fired;
 
         @Override
-        public boolean onTimerExpiry(final TimeUnit timeUnit, final long now, final long timerId)
+        public void onExpiry(final ConnectionTimerWheel.Node node, final long nowNs)
         {
-            final Slot slot = timers.remove(timerId);
-            if (slot != null)
-            {
-                counters.timerExpiries++;
-                TcpStack.this.onTimerExpiry(slot, now);
-            }
-            return true;
+            counters.timerExpiries++;
+            TcpStack.this.onTimerExpiry((Slot)node, nowNs);
         }
     }
 
     /**
      * A pooled connection and the handler it currently forwards to: a connection's handler is fixed at
      * construction, so the pool gives each connection this forwarder and swaps the target on reuse. It also
-     * listens to the application's calls on the connection, to queue it for the next poll.
+     * listens to the application's calls on the connection, to queue it for the next poll, and it is the
+     * connection's {@link TcpChannel}: the narrow API costs no object per connection.
      */
-    private final class Slot implements TcpReceiveHandler, TcpConnection.ActivityListener
+    private final class Slot extends ConnectionTimerWheel.Node
+        implements TcpReceiveHandler, TcpConnection.ActivityListener, TcpChannel
     {
         TcpConnection connection;
         TcpReceiveHandler delegate = TcpReceiveHandler.DISCARD;
+        TcpChannelHandler handler;
+        Object attachment;
         Listener listener;
         long key;
-        long timerId = NO_TIMER;
-        long timerDeadlineNs;
-        int activeIndex = -1;
+        long id;
+        boolean inUse;
         boolean queued;
         boolean inBacklog;
+        boolean outputShutdown;
+        boolean finDeferred;
+
+        void recycle()
+        {
+            delegate = TcpReceiveHandler.DISCARD;
+            handler = null;
+            attachment = null;
+            inUse = false;
+            outputShutdown = false;
+            finDeferred = false;
+        }
 
         @Override
         public void onApplicationActivity(final TcpConnection connection)
         {
-            if (activeIndex >= 0)
+            if (inUse)
             {
                 markReady(this);
             }
@@ -851,41 +1113,350 @@ public final class TcpStack implements TransportHandler
         @Override
         public int onData(final DirectBuffer buffer, final int offset, final int length)
         {
-            return delegate.onData(buffer, offset, length);
+            final TcpChannelHandler h = handler;
+            return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
         }
 
         @Override
         public void onEstablished()
         {
-            delegate.onEstablished();
+            final TcpChannelHandler h = handler;
+            if (h == null)
+            {
+                delegate.onEstablished();
+                return;
+            }
+            if (finDeferred && connection.unreadBytes() == 0)
+            {
+                sendDeferredFin(); // shutdownOutput before the handshake completed
+            }
+            h.onEstablished(this);
         }
 
         @Override
         public void onWritable()
         {
-            delegate.onWritable();
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onWritable(this);
+            }
+            else
+            {
+                delegate.onWritable();
+            }
         }
 
         @Override
         public void onPeerClosed()
         {
-            delegate.onPeerClosed();
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onPeerClosed(this);
+            }
+            else
+            {
+                delegate.onPeerClosed();
+            }
         }
 
         @Override
         public void onUrgent(final int urgentBytesAhead)
         {
-            delegate.onUrgent(urgentBytesAhead);
+            if (handler == null)
+            {
+                delegate.onUrgent(urgentBytesAhead); // channels see urgent bytes inline only
+            }
         }
 
         @Override
         public void onClosed(final TcpCloseReason reason)
         {
-            if (activeIndex >= 0)
+            if (inUse)
             {
                 markReady(this); // an ABORT outside the stack's callbacks: freed at the next poll
             }
-            delegate.onClosed(reason);
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onClosed(this, reason);
+            }
+            else
+            {
+                delegate.onClosed(reason);
+            }
+        }
+
+        @Override
+        public void onExcessiveRetransmissions(final int retransmissions)
+        {
+            final TcpChannelHandler h = handler;
+            if (h != null)
+            {
+                h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
+            }
+            else
+            {
+                delegate.onExcessiveRetransmissions(retransmissions);
+            }
+        }
+
+        // --- TcpChannel: the application's view, shard thread only ---
+
+        @Override
+        public long id()
+        {
+            checkThread();
+            return id;
+        }
+
+        @Override
+        public int send(final DirectBuffer source, final int offset, final int length)
+        {
+            checkThread();
+            if (outputShutdown)
+            {
+                return NOT_OPEN;
+            }
+            return connection.send(source, offset, length);
+        }
+
+        @Override
+        public void flush()
+        {
+            checkThread();
+            if (inUse)
+            {
+                markReady(this);
+            }
+        }
+
+        @Override
+        public void consume(final int bytes)
+        {
+            checkThread();
+            connection.consumed(bytes);
+            if (finDeferred && connection.unreadBytes() == 0 && connection.state().isSynchronized())
+            {
+                sendDeferredFin();
+            }
+        }
+
+        @Override
+        public boolean shutdownOutput()
+        {
+            checkThread();
+            if (outputShutdown)
+            {
+                return false;
+            }
+            switch (connection.state())
+            {
+                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
+                {
+                    outputShutdown = true;
+                    // CLOSE with unread data would reset (SHLD-3), before the handshake it would abandon the
+                    // connection: the FIN waits for either to change
+                    if (connection.unreadBytes() > 0 || connection.state() == TcpState.SYN_SENT)
+                    {
+                        finDeferred = true;
+                    }
+                    else
+                    {
+                        connection.close();
+                    }
+                    return true;
+                }
+                default ->
+                {
+                    return false;
+                }
+            }
+        }
+
+        private void sendDeferredFin()
+        {
+            finDeferred = false;
+            connection.close();
+        }
+
+        @Override
+        public boolean close()
+        {
+            checkThread();
+            outputShutdown = true;
+            finDeferred = false;
+            return connection.close();
+        }
+
+        @Override
+        public void abort()
+        {
+            checkThread();
+            outputShutdown = true;
+            finDeferred = false;
+            connection.abort();
+        }
+
+        @Override
+        public TcpState state()
+        {
+            checkThread();
+            return connection.state();
+        }
+
+        @Override
+        public boolean isOpen()
+        {
+            checkThread();
+            return connection.state() != TcpState.CLOSED;
+        }
+
+        @Override
+        public boolean isOutputShutdown()
+        {
+            checkThread();
+            return outputShutdown || connection.state() == TcpState.CLOSED;
+        }
+
+        @Override
+        public TcpCloseReason closeReason()
+        {
+            checkThread();
+            return connection.state() == TcpState.CLOSED ? connection.closeReason() : null;
+        }
+
+        @Override
+        public int unreadBytes()
+        {
+            checkThread();
+            return connection.unreadBytes();
+        }
+
+        @Override
+        public int sendQueueBytes()
+        {
+            checkThread();
+            return connection.sendQueueBytes();
+        }
+
+        @Override
+        public int writableBytes()
+        {
+            checkThread();
+            if (outputShutdown)
+            {
+                return 0;
+            }
+            return switch (connection.state())
+            {
+                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
+                    Math.max(0, config.sendBufferBytes() - connection.sendQueueBytes());
+                default -> 0;
+            };
+        }
+
+        @Override
+        public boolean isWritable()
+        {
+            return writableBytes() > 0;
+        }
+
+        @Override
+        public int localIp()
+        {
+            checkThread();
+            return connection.localIp();
+        }
+
+        @Override
+        public int localPort()
+        {
+            checkThread();
+            return (int)key & 0xFFFF;
+        }
+
+        @Override
+        public int remoteIp()
+        {
+            checkThread();
+            return (int)(key >>> 32);
+        }
+
+        @Override
+        public int remotePort()
+        {
+            checkThread();
+            return (int)(key >>> 16) & 0xFFFF;
+        }
+
+        @Override
+        public Object attachment()
+        {
+            checkThread();
+            return attachment;
+        }
+
+        @Override
+        public void attach(final Object attachment)
+        {
+            checkThread();
+            this.attachment = attachment;
+        }
+
+        @Override
+        public TcpChannelHandler handler()
+        {
+            checkThread();
+            return handler;
+        }
+
+        @Override
+        public void handler(final TcpChannelHandler handler)
+        {
+            checkThread();
+            if (handler == null)
+            {
+                throw new NullPointerException("handler");
+            }
+            this.handler = handler;
+        }
+
+        @Override
+        public void noDelay(final boolean noDelay)
+        {
+            checkThread();
+            connection.noDelay(noDelay);
+            if (inUse)
+            {
+                markReady(this); // may release a segment Nagle held back
+            }
+        }
+
+        @Override
+        public void keepAlive(final boolean enabled)
+        {
+            checkThread();
+            connection.keepAlive(enabled);
+            if (inUse)
+            {
+                markReady(this); // re-arms the timer
+            }
+        }
+
+        @Override
+        public boolean inShardThread()
+        {
+            final Thread owner = ownerThread;
+            return owner == null || owner == Thread.currentThread();
+        }
+
+        @Override
+        public String toString()
+        {
+            return "TcpChannel#" + id + "[" + dev.sluice.core.wire.Addresses.ipv4ToString((int)(key >>> 32)) +
+                ":" + ((int)(key >>> 16) & 0xFFFF) + " -> :" + ((int)key & 0xFFFF) + "]";
         }
     }
 }
