@@ -97,7 +97,7 @@ public final class SluiceBench
         {
             // DPDK's memif server role owns the socket: the Sluice server is the memif server
             ealArgs.add("--vdev=net_memif0,role=" + (serverRole ? "server" : "client") + ",socket=" + options.socket() +
-                ",socket-abstract=no" + (jumbo ? ",bsize=" + MbufPool.dataRoomFor(mtu) : ""));
+                ",socket-abstract=no");
         }
         final Eal eal = Eal.init(ealArgs);
         // jumbo frames: one frame per mbuf (Sluice receives single-segment frames), half as many mbufs
@@ -239,6 +239,7 @@ public final class SluiceBench
             (memif ? "one shard per JVM over net_memif (the other JVM's figures are not included)" :
             "two shards over a crossed net_ring pair in one JVM") + ", " + mode +
             ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() + ", MTU " + mtu +
+            (Boolean.getBoolean("sluice.gro") ? ", receive coalescing" : "") +
             (connect ? ", MSL " + MSL_NS / 1_000_000 + " ms (TIME-WAIT 2 MSL)" : "") +
             (bulk ? ", alloc per op = per 1448-byte segment" : ""), extra);
         System.err.println("port MTU " + EthPort.of(ports[0]).mtu() + ", segments of up to " + (mtu - 40) +
@@ -255,6 +256,7 @@ public final class SluiceBench
         final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).mtu(options.mtu()).build();
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
+        shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 

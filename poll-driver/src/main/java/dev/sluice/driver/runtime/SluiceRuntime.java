@@ -65,6 +65,8 @@ public final class SluiceRuntime implements AutoCloseable
     private static final int ARP_ENTRIES = 1024;
     private static final int ARP_PENDING_FRAMES = 1024;
     private static final int ARP_PENDING_PER_ENTRY = 256;
+    /** Receive coalescing ({@code ReceiveCoalescer}): {@code -Dsluice.gro=true}, read at start; off by default. */
+    public static final String RX_COALESCING_PROPERTY = "sluice.gro";
     /** A symmetric Toeplitz key (0x6d5a repeated): both directions of a flow hash alike. */
     private static final byte[] SYMMETRIC_RSS_KEY = symmetricKey(40);
 
@@ -121,6 +123,7 @@ public final class SluiceRuntime implements AutoCloseable
         String rss = "off (one queue)";
         // impairment copies frames between the stack and the device: checksums stay in software there
         final boolean impaired = config.impairRx().isActive() || config.impairTx().isActive();
+        final boolean coalescing = Boolean.getBoolean(RX_COALESCING_PROPERTY) && !impaired;
         final PortOffloads offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired);
         try
         {
@@ -187,7 +190,8 @@ public final class SluiceRuntime implements AutoCloseable
             port.id(), port.name(), info.driverName(), Addresses.macToString(mac), macNote, cores,
             QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
-        log.printf("sluice: offloads %s%s%n", offloads.describe(), impaired ? " (impaired link: software)" : "");
+        log.printf("sluice: offloads %s%s rx-coalescing=%s%n", offloads.describe(),
+            impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)");
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%n", pool.name(), poolSize,
             POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu));
 
@@ -230,6 +234,7 @@ public final class SluiceRuntime implements AutoCloseable
                 agent.shareWith(i, rings);
                 agent.impair(config.impairRx(), config.impairTx());
                 agent.offloads(offloads);
+                agent.coalesce(coalescing);
                 final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
                 final ShardApplication part = app.forShard(context);
                 if (config.listenPort() != 0)

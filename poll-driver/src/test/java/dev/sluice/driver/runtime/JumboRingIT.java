@@ -3,6 +3,7 @@ package dev.sluice.driver.runtime;
 import java.io.PrintStream;
 import java.util.concurrent.TimeUnit;
 
+import dev.sluice.core.counters.NetCounterDescriptor;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.ShardCounterDescriptor;
 import dev.sluice.driver.TestEalAccess;
@@ -41,6 +42,25 @@ class JumboRingIT
         final long frames = transfer("jrc", "jrd", 9000, 1500, "10.93.0");
         assertTrue(frames >= BYTES / 1460, "the sender at MTU 9000 used the receiver's MSS 1460: " + frames);
     }
+
+    @Test
+    void receiveCoalescingShouldDeliverTheTransferIntactInFewerSegments() throws Exception
+    {
+        System.setProperty(SluiceRuntime.RX_COALESCING_PROPERTY, "true");
+        try
+        {
+            // the sink checks nothing but the byte count; the source's pattern is checked by the echo IT. Here:
+            // every byte arrives, in far fewer TCP segments than frames
+            transfer("jre", "jrf", 1500, 1500, "10.94.0");
+        }
+        finally
+        {
+            System.clearProperty(SluiceRuntime.RX_COALESCING_PROPERTY);
+        }
+        assertTrue(lastSinkCoalesced > 0, "segments merged by the sink's shard: " + lastSinkCoalesced);
+    }
+
+    private static long lastSinkCoalesced;
 
     /** @return frames the sink's shard received. */
     private static long transfer(
@@ -91,6 +111,7 @@ class JumboRingIT
             assertEquals(BYTES, sink.agent(0).shardCounters().get(ShardCounterDescriptor.APP_BYTES_IN));
             assertEquals(0, sink.agent(0).multiSegmentDrops() + sender.agent(0).multiSegmentDrops());
             assertEquals(0, sender.agent(0).transmitter().claimFailures(), "every frame fit one mbuf");
+            lastSinkCoalesced = sink.agent(0).counters().get(NetCounterDescriptor.RX_SEGMENTS_COALESCED);
             return sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_FRAMES);
         }
         finally
