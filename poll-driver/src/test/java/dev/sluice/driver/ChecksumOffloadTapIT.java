@@ -5,8 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.core.counters.NetCounterDescriptor;
@@ -174,8 +172,20 @@ class ChecksumOffloadTapIT
             }
         });
         thread.join();
-        Thread.sleep(300);
-        tcpdump.destroy(); // SIGTERM: tcpdump closes the file
+        // a busy machine may schedule tcpdump late: wait until all 20 frames are in the file (24-byte file
+        // header, 16 bytes per record), then SIGTERM (tcpdump closes the file)
+        long expected = 24;
+        for (final int length : PAYLOAD_LENGTHS)
+        {
+            expected += 2L * (16 + Math.max(60, 54 + length));
+        }
+        final long captureDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while ((!Files.exists(capture) || Files.size(capture) < expected) && System.nanoTime() < captureDeadline)
+        {
+            Thread.sleep(50);
+        }
+        Thread.sleep(200);
+        tcpdump.destroy();
         assertTrue(tcpdump.waitFor(10, TimeUnit.SECONDS));
         port.stop();
         port.close();

@@ -356,9 +356,8 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(remotePort, "remotePort");
-        if (freeCount == 0)
+        if (!mayOpen()) // connections are created on demand: an empty free list is no reason to refuse
         {
-            counters.poolExhausted++;
             return null;
         }
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);

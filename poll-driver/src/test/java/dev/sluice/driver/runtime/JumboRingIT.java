@@ -91,6 +91,21 @@ class JumboRingIT
         }
         try
         {
+            return transfer(source, sender, sink, net);
+        }
+        finally
+        {
+            sender.close(); // whatever happened: the pools go back to the EAL for the next test
+            sink.close();
+        }
+    }
+
+    private static long transfer(
+        final SourceApp source, final SluiceRuntime sender, final SluiceRuntime sink, final String net)
+        throws Exception
+    {
+        try
+        {
             source.start(sender, Addresses.parseIpv4(net + ".1"), 5001);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (source.outcome() == SourceApp.RUNNING && System.nanoTime() < deadline)
@@ -106,18 +121,10 @@ class JumboRingIT
             sender.stopShards();
             sink.stopShards();
         }
-        try
-        {
-            assertEquals(BYTES, sink.agent(0).shardCounters().get(ShardCounterDescriptor.APP_BYTES_IN));
-            assertEquals(0, sink.agent(0).multiSegmentDrops() + sender.agent(0).multiSegmentDrops());
-            assertEquals(0, sender.agent(0).transmitter().claimFailures(), "every frame fit one mbuf");
-            lastSinkCoalesced = sink.agent(0).counters().get(NetCounterDescriptor.RX_SEGMENTS_COALESCED);
-            return sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_FRAMES);
-        }
-        finally
-        {
-            sender.close();
-            sink.close();
-        }
+        assertEquals(BYTES, sink.agent(0).shardCounters().get(ShardCounterDescriptor.APP_BYTES_IN));
+        assertEquals(0, sink.agent(0).multiSegmentDrops() + sender.agent(0).multiSegmentDrops());
+        assertEquals(0, sender.agent(0).transmitter().claimFailures(), "every frame fit one mbuf");
+        lastSinkCoalesced = sink.agent(0).counters().get(NetCounterDescriptor.RX_SEGMENTS_COALESCED);
+        return sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_FRAMES);
     }
 }
