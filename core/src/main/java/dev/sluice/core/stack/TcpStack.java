@@ -246,7 +246,7 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1), with the pool size as backlog: see
+     * Passive OPEN on a port for channel handlers (§3.10.1), with the connection limit as backlog: see
      * {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
@@ -257,7 +257,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpChannelHandler handler)
     {
-        listen(localPort, handler, free.length);
+        listen(localPort, handler, Math.min(maxConnections, 65_535));
     }
 
     /**
@@ -356,7 +356,7 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(remotePort, "remotePort");
-        if (!mayOpen()) // connections are created on demand: an empty free list is no reason to refuse
+        if (!mayOpen())
         {
             return null;
         }
@@ -988,6 +988,7 @@ public final class TcpStack implements TransportHandler
         final Slot slot = new Slot();
         slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
         slot.connection.activityListener(slot);
+        slot.connection.recoveryCounters(counters.recovery());
         createdConnections++;
         return slot;
     }

@@ -268,6 +268,16 @@ class TcpChannelTest
         }
 
         @Test
+        void shouldOpenFromTheEphemeralPortAllocatorThroughAFilter()
+        {
+            pair.a.stack.listen(PORT, server);
+            final TcpChannel channel = pair.b.stack.open(IP_A, PORT, client, null, pair.nowNs, port -> port % 2 == 0);
+            assertNotNull(channel, "a fresh stack opens from its ephemeral range");
+            assertEquals(0, channel.localPort() % 2);
+            pair.runUntil(() -> channel.state() == TcpState.ESTABLISHED, 100);
+        }
+
+        @Test
         void shouldGiveARecycledChannelANewIdAndNoAttachment()
         {
             final TcpChannel channel = connect();
