@@ -46,9 +46,12 @@ public final class CountersFile implements AutoCloseable
         "tcp: segments dropped", "tcp: connections released", "tcp: SYNs dropped (listen backlog full)",
         "tcp: ephemeral ports exhausted", "tcp: ICMP errors out of window", "tcp: ICMP soft errors",
         "tcp: ICMP hard errors aborted", "tcp: ICMP path MTU lowered", "tcp: timers fired",
-        "tcp: connections polled", "tcp: connections refused (memory pressure)", "tcp: handler exceptions",
+        "tcp: connections polled", "tcp: fast retransmits (NewReno)", "tcp: SACK recoveries (RFC 6675)",
+        "tcp: retransmission timeouts", "tcp: D-SACKs received (spurious retransmissions)",
+        "tcp: connections refused (memory pressure)", "tcp: handler exceptions",
         "tcp: connections aborted (handler exception)", "tcp: connections open", "tcp: payload chunks in use",
-        "tcp: payload chunk allocation failures", "tcp: payload bytes reserved"};
+        "tcp: payload chunk allocation failures", "tcp: payload bytes reserved", "tcp: TIME-WAIT entered",
+        "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -214,13 +217,20 @@ public final class CountersFile implements AutoCloseable
         to[14].setRelease(from.icmpPathMtuLowered());
         to[15].setRelease(from.timersFired());
         to[16].setRelease(from.connectionsPolled());
-        to[17].setRelease(from.connectionsRefusedMemory());
-        to[18].setRelease(from.handlerExceptions());
-        to[19].setRelease(from.handlerAborts());
-        to[20].setRelease(from.connectionsOpen());
-        to[21].setRelease(from.payloadChunksInUse());
-        to[22].setRelease(from.payloadAllocationFailures());
-        to[23].setRelease(from.payloadBytesReserved());
+        to[17].setRelease(from.recovery().fastRetransmits());
+        to[18].setRelease(from.recovery().sackRecoveries());
+        to[19].setRelease(from.recovery().retransmissionTimeouts());
+        to[20].setRelease(from.recovery().dsacks());
+        to[21].setRelease(from.connectionsRefusedMemory());
+        to[22].setRelease(from.handlerExceptions());
+        to[23].setRelease(from.handlerAborts());
+        to[24].setRelease(from.connectionsOpen());
+        to[25].setRelease(from.payloadChunksInUse());
+        to[26].setRelease(from.payloadAllocationFailures());
+        to[27].setRelease(from.payloadBytesReserved());
+        to[28].setRelease(from.timeWaitEntered());
+        to[29].setRelease(from.timeWaitRecycled());
+        to[30].setRelease(from.timeWaitReused());
     }
 
     /**

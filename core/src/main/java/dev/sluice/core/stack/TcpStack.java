@@ -174,7 +174,8 @@ public final class TcpStack implements TransportHandler
         this.handlerFailures = new HandlerFailures(counters);
         this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
-        this.timeWait = new TimeWaitTable(counters, challengeAcks, Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
+        this.timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator,
+            Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         final int initial = Math.min(maxConnections, INITIAL_SLOTS);
         this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
         this.free = new Slot[initial];
@@ -646,7 +647,9 @@ public final class TcpStack implements TransportHandler
         {
             slot.handler = listener.channelHandler;
             slot.key = key; // the peer's address and port are known to onAccept
-            if (!accepts(listener.channelHandler, slot))
+            // refused (or its handler threw), or closed/aborted from inside onAccept (CLOSE in LISTEN is
+            // immediate, §3.10.4)
+            if (!accepts(listener.channelHandler, slot) || connection.state() != TcpState.LISTEN)
             {
                 slot.handler = null;
                 connection.releaseFromListen();
@@ -845,7 +848,7 @@ public final class TcpStack implements TransportHandler
         {
             throw new IllegalStateException("set before traffic flows");
         }
-        timeWait = new TimeWaitTable(counters, challengeAcks, maxRecords);
+        timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator, maxRecords);
     }
 
     /**
@@ -1135,6 +1138,7 @@ public final class TcpStack implements TransportHandler
         final Slot slot = new Slot();
         slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
         slot.connection.activityListener(slot);
+        slot.connection.recoveryCounters(counters.recovery());
         createdConnections++;
         return slot;
     }

@@ -6,17 +6,20 @@ import static dev.sluice.core.wire.TcpHeader.FIN;
 import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
 
+import dev.sluice.core.tcp.IsnGenerator;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpSegmentOutput;
+import dev.sluice.core.wire.TcpOptions;
 import org.agrona.collections.Long2LongHashMap;
 
 import java.util.Arrays;
 
 /**
  * Compact TIME-WAIT: when a connection enters TIME-WAIT its TCB goes back to the free list and this table keeps
- * what TIME-WAIT needs (RFC 9293 §3.10.7.4, MUST-13): the 4-tuple, SND.NXT, RCV.NXT, the window and the 2&middot;MSL
- * deadline, 32 bytes in parallel primitive arrays plus a primitive map entry (Linux's
+ * what TIME-WAIT needs (RFC 9293 §3.10.7.4, MUST-13): the 4-tuple, SND.NXT, RCV.NXT, the window, TS.Recent when
+ * timestamps are in effect (RFC 7323: every ACK then carries the option, or the peer drops it) and the
+ * 2&middot;MSL deadline, 37 bytes in parallel primitive arrays plus a primitive map entry (Linux's
  * {@code inet_timewait_sock} plays this part). Records are kept in a ring in deadline order (every record lives
  * 2&middot;MSL from its last restart, so a restarted one moves to the tail); expiry looks at the head only.
  *
@@ -57,12 +60,19 @@ final class TimeWaitTable
     private int[] sndNxts = new int[16];
     private int[] rcvNxts = new int[16];
     private int[] windows = new int[16];
+    private int[] tsRecents = new int[16];
+    private boolean[] timestamps = new boolean[16];
+    private final IsnGenerator isnGenerator;
+    private final TcpOptions options = new TcpOptions();
     private int head;
     private int used; // ring positions from head, dead ones included
     private int live;
 
-    TimeWaitTable(final TcpStackCounters counters, final ChallengeAckLimiter challengeAcks, final int maxRecords)
+    TimeWaitTable(
+        final TcpStackCounters counters, final ChallengeAckLimiter challengeAcks, final IsnGenerator isnGenerator,
+        final int maxRecords)
     {
+        this.isnGenerator = isnGenerator;
         if (maxRecords < 1)
         {
             throw new IllegalArgumentException("maxRecords must be >= 1, got " + maxRecords);
@@ -86,13 +96,15 @@ final class TimeWaitTable
             recycleOldest();
         }
         append(key, connection.localIp(), connection.sndNxt(), connection.rcvNxt(),
-            Math.min(connection.rcvWnd(), TcpConnection.MAX_UNSCALED_WINDOW), deadlineNs);
+            Math.min(connection.rcvWnd(), TcpConnection.MAX_UNSCALED_WINDOW), deadlineNs,
+            connection.timestampsEnabled(), connection.tsRecent());
         live++;
         counters.timeWaitEntered++;
     }
 
     private void append(
-        final long key, final int localIp, final int sndNxt, final int rcvNxt, final int window, final long deadlineNs)
+        final long key, final int localIp, final int sndNxt, final int rcvNxt, final int window, final long deadlineNs,
+        final boolean timestamp, final int tsRecent)
     {
         if (used == keys.length)
         {
@@ -105,6 +117,8 @@ final class TimeWaitTable
         rcvNxts[position] = rcvNxt;
         windows[position] = window;
         deadlines[position] = deadlineNs;
+        timestamps[position] = timestamp;
+        tsRecents[position] = tsRecent;
         used++;
         index.put(key, position);
     }
@@ -118,6 +132,8 @@ final class TimeWaitTable
         final int[] newSndNxts = new int[capacity * 2];
         final int[] newRcvNxts = new int[capacity * 2];
         final int[] newWindows = new int[capacity * 2];
+        final int[] newTsRecents = new int[capacity * 2];
+        final boolean[] newTimestamps = new boolean[capacity * 2];
         int count = 0;
         for (int i = 0; i < used; i++)
         {
@@ -130,6 +146,8 @@ final class TimeWaitTable
                 newSndNxts[count] = sndNxts[from];
                 newRcvNxts[count] = rcvNxts[from];
                 newWindows[count] = windows[from];
+                newTsRecents[count] = tsRecents[from];
+                newTimestamps[count] = timestamps[from];
                 index.put(keys[from], count);
                 count++;
             }
@@ -140,6 +158,8 @@ final class TimeWaitTable
         sndNxts = newSndNxts;
         rcvNxts = newRcvNxts;
         windows = newWindows;
+        tsRecents = newTsRecents;
+        timestamps = newTimestamps;
         head = 0;
         used = count;
     }
@@ -211,11 +231,11 @@ final class TimeWaitTable
             }
             else if (TcpConnection.isAcceptable(segment.seq(), 0, rcvNxt, window) && challengeAcks.tryAcquire(nowNs))
             {
-                sendAck(position, segment, output); // RFC 5961 §3.2
+                sendAck(position, segment, output, nowNs); // RFC 5961 §3.2
             }
             return HANDLED;
         }
-        if (segment.has(SYN) && !segment.has(ACK) && gt(segment.seq(), rcvNxt))
+        if (segment.has(SYN) && !segment.has(ACK) && (gt(segment.seq(), rcvNxt) || newerTimestamp(position, segment)))
         {
             remove(position); // RFC 6191 / RFC 1122 4.2.2.13: a new incarnation above the old sequence space
             counters.timeWaitReused++;
@@ -224,19 +244,26 @@ final class TimeWaitTable
         if (segment.has(FIN) && segment.seq() + segment.segLen() == rcvNxt)
         {
             restart(position, nowNs + timeWaitNs); // the peer's LAST-ACK lost our ACK (MUST-13)
-            sendAck(find(keyOf(segment)), segment, output);
+            sendAck(find(keyOf(segment)), segment, output, nowNs);
             return HANDLED;
         }
         final boolean acceptable = TcpConnection.isAcceptable(segment.seq(), segment.segLen(), rcvNxt, window);
         if (!acceptable)
         {
-            sendAck(position, segment, output); // §3.10.7.4 first
+            sendAck(position, segment, output, nowNs); // §3.10.7.4 first
         }
         else if (segment.has(SYN) && challengeAcks.tryAcquire(nowNs))
         {
-            sendAck(position, segment, output); // RFC 5961 §4.2
+            sendAck(position, segment, output, nowNs); // RFC 5961 §4.2
         }
         return HANDLED;
+    }
+
+    // RFC 6191 §2: with timestamps, a SYN whose TSval is above TS.Recent is a new incarnation
+    private boolean newerTimestamp(final int position, final TcpSegment segment)
+    {
+        return timestamps[position] && segment.options().hasTimestamps() &&
+            segment.options().timestampValue() - tsRecents[position] > 0;
     }
 
     private static long keyOf(final TcpSegment segment)
@@ -244,10 +271,25 @@ final class TimeWaitTable
         return TcpStack.connectionKey(segment.sourceIp(), segment.sourcePort(), segment.destinationPort());
     }
 
-    private void sendAck(final int position, final TcpSegment segment, final TcpSegmentOutput output)
+    private void sendAck(
+        final int position, final TcpSegment segment, final TcpSegmentOutput output, final long nowNs)
     {
-        output.sendControl(localIps[position], segment.destinationPort(), segment.sourceIp(), segment.sourcePort(),
-            sndNxts[position], rcvNxts[position], ACK, windows[position], TcpSegmentOutput.NO_MSS_OPTION);
+        if (timestamps[position])
+        {
+            // TSval on the connection's clock (its 4-tuple's offset, RFC 7323 §7.1), TSecr = TS.Recent
+            final int localIp = localIps[position];
+            final int tsVal = (int)(nowNs / 1_000_000L) + isnGenerator.timestampOffset(
+                localIp, segment.destinationPort(), segment.sourceIp(), segment.sourcePort());
+            options.clear().timestamps(tsVal, tsRecents[position]);
+            output.sendSegment(localIp, segment.destinationPort(), segment.sourceIp(), segment.sourcePort(),
+                sndNxts[position], rcvNxts[position], ACK, windows[position], options, null, 0);
+        }
+        else
+        {
+            output.sendControl(localIps[position], segment.destinationPort(), segment.sourceIp(),
+                segment.sourcePort(), sndNxts[position], rcvNxts[position], ACK, windows[position],
+                TcpSegmentOutput.NO_MSS_OPTION);
+        }
         counters.timeWaitAcks++;
     }
 
@@ -260,7 +302,7 @@ final class TimeWaitTable
         final int rcvNxt = rcvNxts[position];
         final int window = windows[position];
         keys[position] = DEAD;
-        append(key, localIp, sndNxt, rcvNxt, window, deadlineNs);
+        append(key, localIp, sndNxt, rcvNxt, window, deadlineNs, timestamps[position], tsRecents[position]);
     }
 
     /**
