@@ -187,8 +187,8 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         final MutableDirectBuffer buffer, final int offset, final int segmentLength, final int localIp,
         final int remoteIp)
     {
-        TcpHeader.putChecksum(buffer, offset, segmentLength, localIp, remoteIp);
-        if (networkLayer.commitIpv4(segmentLength, nowNs) < 0)
+        // the checksum (MUST-2): in software, or completed by the device when it offers checksum offload
+        if (networkLayer.commitTcp(segmentLength, nowNs) < 0)
         {
             counters.segmentsDropped++;
         }

@@ -246,7 +246,7 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1), with the pool size as backlog: see
+     * Passive OPEN on a port for channel handlers (§3.10.1), with the connection limit as backlog: see
      * {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
@@ -257,7 +257,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpChannelHandler handler)
     {
-        listen(localPort, handler, free.length);
+        listen(localPort, handler, Math.min(maxConnections, 65_535));
     }
 
     /**
@@ -356,9 +356,8 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(remotePort, "remotePort");
-        if (freeCount == 0)
+        if (!mayOpen())
         {
-            counters.poolExhausted++;
             return null;
         }
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
@@ -632,7 +631,8 @@ public final class TcpStack implements TransportHandler
         {
             slot.handler = listener.channelHandler;
             slot.key = key; // the peer's address and port are known to onAccept
-            if (!listener.channelHandler.onAccept(slot))
+            // refused, or closed/aborted from inside onAccept (CLOSE in LISTEN is immediate, §3.10.4)
+            if (!listener.channelHandler.onAccept(slot) || connection.state() != TcpState.LISTEN)
             {
                 slot.handler = null;
                 connection.releaseFromListen();

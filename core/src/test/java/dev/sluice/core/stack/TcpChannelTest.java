@@ -51,7 +51,7 @@ class TcpChannelTest
     private final Recorder client = new Recorder();
 
     /** Records every callback; consumes everything unless told to hold. */
-    static final class Recorder implements TcpChannelHandler
+    static class Recorder implements TcpChannelHandler
     {
         final List<String> events = new ArrayList<>();
         final ByteArrayOutputStream received = new ByteArrayOutputStream();
@@ -170,6 +170,28 @@ class TcpChannelTest
         }
 
         @Test
+        void shouldTreatACloseInsideOnAcceptAsARefusal()
+        {
+            // CLOSE in LISTEN goes to CLOSED at once (§3.10.4): the SYN is answered like a refusal
+            final Recorder closing = new Recorder()
+            {
+                @Override
+                public boolean onAccept(final TcpChannel channel)
+                {
+                    super.onAccept(channel);
+                    assertTrue(channel.close());
+                    return true;
+                }
+            };
+            pair.a.stack.listen(PORT, closing);
+            pair.b.stack.open(IP_A, PORT, CLIENT_PORT, client, null, pair.nowNs);
+            pair.runUntil(() -> client.closed != null, 100);
+            assertEquals(TcpCloseReason.RESET_BY_PEER, client.closed);
+            assertEquals(List.of("accept", "closed NORMAL"), closing.events);
+            assertEquals(0, pair.a.stack.connectionCount());
+        }
+
+        @Test
         void shouldGiveEachConnectionAPooledHandlerAndRecycleIt()
         {
             final List<PerConnection> made = new ArrayList<>();
@@ -265,6 +287,16 @@ class TcpChannelTest
             pair.runUntil(() -> client.r1Advice > 0, 200_000);
             assertEquals(3, client.r1Advice);
             assertTrue(channel.isOpen());
+        }
+
+        @Test
+        void shouldOpenFromTheEphemeralPortAllocatorThroughAFilter()
+        {
+            pair.a.stack.listen(PORT, server);
+            final TcpChannel channel = pair.b.stack.open(IP_A, PORT, client, null, pair.nowNs, port -> port % 2 == 0);
+            assertNotNull(channel, "a fresh stack opens from its ephemeral range");
+            assertEquals(0, channel.localPort() % 2);
+            pair.runUntil(() -> channel.state() == TcpState.ESTABLISHED, 100);
         }
 
         @Test

@@ -1,0 +1,327 @@
+package dev.sluice.bench.e2e;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.sluice.driver.runtime.SluiceConfig;
+import dev.sluice.driver.runtime.SluiceContext;
+import dev.sluice.driver.runtime.SluiceRuntime;
+import dev.sluice.driver.socket.SluiceServerSocket;
+import dev.sluice.driver.socket.SluiceSocket;
+import dev.sluice.nativebindings.dpdk.Eal;
+import dev.sluice.nativebindings.dpdk.EthPort;
+import dev.sluice.nativebindings.dpdk.RingPorts;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The same virtual-thread request/response code on JDK sockets (the kernel over loopback) and on Sluice's
+ * blocking sockets (two stacks in one JVM over a crossed net_ring pair): a thread-per-connection server
+ * answers each 64-byte request with 64 bytes; clients, one virtual thread per connection, send a request and
+ * wait for the answer, in a loop.
+ *
+ * <ul>
+ *   <li>{@code rate}: 64 connections at once, requests per second.</li>
+ *   <li>{@code pingpong}: one connection, round-trip latency p50/p99/p99.9 (HdrHistogram).</li>
+ *   <li>Sluice only: bytes allocated by each shard thread during the measurement, per request.</li>
+ * </ul>
+ * Usage: {@code BlockingSocketBench --transport jdk|sluice [--seconds S] [--warmup S] [--connections N]
+ * [--idle spin|backoff|yield] [--threads virtual|platform] [--eal "ARGS"]}; prints one line of JSON per workload.
+ */
+public final class BlockingSocketBench
+{
+    private static final int MESSAGE = 64;
+    private static final int PORT = 7070;
+
+    private BlockingSocketBench()
+    {
+    }
+
+    /** A socket's streams, whichever transport. */
+    private record Conn(InputStream in, OutputStream out, Closeable socket)
+    {
+    }
+
+    /** Listens and connects on one transport. */
+    private interface Transport extends Closeable
+    {
+        Closeable serve(ExecutorService threads) throws IOException;
+
+        Conn connect() throws IOException;
+
+        long shardBytes();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * @param args see the class comment.
+     * @throws Exception on failure.
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        final String transportName = value(args, "--transport", "jdk");
+        final int seconds = Integer.parseInt(value(args, "--seconds", "5"));
+        final int warmup = Integer.parseInt(value(args, "--warmup", "2"));
+        final int connections = Integer.parseInt(value(args, "--connections", "64"));
+        final boolean platform = "platform".equals(value(args, "--threads", "virtual"));
+        try (ExecutorService threads = platform ? Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory()) :
+                Executors.newVirtualThreadPerTaskExecutor();
+             Transport transport = "sluice".equals(transportName) ?
+                 new OnSluice(value(args, "--idle", "backoff"), value(args, "--eal", null)) : new Jdk())
+        {
+            try (Closeable server = transport.serve(threads))
+            {
+                run(transport, transportName, "rate", connections, warmup, seconds, threads);
+                run(transport, transportName, "pingpong", 1, warmup, seconds, threads);
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void run(
+        final Transport transport, final String name, final String workload, final int connections,
+        final int warmupS, final int seconds, final ExecutorService threads) throws Exception
+    {
+        final List<Conn> conns = new ArrayList<>();
+        for (int i = 0; i < connections; i++)
+        {
+            conns.add(transport.connect());
+        }
+        final AtomicBoolean measuring = new AtomicBoolean();
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong requests = new AtomicLong();
+        final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        final CountDownLatch done = new CountDownLatch(connections);
+        for (final Conn c : conns)
+        {
+            threads.submit(() ->
+            {
+                final byte[] request = new byte[MESSAGE];
+                final byte[] response = new byte[MESSAGE];
+                final Histogram mine = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+                long count = 0;
+                try
+                {
+                    while (!stop.get())
+                    {
+                        final long start = System.nanoTime();
+                        c.out().write(request);
+                        readFully(c.in(), response);
+                        if (measuring.get())
+                        {
+                            mine.recordValue(Math.min(System.nanoTime() - start, TimeUnit.SECONDS.toNanos(10)));
+                            count++;
+                        }
+                    }
+                }
+                catch (final IOException ex)
+                {
+                    System.err.println("client: " + ex);
+                }
+                finally
+                {
+                    synchronized (histogram)
+                    {
+                        histogram.add(mine);
+                    }
+                    requests.addAndGet(count);
+                    done.countDown();
+                }
+                return null;
+            });
+        }
+        Thread.sleep(TimeUnit.SECONDS.toMillis(warmupS));
+        final long bytesBefore = transport.shardBytes();
+        final long startNs = System.nanoTime();
+        measuring.set(true);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
+        measuring.set(false);
+        final long elapsedNs = System.nanoTime() - startNs;
+        final long shardBytes = bytesBefore < 0 ? -1 : transport.shardBytes() - bytesBefore;
+        stop.set(true);
+        done.await(30, TimeUnit.SECONDS);
+        for (final Conn c : conns)
+        {
+            c.socket().close();
+        }
+        final long n = requests.get();
+        final double rate = n / (elapsedNs / 1e9);
+        System.out.printf(Locale.ROOT, "{\"transport\":\"%s\",\"workload\":\"%s\",\"connections\":%d," +
+            "\"requests\":%d,\"requestsPerSecond\":%.0f,\"p50Us\":%.1f,\"p99Us\":%.1f,\"p999Us\":%.1f," +
+            "\"shardBytesPerRequest\":%s}%n", name, workload, connections, n, rate,
+            histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
+            histogram.getValueAtPercentile(99.9) / 1e3,
+            shardBytes < 0 ? "null" : String.format(Locale.ROOT, "%.3f", n == 0 ? 0.0 : (double)shardBytes / n));
+    }
+
+    private static void readFully(final InputStream in, final byte[] b) throws IOException
+    {
+        int got = 0;
+        while (got < b.length)
+        {
+            final int r = in.read(b, got, b.length - got);
+            if (r < 0)
+            {
+                throw new IOException("EOF");
+            }
+            got += r;
+        }
+    }
+
+    private static void echo(final Conn c)
+    {
+        final byte[] buffer = new byte[MESSAGE];
+        try (Closeable socket = c.socket())
+        {
+            while (true)
+            {
+                readFully(c.in(), buffer);
+                c.out().write(buffer);
+            }
+        }
+        catch (final IOException ex)
+        {
+            // the client closed
+        }
+    }
+
+    private static String value(final String[] args, final String flag, final String fallback)
+    {
+        for (int i = 0; i + 1 < args.length; i++)
+        {
+            if (args[i].equals(flag))
+            {
+                return args[i + 1];
+            }
+        }
+        return fallback;
+    }
+
+    /** The kernel over loopback. */
+    private static final class Jdk implements Transport
+    {
+        @Override
+        public Closeable serve(final ExecutorService threads) throws IOException
+        {
+            final ServerSocket server = new ServerSocket();
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress("127.0.0.1", PORT), 1024);
+            threads.submit(() ->
+            {
+                while (!server.isClosed())
+                {
+                    final Socket s = server.accept();
+                    s.setTcpNoDelay(true);
+                    final Conn c = new Conn(s.getInputStream(), s.getOutputStream(), s);
+                    threads.submit(() -> echo(c));
+                }
+                return null;
+            });
+            return server;
+        }
+
+        @Override
+        public Conn connect() throws IOException
+        {
+            final Socket s = new Socket();
+            s.connect(new InetSocketAddress("127.0.0.1", PORT), 5000);
+            s.setTcpNoDelay(true);
+            return new Conn(s.getInputStream(), s.getOutputStream(), s);
+        }
+
+        @Override
+        public long shardBytes()
+        {
+            return -1;
+        }
+
+        @Override
+        public void close()
+        {
+        }
+    }
+
+    /** Two Sluice stacks over net_ring in this JVM. */
+    private static final class OnSluice implements Transport
+    {
+        private final SluiceRuntime server;
+        private final SluiceRuntime client;
+
+        OnSluice(final String idle, final String ealArgs)
+        {
+            final Eal eal = Eal.init(ealArgs == null ? Eal.DEFAULT_ARGS : List.of(ealArgs.trim().split("\\s+")));
+            final int[] ports = RingPorts.createCrossedPair("slsk_server", "slsk_client", 4096);
+            final SluiceConfig.IdleMode mode = SluiceConfig.IdleMode.valueOf(idle.toUpperCase(Locale.ROOT));
+            server = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[0])).config(
+                config("slsk_server", "10.79.0.2", mode)));
+            client = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[1])).config(
+                config("slsk_client", "10.79.0.1", mode)));
+        }
+
+        private static SluiceConfig config(final String device, final String ip, final SluiceConfig.IdleMode idle)
+        {
+            return SluiceConfig.builder().device(device).ip(ip + "/24").idle(idle).noDelay(true)
+                .maxConnections(1024).memoryBudgetBytes(256L << 20).sendBufferBytes(65536)
+                .receiveBufferBytes(65536).countersFile(null).build();
+        }
+
+        @Override
+        public Closeable serve(final ExecutorService threads) throws IOException
+        {
+            final SluiceServerSocket listener = new SluiceServerSocket(server, PORT, 256);
+            threads.submit(() ->
+            {
+                while (!listener.isClosed())
+                {
+                    final SluiceSocket s = listener.accept();
+                    final Conn c = new Conn(s.getInputStream(), s.getOutputStream(), s);
+                    threads.submit(() -> echo(c));
+                }
+                return null;
+            });
+            return listener;
+        }
+
+        @Override
+        public Conn connect() throws IOException
+        {
+            final SluiceSocket s = new SluiceSocket(client);
+            s.connect(new InetSocketAddress("10.79.0.2", PORT), 5000);
+            return new Conn(s.getInputStream(), s.getOutputStream(), s);
+        }
+
+        @Override
+        public long shardBytes()
+        {
+            final com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+            return mx.getThreadAllocatedBytes(server.shardThread(0).threadId()) +
+                mx.getThreadAllocatedBytes(client.shardThread(0).threadId());
+        }
+
+        @Override
+        public void close()
+        {
+            client.closeConnections(TimeUnit.MILLISECONDS.toNanos(200));
+            server.closeConnections(TimeUnit.MILLISECONDS.toNanos(200));
+            client.close();
+            server.close();
+        }
+    }
+}
