@@ -2,7 +2,9 @@
 """Interop with Linux over impaired links (issue 6, part 1).
 
 Sluice runs on a DPDK net_tap device inside a network namespace this script creates; the tap's kernel
-side is the Linux peer. For every link case (clean, loss, reordering, duplication, delay with jitter,
+side is the Linux peer. With --link af_packet or --link af_xdp, Sluice runs on one end of a veth pair
+(net_af_packet / net_af_xdp, scripts/lib/veth.sh) and the Linux peer sits on the other end in a
+namespace of its own. For every link case (clean, loss, reordering, duplication, delay with jitter,
 corruption) three transfers run and are checked by SHA-256:
 
   download  Linux curl fetches GET /bytes/N from `sluice http`            (Sluice sends)
@@ -28,6 +30,15 @@ import time
 
 NS = "slio"
 IFACE = "slio0"
+PEER_IFACE = "slio1"
+# --link: the device Sluice uses and the namespace of the Linux peer (set in main)
+DEVICES = {
+    "tap": "net_tap0,iface=" + IFACE,
+    "af_packet": "net_af_packet0,iface=" + IFACE + ",qpairs=1,framecnt=4096",
+    "af_xdp": "net_af_xdp0,iface=" + IFACE + ",start_queue=0,queue_count=1",
+}
+LINK = "tap"
+PEER_NS = NS
 KERNEL_IP = "10.77.0.1"
 SLUICE_IP = "10.77.0.2"
 HTTP_PORT = 8080
@@ -70,7 +81,8 @@ def sh(*args, check=True, **kw):
 
 
 def nsexec(*args, **kw):
-    return sh("ip", "netns", "exec", NS, *args, **kw)
+    """Runs a command where the Linux peer is."""
+    return sh("ip", "netns", "exec", PEER_NS, *args, **kw)
 
 
 class Sluice:
@@ -79,7 +91,7 @@ class Sluice:
     def __init__(self, root, command, extra, impair, log_dir, label):
         self.log = open(os.path.join(log_dir, label.replace(" ", "_") + ".log"), "w")
         cmd = ["ip", "netns", "exec", NS, os.path.join(root, "scripts", "sluice"), command,
-               "--dev", "net_tap0,iface=" + IFACE, "--ip", SLUICE_IP + "/24"]
+               "--dev", DEVICES[LINK], "--ip", SLUICE_IP + "/24"]
         if impair != "none":
             cmd += ["--impair-rx", impair + ",seed=11", "--impair-tx", impair + ",seed=23"]
         self.proc = subprocess.Popen(cmd + extra, stdout=self.log, stderr=subprocess.STDOUT)
@@ -89,6 +101,8 @@ class Sluice:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("sluice exited with %d before its device came up" % self.proc.returncode)
+            if LINK != "tap":
+                return  # the veth pair exists already, its peer end configured
             if nsexec("ip", "link", "show", IFACE, check=False, capture_output=True).returncode == 0:
                 configure_kernel_side()
                 return
@@ -199,7 +213,7 @@ print(total, h.hexdigest(), flush=True)
 
 def run_upload(root, impair, size, bound, logs, label):
     # bound to any address: the kernel address exists only once sluice has created the tap
-    receiver = subprocess.Popen(["ip", "netns", "exec", NS, "timeout", str(bound + 60), "python3", "-c", RECEIVER,
+    receiver = subprocess.Popen(["ip", "netns", "exec", PEER_NS, "timeout", str(bound + 60), "python3", "-c", RECEIVER,
                                  "0.0.0.0", str(SINK_PORT), str(bound + 30)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     client = None
@@ -227,13 +241,23 @@ def run_upload(root, impair, size, bound, logs, label):
             receiver.kill()
 
 
-def netns_up():
+def veth_lib(root, call):
+    sh("bash", "-c", "source '%s'; %s" % (os.path.join(root, "scripts", "lib", "veth.sh"), call))
+
+
+def netns_up(root):
+    if LINK != "tap":
+        veth_lib(root, "veth_up %s %s %s %s %s/24" % (NS, PEER_NS, IFACE, PEER_IFACE, KERNEL_IP))
+        return
     sh("ip", "netns", "del", NS, check=False, stderr=subprocess.DEVNULL)
     sh("ip", "netns", "add", NS)
     nsexec("ip", "link", "set", "lo", "up")
 
 
-def netns_down():
+def netns_down(root):
+    if LINK != "tap":
+        veth_lib(root, "veth_down %s %s" % (NS, PEER_NS))
+        return
     sh("ip", "netns", "del", NS, check=False, stderr=subprocess.DEVNULL)
 
 
@@ -243,13 +267,19 @@ def main():
     ap.add_argument("--quick", action="store_true", help="sizes scaled by %.1f" % QUICK_SCALE)
     ap.add_argument("--case", action="append", help="run only cases whose name starts with this")
     ap.add_argument("--out", default=None, help="directory for table.md, result.json and logs")
+    ap.add_argument("--link", choices=sorted(DEVICES), default="tap",
+                    help="Sluice's device towards Linux: net_tap (default), or a veth pair through "
+                         "net_af_packet or net_af_xdp")
     args = ap.parse_args()
+    global LINK, PEER_NS
+    LINK = args.link
+    PEER_NS = NS if LINK == "tap" else NS + "p"
     out = args.out or os.path.join(args.root, "target", "interop")
     logs = os.path.join(out, "logs")
     os.makedirs(logs, exist_ok=True)
     rows = []
     failures = 0
-    netns_up()
+    netns_up(args.root)
     try:
         for name, impair, down, echo, up, bound in CASES:
             if args.case and not any(name.startswith(c) for c in args.case):
@@ -266,9 +296,9 @@ def main():
                 print("%-22s %-32s %10d B %7.2f s %9.1f Mbit/s  %s %s" % (
                     name, kind, size, elapsed, mbit, "PASS" if ok else "FAIL", why), flush=True)
     finally:
-        netns_down()
+        netns_down(args.root)
     with open(os.path.join(out, "result.json"), "w") as f:
-        json.dump({"netem": False, "rows": rows}, f, indent=2)
+        json.dump({"netem": False, "link": LINK, "rows": rows}, f, indent=2)
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write("| link | transfer | bytes | seconds | Mbit/s | result |\n|---|---|---:|---:|---:|---|\n")
         for r in rows:

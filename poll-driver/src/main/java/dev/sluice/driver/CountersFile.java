@@ -46,7 +46,8 @@ public final class CountersFile implements AutoCloseable
         "tcp: segments dropped", "tcp: connections released", "tcp: SYNs dropped (listen backlog full)",
         "tcp: ephemeral ports exhausted", "tcp: ICMP errors out of window", "tcp: ICMP soft errors",
         "tcp: ICMP hard errors aborted", "tcp: ICMP path MTU lowered", "tcp: timers fired",
-        "tcp: connections polled"};
+        "tcp: connections polled", "tcp: fast retransmits (NewReno)", "tcp: SACK recoveries (RFC 6675)",
+        "tcp: retransmission timeouts", "tcp: D-SACKs received (spurious retransmissions)"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -212,6 +213,10 @@ public final class CountersFile implements AutoCloseable
         to[14].setRelease(from.icmpPathMtuLowered());
         to[15].setRelease(from.timersFired());
         to[16].setRelease(from.connectionsPolled());
+        to[17].setRelease(from.recovery().fastRetransmits());
+        to[18].setRelease(from.recovery().sackRecoveries());
+        to[19].setRelease(from.recovery().retransmissionTimeouts());
+        to[20].setRelease(from.recovery().dsacks());
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.sluice.core.net.FrameTransmitter;
 import dev.sluice.nativebindings.dpdk.Lcore;
 import dev.sluice.nativebindings.dpdk.Mbuf;
 import dev.sluice.nativebindings.dpdk.MbufPool;
+import dev.sluice.nativebindings.dpdk.generated.RteMbuf;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -20,12 +21,23 @@ import org.agrona.concurrent.UnsafeBuffer;
  * duty cycle or leak an mbuf. Mbufs come from the pool in bulk, 32 at a time, and
  * {@link #releaseStash()} returns the unused ones. Owned by one polling thread; allocates
  * nothing per frame.
+ *
+ * <p>With {@link #checksumOffloads(int)} (the port's TX checksum offloads, enabled when it was configured),
+ * {@link #commit(int, int)} marks the mbuf so the device computes the IPv4 and TCP checksums
+ * ({@code RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM}, l2_len 14, l3_len 20).
+ * A pcap capture of such frames records the checksum fields as handed to the device (0 and the
+ * pseudo-header sum), not as they leave it.
  */
 public final class DpdkFrameTransmitter implements FrameTransmitter
 {
     /** Most frames in one tx burst. */
     public static final int BURST = 32;
     private static final int FLUSH_ATTEMPTS = 4;
+    private static final int L2_LENGTH = 14;
+    private static final int L3_LENGTH = 20;
+    /** {@code tx_offload} of an untagged Ethernet + IPv4 (no options) frame: l2_len and l3_len. */
+    private static final long TX_OFFLOAD_LENGTHS =
+        ((long)L2_LENGTH << RteMbuf.RTE_MBUF_L2_LEN_OFS) | ((long)L3_LENGTH << RteMbuf.RTE_MBUF_L3_LEN_OFS);
 
     private final Lcore lcore;
     private final MbufPool pool;
@@ -42,6 +54,7 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     private long claimFailures;
     private PcapWriter pcap;
     private long nowNs;
+    private int checksumOffloads;
 
     /**
      * @param lcore   the polling thread's lcore.
@@ -73,6 +86,44 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     public void nowNs(final long nowNs)
     {
         this.nowNs = nowNs;
+    }
+
+    /**
+     * Enables checksum offload on this queue (call before the network layer is built over it; only with
+     * offloads the port was configured with).
+     *
+     * @param offloads {@code FrameTransmitter.OFFLOAD_*} bits.
+     */
+    public void checksumOffloads(final int offloads)
+    {
+        this.checksumOffloads = offloads;
+    }
+
+    @Override
+    public int checksumOffloads()
+    {
+        return checksumOffloads;
+    }
+
+    @Override
+    public void commit(final int length, final int offloads)
+    {
+        if ((offloads & ~checksumOffloads) != 0)
+        {
+            throw new IllegalStateException("checksum offload 0x" + Integer.toHexString(offloads) + " not enabled");
+        }
+        long flags = RteMbuf.RTE_MBUF_F_TX_IPV4;
+        if ((offloads & OFFLOAD_IPV4_CHECKSUM) != 0)
+        {
+            flags |= RteMbuf.RTE_MBUF_F_TX_IP_CKSUM;
+        }
+        if ((offloads & OFFLOAD_TCP_CHECKSUM) != 0)
+        {
+            flags |= RteMbuf.RTE_MBUF_F_TX_TCP_CKSUM;
+        }
+        Mbuf.offloadFlags(claimedMbuf, flags);
+        Mbuf.txOffload(claimedMbuf, TX_OFFLOAD_LENGTHS);
+        commit(length);
     }
 
     @Override

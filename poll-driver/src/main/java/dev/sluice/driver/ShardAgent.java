@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import dev.sluice.core.counters.NetCounters;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.net.NetworkLayer;
+import dev.sluice.core.net.ReceiveCoalescer;
 import dev.sluice.core.net.FrameReceiver;
 import dev.sluice.core.net.ImpairedLink;
 import dev.sluice.core.net.LinkImpairment;
@@ -85,6 +86,10 @@ public final class ShardAgent implements Agent, MessageHandler
     private int shardCount = 1;
     private ManyToOneRingBuffer[] rings;
     private ShardWork work;
+    private PortOffloads offloads = PortOffloads.NONE;
+    private boolean rxChecksumStatus;
+    private boolean coalesce;
+    private ReceiveCoalescer coalescer;
     private long nowNs;
     private volatile boolean running;
 
@@ -201,6 +206,28 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * Uses the port's checksum offloads (call before the agent starts; only those the port was configured
+     * with). An impaired shard keeps checksums in software: impairment copies frames.
+     *
+     * @param offloads from {@link PortOffloads#choose}.
+     */
+    public void offloads(final PortOffloads offloads)
+    {
+        this.offloads = offloads;
+    }
+
+    /**
+     * Receive coalescing (call before the agent starts): in-order data segments of one flow within one rx
+     * burst reach TCP as one segment ({@link ReceiveCoalescer}). Not on an impaired shard.
+     *
+     * @param enabled whether to coalesce.
+     */
+    public void coalesce(final boolean enabled)
+    {
+        this.coalesce = enabled;
+    }
+
+    /**
      * Also publishes the runtime's and TCP's counters of this shard (call before the agent starts).
      *
      * @param shard from {@link CountersFile#allocateShardCounters(String)}.
@@ -238,8 +265,11 @@ public final class ShardAgent implements Agent, MessageHandler
         }
         else
         {
+            transmitter.checksumOffloads(offloads.txChecksumOffloads());
+            rxChecksumStatus = offloads.rxChecksumOffload();
             network = new NetworkLayer(config, transmitter, transport, counters);
             input = network;
+            coalescer = coalesce ? new ReceiveCoalescer(network, counters, RX_BURST) : null;
         }
         if (tcpOutput != null)
         {
@@ -312,7 +342,24 @@ public final class ShardAgent implements Agent, MessageHandler
                     }
                 }
             }
-            input.onFrame(rxFrame, 0, length, nowNs);
+            if (coalescer != null)
+            {
+                // the frame stays in its mbuf until the flush below, before the burst is freed
+                coalescer.onFrame(rxFrame, 0, length, rxChecksumStatus ?
+                    PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) : NetworkLayer.RX_CHECKSUM_UNKNOWN, nowNs);
+            }
+            else if (rxChecksumStatus)
+            {
+                network.onFrame(rxFrame, 0, length, PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)), nowNs);
+            }
+            else
+            {
+                input.onFrame(rxFrame, 0, length, nowNs);
+            }
+        }
+        if (coalescer != null)
+        {
+            coalescer.flush(nowNs);
         }
         if (received > 0)
         {

@@ -18,10 +18,11 @@ import java.util.Map;
  * @param transport Sluice link: {@code ring} (two shards, one JVM) or {@code memif} (one shard per JVM).
  * @param role      with memif: {@code client} or {@code server}.
  * @param socket    with memif: the control socket path.
+ * @param mtu       Sluice: the IP MTU of the link (1500; up to 9000 on ring and memif, both ends the same).
  */
 public record Options(
     String workload, long warmupNs, long measureNs, int clientCpu, int serverCpu, String out, String io, String eal,
-    String transport, String role, String socket)
+    String transport, String role, String socket, int mtu)
 {
     /** Request and reply size of ping-pong and request rate. */
     public static final int MESSAGE_BYTES = 64;
@@ -43,7 +44,8 @@ public record Options(
             {
                 throw new IllegalArgumentException("usage: --workload pingpong|rate|bulk|connect-seq|connect-16 " +
                     "[--warmup S] [--seconds S] [--client-cpu N] [--server-cpu N] [--out FILE] [--io spin|block] " +
-                    "[--eal ARGS] [--transport ring|memif --role client|server --socket PATH]; got " + args[i]);
+                    "[--eal ARGS] [--transport ring|memif --role client|server --socket PATH] [--mtu N]; got " +
+                    args[i]);
             }
             map.put(args[i].substring(2), args[++i]);
         }
@@ -66,7 +68,18 @@ public record Options(
             map.get("eal"),
             map.getOrDefault("transport", "ring"),
             map.getOrDefault("role", "client"),
-            map.getOrDefault("socket", "/tmp/slbn-memif.sock"));
+            map.getOrDefault("socket", "/tmp/slbn-memif.sock"),
+            Integer.parseInt(map.getOrDefault("mtu", "1500")));
+    }
+
+    /**
+     * The workload name a result is filed under: {@code bulk} at MTU 1500, {@code bulk-mtu9000} at 9000.
+     *
+     * @return the name.
+     */
+    public String reportedWorkload()
+    {
+        return mtu == 1500 ? workload : workload + "-mtu" + mtu;
     }
 
     /**

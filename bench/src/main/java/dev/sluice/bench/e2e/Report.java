@@ -70,7 +70,7 @@ public final class Report
         final StringBuilder json = new StringBuilder(1024);
         json.append('{');
         field(json, "system", system).append(',');
-        field(json, "workload", options.workload()).append(',');
+        field(json, "workload", options.reportedWorkload()).append(',');
         json.append(String.format(Locale.ROOT, "\"seconds\":%.3f,\"operations\":%d,\"ops_per_s\":%.1f," +
             "\"payload_bytes\":%d,\"gbit_per_s\":%.3f", seconds, operations, operations / seconds, payloadBytes,
             payloadBytes * 8 / seconds / 1e9));

@@ -18,6 +18,8 @@ import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
+import dev.sluice.driver.PortMtu;
+import dev.sluice.driver.PortOffloads;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.EthPort;
@@ -87,6 +89,8 @@ public final class SluiceBench
     {
         final boolean memif = "memif".equals(options.transport());
         final boolean serverRole = memif && "server".equals(options.role());
+        final int mtu = options.mtu();
+        final boolean jumbo = mtu > 1500;
         final List<String> ealArgs = new ArrayList<>(
             options.eal() == null ? Eal.DEFAULT_ARGS : List.of(options.eal().trim().split("\\s+")));
         if (memif)
@@ -96,14 +100,18 @@ public final class SluiceBench
                 ",socket-abstract=no");
         }
         final Eal eal = Eal.init(ealArgs);
-        final MbufPool pool = MbufPool.create("slbn_pool", 32767, 256, MbufPool.DEFAULT_DATA_ROOM);
+        // jumbo frames: one frame per mbuf (Sluice receives single-segment frames), half as many mbufs
+        final MbufPool pool = MbufPool.create("slbn_pool", jumbo ? 16383 : 32767, 256, MbufPool.dataRoomFor(mtu));
         final int[] ports = memif ?
             new int[] {Eal.portIdByName("net_memif0")} :
             RingPorts.createCrossedPair("slbn_client", "slbn_server", 4096);
         for (final int id : ports)
         {
             final EthPort port = EthPort.of(id);
-            port.configure(1, 1, 0, null, 0, 0);
+            final int portMtu = PortMtu.configurable(port.info(), mtu);
+            port.configure(1, 1, 0, null, 0, 0, portMtu);
+            System.err.println("port " + id + ": MTU " + PortMtu.describe(port.info(), mtu, portMtu) + "; offloads " +
+                PortOffloads.choose(port.info(), true).describe());
             port.setupRxQueue(0, 1024, pool);
             port.setupTxQueue(0, 1024);
             startPort(port, memif);
@@ -114,6 +122,7 @@ public final class SluiceBench
         final boolean bulk = "bulk".equals(workload);
         final int poolSize = connect ? 4096 : 128;
         final TcpConfig config = TcpConfig.builder()
+            .mssBytes(mtu - 40) // MSS from the MTU; the smaller of the two ends' MSS options is used
             .noDelay(true)
             .mslNs(MSL_NS)
             .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, connect ? 4096 : 64 * 1024)
@@ -229,9 +238,12 @@ public final class SluiceBench
             bulk ? server.bytesMeasured : 0, bulk ? null : client.histogram,
             (memif ? "one shard per JVM over net_memif (the other JVM's figures are not included)" :
             "two shards over a crossed net_ring pair in one JVM") + ", " + mode +
-            ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() +
+            ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() + ", MTU " + mtu +
+            (Boolean.getBoolean("sluice.gro") ? ", receive coalescing" : "") +
             (connect ? ", MSL " + MSL_NS / 1_000_000 + " ms (TIME-WAIT 2 MSL)" : "") +
             (bulk ? ", alloc per op = per 1448-byte segment" : ""), extra);
+        System.err.println("port MTU " + EthPort.of(ports[0]).mtu() + ", segments of up to " + (mtu - 40) +
+            " bytes");
     }
 
     private AppAgent shard(
@@ -241,9 +253,10 @@ public final class SluiceBench
         final TcpStackCounters counters = new TcpStackCounters();
         final NetworkSegmentOutput output = new NetworkSegmentOutput(0, counters);
         final TcpStack stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters);
-        final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).build();
+        final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).mtu(options.mtu()).build();
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
+        shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 

@@ -99,7 +99,12 @@ public enum NetCounterDescriptor
     TCP_SEGMENTS_DELIVERED(Type.TRAFFIC, "tcp: segments delivered"),
 
     /** Outbound frame dropped: no transmit buffer available. */
-    TX_NO_BUFFER(Type.DROP, "tx: no transmit buffer");
+    TX_NO_BUFFER(Type.DROP, "tx: no transmit buffer"),
+
+    /** Received TCP segments merged into the segment before them by receive coalescing (not delivered alone). */
+    RX_SEGMENTS_COALESCED(Type.TRAFFIC, "gro: segments merged into the one before"),
+    /** Segments delivered by receive coalescing that were built from two or more received segments. */
+    RX_COALESCED_DELIVERED(Type.TRAFFIC, "gro: merged segments delivered");
 
     /** What a counter measures. */
     public enum Type

@@ -10,6 +10,17 @@ import org.agrona.MutableDirectBuffer;
 public interface FrameTransmitter
 {
     /**
+     * Checksum offload: the device computes the IPv4 header checksum (the field is sent as 0). The frame is
+     * Ethernet without VLAN tag (14 bytes) followed by an IPv4 header without options (20 bytes).
+     */
+    int OFFLOAD_IPV4_CHECKSUM = 1;
+    /**
+     * Checksum offload: the device completes the TCP checksum; the field holds the IPv4 pseudo-header sum
+     * (not complemented), as DPDK's {@code RTE_MBUF_F_TX_TCP_CKSUM} requires.
+     */
+    int OFFLOAD_TCP_CHECKSUM = 2;
+
+    /**
      * Claims a buffer for one frame.
      *
      * @param maxLength upper bound of the frame length, Ethernet header included (no FCS).
@@ -29,4 +40,30 @@ public interface FrameTransmitter
      * Releases the claimed buffer without sending it.
      */
     void abort();
+
+    /**
+     * The checksum offloads this transmitter's device completes; the network layer asks once, when it is
+     * built, and uses {@link #commit(int, int)} only for those.
+     *
+     * @return a set of {@code OFFLOAD_*} bits; none by default (checksums in software).
+     */
+    default int checksumOffloads()
+    {
+        return 0;
+    }
+
+    /**
+     * Sends the claimed frame and asks the device to complete the checksums named in {@code offloads}.
+     *
+     * @param length   the frame's final length, at most the claimed {@code maxLength}.
+     * @param offloads {@code OFFLOAD_*} bits, a subset of {@link #checksumOffloads()}.
+     */
+    default void commit(final int length, final int offloads)
+    {
+        if (offloads != 0)
+        {
+            throw new IllegalStateException("this transmitter completes no checksums");
+        }
+        commit(length);
+    }
 }

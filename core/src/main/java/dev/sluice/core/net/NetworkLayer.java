@@ -58,6 +58,17 @@ public final class NetworkLayer implements FrameReceiver
     /** {@link #commitIpv4} result: waiting for ARP resolution. */
     public static final int QUEUED = 1;
 
+    /** Receive checksum status: the device says nothing (verify in software). */
+    public static final int RX_CHECKSUM_UNKNOWN = 0;
+    /** Receive checksum status bit: the device verified the IPv4 header checksum. */
+    public static final int RX_IPV4_CHECKSUM_GOOD = 1;
+    /** Receive checksum status bit: the device found the IPv4 header checksum wrong. */
+    public static final int RX_IPV4_CHECKSUM_BAD = 2;
+    /** Receive checksum status bit: the device verified the TCP checksum. */
+    public static final int RX_L4_CHECKSUM_GOOD = 4;
+    /** Receive checksum status bit: the device found the TCP checksum wrong. */
+    public static final int RX_L4_CHECKSUM_BAD = 8;
+
     private static final int IPV4_OFFSET = EthernetHeader.HEADER_LENGTH;
     private static final int PAYLOAD_OFFSET = IPV4_OFFSET + Ipv4Header.MIN_HEADER_LENGTH;
 
@@ -68,6 +79,7 @@ public final class NetworkLayer implements FrameReceiver
     private final ArpCache arpCache;
     private final UnsafeBuffer scratchFrame;
     private final int netmask;
+    private final int txOffloads;
 
     private MutableDirectBuffer txFrame;
     private boolean txDirect;
@@ -96,6 +108,8 @@ public final class NetworkLayer implements FrameReceiver
         this.arpCache = new ArpCache(config, transmitter, counters);
         this.scratchFrame = new UnsafeBuffer(new byte[config.maxFrameLength()]);
         this.netmask = config.netmask();
+        this.txOffloads = transmitter.checksumOffloads() &
+            (FrameTransmitter.OFFLOAD_IPV4_CHECKSUM | FrameTransmitter.OFFLOAD_TCP_CHECKSUM);
     }
 
     /**
@@ -131,6 +145,24 @@ public final class NetworkLayer implements FrameReceiver
     @Override
     public void onFrame(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
     {
+        onFrame(buffer, offset, length, RX_CHECKSUM_UNKNOWN, nowNs);
+    }
+
+    /**
+     * Processes one received frame whose checksums the device may have verified: a checksum the device
+     * vouches for ({@code *_GOOD}) is not verified again, one it found wrong ({@code *_BAD}) drops the frame
+     * (counted like a software failure), and any other is verified in software (when the configuration asks
+     * for verification). ICMP is always verified in software.
+     *
+     * @param buffer     holding the frame.
+     * @param offset     of the frame.
+     * @param length     frame length (no FCS).
+     * @param rxChecksum {@code RX_*} bits from the device, or {@link #RX_CHECKSUM_UNKNOWN}.
+     * @param nowNs      the duty cycle's time.
+     */
+    public void onFrame(
+        final DirectBuffer buffer, final int offset, final int length, final int rxChecksum, final long nowNs)
+    {
         counters.increment(NetCounterDescriptor.FRAMES_RECEIVED);
         final int ethLength = EthernetHeader.validate(buffer, offset, length);
         if (ethLength < 0)
@@ -147,8 +179,8 @@ public final class NetworkLayer implements FrameReceiver
         }
         switch (EthernetHeader.etherType(buffer, offset, ethLength))
         {
-            case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(
-                buffer, offset + ethLength, length - ethLength, destinationMac == Addresses.MAC_BROADCAST, nowNs);
+            case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(buffer, offset + ethLength, length - ethLength,
+                destinationMac == Addresses.MAC_BROADCAST, rxChecksum, nowNs);
             case EthernetHeader.ETHER_TYPE_ARP -> onArp(buffer, offset + ethLength, length - ethLength, nowNs);
             default -> counters.increment(NetCounterDescriptor.ETH_UNSUPPORTED_ETHER_TYPE);
         }
@@ -198,10 +230,17 @@ public final class NetworkLayer implements FrameReceiver
     }
 
     private void onIpv4(
-        final DirectBuffer buffer, final int offset, final int length, final boolean linkBroadcast, final long nowNs)
+        final DirectBuffer buffer, final int offset, final int length, final boolean linkBroadcast,
+        final int rxChecksum, final long nowNs)
     {
         counters.increment(NetCounterDescriptor.IPV4_RECEIVED);
-        final int headerLength = Ipv4Header.validate(buffer, offset, length, config.verifyIpv4Checksum());
+        if ((rxChecksum & RX_IPV4_CHECKSUM_BAD) != 0)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_BAD_CHECKSUM);
+            return;
+        }
+        final int headerLength = Ipv4Header.validate(buffer, offset, length,
+            config.verifyIpv4Checksum() && (rxChecksum & RX_IPV4_CHECKSUM_GOOD) == 0);
         if (headerLength < 0)
         {
             counters.increment(switch (headerLength)
@@ -258,7 +297,8 @@ public final class NetworkLayer implements FrameReceiver
         final int payloadLength = Ipv4Header.totalLength(buffer, offset) - headerLength;
         if (protocol == Ipv4Header.PROTOCOL_TCP)
         {
-            onTcp(buffer, payloadOffset, payloadLength, source, destination, Ipv4Header.tos(buffer, offset), nowNs);
+            onTcp(buffer, payloadOffset, payloadLength, source, destination, Ipv4Header.tos(buffer, offset),
+                rxChecksum, nowNs);
         }
         else
         {
@@ -268,7 +308,7 @@ public final class NetworkLayer implements FrameReceiver
 
     private void onTcp(
         final DirectBuffer buffer, final int offset, final int length, final int source, final int destination,
-        final int tos, final long nowNs)
+        final int tos, final int rxChecksum, final long nowNs)
     {
         final int headerLength = TcpHeader.validate(buffer, offset, length);
         if (headerLength < 0)
@@ -277,7 +317,9 @@ public final class NetworkLayer implements FrameReceiver
                 NetCounterDescriptor.TCP_TRUNCATED : NetCounterDescriptor.TCP_BAD_HEADER_LENGTH);
             return;
         }
-        if (config.verifyL4Checksum() && !TcpHeader.isChecksumValid(buffer, offset, length, source, destination))
+        if ((rxChecksum & RX_L4_CHECKSUM_BAD) != 0 || config.verifyL4Checksum() &&
+            (rxChecksum & RX_L4_CHECKSUM_GOOD) == 0 &&
+            !TcpHeader.isChecksumValid(buffer, offset, length, source, destination))
         {
             counters.increment(NetCounterDescriptor.TCP_BAD_CHECKSUM);
             return;
@@ -433,11 +475,46 @@ public final class NetworkLayer implements FrameReceiver
      */
     public int commitIpv4(final int payloadLength, final long nowNs)
     {
+        return commit(payloadLength, 0, nowNs);
+    }
+
+    /**
+     * Completes a TCP segment started by {@link #beginIpv4} (protocol TCP) whose header and payload are in
+     * place with any checksum value: stores the TCP checksum (MUST-2), or the pseudo-header sum when the
+     * device completes it (checksum offload, frames sent directly only; a frame that waits for ARP is
+     * checksummed in software), then commits like {@link #commitIpv4}.
+     *
+     * @param segmentLength TCP header plus payload length actually written.
+     * @param nowNs         the duty cycle's time.
+     * @return as {@link #commitIpv4}.
+     */
+    public int commitTcp(final int segmentLength, final long nowNs)
+    {
+        if (txDirect && (txOffloads & FrameTransmitter.OFFLOAD_TCP_CHECKSUM) != 0)
+        {
+            TcpHeader.putPseudoHeaderChecksum(txFrame, PAYLOAD_OFFSET, segmentLength, config.localIp(), txDestination);
+            return commit(segmentLength, FrameTransmitter.OFFLOAD_TCP_CHECKSUM, nowNs);
+        }
+        TcpHeader.putChecksum(txFrame, PAYLOAD_OFFSET, segmentLength, config.localIp(), txDestination);
+        return commit(segmentLength, 0, nowNs);
+    }
+
+    private int commit(final int payloadLength, final int l4Offload, final long nowNs)
+    {
         final MutableDirectBuffer frame = txFrame;
         txFrame = null;
         final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + payloadLength;
-        Ipv4Header.write(frame, IPV4_OFFSET, txTos, totalLength, nextIdentification++ & 0xFFFF,
-            Ipv4Header.FLAG_DONT_FRAGMENT, config.ttl(), txProtocol, config.localIp(), txDestination);
+        final boolean ipOffload = txDirect && (txOffloads & FrameTransmitter.OFFLOAD_IPV4_CHECKSUM) != 0;
+        if (ipOffload)
+        {
+            Ipv4Header.writeForChecksumOffload(frame, IPV4_OFFSET, txTos, totalLength, nextIdentification++ & 0xFFFF,
+                Ipv4Header.FLAG_DONT_FRAGMENT, config.ttl(), txProtocol, config.localIp(), txDestination);
+        }
+        else
+        {
+            Ipv4Header.write(frame, IPV4_OFFSET, txTos, totalLength, nextIdentification++ & 0xFFFF,
+                Ipv4Header.FLAG_DONT_FRAGMENT, config.ttl(), txProtocol, config.localIp(), txDestination);
+        }
         int frameLength = IPV4_OFFSET + totalLength;
         if (frameLength < EthernetHeader.MIN_FRAME_LENGTH)
         {
@@ -447,7 +524,15 @@ public final class NetworkLayer implements FrameReceiver
         if (txDirect)
         {
             counters.increment(NetCounterDescriptor.IPV4_SENT);
-            transmitter.commit(frameLength);
+            final int offloads = (ipOffload ? FrameTransmitter.OFFLOAD_IPV4_CHECKSUM : 0) | l4Offload;
+            if (offloads == 0)
+            {
+                transmitter.commit(frameLength);
+            }
+            else
+            {
+                transmitter.commit(frameLength, offloads);
+            }
             return SENT;
         }
         final int queued = arpCache.enqueue(txNextHop, frame, 0, frameLength, nowNs);

@@ -10,7 +10,8 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * Builds each segment as an IPv4 datagram straight in the network layer's transmit buffer: TCP header, the
- * MSS and Window Scale options on SYNs, payload copied from the send buffer, then the checksum over the pseudo-header
+ * MSS and Window Scale options on SYNs, timestamps (RFC 7323) where the connection asks for them, payload
+ * copied from the send buffer, then the checksum over the pseudo-header
  * (MUST-2). A datagram the network layer cannot take (no route, no buffer, ARP queue full) is counted and
  * dropped: the retransmission timer recovers it.
  *
@@ -25,6 +26,7 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
     private final int tos;
     private final TcpStackCounters counters;
     private final TcpOptions synOptions = new TcpOptions();
+    private final TcpOptions connectionOptions = new TcpOptions(); // filled by one connection per segment
     private NetworkLayer networkLayer;
     private int maxMssBytes;
     private long nowNs;
@@ -145,12 +147,48 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         commit(buffer, offset, segmentLength, localIp, remoteIp);
     }
 
+    @Override
+    public TcpOptions optionsHolder()
+    {
+        return connectionOptions; // one shard, one thread: filled and encoded within one call
+    }
+
+    @Override
+    public void sendSegment(
+        final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+        final int ack, final int flags, final int window, final TcpOptions options, final SendBuffer source,
+        final int length)
+    {
+        if (options.hasMss())
+        {
+            options.mss(Math.min(options.mss(), maxMssBytes)); // MUST-67
+        }
+        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + options.encodedLength();
+        final int segmentLength = headerLength + length;
+        final int offset = networkLayer.beginIpv4(remoteIp, Ipv4Header.PROTOCOL_TCP, tos, segmentLength);
+        if (offset < 0)
+        {
+            counters.segmentsDropped++;
+            return;
+        }
+        final MutableDirectBuffer buffer = networkLayer.txBuffer();
+        TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, headerLength, flags, window, 0);
+        options.encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
+        if (length > 0 && source.read(seq, buffer, offset + headerLength, length) != length)
+        {
+            networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
+            counters.segmentsDropped++;
+            return;
+        }
+        commit(buffer, offset, segmentLength, localIp, remoteIp);
+    }
+
     private void commit(
         final MutableDirectBuffer buffer, final int offset, final int segmentLength, final int localIp,
         final int remoteIp)
     {
-        TcpHeader.putChecksum(buffer, offset, segmentLength, localIp, remoteIp);
-        if (networkLayer.commitIpv4(segmentLength, nowNs) < 0)
+        // the checksum (MUST-2): in software, or completed by the device when it offers checksum offload
+        if (networkLayer.commitTcp(segmentLength, nowNs) < 0)
         {
             counters.segmentsDropped++;
         }

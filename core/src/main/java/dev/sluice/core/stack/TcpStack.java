@@ -989,6 +989,7 @@ public final class TcpStack implements TransportHandler
         final Slot slot = new Slot();
         slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
         slot.connection.activityListener(slot);
+        slot.connection.recoveryCounters(counters.recovery());
         createdConnections++;
         return slot;
     }

@@ -39,6 +39,18 @@ public final class TcpStackCounters
         return connectionsRefusedMemory;
     }
 
+    final dev.sluice.core.tcp.TcpRecoveryCounters recovery = new dev.sluice.core.tcp.TcpRecoveryCounters();
+
+    /**
+     * Loss-recovery events of the stack's connections (fast retransmits, SACK recoveries, RTOs, D-SACKs).
+     *
+     * @return the counters.
+     */
+    public dev.sluice.core.tcp.TcpRecoveryCounters recovery()
+    {
+        return recovery;
+    }
+
     /**
      * "Fragmentation needed" messages that lowered a connection's send MSS (RFC 1191).
      *

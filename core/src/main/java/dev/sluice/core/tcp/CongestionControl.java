@@ -36,6 +36,7 @@ public final class CongestionControl
     private int bytesAckedInAvoidance;
     private int duplicateAcks;
     private boolean inRecovery;
+    private boolean sackRecovery;
     private int recover;
     private int fastRetransmits;
 
@@ -68,6 +69,7 @@ public final class CongestionControl
         bytesAckedInAvoidance = 0;
         duplicateAcks = 0;
         inRecovery = false;
+        sackRecovery = false;
         recover = iss;
         fastRetransmits = 0;
     }
@@ -102,9 +104,14 @@ public final class CongestionControl
             if (SequenceNumbers.gt(segAck, recover))
             {
                 inRecovery = false; // full acknowledgment
+                sackRecovery = false;
                 cwnd = (int)Math.min(ssthresh, (long)Math.max(flightSize, smss) + smss);
                 bytesAckedInAvoidance = 0;
                 return false;
+            }
+            if (sackRecovery)
+            {
+                return false; // RFC 6675: cwnd stays; pipe decides what is sent
             }
             cwnd = Math.max(smss, cwnd - ackedBytes + (ackedBytes >= smss ? smss : 0)); // partial ACK
             return true;
@@ -162,6 +169,48 @@ public final class CongestionControl
     }
 
     /**
+     * A duplicate ACK in the sense of RFC 6675 §2 (it SACKs data not SACKed before): counted towards DupThresh.
+     */
+    public void countDuplicateAck()
+    {
+        duplicateAcks++;
+    }
+
+    /**
+     * SACK-based loss recovery starts (RFC 6675 §5 step 4): ssthresh = cwnd = max(FlightSize / 2, 2 * SMSS)
+     * (RFC 5681 (4)); "recover" = SND.NXT - 1, so that one flight is one congestion event.
+     *
+     * @param sndUna     SND.UNA.
+     * @param sndNxt     SND.NXT (HighData, the RecoveryPoint).
+     * @param flightSize bytes outstanding.
+     * @return false if already recovering or the flight was already answered by a reduction (RFC 6582 §4).
+     */
+    public boolean enterSackRecovery(final int sndUna, final int sndNxt, final int flightSize)
+    {
+        if (inRecovery || !SequenceNumbers.gt(sndUna, recover))
+        {
+            return false;
+        }
+        ssthresh = Math.max(flightSize / 2, 2 * smss);
+        cwnd = ssthresh;
+        recover = sndNxt - 1;
+        inRecovery = true;
+        sackRecovery = true;
+        fastRetransmits++;
+        return true;
+    }
+
+    /**
+     * Whether SACK-based loss recovery (RFC 6675) is running.
+     *
+     * @return true in SACK recovery.
+     */
+    public boolean inSackRecovery()
+    {
+        return sackRecovery;
+    }
+
+    /**
      * The retransmission timer expired (RFC 5681 (4), RFC 6582 §4).
      *
      * @param flightSize bytes outstanding.
@@ -179,6 +228,7 @@ public final class CongestionControl
         bytesAckedInAvoidance = 0;
         duplicateAcks = 0;
         inRecovery = false;
+        sackRecovery = false;
         recover = sndNxt - 1;
     }
 

@@ -65,6 +65,22 @@ public final class IsnGenerator
     }
 
     /**
+     * The per-connection offset of RFC 7323 timestamps (§5.4, §7.1): TSval = a 1 ms clock + this offset, so a
+     * peer learns nothing about our clock or other connections from it. The upper half of the same keyed
+     * hash of the 4-tuple whose lower half offsets the ISN.
+     *
+     * @param localIp    our address.
+     * @param localPort  our port.
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @return the offset.
+     */
+    public int timestampOffset(final int localIp, final int localPort, final int remoteIp, final int remotePort)
+    {
+        return (int)(hashTuple(localIp, localPort, remoteIp, remotePort) >>> 32);
+    }
+
+    /**
      * SipHash-2-4 of the 12-byte 4-tuple message {@code localIp | localPort | remoteIp | remotePort}
      * (big-endian fields), computed without a buffer.
      *

@@ -2,23 +2,36 @@ package dev.sluice.core.tcp;
 
 import static dev.sluice.core.tcp.SequenceNumbers.lt;
 
+import dev.sluice.core.wire.TcpOptions;
+
 /**
  * Loss detection and recovery of one connection, the sender's reaction to what ACKs and timeouts say about
  * segments in flight: the RTT estimate and RTO (RFC 6298, {@link RttEstimator}), duplicate ACKs, fast
  * retransmit and NewReno fast recovery (RFC 5681, RFC 6582, {@link CongestionControl}), and the retransmission
  * timeout's go-back-N (after an RTO, SND.UNA .. the SND.NXT of that moment is sent again as cwnd allows,
- * SHLD-16).
+ * SHLD-16), SACK-based loss recovery (RFC 6675, {@link SackScoreboard}) when both sides use SACK: an ACK that
+ * SACKs new data is a duplicate; the third, or IsLost(SND.UNA), starts recovery, in which holes the scoreboard
+ * deems lost are retransmitted while pipe stays below cwnd. After an RTO, go-back-N skips SACKed data; a second
+ * RTO in a row forgets the scoreboard (the receiver may have reneged, RFC 2018 §8).
  *
  * <p>It decides; the {@link SegmentScheduler} sends: methods return "retransmit SND.UNA now" and expose the
  * go-back-N range. No allocation; single-threaded.
  */
 final class LossRecovery
 {
+    private static final TcpRecoveryCounters NOT_SHARED = new TcpRecoveryCounters(); // a sink, never read
+
     final CongestionControl congestion;
     final RttEstimator rtt;
+    final SackScoreboard scoreboard = new SackScoreboard();
+    private TcpRecoveryCounters counters = NOT_SHARED;
+    private int sackRecoveries;
+    private int retransmissionTimeouts;
+    private int dsacks;
 
     // go-back-N after an RTO (or a path MTU decrease): rexmtNxt .. rexmtEnd is sent again
     private boolean goBackN;
+    private boolean karnAmbiguous; // a retransmission since the last timed segment: only timestamps can measure
     private int rexmtNxt;
     private int rexmtEnd;
 
@@ -33,7 +46,9 @@ final class LossRecovery
      */
     void clear()
     {
+        scoreboard.clear();
         goBackN = false;
+        karnAmbiguous = false;
         rtt.reset();
     }
 
@@ -61,11 +76,17 @@ final class LossRecovery
      * @param snd        the send sequence space.
      * @param ackedBytes data bytes newly acknowledged.
      * @param nowNs      the duty cycle's time.
+     * @param tsRttNs    the RTT the ACK's timestamp echo reports (RFC 7323 RTTM), -1 if none.
      * @return true to retransmit SND.UNA now (NewReno partial ACK, RFC 6582 §3.2 step 5).
      */
-    boolean onNewAck(final SendSequenceSpace snd, final int ackedBytes, final long nowNs)
+    boolean onNewAck(final SendSequenceSpace snd, final int ackedBytes, final long nowNs, final long tsRttNs)
     {
-        rtt.onAck(snd.una, nowNs); // samples only a segment sent once (Karn, MUST-18)
+        // the timed segment gives the precise sample (Karn, MUST-18: only a segment sent once); when a
+        // retransmission cancelled the timing, the timestamp echo still measures (RFC 7323 §4.1, no ambiguity)
+        if (!rtt.onAck(snd.una, nowNs) && tsRttNs >= 0 && karnAmbiguous && !rtt.isTiming())
+        {
+            rtt.onRttSample(tsRttNs);
+        }
         if (goBackN && lt(rexmtNxt, snd.una))
         {
             rexmtNxt = snd.una;
@@ -82,7 +103,22 @@ final class LossRecovery
      */
     boolean onDuplicateAck(final SendSequenceSpace snd, final int flightBefore)
     {
-        return !goBackN && congestion.onDuplicateAck(snd.una, snd.nxt, flightBefore);
+        if (!goBackN && congestion.onDuplicateAck(snd.una, snd.nxt, flightBefore))
+        {
+            counters.fastRetransmits++;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Where this connection's events are also counted (the stack's counters).
+     *
+     * @param counters the shared counters.
+     */
+    void counters(final TcpRecoveryCounters counters)
+    {
+        this.counters = counters;
     }
 
     /**
@@ -95,6 +131,75 @@ final class LossRecovery
     void onRetransmissionTimeout(final SendSequenceSpace snd, final boolean firstTimeout)
     {
         congestion.onRetransmissionTimeout(snd.flight(), snd.nxt, firstTimeout);
+        retransmissionTimeouts++;
+        counters.retransmissionTimeouts++;
+        if (!firstTimeout)
+        {
+            scoreboard.clear(); // RFC 2018 §8: the receiver may have reneged on what it SACKed
+        }
+    }
+
+    /**
+     * The SACK information of an acceptable ACK (RFC 6675 §5), when both sides use SACK: the scoreboard is
+     * updated; an ACK that SACKs data not SACKed before while SND.UNA stays is a duplicate ACK; DupThresh of them,
+     * or IsLost(SND.UNA), starts loss recovery.
+     *
+     * @param snd          the send sequence space, SND.UNA already advanced.
+     * @param options      the ACK's options.
+     * @param segAck       SEG.ACK.
+     * @param unaAdvanced  the ACK advanced SND.UNA.
+     * @param flightBefore SND.NXT - SND.UNA before the ACK.
+     * @param smss         the sender MSS.
+     * @return true when recovery starts: retransmit the first hole at SND.UNA now (RFC 6675 §5 step 4.3).
+     */
+    boolean onSack(
+        final SendSequenceSpace snd, final TcpOptions options, final int segAck, final boolean unaAdvanced,
+        final int flightBefore, final int smss)
+    {
+        final int newlySacked = scoreboard.update(options, segAck, snd.una, snd.nxt);
+        if (scoreboard.lastWasDsack())
+        {
+            dsacks++;
+            counters.dsacks++;
+        }
+        if (!unaAdvanced && newlySacked > 0 && flightBefore > 0)
+        {
+            congestion.countDuplicateAck();
+        }
+        if (!goBackN && !congestion.inRecovery() && snd.una != snd.nxt &&
+            (congestion.duplicateAcks() >= SackScoreboard.DUP_THRESH || scoreboard.isLost(snd.una, smss)) &&
+            congestion.enterSackRecovery(snd.una, snd.nxt, snd.flight()))
+        {
+            scoreboard.startRecovery(snd.una);
+            sackRecoveries++;
+            counters.sackRecoveries++;
+            return true;
+        }
+        return false;
+    }
+
+    /** @return whether RFC 6675 loss recovery is running: pipe, not the flight, is what cwnd limits. */
+    boolean inSackRecovery()
+    {
+        return congestion.inSackRecovery();
+    }
+
+    /** @return SACK-based loss recoveries started (RFC 6675). */
+    long sackRecoveries()
+    {
+        return sackRecoveries;
+    }
+
+    /** @return retransmission timeouts of data (RFC 6298 (5.4)-(5.6)). */
+    long retransmissionTimeouts()
+    {
+        return retransmissionTimeouts;
+    }
+
+    /** @return D-SACKs received (RFC 2883): segments the peer got twice, mostly spurious retransmissions. */
+    long dsacks()
+    {
+        return dsacks;
     }
 
     /**
@@ -133,6 +238,29 @@ final class LossRecovery
     void endGoBackN()
     {
         goBackN = false;
+    }
+
+    /**
+     * New data leaves: it is timed unless a measurement is running (RFC 6298: one at a time).
+     *
+     * @param seqEnd sequence number after the segment.
+     * @param nowNs  the duty cycle's time.
+     */
+    void onNewDataSent(final int seqEnd, final long nowNs)
+    {
+        if (rtt.startTiming(seqEnd, nowNs))
+        {
+            karnAmbiguous = false;
+        }
+    }
+
+    /**
+     * A segment is sent again: the running measurement is ambiguous and dropped (Karn, MUST-18).
+     */
+    void onRetransmit()
+    {
+        rtt.onRetransmit();
+        karnAmbiguous = true;
     }
 
     long rtoNs()

@@ -33,6 +33,7 @@ final class ReceiveSequenceSpace
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
     private final ReassemblyBuffer reassembly;
+    private final SackReceiver sack;
     private final ReassemblySink reassemblySink = new ReassemblySink();
     private final int receiveBufferBytes;
 
@@ -53,13 +54,14 @@ final class ReceiveSequenceSpace
 
     ReceiveSequenceSpace(
         final TcpConfig config, final TcpReceiveHandler handler, final TcpTimers timers,
-        final WindowScaling windowScaling, final ReassemblyBuffer reassembly)
+        final WindowScaling windowScaling, final ReassemblyBuffer reassembly, final SackReceiver sack)
     {
         this.config = config;
         this.handler = handler;
         this.timers = timers;
         this.windowScaling = windowScaling;
         this.reassembly = reassembly;
+        this.sack = sack;
         this.receiveBufferBytes = config.receiveBufferBytes();
         this.rcvMss = initialRcvMss();
     }
@@ -181,13 +183,21 @@ final class ReceiveSequenceSpace
         if (lt(seq, rcvNxt))
         {
             final int duplicate = rcvNxt - seq; // acceptability guarantees some byte is at or after RCV.NXT
+            sack.onDuplicate(seq, rcvNxt); // D-SACK (RFC 2883 §4)
             seq += duplicate;
             offset += duplicate;
             length -= duplicate;
         }
         if (seq != rcvNxt)
         {
-            reassembly.insert(rcvNxt, wnd, seq, segment.buffer(), offset, length);
+            if (reassembly.insert(rcvNxt, wnd, seq, segment.buffer(), offset, length) > 0)
+            {
+                sack.onOutOfOrder(seq); // its block goes first in the next ACK (RFC 2018 §4)
+            }
+            else if (reassembly.lastDuplicateBytes() == length)
+            {
+                sack.onDuplicate(seq, seq + length); // held already: D-SACK (RFC 2883 §4)
+            }
             return rcvNxt;
         }
         final int accepted = Math.min(length, wnd); // bytes beyond the window are dropped
@@ -306,6 +316,34 @@ final class ReceiveSequenceSpace
     boolean isAckPending()
     {
         return ackPending;
+    }
+
+    /**
+     * A segment before RCV.NXT arrived again (the first step found it unacceptable): its text is reported as a
+     * D-SACK (RFC 2883 §4).
+     *
+     * @param segment the segment.
+     */
+    void onOldSegment(final TcpSegment segment)
+    {
+        final int length = segment.payloadLength();
+        final int textSeq = segment.seq() + (segment.has(dev.sluice.core.wire.TcpHeader.SYN) ? 1 : 0);
+        if (length > 0 && SequenceNumbers.le(textSeq + length, nxt))
+        {
+            sack.onDuplicate(textSeq, textSeq + length);
+        }
+    }
+
+    /**
+     * A data segment carrying our current ACK left: it discharges the ACK owed unless SACK blocks are to be
+     * reported, which only an ACK without data carries.
+     */
+    void onDataSent()
+    {
+        if (!sack.hasBlocks(nxt))
+        {
+            onAckSent();
+        }
     }
 
     /**

@@ -17,8 +17,9 @@ import static dev.sluice.core.wire.TcpHeader.URG;
  * SYN and ACK-acceptability checks answered by challenge ACKs, at most one per
  * {@link TcpConfig#challengeAckIntervalNs()} (like Linux).
  *
- * <p>Part of {@link TcpConnection}, which owns the state and the lifecycle (CLOSED, back to LISTEN, the
- * events); the sequence spaces, recovery and scheduler are shared with it. No allocation; single-threaded.
+ * <p>Part of {@link TcpConnection}, which owns the state, the parts (sequence spaces, recovery, scheduler) and the
+ * lifecycle (CLOSED, back to LISTEN, the events): the steps are static functions of the connection, so an idle
+ * connection pays no object for them. No allocation; single-threaded.
  */
 final class SegmentArrives
 {
@@ -37,50 +38,20 @@ final class SegmentArrives
         CLOSED
     }
 
-    private final TcpConnection c;
-    private final TcpConfig config;
-    private final IsnGenerator isnGenerator;
-    private final TcpFlow flow;
-    private final SendSequenceSpace snd;
-    private final ReceiveSequenceSpace rcv;
-    private final LossRecovery recovery;
-    private final SegmentScheduler scheduler;
-    private final TcpTimers timers;
-    private final WindowScaling windowScaling;
 
-    private long lastChallengeAckNs;
-    private boolean challengeAckSent;
-    private long challengeAcksSuppressed;
 
-    SegmentArrives(
-        final TcpConnection connection, final TcpConfig config, final IsnGenerator isnGenerator, final TcpFlow flow,
-        final SendSequenceSpace snd, final ReceiveSequenceSpace rcv, final LossRecovery recovery,
-        final SegmentScheduler scheduler, final TcpTimers timers, final WindowScaling windowScaling)
+    private SegmentArrives()
     {
-        this.c = connection;
-        this.config = config;
-        this.isnGenerator = isnGenerator;
-        this.flow = flow;
-        this.snd = snd;
-        this.rcv = rcv;
-        this.recovery = recovery;
-        this.scheduler = scheduler;
-        this.timers = timers;
-        this.windowScaling = windowScaling;
+        // the steps are functions of the connection: no state of its own, no object per connection
     }
 
-    void clear()
+    static void clear(final TcpConnection c)
     {
-        challengeAckSent = false;
-    }
-
-    long challengeAcksSuppressed()
-    {
-        return challengeAcksSuppressed;
+        c.challengeAckSent = false;
     }
 
     // §3.10.7.2
-    void inListen(final TcpSegment segment, final long nowNs)
+    static void inListen(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
         // first: an incoming RST is ignored
         if (segment.has(RST))
@@ -90,64 +61,68 @@ final class SegmentArrives
         // second: any ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>
         if (segment.has(ACK))
         {
-            flow.resetTo(segment.sourceIp(), segment.sourcePort(), segment.ack());
+            c.flow.resetTo(segment.sourceIp(), segment.sourcePort(), segment.ack());
             return;
         }
         // third: SYN (the security check is not implemented: no compartments)
         if (segment.has(SYN))
         {
-            flow.remote(segment.sourceIp(), segment.sourcePort());
-            snd.mssBytes = segment.options().hasMss() ? segment.options().mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES;
-            rcv.onPeerSyn(segment);
+            c.flow.remote(segment.sourceIp(), segment.sourcePort());
+            c.snd.mssBytes = peerMss(segment);
+            c.rcv.onPeerSyn(segment);
+            c.timestamps.open(c.isnGenerator.timestampOffset(c.flow.localIp(), c.flow.localPort(), c.flow.remoteIp(),
+                c.flow.remotePort()));
+            c.timestamps.onPeerSyn(segment.options());
+            c.sack.onPeerSyn(segment.options());
             if (segment.payloadLength() > 0)
             {
-                rcv.hold(segment); // "queued for processing after the connection is established"
+                c.rcv.hold(segment); // "queued for processing after the connection is established"
             }
-            snd.open(isnGenerator.nextIsn(flow.localIp(), flow.localPort(), flow.remoteIp(), flow.remotePort(),
-                nowNs));
-            scheduler.sendSynAck();
+            c.snd.open(c.isnGenerator.nextIsn(c.flow.localIp(), c.flow.localPort(), c.flow.remoteIp(),
+                c.flow.remotePort(), nowNs));
+            c.scheduler.sendSynAck();
             c.state = TcpState.SYN_RECEIVED;
-            timers.onSegmentReceived(nowNs);
-            timers.retransmissionNs = nowNs + recovery.rtoNs(); // SYN-ACK retransmission (MUST-22)
+            c.timers.onSegmentReceived(nowNs);
+            c.timers.retransmissionNs = nowNs + c.recovery.rtoNs(); // SYN-ACK retransmission (MUST-22)
         }
         // fourth: other text or control, drop
     }
 
     // §3.10.7.3
-    void inSynSent(final TcpSegment segment, final long nowNs)
+    static void inSynSent(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
-        Step next = synSentCheckAck(segment); // first
+        Step next = synSentCheckAck(c, segment); // first
         if (next == Step.CONTINUE)
         {
-            next = synSentCheckRst(segment); // second; third (security) is not implemented
+            next = synSentCheckRst(c, segment); // second; third (security) is not implemented
         }
         if (next == Step.CONTINUE)
         {
-            next = settleStep(synSentCheckSyn(segment, nowNs)); // fourth; fifth: neither SYN nor RST, drop
+            next = settleStep(c, synSentCheckSyn(c, segment, nowNs)); // fourth; fifth: neither SYN nor RST, drop
         }
         if (next == Step.CONTINUE)
         {
             // text and FIN on the SYN-ACK: "continue processing at the sixth step"; the handler may already have
             // called CLOSE (FIN-WAIT-1 still receives text) or ABORT (CLOSED: nothing)
-            if (receivesText())
+            if (receivesText(c))
             {
-                settleStep(processText(segment, segment.seq() + 1, nowNs));
+                settleStep(c, processText(c, segment, segment.seq() + 1, nowNs));
             }
             if (c.state.isSynchronized())
             {
-                scheduler.sendAck();
+                c.scheduler.sendAck();
             }
         }
     }
 
     // §3.10.7.3 first: an ACK outside ISS < SEG.ACK =< SND.NXT gets <SEQ=SEG.ACK><CTL=RST> (unless a RST)
-    private Step synSentCheckAck(final TcpSegment segment)
+    private static Step synSentCheckAck(final TcpConnection c, final TcpSegment segment)
     {
-        if (segment.has(ACK) && (le(segment.ack(), snd.iss) || gt(segment.ack(), snd.nxt)))
+        if (segment.has(ACK) && (le(segment.ack(), c.snd.iss) || gt(segment.ack(), c.snd.nxt)))
         {
             if (!segment.has(RST))
             {
-                scheduler.sendReset(segment.ack());
+                c.scheduler.sendReset(segment.ack());
             }
             return Step.DROP;
         }
@@ -155,7 +130,7 @@ final class SegmentArrives
     }
 
     // §3.10.7.3 second: only a RST whose ACK is acceptable resets ("connection refused")
-    private Step synSentCheckRst(final TcpSegment segment)
+    private static Step synSentCheckRst(final TcpConnection c, final TcpSegment segment)
     {
         if (!segment.has(RST))
         {
@@ -170,136 +145,154 @@ final class SegmentArrives
     }
 
     // §3.10.7.3 fourth: the SYN; CONTINUE when text or FIN on a SYN-ACK remain for the sixth step
-    private Step synSentCheckSyn(final TcpSegment segment, final long nowNs)
+    private static Step synSentCheckSyn(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
         if (!segment.has(SYN))
         {
             return Step.DROP;
         }
-        snd.mssBytes = segment.options().hasMss() ? segment.options().mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES;
-        rcv.onPeerSyn(segment);
+        c.snd.mssBytes = peerMss(segment);
+        c.rcv.onPeerSyn(segment);
+        c.timestamps.onPeerSyn(segment.options());
+        c.sack.onPeerSyn(segment.options());
         // the SYN's window (never scaled, RFC 7323 §2.2) is taken here because processing continues at the
         // sixth step, after the fifth step's window update
-        snd.initWindow(segment.window(), segment.seq(), segment.ack());
+        c.snd.initWindow(segment.window(), segment.seq(), segment.ack());
         if (segment.has(ACK))
         {
-            snd.una = segment.ack();
+            c.snd.una = segment.ack();
         }
-        if (!gt(snd.una, snd.iss))
+        if (!gt(c.snd.una, c.snd.iss))
         {
             // simultaneous open (MUST-10): <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; text on it is not queued: the
             // peer retransmits it
             c.state = TcpState.SYN_RECEIVED;
-            scheduler.sendSynAck();
+            c.scheduler.sendSynAck();
             return Step.DROP;
         }
         c.state = TcpState.ESTABLISHED;
-        onSynchronized(nowNs);
+        onSynchronized(c, segment, nowNs);
         c.events |= TcpConnection.EVENT_ESTABLISHED;
         if (segment.payloadLength() == 0 && !segment.has(FIN))
         {
-            scheduler.sendAck();
+            c.scheduler.sendAck();
             return Step.DROP;
         }
         return Step.CONTINUE;
     }
 
     // the handshake completed: congestion control starts, the SYN timers end (RFC 6298 (5.7))
-    private void onSynchronized(final long nowNs)
+    private static void onSynchronized(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
-        snd.maxWnd = snd.wnd;
-        recovery.onSynchronized(scheduler.effectiveSendMssBytes(), snd.iss, c.synRetransmitted);
-        timers.onAckReceived(true);
-        timers.onSegmentReceived(nowNs);
-        if (snd.una == snd.nxt)
+        c.snd.maxWnd = c.snd.wnd;
+        final long rttNs = c.timestamps.rttSampleNs(segment); // the handshake's RTT, echoed by RFC 7323 timestamps
+        if (rttNs >= 0)
         {
-            timers.retransmissionNs = TcpConnection.NO_DEADLINE;
+            c.recovery.rtt.onRttSample(rttNs);
+        }
+        c.recovery.onSynchronized(c.scheduler.effectiveSendMssBytes(), c.snd.iss, c.synRetransmitted);
+        c.timers.onAckReceived(true);
+        c.timers.onSegmentReceived(nowNs);
+        if (c.snd.una == c.snd.nxt)
+        {
+            c.timers.retransmissionNs = TcpConnection.NO_DEADLINE;
         }
     }
 
     // §3.10.7.4, SYN-RECEIVED and the synchronized states: the steps in the RFC's order
-    void otherwise(final TcpSegment segment, final long nowNs)
+    static void otherwise(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
-        timers.onSegmentReceived(nowNs); // the peer is alive (keep-alive, MUST-26)
+        c.timers.onSegmentReceived(nowNs); // the peer is alive (keep-alive, MUST-26)
         final boolean synReceived = c.state == TcpState.SYN_RECEIVED;
-        Step next = checkSequenceNumber(segment, nowNs); // first
+        Step next = checkSequenceNumber(c, segment, nowNs); // first
         final boolean textDropped = next == Step.ACK_AND_URG_ONLY;
         if (next == Step.CONTINUE)
         {
-            next = checkRst(segment, nowNs); // second; third (security) is not implemented
+            next = checkRst(c, segment, nowNs); // second; third (security) is not implemented
         }
         if (next == Step.CONTINUE)
         {
-            next = checkSyn(segment, nowNs); // fourth
+            next = checkSyn(c, segment, nowNs); // fourth
         }
         if (next == Step.CONTINUE && synReceived)
         {
-            next = settleStep(checkAckInSynReceived(segment, nowNs)); // fifth, SYN-RECEIVED
+            next = settleStep(c, checkAckInSynReceived(c, segment, nowNs)); // fifth, SYN-RECEIVED
             if (next == Step.CONTINUE)
             {
-                rcv.deliverHeld(); // text held from the SYN (LISTEN), now that the connection is ESTABLISHED
-                next = settleStep(next);
+                c.rcv.deliverHeld(); // text held from the SYN (LISTEN), now that the connection is ESTABLISHED
+                next = settleStep(c, next);
             }
         }
         if (next == Step.CONTINUE || textDropped)
         {
-            next = checkAck(segment, nowNs); // fifth
+            next = checkAck(c, segment, nowNs); // fifth
             if (next == Step.CONTINUE)
             {
-                next = settleStep(ackInClosingStates(nowNs));
+                next = settleStep(c, ackInClosingStates(c, nowNs));
             }
             if (next == Step.CONTINUE)
             {
-                next = textDropped ? checkUrg(segment, Step.ACK_AND_DROP) : processText(segment, segment.seq(), nowNs);
+                next = textDropped ?
+                    checkUrg(c, segment, Step.ACK_AND_DROP) : processText(c, segment, segment.seq(), nowNs);
             }
         }
         if (next == Step.ACK_AND_DROP)
         {
-            scheduler.sendAck();
+            c.scheduler.sendAck();
         }
     }
 
     // first: check the sequence number (Table 6); an unacceptable segment is answered with an ACK
-    private Step checkSequenceNumber(final TcpSegment segment, final long nowNs)
+    private static Step checkSequenceNumber(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
-        if (TcpConnection.isAcceptable(segment.seq(), segment.segLen(), rcv.nxt, rcv.wnd))
+        if (c.timestamps.isMissing(segment))
         {
+            return Step.DROP; // RFC 7323 §3.2: a segment without the timestamps in effect is dropped silently
+        }
+        if (c.timestamps.rejects(segment))
+        {
+            return Step.ACK_AND_DROP; // PAWS, RFC 7323 §5.3 R1: an old duplicate
+        }
+        if (TcpConnection.isAcceptable(segment.seq(), segment.segLen(), c.rcv.nxt, c.rcv.wnd))
+        {
+            c.timestamps.onAcceptable(segment); // R3: TS.Recent (RFC 7323 §4.3)
             return Step.CONTINUE;
         }
         if (segment.has(RST))
         {
             return Step.DROP;
         }
-        if (c.state == TcpState.SYN_RECEIVED && segment.has(SYN) && segment.seq() == rcv.irs)
+        if (c.state == TcpState.SYN_RECEIVED && segment.has(SYN) && segment.seq() == c.rcv.irs)
         {
             // the peer retransmitted its SYN, so our SYN-ACK was lost: answer with the SYN-ACK (Linux), not with
             // the bare ACK of the first step, which a peer in SYN-SENT would drop
-            scheduler.sendSynAck();
+            c.scheduler.sendSynAck();
             return Step.DROP;
         }
-        if (c.state == TcpState.TIME_WAIT && segment.has(FIN) && segment.seq() + segment.segLen() == rcv.nxt)
+        if (c.state == TcpState.TIME_WAIT && segment.has(FIN) && segment.seq() + segment.segLen() == c.rcv.nxt)
         {
             // eighth step, TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout (MUST-13)
-            timers.timeWaitNs = nowNs + config.timeWaitNs();
+            c.timers.timeWaitNs = nowNs + c.config.timeWaitNs();
         }
-        else if (rcv.wnd == 0 && segment.seq() == rcv.nxt && segment.has(ACK) && !segment.has(SYN) &&
+        else if (c.rcv.wnd == 0 && segment.seq() == c.rcv.nxt && segment.has(ACK) && !segment.has(SYN) &&
             c.state.isSynchronized())
         {
             return Step.ACK_AND_URG_ONLY; // zero window: the text is dropped, valid ACKs and URGs processed (MUST-66)
         }
+        c.rcv.onOldSegment(segment); // a duplicate: D-SACK (RFC 2883)
         return Step.ACK_AND_DROP;
     }
 
     // second: check the RST bit (RFC 5961 §3: only an exact match resets)
-    private Step checkRst(final TcpSegment segment, final long nowNs)
+    private static Step checkRst(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
         if (!segment.has(RST))
         {
             return Step.CONTINUE;
         }
-        if (segment.seq() != rcv.nxt)
+        if (segment.seq() != c.rcv.nxt)
         {
-            challengeAck(nowNs); // RFC 5961 §3.2
+            challengeAck(c, nowNs); // RFC 5961 §3.2
             return Step.DROP;
         }
         if (c.state == TcpState.SYN_RECEIVED && c.passiveOpen)
@@ -316,7 +309,7 @@ final class SegmentArrives
     }
 
     // fourth: check the SYN bit (RFC 5961 §4)
-    private Step checkSyn(final TcpSegment segment, final long nowNs)
+    private static Step checkSyn(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
         if (!segment.has(SYN))
         {
@@ -327,84 +320,94 @@ final class SegmentArrives
             c.returnToListen();
             return Step.DROP;
         }
-        challengeAck(nowNs); // RFC 5961 §4.2
+        challengeAck(c, nowNs); // RFC 5961 §4.2
         return Step.DROP;
     }
 
     // fifth, SYN-RECEIVED: an ACK of our SYN completes the handshake, any other gets <SEQ=SEG.ACK><CTL=RST>
-    private Step checkAckInSynReceived(final TcpSegment segment, final long nowNs)
+    private static Step checkAckInSynReceived(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
         if (!segment.has(ACK))
         {
             return Step.DROP;
         }
-        if (!(lt(snd.una, segment.ack()) && le(segment.ack(), snd.nxt)))
+        if (!(lt(c.snd.una, segment.ack()) && le(segment.ack(), c.snd.nxt)))
         {
-            scheduler.sendReset(segment.ack());
+            c.scheduler.sendReset(segment.ack());
             return Step.DROP;
         }
         // a CLOSE issued in SYN-RECEIVED was queued until now (§3.10.4)
-        c.state = snd.finQueued() ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
-        snd.initWindow(segmentWindow(segment), segment.seq(), segment.ack());
-        onSynchronized(nowNs);
+        c.state = c.snd.finQueued() ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
+        c.snd.initWindow(segmentWindow(c, segment), segment.seq(), segment.ack());
+        onSynchronized(c, segment, nowNs);
         c.events |= TcpConnection.EVENT_ESTABLISHED;
         return Step.CONTINUE;
     }
 
     // fifth: check the ACK field, the processing common to ESTABLISHED and the closing states
-    private Step checkAck(final TcpSegment segment, final long nowNs)
+    private static Step checkAck(final TcpConnection c, final TcpSegment segment, final long nowNs)
     {
         if (!segment.has(ACK))
         {
             return Step.DROP;
         }
         final int segAck = segment.ack();
-        if (!snd.isAcceptableAck(segAck))
+        if (!c.snd.isAcceptableAck(segAck))
         {
-            challengeAck(nowNs); // RFC 5961 §5.2: drop and (rate-limited) ACK
+            challengeAck(c, nowNs); // RFC 5961 §5.2: drop and (rate-limited) ACK
             return Step.DROP;
         }
-        timers.onAckReceived(lt(snd.una, segAck)); // zero-window probes are answered (MUST-37)
-        final int flightBefore = snd.flight();
-        if (lt(snd.una, segAck))
+        c.timers.onAckReceived(lt(c.snd.una, segAck)); // zero-window probes are answered (MUST-37)
+        final int flightBefore = c.snd.flight();
+        final boolean unaAdvances = lt(c.snd.una, segAck);
+        if (unaAdvances)
         {
-            final int acked = segAck - snd.una - (snd.una == snd.iss ? 1 : 0); // the SYN is no data
-            snd.una = segAck;
-            snd.buffer.release(segAck); // an ACK of our FIN releases everything
-            if (recovery.onNewAck(snd, acked, nowNs))
+            final int acked = segAck - c.snd.una - (c.snd.una == c.snd.iss ? 1 : 0); // the SYN is no data
+            c.snd.una = segAck;
+            c.snd.buffer.release(segAck); // an ACK of our FIN releases everything
+            if (c.recovery.onNewAck(c.snd, acked, nowNs, c.timestamps.rttSampleNs(segment)))
             {
-                scheduler.retransmitAt(snd.una); // NewReno partial ACK (RFC 6582 §3.2 step 5)
+                c.scheduler.retransmitAt(c.snd.una); // NewReno partial ACK (RFC 6582 §3.2 step 5)
             }
             // RFC 6298 (5.2), (5.3): stop the timer when all is acknowledged, else restart it
-            timers.retransmissionNs = snd.una == snd.nxt ? TcpConnection.NO_DEADLINE : nowNs + recovery.rtoNs();
+            c.timers.retransmissionNs = c.snd.una == c.snd.nxt ? TcpConnection.NO_DEADLINE : nowNs + c.recovery.rtoNs();
         }
-        else if (segAck == snd.una && flightBefore > 0 && segment.payloadLength() == 0 && !segment.has(FIN) &&
-            segmentWindow(segment) == snd.wnd && c.state != TcpState.SYN_RECEIVED)
+        if (c.sack.enabled())
         {
-            // a duplicate ACK (RFC 5681 §2): the third starts fast retransmit and NewReno fast recovery
-            if (recovery.onDuplicateAck(snd, flightBefore))
+            // RFC 6675: the scoreboard, duplicate ACKs as SACK defines them, and the start of loss recovery
+            if (c.recovery.onSack(c.snd, segment.options(), segAck, unaAdvances, flightBefore,
+                c.scheduler.effectiveSendMssBytes()))
             {
-                scheduler.retransmitAt(snd.una);
+                c.scheduler.retransmitHole(c.snd.una); // RFC 6675 §5 step 4.3
             }
         }
-        if (snd.updateWindow(segment.seq(), segAck, segmentWindow(segment)) && snd.wnd > 0)
+        else if (!unaAdvances && segAck == c.snd.una && flightBefore > 0 && segment.payloadLength() == 0 &&
+            !segment.has(FIN) && segmentWindow(c, segment) == c.snd.wnd && c.state != TcpState.SYN_RECEIVED)
         {
-            timers.onWindowOpened(); // poll sends
+            // a duplicate ACK (RFC 5681 §2): the third starts fast retransmit and NewReno fast recovery
+            if (c.recovery.onDuplicateAck(c.snd, flightBefore))
+            {
+                c.scheduler.retransmitAt(c.snd.una);
+            }
+        }
+        if (c.snd.updateWindow(segment.seq(), segAck, segmentWindow(c, segment)) && c.snd.wnd > 0)
+        {
+            c.timers.onWindowOpened(); // poll sends
         }
         return Step.CONTINUE;
     }
 
     // fifth, the state-specific part for the closing states
-    private Step ackInClosingStates(final long nowNs)
+    private static Step ackInClosingStates(final TcpConnection c, final long nowNs)
     {
-        if (!snd.isFinAcked())
+        if (!c.snd.isFinAcked())
         {
             return Step.CONTINUE;
         }
         switch (c.state)
         {
             case FIN_WAIT_1 -> c.state = TcpState.FIN_WAIT_2;
-            case CLOSING -> enterTimeWait(nowNs);
+            case CLOSING -> enterTimeWait(c, nowNs);
             case LAST_ACK ->
             {
                 c.enterClosed(TcpCloseReason.NORMAL);
@@ -419,71 +422,73 @@ final class SegmentArrives
     }
 
     // sixth: check the URG bit (MUST-30, MUST-31); urgent bytes stay inline in the stream
-    private Step checkUrg(final TcpSegment segment, final Step next)
+    private static Step checkUrg(final TcpConnection c, final TcpSegment segment, final Step next)
     {
-        if (segment.has(URG) && receivesText())
+        if (segment.has(URG) && receivesText(c))
         {
-            rcv.onUrgentPointer(segment.seq() + segment.urgentPointer());
+            c.rcv.onUrgentPointer(segment.seq() + segment.urgentPointer());
         }
         return next;
     }
 
     // sixth to eighth steps; textSeq is the sequence number of the first payload byte (SEG.SEQ + 1 on a SYN)
-    private Step processText(final TcpSegment segment, final int textSeq, final long nowNs)
+    private static Step processText(
+        final TcpConnection c, final TcpSegment segment, final int textSeq, final long nowNs)
     {
-        checkUrg(segment, Step.CONTINUE);
-        final Step next = processSegmentText(segment, textSeq, nowNs);
-        return next == Step.CONTINUE ? checkFin(segment, textSeq, nowNs) : next;
+        checkUrg(c, segment, Step.CONTINUE);
+        final Step next = processSegmentText(c, segment, textSeq, nowNs);
+        return next == Step.CONTINUE ? checkFin(c, segment, textSeq, nowNs) : next;
     }
 
     // seventh: process the segment text (ignored once the peer's FIN was received)
-    private Step processSegmentText(final TcpSegment segment, final int textSeq, final long nowNs)
+    private static Step processSegmentText(
+        final TcpConnection c, final TcpSegment segment, final int textSeq, final long nowNs)
     {
-        if (segment.payloadLength() > 0 && receivesText())
+        if (segment.payloadLength() > 0 && receivesText(c))
         {
-            final boolean inOrder = rcv.isInOrder(textSeq);
-            final int newRcvNxt = rcv.onText(segment, textSeq);
+            final boolean inOrder = c.rcv.isInOrder(textSeq);
+            final int newRcvNxt = c.rcv.onText(segment, textSeq);
             if (c.state == TcpState.CLOSED)
             {
                 return Step.CLOSED; // the handler aborted
             }
-            rcv.onTextAccepted(inOrder, newRcvNxt, segment.payloadLength(), nowNs);
+            c.rcv.onTextAccepted(inOrder, newRcvNxt, segment.payloadLength(), nowNs);
         }
         return Step.CONTINUE;
     }
 
     // eighth: check the FIN bit; a FIN beyond a gap is held until RCV.NXT reaches it
-    private Step checkFin(final TcpSegment segment, final int textSeq, final long nowNs)
+    private static Step checkFin(final TcpConnection c, final TcpSegment segment, final int textSeq, final long nowNs)
     {
-        if ((segment.has(FIN) && rcv.onFinArrived(textSeq + segment.payloadLength(), receivesText())) ||
-            rcv.heldFinReached())
+        if ((segment.has(FIN) && c.rcv.onFinArrived(textSeq + segment.payloadLength(), receivesText(c))) ||
+            c.rcv.heldFinReached())
         {
-            onFin(nowNs);
+            onFin(c, nowNs);
         }
         return Step.CONTINUE;
     }
 
-    private void onFin(final long nowNs)
+    private static void onFin(final TcpConnection c, final long nowNs)
     {
-        rcv.ackNow();
+        c.rcv.ackNow();
         switch (c.state)
         {
             case SYN_RECEIVED, ESTABLISHED -> c.state = TcpState.CLOSE_WAIT;
             case FIN_WAIT_1 ->
             {
-                if (snd.isFinAcked())
+                if (c.snd.isFinAcked())
                 {
-                    enterTimeWait(nowNs);
+                    enterTimeWait(c, nowNs);
                 }
                 else
                 {
                     c.state = TcpState.CLOSING;
                 }
             }
-            case FIN_WAIT_2 -> enterTimeWait(nowNs);
+            case FIN_WAIT_2 -> enterTimeWait(c, nowNs);
             case TIME_WAIT ->
             {
-                timers.timeWaitNs = nowNs + config.timeWaitNs(); // restart the 2 MSL timeout
+                c.timers.timeWaitNs = nowNs + c.config.timeWaitNs(); // restart the 2 MSL timeout
                 return;
             }
             default ->
@@ -491,45 +496,51 @@ final class SegmentArrives
                 return; // CLOSE-WAIT, CLOSING, LAST-ACK: the peer's FIN was already counted; remain
             }
         }
-        rcv.acceptFin(); // advance RCV.NXT over the FIN
+        c.rcv.acceptFin(); // advance RCV.NXT over the FIN
         c.events |= TcpConnection.EVENT_PEER_CLOSED;
     }
 
-    private boolean receivesText()
+    private static boolean receivesText(final TcpConnection c)
     {
         return c.state == TcpState.ESTABLISHED || c.state == TcpState.FIN_WAIT_1 || c.state == TcpState.FIN_WAIT_2;
     }
 
 
-    private void enterTimeWait(final long nowNs)
+    private static void enterTimeWait(final TcpConnection c, final long nowNs)
     {
         c.state = TcpState.TIME_WAIT;
-        timers.retransmissionNs = TcpConnection.NO_DEADLINE; // everything we sent is acknowledged
-        timers.persistNs = TcpConnection.NO_DEADLINE;
-        timers.timeWaitNs = nowNs + config.timeWaitNs(); // MUST-13
+        c.timers.retransmissionNs = TcpConnection.NO_DEADLINE; // everything we sent is acknowledged
+        c.timers.persistNs = TcpConnection.NO_DEADLINE;
+        c.timers.timeWaitNs = nowNs + c.config.timeWaitNs(); // MUST-13
     }
 
     // RFC 5961 §7: challenge ACKs of one connection at most one per challengeAckIntervalNs (like Linux)
-    private void challengeAck(final long nowNs)
+    private static void challengeAck(final TcpConnection c, final long nowNs)
     {
-        if (challengeAckSent && nowNs - lastChallengeAckNs < config.challengeAckIntervalNs())
+        if (c.challengeAckSent && nowNs - c.lastChallengeAckNs < c.config.challengeAckIntervalNs())
         {
-            challengeAcksSuppressed++;
+            c.challengeAcksSuppressed++;
             return;
         }
-        challengeAckSent = true;
-        lastChallengeAckNs = nowNs;
-        scheduler.sendAck();
+        c.challengeAckSent = true;
+        c.lastChallengeAckNs = nowNs;
+        c.scheduler.sendAck();
     }
 
     // SEG.WND of a segment without SYN, scaled by the peer's shift (RFC 7323 §2.3)
-    private int segmentWindow(final TcpSegment segment)
+    private static int segmentWindow(final TcpConnection c, final TcpSegment segment)
     {
-        return windowScaling.sendWindow(segment.window());
+        return c.windowScaling.sendWindow(segment.window());
+    }
+
+    // the MSS option of the peer's SYN, 536 if it sent none (MUST-15)
+    private static int peerMss(final TcpSegment segment)
+    {
+        return segment.options().hasMss() ? segment.options().mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES;
     }
 
     // after a step: the application hears what the step decided; CLOSED if it (or the step) closed the connection
-    private Step settleStep(final Step next)
+    private static Step settleStep(final TcpConnection c, final Step next)
     {
         c.fireEvents();
         return c.state == TcpState.CLOSED ? Step.CLOSED : next;

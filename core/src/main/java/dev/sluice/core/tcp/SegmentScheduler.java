@@ -24,13 +24,15 @@ final class SegmentScheduler
     private final LossRecovery recovery;
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
+    private final Timestamps timestamps;
 
     private boolean noDelay;
     private long lastSendNs;
 
     SegmentScheduler(
         final TcpConfig config, final TcpFlow flow, final SendSequenceSpace snd, final ReceiveSequenceSpace rcv,
-        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling)
+        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling,
+        final Timestamps timestamps)
     {
         this.config = config;
         this.flow = flow;
@@ -39,6 +41,7 @@ final class SegmentScheduler
         this.recovery = recovery;
         this.timers = timers;
         this.windowScaling = windowScaling;
+        this.timestamps = timestamps;
         this.noDelay = config.noDelay();
     }
 
@@ -49,11 +52,18 @@ final class SegmentScheduler
 
     /**
      * Send MSS used to cut segments: the peer's MSS (536 if it sent none, MUST-15), never more than our own
-     * MSS, which bounds what the local MTU carries (MUST-16 with MMS_S = our MSS + 40 and no options).
+     * MSS, which bounds what the local MTU carries, less the options every segment carries (MUST-16 with
+     * MMS_S = our MSS + 40: 12 bytes with timestamps, RFC 7323 §3.2, like Linux's 1448).
      *
      * @return bytes.
      */
     int effectiveSendMssBytes()
+    {
+        return sendMssBytes() - (timestamps.enabled() ? Timestamps.OPTION_BYTES : 0);
+    }
+
+    // the send MSS without options: min(the peer's MSS, ours)
+    private int sendMssBytes()
     {
         return Math.min(snd.mssBytes, config.mssBytes());
     }
@@ -68,7 +78,7 @@ final class SegmentScheduler
      */
     boolean lowerSendMss(final int mssBytes)
     {
-        if (mssBytes >= effectiveSendMssBytes())
+        if (mssBytes >= sendMssBytes())
         {
             return false;
         }
@@ -140,9 +150,12 @@ final class SegmentScheduler
         {
             recovery.congestion.onIdleRestart(); // RFC 5681 §4.1: restart window after an idle period
         }
-        // after an RTO: resend what was outstanding (go-back-N), as cwnd and SND.WND allow (SHLD-16)
+        // after an RTO: resend what was outstanding (go-back-N), as cwnd and SND.WND allow (SHLD-16); data the peer
+        // SACKed is skipped
         while (recovery.isGoingBackN())
         {
+            final int unsacked = recovery.scoreboard.skipSacked(recovery.rexmtNxt());
+            recovery.rexmtSent(unsacked - recovery.rexmtNxt());
             final int rexmtNxt = recovery.rexmtNxt();
             final int rexmtEnd = recovery.rexmtEnd();
             final int dataEnd = snd.finSent() ? rexmtEnd - 1 : rexmtEnd;
@@ -157,14 +170,27 @@ final class SegmentScheduler
             }
             else
             {
-                recovery.rexmtSent(retransmitAt(rexmtNxt));
+                recovery.rexmtSent(retransmitAt(rexmtNxt, recovery.scoreboard.holeEnd(rexmtNxt, snd.nxt)));
                 segments++;
             }
+        }
+        // RFC 6675 §5 (C): while pipe leaves room in cwnd, the holes deemed lost go first (NextSeg rule 1)
+        while (recovery.inSackRecovery())
+        {
+            final int lost = recovery.scoreboard.nextLost(snd.una, snd.nxt, mss);
+            if (lost == snd.nxt || recovery.cwnd() - recovery.scoreboard.pipe(snd.una, snd.nxt, mss) < mss)
+            {
+                break;
+            }
+            retransmitHole(lost);
+            segments++;
         }
         while (!snd.finSent())
         {
             final int unsent = snd.unsent();
-            final int flight = snd.flight();
+            // in RFC 6675 recovery new data goes when cwnd - pipe allows (NextSeg rule 2)
+            final int flight =
+                recovery.inSackRecovery() ? recovery.scoreboard.pipe(snd.una, snd.nxt, mss) : snd.flight();
             final int cwndUsable = recovery.cwnd() - flight;
             // negative when the peer shrank the window (MUST-34); cwnd never cuts a segment short while
             // data is in flight: its ACK opens cwnd by a whole segment
@@ -232,13 +258,13 @@ final class SegmentScheduler
         if (length > 0)
         {
             flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
-            recovery.rtt.startTiming(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
+            recovery.onNewDataSent(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
         }
         else
         {
             flow.control(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow());
         }
-        rcv.onAckSent();
+        rcv.onDataSent();
         if (timers.retransmissionNs == TcpTimers.NONE)
         {
             timers.retransmissionNs = nowNs + recovery.rtoNs(); // RFC 6298 (5.1)
@@ -261,10 +287,29 @@ final class SegmentScheduler
      */
     int retransmitAt(final int seq)
     {
+        return retransmitAt(seq, snd.nxt);
+    }
+
+    /**
+     * Retransmits the hole at {@code seq} (up to the next SACKed byte, one MSS at most) and records it as
+     * retransmitted in this recovery (HighRxt, RFC 6675).
+     *
+     * @param seq first unSACKed sequence number of the hole.
+     */
+    void retransmitHole(final int seq)
+    {
+        final int covered = retransmitAt(seq, recovery.scoreboard.holeEnd(seq, snd.nxt));
+        recovery.scoreboard.onRetransmitted(seq + covered);
+    }
+
+    // one segment at seq, data and/or our FIN, not beyond limit; returns the sequence space it covers
+    private int retransmitAt(final int seq, final int limit)
+    {
         final int dataEnd = snd.dataEnd();
-        final int length = Math.max(0, Math.min(effectiveSendMssBytes(), dataEnd - seq));
+        final int end = lt(limit, dataEnd) ? limit : dataEnd;
+        final int length = Math.max(0, Math.min(effectiveSendMssBytes(), end - seq));
         int flags = ACK;
-        final boolean withFin = snd.finSent() && seq + length == dataEnd;
+        final boolean withFin = snd.finSent() && seq + length == dataEnd && !lt(limit, snd.nxt);
         if (withFin)
         {
             flags |= FIN;
@@ -281,8 +326,8 @@ final class SegmentScheduler
         {
             flow.control(seq, rcv.nxt, flags, rcv.advertisedWindow());
         }
-        recovery.rtt.onRetransmit(); // Karn (MUST-18)
-        rcv.onAckSent();
+        recovery.onRetransmit(); // Karn (MUST-18)
+        rcv.onDataSent();
         return length + (withFin ? 1 : 0);
     }
 }

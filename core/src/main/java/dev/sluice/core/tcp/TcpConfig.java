@@ -20,6 +20,9 @@ package dev.sluice.core.tcp;
  *       per-socket limit on challenge and out-of-window ACKs; RFC 5961 §7 leaves the limit open).</li>
  *   <li>{@code windowScaling} on (RFC 7323 §2; Linux's net.ipv4.tcp_window_scaling): with the default 256 KiB
  *       receive buffer the shift is 3.</li>
+ *   <li>{@code timestamps} on (RFC 7323 §3-5; Linux's net.ipv4.tcp_timestamps): 1 ms ticks with a
+ *       per-connection offset.</li>
+ *   <li>{@code sack} on (RFC 2018, RFC 2883, RFC 6675; Linux's net.ipv4.tcp_sack).</li>
  * </ul>
  *
  * @param mssBytes             MSS we advertise; where segments are built it must still be clamped to
@@ -53,6 +56,10 @@ package dev.sluice.core.tcp;
  *                             sends every challenge ACK.
  * @param windowScaling        whether our SYNs offer the RFC 7323 Window Scale option (on by default, like
  *                             Linux); the shift is the smallest that covers {@code receiveBufferBytes}.
+ * @param timestamps           whether our SYNs offer RFC 7323 timestamps (on by default, like Linux); in effect
+ *                             when the peer's SYN carries them too: RTTM, PAWS.
+ * @param sack                 whether our SYNs offer SACK-permitted (on by default, like Linux); in effect when the
+ *                             peer's SYN carries it too: SACK blocks and D-SACK in our ACKs, RFC 6675 recovery.
  */
 public record TcpConfig(
     int mssBytes,
@@ -76,7 +83,9 @@ public record TcpConfig(
     int backlog,
     int initialWindowSegments,
     long challengeAckIntervalNs,
-    boolean windowScaling)
+    boolean windowScaling,
+    boolean timestamps,
+    boolean sack)
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;
@@ -198,6 +207,8 @@ public record TcpConfig(
         private int initialWindowSegments = 10;
         private long challengeAckIntervalNs = 500_000_000L;
         private boolean windowScaling = true;
+        private boolean timestamps = true;
+        private boolean sack = true;
 
         private Builder()
         {
@@ -388,6 +399,30 @@ public record TcpConfig(
         }
 
         /**
+         * Turns RFC 7323 timestamps (offered on our SYNs) on or off.
+         *
+         * @param timestamps true (the default) to offer timestamps.
+         * @return this.
+         */
+        public Builder timestamps(final boolean timestamps)
+        {
+            this.timestamps = timestamps;
+            return this;
+        }
+
+        /**
+         * Turns selective acknowledgments (SACK-permitted on our SYNs) on or off.
+         *
+         * @param sack true (the default) to offer SACK.
+         * @return this.
+         */
+        public Builder sack(final boolean sack)
+        {
+            this.sack = sack;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the configuration.
@@ -398,7 +433,7 @@ public record TcpConfig(
             return new TcpConfig(mssBytes, rtoInitialNs, rtoMinNs, rtoMaxNs, clockGranularityNs, mslNs,
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
-                backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling);
+                backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling, timestamps, sack);
         }
     }
 }

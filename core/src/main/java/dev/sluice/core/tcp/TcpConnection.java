@@ -32,8 +32,12 @@ import org.agrona.DirectBuffer;
  *   <li>{@link TcpTimers}: the deadlines and their policy: retransmission (SYN and SYN-ACK too, MUST-22,
  *       MUST-23), R1/R2 (MUST-20, MUST-21, SHLD-9), delayed ACK, persist (MUST-35..37, SHLD-29, SHLD-30),
  *       keep-alive (off by default, MUST-24..29), TIME-WAIT (MUST-13); {@link WindowScaling} (RFC 7323 §2).</li>
+ *   <li>{@link Timestamps}: RFC 7323 §3-5, negotiated on the SYNs: TSval/TSecr on every segment but RST,
+ *       RTTM, PAWS.</li>
+ *   <li>{@link SackReceiver} and {@link SackScoreboard}: RFC 2018 SACK blocks and RFC 2883 D-SACK in our ACKs,
+ *       the sender's scoreboard with RFC 6675 loss recovery in {@link LossRecovery}.</li>
  * </ul>
- * Not yet: SACK, timestamps, ECN; text on a simultaneously opening SYN and a FIN on a SYN in LISTEN are left to
+ * Not yet: RACK-TLP, ECN; text on a simultaneously opening SYN and a FIN on a SYN in LISTEN are left to
  * the peer's retransmission. Replies to unacceptable segments and challenge ACKs are sent at once rather than
  * aggregated by {@link #poll}.
  *
@@ -57,19 +61,19 @@ public final class TcpConnection
     static final int EVENT_EXCESSIVE_RETRANSMISSIONS = 4;
     static final int EVENT_CLOSED = 8;
 
-    private final TcpConfig config;
-    private final IsnGenerator isnGenerator;
+    final TcpConfig config;
+    final IsnGenerator isnGenerator;
     private final TcpSegmentOutput output;
-    private final TcpFlow flow;
-    private final SendSequenceSpace snd;
-    private final ReceiveSequenceSpace rcv;
-    private final LossRecovery recovery;
-    private final SegmentScheduler scheduler;
-    private final SegmentArrives arrives;
-    private final Timeouts timeouts;
+    final Timestamps timestamps;
+    final SackReceiver sack;
+    final TcpFlow flow;
+    final SendSequenceSpace snd;
+    final ReceiveSequenceSpace rcv;
+    final LossRecovery recovery;
+    final SegmentScheduler scheduler;
     private final TcpReceiveHandler handler;
-    private final TcpTimers timers;
-    private final WindowScaling windowScaling;
+    final TcpTimers timers;
+    final WindowScaling windowScaling;
 
     TcpState state = TcpState.CLOSED; // written by SegmentArrives too
     boolean passiveOpen;
@@ -78,6 +82,9 @@ public final class TcpConnection
     private boolean keepAlive;
     private boolean writeBlocked;
     int events;
+    long lastChallengeAckNs; // RFC 5961 §7 rate limit (SegmentArrives.challengeAck)
+    boolean challengeAckSent;
+    long challengeAcksSuppressed;
     int excessiveRetransmissions;
     private TcpCloseReason closeReason;
 
@@ -127,17 +134,17 @@ public final class TcpConnection
         this.isnGenerator = isnGenerator;
         this.output = output;
         this.handler = handler;
-        this.flow = new TcpFlow(output);
         this.timers = new TcpTimers(config);
         this.windowScaling = new WindowScaling(config);
+        this.timestamps = new Timestamps(config);
+        final ReassemblyBuffer reassembly = new ReassemblyBuffer(config.receiveBufferBytes(),
+            config.maxReassemblyRanges(), pool);
+        this.sack = new SackReceiver(config, reassembly);
+        this.flow = new TcpFlow(output, timestamps, sack);
         this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes(), pool));
-        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling,
-            new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges(), pool));
+        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, reassembly, sack);
         this.recovery = new LossRecovery(config);
-        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling);
-        this.arrives = new SegmentArrives(this, config, isnGenerator, flow, snd, rcv, recovery, scheduler, timers,
-            windowScaling);
-        this.timeouts = new Timeouts(this, config, snd, recovery, scheduler, timers);
+        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling, timestamps);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
     }
@@ -241,6 +248,8 @@ public final class TcpConnection
         flow.local(localIp, localPort);
         flow.remote(remoteIp, remotePort);
         this.passiveOpen = false;
+        timestamps.now(nowNs);
+        timestamps.open(isnGenerator.timestampOffset(localIp, localPort, remoteIp, remotePort));
         rcv.openActive();
         snd.open(isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs));
         scheduler.sendSyn();
@@ -261,13 +270,14 @@ public final class TcpConnection
         {
             return; // MUST-7: an illegal option length is handled by dropping the segment
         }
+        timestamps.now(nowNs);
         switch (state)
         {
             case CLOSED -> replyToClosedPort(segment, output);
-            case LISTEN -> arrives.inListen(segment, nowNs);
-            case SYN_SENT -> arrives.inSynSent(segment, nowNs);
+            case LISTEN -> SegmentArrives.inListen(this, segment, nowNs);
+            case SYN_SENT -> SegmentArrives.inSynSent(this, segment, nowNs);
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT ->
-                arrives.otherwise(segment, nowNs);
+                SegmentArrives.otherwise(this, segment, nowNs);
         }
         fireEvents();
     }
@@ -307,10 +317,12 @@ public final class TcpConnection
         snd.clear();
         rcv.clear();
         windowScaling.clear();
+        timestamps.clear();
+        sack.clear();
         recovery.clear();
         writeBlocked = false;
         synRetransmitted = false;
-        arrives.clear();
+        SegmentArrives.clear(this);
         timers.clear();
         state = TcpState.LISTEN;
     }
@@ -369,6 +381,7 @@ public final class TcpConnection
      */
     public int poll(final long nowNs)
     {
+        timestamps.now(nowNs);
         int segments = 0;
         if (writeBlocked && snd.buffer.freeBytes() > 0 &&
             (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT))
@@ -552,7 +565,8 @@ public final class TcpConnection
      */
     public int onTimer(final long nowNs)
     {
-        final int fired = timeouts.fire(nowNs);
+        timestamps.now(nowNs);
+        final int fired = Timeouts.fire(this, nowNs);
         fireEvents();
         return fired;
     }
@@ -597,10 +611,87 @@ public final class TcpConnection
         return recovery.congestion;
     }
 
+    /** The smoothed round-trip time (RFC 6298 SRTT) in nanoseconds, 0 before the first sample. */
+    public long srttNs()
+    {
+        return recovery.rtt.srttNs();
+    }
+
+    /** The current retransmission timeout (RFC 6298 RTO, with backoff) in nanoseconds. */
+    public long rtoNs()
+    {
+        return recovery.rtoNs();
+    }
+
+    /**
+     * Counts this connection's loss-recovery events also in {@code counters} (the stack's, for
+     * {@code sluice stat}); call once, before the connection is used.
+     *
+     * @param counters the shared counters.
+     */
+    public void recoveryCounters(final TcpRecoveryCounters counters)
+    {
+        recovery.counters(counters);
+    }
+
+    /** Whether SACK is in effect: both SYNs carried SACK-permitted (RFC 2018 §2). */
+    public boolean sackEnabled()
+    {
+        return sack.enabled();
+    }
+
+    /** SACK-based loss recoveries (RFC 6675) this connection started. */
+    public long sackRecoveries()
+    {
+        return recovery.sackRecoveries();
+    }
+
+    /** Retransmission timeouts of data (RFC 6298) this connection had. */
+    public long retransmissionTimeouts()
+    {
+        return recovery.retransmissionTimeouts();
+    }
+
+    /** D-SACKs received (RFC 2883): segments the peer got twice, most often spurious retransmissions. */
+    public long dsacks()
+    {
+        return recovery.dsacks();
+    }
+
+    /** Whether RFC 7323 timestamps are in effect: both SYNs carried them (§3.2). */
+    public boolean timestampsEnabled()
+    {
+        return timestamps.enabled();
+    }
+
+    /** TS.Recent (RFC 7323 §4.3), the peer's TSval we echo; meaningful when {@link #timestampsEnabled()}. */
+    public int tsRecent()
+    {
+        return timestamps.tsRecent();
+    }
+
+    /** When TS.Recent was last set, in the {@code nowNs} timebase (RFC 7323 §5.5 ages it after 24 days). */
+    public long tsRecentNs()
+    {
+        return timestamps.tsRecentNs();
+    }
+
+    /**
+     * The TSval this connection sends at a given time: a 1 ms clock plus its per-connection offset (RFC 7323
+     * §5.4, §7.1).
+     *
+     * @param atNs a time in the {@code nowNs} timebase.
+     * @return TSval.
+     */
+    public int tsVal(final long atNs)
+    {
+        return timestamps.tsVal(atNs);
+    }
+
     /** Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction. */
     public long challengeAcksSuppressed()
     {
-        return arrives.challengeAcksSuppressed();
+        return challengeAcksSuppressed;
     }
 
     /** Urgent bytes still ahead of the next byte to be delivered (MUST-33): up to RCV.UP, 0 when none. */

@@ -1,5 +1,7 @@
 package dev.sluice.core.tcp;
 
+import dev.sluice.core.wire.TcpOptions;
+
 /**
  * Where the TCP layer sends segments. The implementation builds the header (and the MSS option when asked)
  * and hands it to the network layer; tests record the calls. Implementations must not allocate.
@@ -66,4 +68,56 @@ public interface TcpSegmentOutput
     void sendSyn(
         int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
         int mssOptionBytes, int windowScaleShift);
+    /**
+     * The holder a connection fills with the options of each segment it sends through this output, right
+     * before {@link #sendSegment}. An output used by one thread may hand every connection the same holder (a
+     * shard's output does: it saves a holder per connection); the default gives each caller its own.
+     *
+     * @return a holder.
+     */
+    default TcpOptions optionsHolder()
+    {
+        return new TcpOptions();
+    }
+
+    /**
+     * Sends a segment with options beyond a SYN's MSS and Window Scale: timestamps (RFC 7323) and SACK
+     * (RFC 2018), the MSS and Window Scale options too when it is a SYN; payload, if any, read from the send
+     * buffer like {@link #sendData}. The implementation encodes {@code options} with {@link TcpOptions#encode}
+     * (Linux's order) and may clamp its MSS to what the MTU carries; it must not keep the holder.
+     *
+     * <p>The default implementation drops the options other than MSS and Window Scale and calls
+     * {@link #sendSyn}, {@link #sendData} or {@link #sendControl}: an output that predates them still works.
+     *
+     * @param localIp    our IPv4 address (source).
+     * @param localPort  our port.
+     * @param remoteIp   the peer's IPv4 address (destination).
+     * @param remotePort the peer's port.
+     * @param seq        SEG.SEQ.
+     * @param ack        SEG.ACK.
+     * @param flags      flag bits.
+     * @param window     SEG.WND, 0..65535.
+     * @param options    the options of this segment (read only during the call).
+     * @param source     the connection's send buffer, used when {@code length} &gt; 0.
+     * @param length     payload bytes, 0 for none.
+     */
+    default void sendSegment(
+        int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
+        TcpOptions options, SendBuffer source, int length)
+    {
+        if ((flags & dev.sluice.core.wire.TcpHeader.SYN) != 0)
+        {
+            sendSyn(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window,
+                options.hasMss() ? options.mss() : NO_MSS_OPTION,
+                options.hasWindowScale() ? options.windowScale() : NO_WINDOW_SCALE);
+        }
+        else if (length > 0)
+        {
+            sendData(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, source, length);
+        }
+        else
+        {
+            sendControl(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, NO_MSS_OPTION);
+        }
+    }
 }

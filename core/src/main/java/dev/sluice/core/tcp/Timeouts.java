@@ -9,27 +9,15 @@ package dev.sluice.core.tcp;
  * zero-window probe (MUST-36). Delayed ACK (MUST-40). Keep-alive (SHLD-12, MUST-29).
  *
  * <p>Part of {@link TcpConnection}, which owns the state and the lifecycle; the application hears what a
- * timeout decided after it. No allocation; single-threaded.
+ * timeout decided after it. Static functions of the connection (no object per connection). No allocation;
+ * single-threaded.
  */
 final class Timeouts
 {
-    private final TcpConnection c;
-    private final TcpConfig config;
-    private final SendSequenceSpace snd;
-    private final LossRecovery recovery;
-    private final SegmentScheduler scheduler;
-    private final TcpTimers timers;
 
-    Timeouts(
-        final TcpConnection connection, final TcpConfig config, final SendSequenceSpace snd,
-        final LossRecovery recovery, final SegmentScheduler scheduler, final TcpTimers timers)
+    private Timeouts()
     {
-        this.c = connection;
-        this.config = config;
-        this.snd = snd;
-        this.recovery = recovery;
-        this.scheduler = scheduler;
-        this.timers = timers;
+        // functions of the connection: no state of its own, no object per connection
     }
 
     /**
@@ -38,107 +26,107 @@ final class Timeouts
      * @param nowNs the duty cycle's time.
      * @return timers fired.
      */
-    int fire(final long nowNs)
+    static int fire(final TcpConnection c, final long nowNs)
     {
-        if (c.state == TcpState.TIME_WAIT && TcpTimers.due(timers.timeWaitNs, nowNs))
+        if (c.state == TcpState.TIME_WAIT && TcpTimers.due(c.timers.timeWaitNs, nowNs))
         {
             c.enterClosed(TcpCloseReason.NORMAL);
             return 1;
         }
         int fired = 0;
-        if (TcpTimers.due(timers.retransmissionNs, nowNs))
+        if (TcpTimers.due(c.timers.retransmissionNs, nowNs))
         {
-            if (!onRetransmissionTimeout(nowNs))
+            if (!onRetransmissionTimeout(c, nowNs))
             {
                 return 1;
             }
             fired++;
         }
-        if (TcpTimers.due(timers.persistNs, nowNs))
+        if (TcpTimers.due(c.timers.persistNs, nowNs))
         {
-            if (!onPersistTimeout(nowNs))
+            if (!onPersistTimeout(c, nowNs))
             {
                 return fired + 1;
             }
             fired++;
         }
-        if (TcpTimers.due(timers.delayedAckNs, nowNs))
+        if (TcpTimers.due(c.timers.delayedAckNs, nowNs))
         {
-            timers.delayedAckNs = TcpConnection.NO_DEADLINE;
+            c.timers.delayedAckNs = TcpConnection.NO_DEADLINE;
             if (c.state.isSynchronized())
             {
-                scheduler.sendAck();
+                c.scheduler.sendAck();
             }
             fired++;
         }
-        if (TcpTimers.due(timers.keepAliveDeadlineNs(c.keepAliveEligible()), nowNs))
+        if (TcpTimers.due(c.timers.keepAliveDeadlineNs(c.keepAliveEligible()), nowNs))
         {
-            if (timers.onKeepAliveTimeout(nowNs))
+            if (c.timers.onKeepAliveTimeout(nowNs))
             {
                 c.enterClosed(TcpCloseReason.TIMEOUT); // MUST-29: only after several unanswered probes
                 return fired + 1;
             }
-            scheduler.sendKeepAliveProbe();
+            c.scheduler.sendKeepAliveProbe();
             fired++;
         }
         return fired;
     }
 
     // false once the connection gave up (R2)
-    private boolean onRetransmissionTimeout(final long nowNs)
+    private static boolean onRetransmissionTimeout(final TcpConnection c, final long nowNs)
     {
         final boolean synState = c.state == TcpState.SYN_SENT || c.state == TcpState.SYN_RECEIVED;
-        final long r2Ns = synState ? config.synR2Ns() : c.userTimeoutNs();
-        final int retransmissions = timers.onRetransmissionTimeout(nowNs, r2Ns,
-            !synState && snd.wnd == 0); // SHLD-17: a zero window that the peer keeps announcing is no failure
+        final long r2Ns = synState ? c.config.synR2Ns() : c.userTimeoutNs();
+        final int retransmissions = c.timers.onRetransmissionTimeout(nowNs, r2Ns,
+            !synState && c.snd.wnd == 0); // SHLD-17: a zero window that the peer keeps announcing is no failure
         if (retransmissions == TcpTimers.GIVE_UP)
         {
             c.enterClosed(TcpCloseReason.TIMEOUT);
             return false;
         }
-        if (retransmissions == config.r1Retransmissions())
+        if (retransmissions == c.config.r1Retransmissions())
         {
             c.excessiveRetransmissions = retransmissions; // R1 (MUST-20, SHLD-9), told after the timer step
             c.events |= TcpConnection.EVENT_EXCESSIVE_RETRANSMISSIONS;
         }
-        recovery.rtt.onTimeout();
+        c.recovery.rtt.onTimeout();
         if (c.state == TcpState.SYN_SENT)
         {
             c.synRetransmitted = true;
-            scheduler.sendSyn();
+            c.scheduler.sendSyn();
         }
         else if (c.state == TcpState.SYN_RECEIVED)
         {
             c.synRetransmitted = true;
-            scheduler.sendSynAck();
+            c.scheduler.sendSynAck();
         }
         else
         {
-            recovery.onRetransmissionTimeout(snd, retransmissions == 1);
-            recovery.goBackN(snd.una + scheduler.retransmitAt(snd.una), snd.nxt);
+            c.recovery.onRetransmissionTimeout(c.snd, retransmissions == 1);
+            c.recovery.goBackN(c.snd.una + c.scheduler.retransmitAt(c.snd.una), c.snd.nxt);
         }
-        timers.retransmissionNs = nowNs + recovery.rtoNs(); // RFC 6298 (5.5), (5.6)
+        c.timers.retransmissionNs = nowNs + c.recovery.rtoNs(); // RFC 6298 (5.5), (5.6)
         return true;
     }
 
     // false once the connection gave up
-    private boolean onPersistTimeout(final long nowNs)
+    private static boolean onPersistTimeout(final TcpConnection c, final long nowNs)
     {
-        timers.persistNs = TcpConnection.NO_DEADLINE;
-        if (!c.state.isSynchronized() || snd.una != snd.nxt)
+        c.timers.persistNs = TcpConnection.NO_DEADLINE;
+        if (!c.state.isSynchronized() || c.snd.una != c.snd.nxt)
         {
             return true; // something is in flight: the retransmission timer covers it
         }
-        if (scheduler.sendOnPersistTimeout(nowNs))
+        if (c.scheduler.sendOnPersistTimeout(nowNs))
         {
             return true; // the SWS override timeout (MUST-38)
         }
-        if (timers.onZeroWindowProbe(nowNs, c.userTimeoutNs(), recovery.rtoNs()))
+        if (c.timers.onZeroWindowProbe(nowNs, c.userTimeoutNs(), c.recovery.rtoNs()))
         {
             c.enterClosed(TcpCloseReason.TIMEOUT); // probes unanswered for the user timeout
             return false;
         }
-        scheduler.sendZeroWindowProbe(); // MUST-36
+        c.scheduler.sendZeroWindowProbe(); // MUST-36
         return true;
     }
 }

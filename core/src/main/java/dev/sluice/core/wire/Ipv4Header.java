@@ -302,6 +302,41 @@ public final class Ipv4Header
     }
 
     /**
+     * Writes a 20-byte header without options and with a zero checksum, for a device that computes the
+     * checksum on transmit (checksum offload). Same parameters as
+     * {@link #write(MutableDirectBuffer, int, int, int, int, int, int, int, int, int)}.
+     *
+     * @param buffer                 to write to.
+     * @param offset                 of the header.
+     * @param tos                    DSCP (upper 6 bits) and ECN (lower 2 bits).
+     * @param totalLength            header plus payload length.
+     * @param identification         identification.
+     * @param flagsAndFragmentOffset e.g. {@link #FLAG_DONT_FRAGMENT}.
+     * @param ttl                    time to live.
+     * @param protocol               protocol number.
+     * @param source                 source address.
+     * @param destination            destination address.
+     * @return {@link #MIN_HEADER_LENGTH}.
+     */
+    public static int writeForChecksumOffload(
+        final MutableDirectBuffer buffer, final int offset, final int tos, final int totalLength,
+        final int identification, final int flagsAndFragmentOffset, final int ttl, final int protocol,
+        final int source, final int destination)
+    {
+        buffer.putByte(offset + VERSION_IHL_OFFSET, (byte)0x45);
+        buffer.putByte(offset + TOS_OFFSET, (byte)tos);
+        buffer.putShort(offset + TOTAL_LENGTH_OFFSET, (short)totalLength, BIG_ENDIAN);
+        buffer.putShort(offset + IDENTIFICATION_OFFSET, (short)identification, BIG_ENDIAN);
+        buffer.putShort(offset + FLAGS_FRAGMENT_OFFSET, (short)flagsAndFragmentOffset, BIG_ENDIAN);
+        buffer.putByte(offset + TTL_OFFSET, (byte)ttl);
+        buffer.putByte(offset + PROTOCOL_OFFSET, (byte)protocol);
+        buffer.putShort(offset + CHECKSUM_OFFSET, (short)0);
+        buffer.putInt(offset + SOURCE_OFFSET, source, BIG_ENDIAN);
+        buffer.putInt(offset + DESTINATION_OFFSET, destination, BIG_ENDIAN);
+        return MIN_HEADER_LENGTH;
+    }
+
+    /**
      * Computes and stores the header checksum (the field is zeroed first).
      *
      * @param buffer       holding the header.

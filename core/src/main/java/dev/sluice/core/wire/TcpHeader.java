@@ -270,6 +270,26 @@ public final class TcpHeader
     }
 
     /**
+     * Stores the IPv4 pseudo-header sum (not complemented) in the checksum field, for a device that completes
+     * the checksum over the segment on transmit (DPDK's {@code RTE_MBUF_F_TX_TCP_CKSUM}, {@code
+     * rte_ipv4_phdr_cksum}): the device adds the segment's bytes, this field included, and stores the
+     * complement, which equals what {@link #putChecksum} computes.
+     *
+     * @param buffer        holding the segment.
+     * @param offset        of the TCP header.
+     * @param segmentLength header plus payload length.
+     * @param sourceIp      IPv4 source address.
+     * @param destinationIp IPv4 destination address.
+     */
+    public static void putPseudoHeaderChecksum(
+        final MutableDirectBuffer buffer, final int offset, final int segmentLength,
+        final int sourceIp, final int destinationIp)
+    {
+        final int sum = Checksum.pseudoHeaderSum(sourceIp, destinationIp, Ipv4Header.PROTOCOL_TCP, segmentLength);
+        buffer.putShort(offset + CHECKSUM_OFFSET, (short)sum, BIG_ENDIAN);
+    }
+
+    /**
      * Verifies the checksum of a received segment held in one range (MUST-3).
      *
      * @param buffer        holding the segment.

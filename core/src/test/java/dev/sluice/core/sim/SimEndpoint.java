@@ -80,6 +80,7 @@ final class SimEndpoint implements TcpReceiveHandler
     long giveUpAtNs = NEVER;
     TcpState lastState;
     boolean gaveUp;
+    long completedAtNs = NEVER;
 
     SimEndpoint(
         final SimulationRun run, final String name, final SimShard shard, final long sendKey, final long receiveKey,
@@ -105,6 +106,34 @@ final class SimEndpoint implements TcpReceiveHandler
         consumeChunk = 512 + random.nextInt(random.nextBoolean() ? 1500 : 40_000);
         closeDelayNs = random.nextBoolean() ? 0 : random.nextLong(50_000_000L);
         noDelay = random.nextInt(4) == 0;
+    }
+
+    /**
+     * A steady endpoint for measurements: a bulk sender (everything offered at once), a consumer that takes
+     * everything, closing right after sending (or after the peer's FIN when it sends nothing).
+     */
+    SimEndpoint(
+        final SimulationRun run, final String name, final SimShard shard, final long sendKey, final long receiveKey,
+        final int sendTotal, final int receiveTotal, final SplittableRandom random)
+    {
+        this.run = run;
+        this.name = name;
+        this.shard = shard;
+        this.sendKey = sendKey;
+        this.receiveKey = receiveKey;
+        this.sendTotal = sendTotal;
+        this.receiveTotal = receiveTotal;
+        this.random = random;
+        this.closeMode = sendTotal > 0 ? CloseMode.AFTER_SEND : CloseMode.AFTER_PEER_FIN;
+        bulkSender = true;
+        trickleChunk = sendTotal + 1;
+        trickleIntervalNs = 0;
+        sendBeforeEstablished = false;
+        slowConsumer = false;
+        consumeIntervalNs = 0;
+        consumeChunk = 0;
+        closeDelayNs = 0;
+        noDelay = false;
     }
 
     void attach(final TcpConnection connection)
@@ -156,6 +185,10 @@ final class SimEndpoint implements TcpReceiveHandler
                 "): lost, duplicated, reordered or altered data");
         }
         received += length;
+        if (received == receiveTotal)
+        {
+            completedAtNs = run.nowNs;
+        }
         if (!slowConsumer)
         {
             return length;

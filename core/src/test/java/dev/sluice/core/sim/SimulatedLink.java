@@ -39,6 +39,12 @@ final class SimulatedLink
     long framesReordered;
     long framesCorrupted;
     long framesDelivered;
+    /** Each random loss drops this many consecutive frames of its direction (burst loss); 1: independent. */
+    int lossBurstFrames = 1;
+    /** If set, the frames of direction 0 (A to B) with these ordinals (0 = first frame) are dropped. */
+    java.util.Set<Long> dropFramesAtoB = java.util.Set.of();
+    private final int[] burstRemaining = new int[2];
+    private long framesAtoB;
 
     /**
      * @param impairments     what happens to frames.
@@ -103,8 +109,20 @@ final class SimulatedLink
         }
         final long serialisedNs = Math.max(1, (long)Math.ceil(bytes.length / impairments.bytesPerNs()));
         dir.busyUntilNs = Math.max(nowNs, dir.busyUntilNs) + serialisedNs;
+        if (direction == 0 && dropFramesAtoB.contains(framesAtoB++))
+        {
+            framesLost++;
+            return;
+        }
+        if (!protectedFrame && burstRemaining[direction] > 0)
+        {
+            burstRemaining[direction]--;
+            framesLost++;
+            return;
+        }
         if (!protectedFrame && impairments.lossRate() > 0 && random.nextDouble() < impairments.lossRate())
         {
+            burstRemaining[direction] = lossBurstFrames - 1;
             framesLost++;
             return;
         }

@@ -191,6 +191,44 @@ final class SimulationRun
         b.layer.start(0);
     }
 
+    /**
+     * A measurement run: one connection from A to B over a link with the given impairments, A sending
+     * {@code bytes} in bulk, B consuming at once and sending nothing; everything else as in a random run.
+     *
+     * @param seed        the seed (link randomness, ISNs).
+     * @param impairments the link.
+     * @param config      both stacks' TCP settings.
+     * @param bytes       what A sends.
+     */
+    SimulationRun(final long seed, final LinkImpairments impairments, final TcpConfig config, final int bytes)
+    {
+        this.seed = seed;
+        this.trace = false;
+        this.random = new SplittableRandom(StreamPattern.mix(seed ^ 0x5EED_51B1_0000_0002L));
+        this.impairments = impairments;
+        this.config = config;
+        this.link = new SimulatedLink(impairments, random.split(), false);
+        a = new SimShard(this, "A", 0, IP_A, 0x02_00_00_00_01_0AL, config, random.nextLong(), 2);
+        b = new SimShard(this, "B", 1, IP_B, 0x02_00_00_00_01_0BL, config, random.nextLong(), 2);
+        a.peer = b;
+        b.peer = a;
+        final long clientKey = StreamPattern.mix(seed * 31);
+        final long serverKey = StreamPattern.mix(seed * 31 + 1);
+        final SimEndpoint client = new SimEndpoint(this, "bulk.client@A", a, clientKey, serverKey, bytes, 0,
+            random.split());
+        final SimEndpoint server = new SimEndpoint(this, "bulk.server@B", b, serverKey, clientKey, 0, bytes,
+            random.split());
+        client.peer = server;
+        server.peer = client;
+        clients.add(client);
+        servers.add(server);
+        connectAtNs = new long[] {0};
+        a.stack.listen(SERVER_PORT, new Acceptor(a));
+        b.stack.listen(SERVER_PORT, new Acceptor(b));
+        a.layer.start(0);
+        b.layer.start(0);
+    }
+
     // 20 % empty, 30 % up to 2 KB, 30 % up to 32 KB, 20 % up to 256 KB
     private static int transferSize(final SplittableRandom random)
     {

@@ -199,7 +199,7 @@ class TcpStackIcmpTest
     {
         client.connection = pair.b.stack.connect(IP_A, PORT, CLIENT_PORT, client, pair.nowNs);
         pair.runUntil(() -> client.established == 1 && server.established == 1, 100);
-        assertEquals(1460, client.connection.effectiveSendMssBytes());
+        assertEquals(1460 - 12, client.connection.effectiveSendMssBytes(), "timestamps take 12 (RFC 7323)");
         blackholed = pair.b; // a router with a 576-byte link drops our 1500-byte datagrams
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[3000]);
         assertEquals(3000, client.connection.send(payload, 0, 3000));
@@ -212,7 +212,7 @@ class TcpStackIcmpTest
             576, quotedSeq(lost)); // fragmentation needed and DF set, next-hop MTU 576
         pair.b.receive(icmp, icmp.capacity());
 
-        assertEquals(536, client.connection.effectiveSendMssBytes(), "576 - 40");
+        assertEquals(536 - 12, client.connection.effectiveSendMssBytes(), "576 - 40 - timestamps");
         assertEquals(1, pair.b.counters.icmpPathMtuLowered());
         pair.steps(1);
         assertTrue(pair.b.counters.segmentsSent() > sentBefore, "resent at once, not after the RTO");
@@ -231,11 +231,11 @@ class TcpStackIcmpTest
         final UnsafeBuffer icmp = StackPair.icmpError(pair.b, lastLost, IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 4,
             9000, quotedSeq(lastLost));
         pair.b.receive(icmp, icmp.capacity());
-        assertEquals(1460, client.connection.effectiveSendMssBytes(), "a larger MTU never raises the MSS");
+        assertEquals(1460 - 12, client.connection.effectiveSendMssBytes(), "a larger MTU never raises the MSS");
         final UnsafeBuffer tiny = StackPair.icmpError(pair.b, lastLost, IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 4,
             100, quotedSeq(lastLost));
         pair.b.receive(tiny, tiny.capacity());
-        assertEquals(TcpConnection.MIN_PATH_MTU - 40, client.connection.effectiveSendMssBytes(),
+        assertEquals(TcpConnection.MIN_PATH_MTU - 40 - 12, client.connection.effectiveSendMssBytes(),
             "a forged tiny MTU is clamped (Linux min_pmtu)");
     }
 

@@ -116,7 +116,7 @@ class TcpStackLinkTest
     }
 
     @Test
-    void shouldBuildSynAsChecksummedDatagramWithMssAndWindowScaleOptions_MUST14_RFC7323s2_2()
+    void shouldBuildSynAsChecksummedDatagramWithMssSackTimestampsAndWindowScale_MUST14_RFC7323s2_2_RFC2018s2()
     {
         b.stack.connect(IP_A, ECHO_PORT, CLIENT_PORT, TcpReceiveHandler.DISCARD, nowNs);
         runSteps(5);
@@ -125,14 +125,19 @@ class TcpStackLinkTest
         final int ipOffset = EthernetHeader.HEADER_LENGTH;
         final int tcpOffset = ipOffset + Ipv4Header.MIN_HEADER_LENGTH;
         final int segmentLength = Ipv4Header.totalLength(syn, ipOffset) - Ipv4Header.MIN_HEADER_LENGTH;
-        // MSS, NOP, WS like Linux (RFC 7323 §2.2)
-        assertEquals(TcpHeader.MIN_HEADER_LENGTH + TcpOptions.LENGTH_MSS + 1 + TcpOptions.LENGTH_WINDOW_SCALE,
-            segmentLength);
+        // MSS, SACK-permitted, TS, NOP, WS like Linux (RFC 7323 §2.2, §3.2, RFC 2018 §2)
+        assertEquals(TcpHeader.MIN_HEADER_LENGTH + TcpOptions.LENGTH_MSS + 2 + TcpOptions.LENGTH_TIMESTAMPS + 1 +
+            TcpOptions.LENGTH_WINDOW_SCALE, segmentLength);
         final int optionsOffset = tcpOffset + TcpHeader.MIN_HEADER_LENGTH;
         assertEquals(TcpOptions.KIND_MSS, syn.getByte(optionsOffset));
-        assertEquals(TcpOptions.KIND_NOP, syn.getByte(optionsOffset + 4));
-        assertEquals(TcpOptions.KIND_WINDOW_SCALE, syn.getByte(optionsOffset + 5));
-        assertEquals(TcpOptions.LENGTH_WINDOW_SCALE, syn.getByte(optionsOffset + 6));
+        assertEquals(TcpOptions.KIND_SACK_PERMITTED, syn.getByte(optionsOffset + 4));
+        assertEquals(TcpOptions.LENGTH_SACK_PERMITTED, syn.getByte(optionsOffset + 5));
+        assertEquals(TcpOptions.KIND_TIMESTAMPS, syn.getByte(optionsOffset + 6));
+        assertEquals(TcpOptions.LENGTH_TIMESTAMPS, syn.getByte(optionsOffset + 7));
+        assertEquals(0, syn.getInt(optionsOffset + 12), "TSecr of a SYN is 0");
+        assertEquals(TcpOptions.KIND_NOP, syn.getByte(optionsOffset + 16));
+        assertEquals(TcpOptions.KIND_WINDOW_SCALE, syn.getByte(optionsOffset + 17));
+        assertEquals(TcpOptions.LENGTH_WINDOW_SCALE, syn.getByte(optionsOffset + 18));
         assertEquals(TcpConnection.MAX_UNSCALED_WINDOW, TcpHeader.window(syn, tcpOffset), "SYN window unscaled");
         assertEquals(TcpHeader.SYN, TcpHeader.flags(syn, tcpOffset));
         assertEquals(CLIENT_PORT, TcpHeader.sourcePort(syn, tcpOffset));

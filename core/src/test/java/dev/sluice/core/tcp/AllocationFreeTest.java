@@ -211,6 +211,116 @@ class AllocationFreeTest
         assertTrue(allocatedBytes < 1024, "allocated " + allocatedBytes + " bytes, checksum " + checksum);
     }
 
+    @Test
+    void shouldNotAllocateWithTimestampsAndSack_RFC7323_RFC2018()
+    {
+        final EncodingOutput output = new EncodingOutput();
+        final TcpConnection tsPeer = new TcpConnection(
+            TcpConfig.builder().bufferBytes(65536, 65536).build(), isnGenerator, output, app);
+        final TcpOptions options = new TcpOptions().mss(1460).timestamps(7, 0).sackPermitted(true);
+        final int synHeader = TcpHeader.MIN_HEADER_LENGTH + options.encodedLength();
+        final UnsafeBuffer tsSyn = new UnsafeBuffer(new byte[64]);
+        TcpHeader.write(tsSyn, 0, 40000, 80, 1000, 0, synHeader, TcpHeader.SYN, 65535, 0);
+        options.encode(tsSyn, TcpHeader.OPTIONS_OFFSET);
+        tsPeer.listen(1, 80);
+        tsPeer.onSegment(segment.wrap(tsSyn, 0, synHeader, synHeader, 2, 1), 0);
+        final int[] seq = {1001};
+        final int header = TcpHeader.MIN_HEADER_LENGTH + 12;
+        final UnsafeBuffer tsData = new UnsafeBuffer(new byte[1600]);
+        final TcpOptions ts = new TcpOptions();
+        runTimestampsPath(tsPeer, tsData, ts, header, seq, ITERATIONS); // warm-up
+        final long before = threads.getThreadAllocatedBytes(Thread.currentThread().threadId());
+        runTimestampsPath(tsPeer, tsData, ts, header, seq, ITERATIONS);
+        final long allocatedBytes = threads.getThreadAllocatedBytes(Thread.currentThread().threadId()) - before;
+        assertTrue(tsPeer.timestampsEnabled());
+        assertTrue(tsPeer.sackEnabled());
+        assertTrue(output.withSack >= 2L * ITERATIONS, "ACKs carried SACK blocks: " + output.withSack);
+        assertTrue(output.withTimestamps > ITERATIONS, "segments carried the option");
+        assertTrue(allocatedBytes < 1024, "allocated " + allocatedBytes + " bytes, checksum " + checksum);
+    }
+
+    // ESTABLISHED with timestamps: out of order, filling the hole, an ACK, a send and its ACK, a PAWS reject
+    private void runTimestampsPath(
+        final TcpConnection tsPeer, final UnsafeBuffer frame, final TcpOptions ts, final int header, final int[] seq,
+        final int iterations)
+    {
+        for (int i = 0; i < iterations; i++)
+        {
+            tsTick++;
+            final long nowNs = 1_000_000L * tsTick; // time goes on across runs, or PAWS would reject them all
+            final int tsVal = 8 + tsTick;
+            tsArrive(tsPeer, frame, ts, header, seq[0] + 500, 500, tsVal, nowNs);
+            tsArrive(tsPeer, frame, ts, header, seq[0], 600, tsVal, nowNs);
+            seq[0] += 1000;
+            checksum += tsPeer.poll(nowNs);
+            checksum += tsPeer.send(sendSource, 0, 1000);
+            checksum += tsPeer.poll(nowNs);
+            tsArrive(tsPeer, frame, ts, header, seq[0], 0, tsVal, nowNs);
+            tsArrive(tsPeer, frame, ts, header, seq[0], 0, tsVal - 5, nowNs); // PAWS: old, answered with an ACK
+            tsArrive(tsPeer, frame, ts, header, seq[0] - 300, 100, tsVal, nowNs); // old data: a D-SACK
+            checksum += tsPeer.poll(nowNs);
+            checksum += tsPeer.nextDeadlineNs() + tsPeer.onTimer(nowNs);
+        }
+    }
+
+    private void tsArrive(
+        final TcpConnection tsPeer, final UnsafeBuffer frame, final TcpOptions ts, final int header, final int seq,
+        final int length, final int tsVal, final long nowNs)
+    {
+        TcpHeader.write(frame, 0, 40000, 80, seq, tsPeer.sndNxt(), header, TcpHeader.ACK, 65535, 0);
+        ts.clear().timestamps(tsVal, tsPeer.tsVal(nowNs));
+        ts.encode(frame, TcpHeader.OPTIONS_OFFSET);
+        tsPeer.onSegment(segment.wrap(frame, 0, header, header + length, 2, 1), nowNs);
+    }
+
+    // encodes the options of every segment, as the network layer does
+    private static final class EncodingOutput implements TcpSegmentOutput
+    {
+        private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[64]);
+        private long withTimestamps;
+        private long withSack;
+
+        @Override
+        public void sendControl(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mssOptionBytes)
+        {
+        }
+
+        @Override
+        public void sendSyn(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mssOptionBytes, final int windowScaleShift)
+        {
+        }
+
+        @Override
+        public void sendData(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final SendBuffer source, final int length)
+        {
+        }
+
+        @Override
+        public void sendSegment(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final TcpOptions options, final SendBuffer source,
+            final int length)
+        {
+            options.encode(scratch, 0);
+            if (options.hasTimestamps())
+            {
+                withTimestamps++;
+            }
+            if (options.sackBlockCount() > 0)
+            {
+                withSack++;
+            }
+        }
+    }
+
+    private int tsTick;
+
     private int synHeaderLength()
     {
         return TcpHeader.headerLength(synFrame, 0);

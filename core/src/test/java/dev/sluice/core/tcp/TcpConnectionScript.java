@@ -98,12 +98,37 @@ abstract class TcpConnectionScript
     }
 
     record Sent(int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
-        int mss, byte[] payload, int windowScale)
+        int mss, byte[] payload, int windowScale, boolean hasTimestamps, int tsVal, int tsEcr, boolean sackPermitted,
+        int[] sack)
     {
+        Sent(final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mss, final byte[] payload,
+            final int windowScale, final boolean hasTimestamps, final int tsVal, final int tsEcr)
+        {
+            this(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mss, payload, windowScale,
+                hasTimestamps, tsVal, tsEcr, false, new int[0]);
+        }
+
+        /** SACK blocks as left, right, left, right, ... */
+        @Override
+        public String toString()
+        {
+            return "Sent[seq=" + seq + " ack=" + ack + " flags=" + flags + " len=" + payload.length + " sack=" +
+                java.util.Arrays.toString(sack) + "]";
+        }
+
         Sent(final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
             final int ack, final int flags, final int window, final int mss, final byte[] payload)
         {
             this(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mss, payload, NO_WS);
+        }
+
+        Sent(final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final int mss, final byte[] payload,
+            final int windowScale)
+        {
+            this(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, mss, payload, windowScale, false,
+                0, 0);
         }
     }
 
@@ -139,6 +164,54 @@ abstract class TcpConnectionScript
             sent.add(new Sent(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, NO_MSS,
                 copy.byteArray()));
         }
+
+        @Override
+        public void sendSegment(
+            final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+            final int ack, final int flags, final int window, final TcpOptions options, final SendBuffer source,
+            final int length)
+        {
+            final UnsafeBuffer copy = new UnsafeBuffer(new byte[length]);
+            if (length > 0)
+            {
+                assertEquals(length, source.read(seq, copy, 0, length), "payload must be buffered");
+            }
+            sent.add(new Sent(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window,
+                options.hasMss() ? options.mss() : NO_MSS, copy.byteArray(),
+                options.hasWindowScale() ? options.windowScale() : NO_WS, options.hasTimestamps(),
+                options.timestampValue(), options.timestampEchoReply(), options.sackPermitted(), blocks(options)));
+        }
+
+        private static int[] blocks(final TcpOptions options)
+        {
+            final int[] blocks = new int[2 * options.sackBlockCount()];
+            for (int i = 0; i < options.sackBlockCount(); i++)
+            {
+                blocks[2 * i] = options.sackLeftEdge(i);
+                blocks[2 * i + 1] = options.sackRightEdge(i);
+            }
+            return blocks;
+        }
+    }
+
+    /** The Timestamps option as a peer's stack lays it out: NOP, NOP, kind 8, length 10, TSval, TSecr. */
+    static byte[] timestampsOption(final int tsVal, final int tsEcr)
+    {
+        return new byte[] {1, 1, 8, 10, (byte)(tsVal >>> 24), (byte)(tsVal >>> 16), (byte)(tsVal >>> 8), (byte)tsVal,
+            (byte)(tsEcr >>> 24), (byte)(tsEcr >>> 16), (byte)(tsEcr >>> 8), (byte)tsEcr};
+    }
+
+    /** A SYN's options with timestamps: MSS 1460, then NOP NOP TS (Linux's order without SACK and WS). */
+    static byte[] synTimestampsOption(final int tsVal)
+    {
+        final byte[] ts = timestampsOption(tsVal, 0);
+        final byte[] all = new byte[4 + ts.length];
+        all[0] = 2;
+        all[1] = 4;
+        all[2] = (byte)(1460 >> 8);
+        all[3] = (byte)1460;
+        System.arraycopy(ts, 0, all, 4, ts.length);
+        return all;
     }
 
     static Seg seg(final int seq, final int flags)

@@ -108,7 +108,8 @@ public final class EthPort
                 RteEthDevInfo.flow_type_rss_offloads(info),
                 Byte.toUnsignedInt(RteEthDevInfo.hash_key_size(info)),
                 Short.toUnsignedInt(RteEthDevInfo.reta_size(info)),
-                Short.toUnsignedInt(RteEthDevInfo.max_mtu(info)));
+                Short.toUnsignedInt(RteEthDevInfo.max_mtu(info)),
+                (int)Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(RteEthDevInfo.max_rx_pktlen(info))));
         }
     }
 
@@ -126,6 +127,27 @@ public final class EthPort
         final int rxQueues, final int txQueues, final long rssHf, final byte[] rssKey,
         final long rxOffloads, final long txOffloads)
     {
+        configure(rxQueues, txQueues, rssHf, rssKey, rxOffloads, txOffloads, 0);
+    }
+
+    /**
+     * Configures queues, offloads and the MTU ({@code rte_eth_dev_configure} with {@code rxmode.mtu}): the
+     * largest IP packet the port carries, checked by DPDK against the driver's {@code max_mtu} and
+     * {@code max_rx_pktlen}. Frames above about 2 KB need mbufs with a larger data room
+     * ({@link MbufPool#dataRoomFor(int)}): Sluice receives single-segment frames only.
+     *
+     * @param rxQueues   rx queue count.
+     * @param txQueues   tx queue count.
+     * @param rssHf      {@code RTE_ETH_RSS_*} hash types for RSS, 0 for none (needs rxQueues > 1).
+     * @param rssKey     RSS key, or null for the driver's default.
+     * @param rxOffloads {@code RTE_ETH_RX_OFFLOAD_*} to enable.
+     * @param txOffloads {@code RTE_ETH_TX_OFFLOAD_*} to enable.
+     * @param mtu        the MTU, or 0 for DPDK's default (1500).
+     */
+    public void configure(
+        final int rxQueues, final int txQueues, final long rssHf, final byte[] rssKey,
+        final long rxOffloads, final long txOffloads, final int mtu)
+    {
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment conf = arena.allocate(RteEthConf.SIZEOF, 64);
@@ -142,9 +164,23 @@ public final class EthPort
                 }
             }
             RteEthConf.rxmode_offloads(conf, rxOffloads);
+            RteEthConf.rxmode_mtu(conf, mtu);
             RteEthConf.txmode_offloads(conf, txOffloads);
             check(RteEthdev.rte_eth_dev_configure((short)portId, (short)rxQueues, (short)txQueues, conf),
                 "rte_eth_dev_configure", portId);
+        }
+    }
+
+    /**
+     * @return the port's MTU ({@code rte_eth_dev_get_mtu}).
+     */
+    public int mtu()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment mtu = arena.allocate(ValueLayout.JAVA_SHORT);
+            check(RteEthdev.rte_eth_dev_get_mtu((short)portId, mtu), "rte_eth_dev_get_mtu", portId);
+            return Short.toUnsignedInt(mtu.get(ValueLayout.JAVA_SHORT, 0));
         }
     }
 

@@ -128,6 +128,25 @@ public final class Mbuf
     }
 
     /**
+     * @param mbuf  the mbuf.
+     * @param value the {@code tx_offload} word: l2_len, l3_len, l4_len, tso_segsz at the
+     *              {@code RTE_MBUF_*_OFS} bit offsets.
+     */
+    public static void txOffload(final long mbuf, final long value)
+    {
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.tx_offload$OFFSET, value);
+    }
+
+    /**
+     * @param mbuf the mbuf.
+     * @return the {@code tx_offload} word.
+     */
+    public static long txOffload(final long mbuf)
+    {
+        return MEMORY.get(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.tx_offload$OFFSET);
+    }
+
+    /**
      * @param mbuf the mbuf.
      * @return the RSS hash (valid when {@code RTE_MBUF_F_RX_RSS_HASH} is set).
      */

@@ -17,6 +17,9 @@ public final class MbufPool implements AutoCloseable
     /** Headroom before the packet data in each mbuf. */
     public static final int HEADROOM = RteMempool.RTE_PKTMBUF_HEADROOM;
 
+    /** Ethernet header plus one 802.1Q tag: what a frame adds to its IP MTU. */
+    private static final int FRAME_OVERHEAD = 18;
+
     private final String name;
     private final MemorySegment pool;
     private boolean closed;
@@ -25,6 +28,19 @@ public final class MbufPool implements AutoCloseable
     {
         this.name = name;
         this.pool = pool;
+    }
+
+    /**
+     * The data room an mbuf needs to hold a whole frame of an MTU in one segment.
+     *
+     * @param mtu the IP MTU, e.g. 9000.
+     * @return {@link #DEFAULT_DATA_ROOM} for MTU 1500 and below; else headroom plus Ethernet header, one VLAN
+     *         tag and the MTU, rounded up to 128 bytes.
+     */
+    public static int dataRoomFor(final int mtu)
+    {
+        final int needed = HEADROOM + FRAME_OVERHEAD + mtu;
+        return needed <= DEFAULT_DATA_ROOM ? DEFAULT_DATA_ROOM : (needed + 127) & ~127;
     }
 
     /**

@@ -12,6 +12,8 @@ package dev.sluice.nativebindings.dpdk;
  * @param hashKeySize         RSS key bytes (0: default key only).
  * @param retaSize            RSS redirection table entries.
  * @param maxMtu              largest MTU.
+ * @param maxRxPktLen         largest frame the driver says it receives ({@code max_rx_pktlen}; DPDK refuses an
+ *                            MTU whose frame exceeds it).
  */
 public record PortInfo(
     String driverName,
@@ -22,7 +24,8 @@ public record PortInfo(
     long flowTypeRssOffloads,
     int hashKeySize,
     int retaSize,
-    int maxMtu)
+    int maxMtu,
+    int maxRxPktLen)
 {
     /**
      * @param offloads {@code RTE_ETH_RX_OFFLOAD_*} bits.

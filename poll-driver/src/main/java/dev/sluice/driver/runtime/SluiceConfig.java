@@ -145,7 +145,7 @@ public record SluiceConfig(
             "(default: a quarter of the RAM, at most the JVM heap limit, shared by the cores)");
         flag("max-connections", "N", ALL, "most connections per core (default: memory budget / 2 KiB)");
         flag("no-time-wait-wait", null, EnumSet.of(Command.SOURCE), "exit without waiting for TIME-WAIT to end");
-        flag("mss", "BYTES", ALL, "MSS we announce (default 1460, capped to MTU - 40)");
+        flag("mss", "BYTES", ALL, "MSS we announce (default and cap: MTU - 40)");
         flag("msl-ms", "MS", ALL, "maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30000)");
         flag("rto-min-ms", "MS", ALL, "lower bound of the retransmission timeout (default 200)");
         flag("rto-initial-ms", "MS", ALL, "retransmission timeout before an RTT sample (default 1000)");

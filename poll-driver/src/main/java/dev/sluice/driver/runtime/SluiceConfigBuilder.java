@@ -39,7 +39,7 @@ public final class SluiceConfigBuilder
     private long maxConnections = -1;
     private long memoryBudgetBytes = -1;
     private boolean timeWaitWait = true;
-    private long mssBytes = 1460;
+    private long mssBytes = -1; // -1: MTU - 40 (jumbo frames: 8960 at MTU 9000)
     private long mslMs = 30_000;
     private long rtoMinMs = 200;
     private long rtoInitialMs = 1000;
@@ -270,7 +270,8 @@ public final class SluiceConfigBuilder
     }
 
     /**
-     * @param mssBytes the MSS we announce ({@code --mss}, default 1460, capped to MTU - 40).
+     * @param mssBytes the MSS we announce ({@code --mss}, default and cap: MTU - 40; the peer's MSS option still
+     *                 bounds what is sent).
      * @return this.
      */
     public SluiceConfigBuilder mssBytes(final int mssBytes)
@@ -457,7 +458,10 @@ public final class SluiceConfigBuilder
         }
         final long connections = maxConnections >= 0 ? maxConnections : MemoryBudget.of(budget).maxConnections();
         range("max-connections", connections, 1, MemoryBudget.MAX_CONNECTIONS);
-        range("mss", mssBytes, TcpConfig.MIN_MSS_BYTES, 65_495);
+        if (mssBytes != -1)
+        {
+            range("mss", mssBytes, TcpConfig.MIN_MSS_BYTES, 65_495);
+        }
         range("rto-min-ms", rtoMinMs, 1, 60_000);
         range("rto-initial-ms", rtoInitialMs, 1, 60_000);
         if (rtoInitialMs < rtoMinMs)
@@ -472,7 +476,7 @@ public final class SluiceConfigBuilder
         powerOfTwo("receive-buffer", receiveBufferBytes);
 
         final TcpConfig.Builder tcp = TcpConfig.builder();
-        tcp.mssBytes((int)Math.min(mssBytes, mtu - 40));
+        tcp.mssBytes((int)(mssBytes == -1 ? mtu - 40 : Math.min(mssBytes, mtu - 40)));
         tcp.rto(rtoInitialMs * 1_000_000L, rtoMinMs * 1_000_000L, 120_000_000_000L);
         tcp.clockGranularityNs(Math.min(1_000_000L, rtoMinMs * 1_000_000L));
         tcp.mslNs(mslMs * 1_000_000L);

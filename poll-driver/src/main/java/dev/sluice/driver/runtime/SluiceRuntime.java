@@ -4,8 +4,6 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +21,8 @@ import dev.sluice.core.tcp.IsnGenerator;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
+import dev.sluice.driver.PortMtu;
+import dev.sluice.driver.PortOffloads;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ShardCommand;
 import dev.sluice.driver.ThreadAffinity;
@@ -62,6 +62,8 @@ public final class SluiceRuntime implements AutoCloseable
     private static final int ARP_ENTRIES = 1024;
     private static final int ARP_PENDING_FRAMES = 1024;
     private static final int ARP_PENDING_PER_ENTRY = 256;
+    /** Receive coalescing ({@code ReceiveCoalescer}): {@code -Dsluice.gro=true}, read at start; off by default. */
+    public static final String RX_COALESCING_PROPERTY = "sluice.gro";
     /** A symmetric Toeplitz key (0x6d5a repeated): both directions of a flow hash alike. */
     private static final byte[] SYMMETRIC_RSS_KEY = symmetricKey(40);
 
@@ -132,9 +134,15 @@ public final class SluiceRuntime implements AutoCloseable
         }
         final int poolSize = Integer.highestOneBit(
             cores * (2 * QUEUE_DESCRIPTORS + 2 * 32 + POOL_CACHE) + POOL_IN_FLIGHT) * 2 - 1;
-        final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE,
-            MbufPool.DEFAULT_DATA_ROOM);
+        // --mtu above 1500 (jumbo frames): mbufs that hold a whole frame, the port's MTU where its driver accepts
+        final int dataRoom = MbufPool.dataRoomFor(config.mtu());
+        final int portMtu = PortMtu.configurable(info, config.mtu());
+        final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE, dataRoom);
         String rss = "off (one queue)";
+        // impairment copies frames between the stack and the device: checksums stay in software there
+        final boolean impaired = config.impairRx().isActive() || config.impairTx().isActive();
+        final boolean coalescing = Boolean.getBoolean(RX_COALESCING_PROPERTY) && !impaired;
+        final PortOffloads offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired);
         try
         {
             if (config.mac() != -1)
@@ -149,7 +157,7 @@ public final class SluiceRuntime implements AutoCloseable
                 try
                 {
                     final byte[] key = info.hashKeySize() == SYMMETRIC_RSS_KEY.length ? SYMMETRIC_RSS_KEY : null;
-                    port.configure(cores, cores, rssHf, key, 0, 0);
+                    port.configure(cores, cores, rssHf, key, offloads.rxOffloads(), offloads.txOffloads(), portMtu);
                     configured = true;
                     rss = "on (hash types 0x" + Long.toHexString(rssHf) + ", " +
                         (key != null ? "symmetric key" : "driver's key") + "; software steering corrects)";
@@ -165,7 +173,7 @@ public final class SluiceRuntime implements AutoCloseable
             }
             if (!configured)
             {
-                port.configure(cores, cores, 0, null, 0, 0);
+                port.configure(cores, cores, 0, null, offloads.rxOffloads(), offloads.txOffloads(), portMtu);
             }
             for (int q = 0; q < cores; q++)
             {
@@ -200,13 +208,10 @@ public final class SluiceRuntime implements AutoCloseable
             port.id(), port.name(), info.driverName(), Addresses.macToString(mac), macNote, cores,
             QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
-        log.printf("sluice: offloads rx-checksum=%s tx-checksum=%s used=none (checksums in software)%n",
-            checksumOffloads(info.rxOffloadCapa(), RteEthdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,
-                RteEthdev.RTE_ETH_RX_OFFLOAD_TCP_CKSUM),
-            checksumOffloads(info.txOffloadCapa(), RteEthdev.RTE_ETH_TX_OFFLOAD_IPV4_CKSUM,
-                RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_CKSUM));
-        log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d%n", pool.name(), poolSize, POOL_CACHE,
-            MbufPool.DEFAULT_DATA_ROOM);
+        log.printf("sluice: offloads %s%s rx-coalescing=%s%n", offloads.describe(),
+            impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)");
+        log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%n", pool.name(), poolSize,
+            POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu));
 
         final ShardAgent[] agents = new ShardAgent[cores];
         final ShardContext[] contexts = new ShardContext[cores];
@@ -246,6 +251,8 @@ public final class SluiceRuntime implements AutoCloseable
                     new SystemNanoClock(), pcap);
                 agent.shareWith(i, rings);
                 agent.impair(config.impairRx(), config.impairTx());
+                agent.offloads(offloads);
+                agent.coalesce(coalescing);
                 final ShardContext shardContext = new ShardContext(agent, tcp, config.ip());
                 final ShardApplication part = app.forShard(shardContext);
                 if (config.listenPort() != 0 && part.listener() != null)
@@ -622,20 +629,6 @@ public final class SluiceRuntime implements AutoCloseable
         final int dot = file.lastIndexOf('.');
         return dot > file.lastIndexOf('/') ? file.substring(0, dot) + "-shard" + shard + file.substring(dot) :
             file + "-shard" + shard;
-    }
-
-    private static String checksumOffloads(final long capa, final long ipv4, final long tcp)
-    {
-        final List<String> names = new ArrayList<>();
-        if ((capa & ipv4) != 0)
-        {
-            names.add("ipv4");
-        }
-        if ((capa & tcp) != 0)
-        {
-            names.add("tcp");
-        }
-        return names.isEmpty() ? "none" : String.join(",", names);
     }
 
     private static byte[] symmetricKey(final int length)

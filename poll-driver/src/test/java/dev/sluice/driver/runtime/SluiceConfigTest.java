@@ -118,6 +118,14 @@ class SluiceConfigTest
     }
 
     @Test
+    void shouldTakeTheMssFromAJumboMtuUnlessGiven_MUST67()
+    {
+        assertEquals(8960, parse("sink " + BASE + " --listen 9 --mtu 9000").tcp().mssBytes());
+        assertEquals(1460, parse("sink " + BASE + " --listen 9").tcp().mssBytes());
+        assertEquals(1400, parse("sink " + BASE + " --listen 9 --mtu 9000 --mss 1400").tcp().mssBytes());
+    }
+
+    @Test
     void shouldPutAPciDeviceOnThePciBus()
     {
         final SluiceConfig c = parse("http --dev 0000:03:00.0 --ip 10.0.0.2/24 --listen 80");

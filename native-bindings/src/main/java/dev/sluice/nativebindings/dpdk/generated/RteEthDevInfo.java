@@ -40,6 +40,16 @@ public final class RteEthDevInfo {
     public static short max_mtu(MemorySegment struct) { return struct.get(JAVA_SHORT_UNALIGNED, max_mtu$OFFSET); }
     public static void max_mtu(MemorySegment struct, short value) { struct.set(JAVA_SHORT_UNALIGNED, max_mtu$OFFSET, value); }
 
+    @CName("offsetof(struct rte_eth_dev_info, min_rx_bufsize)")
+    public static final long min_rx_bufsize$OFFSET = 32;
+    public static int min_rx_bufsize(MemorySegment struct) { return struct.get(JAVA_INT_UNALIGNED, min_rx_bufsize$OFFSET); }
+    public static void min_rx_bufsize(MemorySegment struct, int value) { struct.set(JAVA_INT_UNALIGNED, min_rx_bufsize$OFFSET, value); }
+
+    @CName("offsetof(struct rte_eth_dev_info, max_rx_pktlen)")
+    public static final long max_rx_pktlen$OFFSET = 36;
+    public static int max_rx_pktlen(MemorySegment struct) { return struct.get(JAVA_INT_UNALIGNED, max_rx_pktlen$OFFSET); }
+    public static void max_rx_pktlen(MemorySegment struct, int value) { struct.set(JAVA_INT_UNALIGNED, max_rx_pktlen$OFFSET, value); }
+
     @CName("offsetof(struct rte_eth_dev_info, max_rx_queues)")
     public static final long max_rx_queues$OFFSET = 44;
     public static short max_rx_queues(MemorySegment struct) { return struct.get(JAVA_SHORT_UNALIGNED, max_rx_queues$OFFSET); }

@@ -49,6 +49,12 @@ public final class RteEthdev {
     @CName("RTE_ETH_RX_OFFLOAD_RSS_HASH")
     public static final long RTE_ETH_RX_OFFLOAD_RSS_HASH = 524288L;
 
+    @CName("RTE_ETH_RX_OFFLOAD_SCATTER")
+    public static final long RTE_ETH_RX_OFFLOAD_SCATTER = 8192L;
+
+    @CName("RTE_ETH_RX_OFFLOAD_TCP_LRO")
+    public static final long RTE_ETH_RX_OFFLOAD_TCP_LRO = 16L;
+
     @CName("RTE_ETH_TX_OFFLOAD_IPV4_CKSUM")
     public static final long RTE_ETH_TX_OFFLOAD_IPV4_CKSUM = 2L;
 
@@ -57,6 +63,12 @@ public final class RteEthdev {
 
     @CName("RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE")
     public static final long RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE = 65536L;
+
+    @CName("RTE_ETH_TX_OFFLOAD_TCP_TSO")
+    public static final long RTE_ETH_TX_OFFLOAD_TCP_TSO = 32L;
+
+    @CName("RTE_ETH_TX_OFFLOAD_MULTI_SEGS")
+    public static final long RTE_ETH_TX_OFFLOAD_MULTI_SEGS = 32768L;
 
     /** {@code uint16_t rte_eth_dev_count_avail()} */
     public static final FunctionDescriptor rte_eth_dev_count_avail$DESC = FunctionDescriptor.of(JAVA_SHORT);
@@ -275,6 +287,28 @@ public final class RteEthdev {
             return (int) rte_eth_link_to_str$MH.invokeExact(str, len, link);
         } catch (Throwable t) {
             throw new AssertionError("rte_eth_link_to_str", t);
+        }
+    }
+
+    /** {@code int rte_eth_dev_set_mtu(uint16_t port_id, uint16_t mtu)} */
+    public static final FunctionDescriptor rte_eth_dev_set_mtu$DESC = FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, JAVA_SHORT);
+    public static final MethodHandle rte_eth_dev_set_mtu$MH = NativeLookup.downcall(NativeLookup.Library.DPDK, "rte_eth_dev_set_mtu", rte_eth_dev_set_mtu$DESC, false);
+    public static int rte_eth_dev_set_mtu(short port_id, short mtu) {
+        try {
+            return (int) rte_eth_dev_set_mtu$MH.invokeExact(port_id, mtu);
+        } catch (Throwable t) {
+            throw new AssertionError("rte_eth_dev_set_mtu", t);
+        }
+    }
+
+    /** {@code int rte_eth_dev_get_mtu(uint16_t port_id, void * mtu)} */
+    public static final FunctionDescriptor rte_eth_dev_get_mtu$DESC = FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, ADDRESS);
+    public static final MethodHandle rte_eth_dev_get_mtu$MH = NativeLookup.downcall(NativeLookup.Library.DPDK, "rte_eth_dev_get_mtu", rte_eth_dev_get_mtu$DESC, false);
+    public static int rte_eth_dev_get_mtu(short port_id, MemorySegment mtu) {
+        try {
+            return (int) rte_eth_dev_get_mtu$MH.invokeExact(port_id, mtu);
+        } catch (Throwable t) {
+            throw new AssertionError("rte_eth_dev_get_mtu", t);
         }
     }
 }

@@ -139,4 +139,25 @@ public final class RteMbuf {
 
     @CName("RTE_MBUF_F_TX_TCP_CKSUM")
     public static final long RTE_MBUF_F_TX_TCP_CKSUM = 4503599627370496L;
+
+    @CName("RTE_MBUF_F_TX_TCP_SEG")
+    public static final long RTE_MBUF_F_TX_TCP_SEG = 1125899906842624L;
+
+    @CName("RTE_MBUF_F_RX_IP_CKSUM_NONE")
+    public static final long RTE_MBUF_F_RX_IP_CKSUM_NONE = 144L;
+
+    @CName("RTE_MBUF_F_RX_L4_CKSUM_NONE")
+    public static final long RTE_MBUF_F_RX_L4_CKSUM_NONE = 264L;
+
+    @CName("RTE_MBUF_L2_LEN_OFS")
+    public static final int RTE_MBUF_L2_LEN_OFS = 0;
+
+    @CName("RTE_MBUF_L3_LEN_OFS")
+    public static final int RTE_MBUF_L3_LEN_OFS = 7;
+
+    @CName("RTE_MBUF_L4_LEN_OFS")
+    public static final int RTE_MBUF_L4_LEN_OFS = 16;
+
+    @CName("RTE_MBUF_TSO_SEGSZ_OFS")
+    public static final int RTE_MBUF_TSO_SEGSZ_OFS = 24;
 }

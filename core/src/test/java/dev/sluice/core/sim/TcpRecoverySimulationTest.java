@@ -1,0 +1,116 @@
+package dev.sluice.core.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+
+import dev.sluice.core.tcp.TcpConfig;
+import dev.sluice.core.tcp.TcpRecoveryCounters;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Loss recovery measured in virtual time (deterministic: every number below is a function of the seed, not of
+ * the machine): one bulk transfer over a 100 Mbit/s link with a 20 ms round trip, under random loss, burst loss,
+ * an isolated loss and reordering. Goodput is compared with the Mathis et al. bound for a Reno-style sender,
+ * MSS / RTT * sqrt(3/2) / sqrt(p), p the loss rate per segment.
+ */
+class TcpRecoverySimulationTest
+{
+    private static final long ONE_WAY_NS = 10_000_000L; // RTT 20 ms
+    private static final double LINK_BYTES_PER_NS = 100e6 / 8e9; // 100 Mbit/s
+    private static final int MSS_PAYLOAD = 1448; // 1460 less the timestamps option
+    private static final int BYTES = 4 << 20;
+
+    private static LinkImpairments link(final double loss, final double reorder, final long reorderDelayNs)
+    {
+        return new LinkImpairments(loss, 0, reorder, 0, ONE_WAY_NS, 0, reorderDelayNs, LINK_BYTES_PER_NS, 4096);
+    }
+
+    private static TcpConfig config(final boolean sack)
+    {
+        return TcpConfig.builder().mslNs(SimulationRun.MSL_NS).sack(sack).build();
+    }
+
+    /** Runs one transfer; returns goodput in bytes per second of virtual time, from connect to the last byte. */
+    private static double goodput(final SimulationRun run)
+    {
+        run.run(); // every byte once and in order, both sides closed normally, everything released
+        final SimEndpoint server = run.servers.get(0);
+        assertEquals(BYTES, server.received);
+        return BYTES / (server.completedAtNs / 1e9);
+    }
+
+    private static double mathisBytesPerSecond(final double loss)
+    {
+        return MSS_PAYLOAD / (2 * ONE_WAY_NS / 1e9) * Math.sqrt(1.5) / Math.sqrt(loss);
+    }
+
+    @Test
+    void shouldReachTheMathisBoundAtOnePercentLoss_RFC6675()
+    {
+        final double bound = mathisBytesPerSecond(0.01);
+        for (long seed = 1; seed <= 3; seed++)
+        {
+            final SimulationRun run = new SimulationRun(seed, link(0.01, 0, 0), config(true), BYTES);
+            final double goodput = goodput(run);
+            System.out.printf("1%% loss, seed %d: %.2f Mbit/s, %.2f of the Mathis bound (%.2f Mbit/s), " +
+                    "%d SACK recoveries, %d RTOs%n", seed, goodput * 8e-6, goodput / bound, bound * 8e-6,
+                run.a.tcpCounters.recovery().sackRecoveries(), run.a.tcpCounters.recovery().retransmissionTimeouts());
+            assertTrue(goodput >= 0.75 * bound, "goodput " + goodput + " B/s, Mathis bound " + bound);
+        }
+    }
+
+    @Test
+    void shouldRecoverAnIsolatedLossWithoutTimeout_RFC6675s5()
+    {
+        final SimulationRun run = new SimulationRun(4, link(0, 0, 0), config(true), BYTES);
+        run.link.dropFramesAtoB = Set.of(200L); // one data segment, deep in the transfer
+        goodput(run);
+        final TcpRecoveryCounters sender = run.a.tcpCounters.recovery();
+        assertEquals(1, run.link.framesLost);
+        assertEquals(1, sender.sackRecoveries(), "one fast recovery");
+        assertEquals(0, sender.retransmissionTimeouts(), "no RTO for an isolated loss");
+        assertEquals(0, sender.dsacks(), "and no spurious retransmission");
+    }
+
+    @Test
+    void shouldNotRetransmitSpuriouslyUnderMildReordering_RFC6675s4_IsLost()
+    {
+        // 5 % of the frames held back up to 200 us: passed by at most one or two 121 us frames, below
+        // DupThresh (and IsLost's 2 * SMSS)
+        final SimulationRun run = new SimulationRun(5, link(0, 0.05, 200_000L), config(true), BYTES);
+        goodput(run);
+        final TcpRecoveryCounters sender = run.a.tcpCounters.recovery();
+        assertTrue(run.link.framesReordered > 100, run.link.framesReordered + " frames reordered");
+        System.out.printf("reordering: %d frames held back, %d SACK recoveries, %d RTOs, %d D-SACKs%n",
+            run.link.framesReordered, sender.sackRecoveries(), sender.retransmissionTimeouts(), sender.dsacks());
+        assertEquals(0, sender.sackRecoveries(), "reordering is not taken for loss");
+        assertEquals(0, sender.retransmissionTimeouts());
+        assertEquals(0, sender.dsacks(), "no segment arrived twice");
+    }
+
+    @Test
+    void shouldRecoverBurstLossesWithSackFasterThanNewReno_RFC6675_RFC2018()
+    {
+        double sackGoodput = 0;
+        double newRenoGoodput = 0;
+        long sackRtos = 0;
+        long newRenoRtos = 0;
+        for (long seed = 1; seed <= 3; seed++)
+        {
+            final SimulationRun sack = new SimulationRun(seed, link(0.002, 0, 0), config(true), BYTES);
+            sack.link.lossBurstFrames = 4; // four consecutive frames of a direction at a time
+            sackGoodput += goodput(sack);
+            sackRtos += sack.a.tcpCounters.recovery().retransmissionTimeouts();
+            final SimulationRun newReno = new SimulationRun(seed, link(0.002, 0, 0), config(false), BYTES);
+            newReno.link.lossBurstFrames = 4;
+            newRenoGoodput += goodput(newReno);
+            newRenoRtos += newReno.a.tcpCounters.recovery().retransmissionTimeouts();
+        }
+        System.out.printf("bursts of 4 at 0.2%%: SACK %.2f Mbit/s (%d RTOs), NewReno %.2f Mbit/s (%d RTOs)%n",
+            sackGoodput / 3 * 8e-6, sackRtos, newRenoGoodput / 3 * 8e-6, newRenoRtos);
+        assertTrue(sackGoodput > 1.5 * newRenoGoodput, "SACK " + sackGoodput + ", NewReno " + newRenoGoodput);
+        assertTrue(sackRtos < newRenoRtos, "SACK " + sackRtos + " RTOs, NewReno " + newRenoRtos);
+    }
+}

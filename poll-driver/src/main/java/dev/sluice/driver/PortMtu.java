@@ -1,0 +1,51 @@
+package dev.sluice.driver;
+
+import dev.sluice.nativebindings.dpdk.PortInfo;
+
+/**
+ * The MTU a port is configured with. Jumbo frames (MTU up to 9000) need the port to accept them: DPDK refuses
+ * an MTU whose frame exceeds the driver's {@code max_rx_pktlen}. net_ring accepts any; net_memif (22.11)
+ * reports 1518 bytes although its protocol chains buffers and its receive path fills a whole mbuf, so it
+ * carries jumbo frames with the port left at DPDK's default. The stack's MTU (the frames it builds, the MSS it
+ * announces) is the configured one either way; mbufs get a data room that holds a whole frame
+ * ({@code MbufPool.dataRoomFor}).
+ */
+public final class PortMtu
+{
+    /** Ethernet header and one VLAN tag: a frame's bytes beyond its IP MTU. */
+    private static final int FRAME_OVERHEAD = 18;
+
+    private PortMtu()
+    {
+    }
+
+    /**
+     * @param info what the driver reports.
+     * @param mtu  the stack's MTU.
+     * @return the MTU to configure the port with, or 0 for DPDK's default (1500) when the driver would refuse it
+     *         or it is 1500 anyway.
+     */
+    public static int configurable(final PortInfo info, final int mtu)
+    {
+        if (mtu == 1500)
+        {
+            return 0;
+        }
+        return info.maxRxPktLen() >= mtu + FRAME_OVERHEAD && info.maxMtu() >= mtu ? mtu : 0;
+    }
+
+    /**
+     * @param info       what the driver reports.
+     * @param mtu        the stack's MTU.
+     * @param configured what {@link #configurable} returned.
+     * @return one phrase for the start-up log.
+     */
+    public static String describe(final PortInfo info, final int mtu, final int configured)
+    {
+        if (configured != 0 || mtu == 1500)
+        {
+            return Integer.toString(mtu);
+        }
+        return "default (the driver reports max frame " + info.maxRxPktLen() + " bytes; the stack uses " + mtu + ")";
+    }
+}

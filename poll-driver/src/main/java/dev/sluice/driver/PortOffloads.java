@@ -1,0 +1,120 @@
+package dev.sluice.driver;
+
+import dev.sluice.core.net.FrameTransmitter;
+import dev.sluice.core.net.NetworkLayer;
+import dev.sluice.nativebindings.dpdk.PortInfo;
+import dev.sluice.nativebindings.dpdk.generated.RteEthdev;
+import dev.sluice.nativebindings.dpdk.generated.RteMbuf;
+
+/**
+ * The checksum offloads a port is configured with, chosen from what its PMD reports
+ * ({@code rte_eth_dev_info_get}): TX IPv4 header and TCP checksums when the PMD offers both (the stack then
+ * writes the pseudo-header sum and the device completes it), RX IPv4 and TCP checksum verification when the
+ * PMD offers both (the stack skips what the device vouches for and verifies the rest). Without them
+ * everything stays in software, bit for bit the same frames.
+ *
+ * <p>{@link #rxChecksumStatus(long)} turns an mbuf's {@code RTE_MBUF_F_RX_*_CKSUM_*} flags into the network
+ * layer's {@code NetworkLayer.RX_*} bits on the data path (static, no allocation).
+ *
+ * <p>Switch: the system property {@value #PROPERTY} = {@code checksum} (the default: use what is offered)
+ * or {@code none} (software only).
+ *
+ * @param rxOffloads             {@code RTE_ETH_RX_OFFLOAD_*} to configure.
+ * @param txOffloads             {@code RTE_ETH_TX_OFFLOAD_*} to configure.
+ * @param txChecksumOffloads     {@code FrameTransmitter.OFFLOAD_*} bits the transmitters may request.
+ * @param rxChecksumOffload      whether received frames carry checksum status flags.
+ * @param offeredRx              the PMD's {@code rx_offload_capa}.
+ * @param offeredTx              the PMD's {@code tx_offload_capa}.
+ * @param requested              whether the switch allowed offloads.
+ */
+public record PortOffloads(
+    long rxOffloads, long txOffloads, int txChecksumOffloads, boolean rxChecksumOffload, long offeredRx,
+    long offeredTx, boolean requested)
+{
+    /** The system property that switches offloads: {@code checksum} (default) or {@code none}. */
+    public static final String PROPERTY = "sluice.offloads";
+    /** No offloads: every checksum in software. */
+    public static final PortOffloads NONE = new PortOffloads(0, 0, 0, false, 0, 0, false);
+
+    private static final long RX_CHECKSUM =
+        RteEthdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RteEthdev.RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+    private static final long TX_CHECKSUM =
+        RteEthdev.RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    private static final long IP_MASK = RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    private static final long IP_BAD = RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_BAD;
+    private static final long L4_MASK = RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    private static final long L4_BAD = RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_BAD;
+
+    /**
+     * @param info      what the PMD reports.
+     * @param requested false to keep every checksum in software.
+     * @return the offloads to configure.
+     */
+    public static PortOffloads choose(final PortInfo info, final boolean requested)
+    {
+        final boolean rx = requested && info.supportsRx(RX_CHECKSUM);
+        final boolean tx = requested && info.supportsTx(TX_CHECKSUM);
+        return new PortOffloads(rx ? RX_CHECKSUM : 0, tx ? TX_CHECKSUM : 0,
+            tx ? FrameTransmitter.OFFLOAD_IPV4_CHECKSUM | FrameTransmitter.OFFLOAD_TCP_CHECKSUM : 0, rx,
+            info.rxOffloadCapa(), info.txOffloadCapa(), requested);
+    }
+
+    /**
+     * @return false when the system property {@value #PROPERTY} is {@code none}.
+     * @throws IllegalArgumentException for a value other than {@code checksum} and {@code none}.
+     */
+    public static boolean requestedByProperty()
+    {
+        final String value = System.getProperty(PROPERTY, "checksum");
+        return switch (value)
+        {
+            case "checksum" -> true;
+            case "none" -> false;
+            default -> throw new IllegalArgumentException(
+                "-D" + PROPERTY + " must be checksum or none, not " + value);
+        };
+    }
+
+    /**
+     * The checksum status of a received frame for {@code NetworkLayer.onFrame}: GOOD and NONE (the data was
+     * verified even if the field is not) become {@code *_GOOD}, BAD becomes {@code *_BAD}, UNKNOWN nothing.
+     *
+     * @param olFlags the mbuf's {@code ol_flags}.
+     * @return {@code NetworkLayer.RX_*} bits.
+     */
+    public static int rxChecksumStatus(final long olFlags)
+    {
+        final long ip = olFlags & IP_MASK;
+        final long l4 = olFlags & L4_MASK;
+        int status = NetworkLayer.RX_CHECKSUM_UNKNOWN;
+        if (ip != 0)
+        {
+            status |= ip == IP_BAD ? NetworkLayer.RX_IPV4_CHECKSUM_BAD : NetworkLayer.RX_IPV4_CHECKSUM_GOOD;
+        }
+        if (l4 != 0)
+        {
+            status |= l4 == L4_BAD ? NetworkLayer.RX_L4_CHECKSUM_BAD : NetworkLayer.RX_L4_CHECKSUM_GOOD;
+        }
+        return status;
+    }
+
+    /**
+     * @return one line for the start-up log: what the PMD offers and what is used.
+     */
+    public String describe()
+    {
+        return "rx-checksum=" + (rxChecksumOffload ? "device" : offered(offeredRx, RX_CHECKSUM)) +
+            " tx-checksum=" + (txChecksumOffloads != 0 ? "device" : offered(offeredTx, TX_CHECKSUM)) +
+            " tso=" + ((offeredTx & RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0 ? "offered (not used yet)" : "no") +
+            " rx-capa=0x" + Long.toHexString(offeredRx) + " tx-capa=0x" + Long.toHexString(offeredTx);
+    }
+
+    private String offered(final long capa, final long wanted)
+    {
+        if ((capa & wanted) != wanted)
+        {
+            return "software (not offered)";
+        }
+        return requested ? "software" : "software (-D" + PROPERTY + "=none)";
+    }
+}
