@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.sluice.core.stack.TcpStack;
+import dev.sluice.core.tcp.TcpState;
 import dev.sluice.driver.FlowSteering;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.runtime.SluiceConfig;
@@ -47,6 +48,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class SluiceIoHandler implements IoHandler
 {
+    /** How long a shutting-down shard waits for its closed connections to finish their FIN exchange. */
+    static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(1);
+
     private final SluiceTransport transport;
     private final ShardAgent agent;
     private final TcpStack tcp;
@@ -141,12 +145,35 @@ public final class SluiceIoHandler implements IoHandler
     {
         if (started)
         {
-            tcp.forEachChannel(channel -> channel.abort()); // whatever the quiet period did not finish
+            // the channels were closed in prepareToDestroy (our FINs are out); Netty's quiet period counts from the
+            // last task, not from the close, so wait here until every close finished (TIME-WAIT or CLOSED) or
+            // the grace period passed, then abort what is left (the peer sees a RST)
+            final long deadline = System.nanoTime() + CLOSE_GRACE_NS;
+            while (unfinishedCloses() > 0 && System.nanoTime() - deadline < 0)
+            {
+                agent.doWork();
+                deliverReady();
+                Thread.onSpinWait();
+            }
+            tcp.forEachChannel(channel -> channel.abort());
             agent.doWork();
             agent.onClose();
             started = false;
         }
         transport.handlerDestroyed();
+    }
+
+    private int unfinishedCloses()
+    {
+        final int[] unfinished = new int[1];
+        tcp.forEachChannel(channel ->
+        {
+            if (channel.state() != TcpState.TIME_WAIT)
+            {
+                unfinished[0]++;
+            }
+        });
+        return unfinished[0];
     }
 
     @Override
