@@ -8,6 +8,7 @@ import dev.sluice.core.channel.TcpChannel;
 import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
+import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
 import dev.sluice.core.tcp.TcpCloseReason;
 import dev.sluice.core.tcp.TcpConfig;
@@ -16,13 +17,11 @@ import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
 import dev.sluice.core.wire.TcpHeader;
-import org.agrona.BitUtil;
-import org.agrona.DeadlineTimerWheel;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
-import java.util.concurrent.TimeUnit;
+import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 
@@ -34,9 +33,13 @@ import java.util.function.IntPredicate;
  * <ul>
  *   <li>Connections are keyed by (remote ip, remote port, local port) in a primitive map; the local
  *       address is the shard's one address.</li>
- *   <li>All connections are preallocated in a bounded pool (with their send and reassembly buffers); a SYN
- *       or an active open that finds the pool empty is dropped and counted. A connection that reaches
- *       CLOSED returns to the pool.</li>
+ *   <li>Memory on demand: a connection (a compact TCB) is created when a SYN or an active open first needs one,
+ *       up to {@code maxConnections}, and returns to a free list when it reaches CLOSED; payload storage comes
+ *       from the shard's {@link ChunkPool} only while bytes are buffered. A SYN or an active open beyond the
+ *       limit, or while the pool is under pressure (fewer free chunks than its reserve), is refused and
+ *       counted ({@link TcpStackCounters#poolExhausted()}, {@link TcpStackCounters#connectionsRefusedMemory()}):
+ *       the SYN is dropped without a reply, as Linux drops a SYN it has no memory for, and the peer
+ *       retransmits it.</li>
  *   <li>A SYN to a listening port with no connection takes a pooled connection, puts it in LISTEN and feeds
  *       it the SYN (§3.10.7.2), unless the listener already holds its backlog of connections in
  *       SYN-RECEIVED: then the SYN is dropped and counted and the peer retransmits it (Linux without SYN
@@ -52,8 +55,8 @@ import java.util.function.IntPredicate;
  * {@link #poll} runs once per duty cycle after every segment of the burst (MUST-58, MUST-59). It does not
  * visit every connection:
  * <ul>
- *   <li><b>Timers.</b> Each connection's {@link TcpConnection#nextDeadlineNs()} is armed in one Agrona
- *       {@link DeadlineTimerWheel} per shard; an expired timer calls {@link TcpConnection#onTimer} if the
+ *   <li><b>Timers.</b> Each connection's {@link TcpConnection#nextDeadlineNs()} is armed in one
+ *       {@link ConnectionTimerWheel} per shard, whose nodes are the connections themselves; an expired timer calls {@link TcpConnection#onTimer} if the
  *       connection's deadline is really due. A connection's timer is re-synced after every interaction
  *       (segment, timer, poll, application call): it is re-armed only when the deadline moved earlier; a
  *       deadline that moved later (the RTO restarted by an ACK) or went away leaves the armed timer alone,
@@ -61,11 +64,10 @@ import java.util.function.IntPredicate;
  *       costs no wheel operation per segment.</li>
  *   <li><b>Tick.</b> 2<sup>20</sup> ns (about 1.05 ms; the wheel needs a power of two): the shortest TCP
  *       timers (delayed ACK, 200 ms minimum RTO) tolerate firing up to one tick late, Linux's own jiffies
- *       are 1 to 4 ms. <b>Wheel span:</b> {@value #TIMER_TICKS_PER_WHEEL} ticks, about 1.07 s, not 2 MSL:
- *       the wheel's memory is ticks &times; timers per tick (a burst of connections accepted in the same
- *       millisecond arms its timers in the same tick), so a 60 s wheel would cost 64 times as much; a
- *       deadline beyond one turn simply stays in its slot and is looked at once per turn (a 60 s TIME-WAIT
- *       about 56 times), which is cheap.</li>
+ *       are 1 to 4 ms. <b>Wheel span:</b> {@value #TIMER_TICKS_PER_WHEEL} ticks, about 1.07 s: a deadline
+ *       beyond one turn simply stays in its bucket and is looked at once per turn. The wheel's memory is a
+ *       reference and a long per tick, whatever the number of timers (a storm of connections accepted in
+ *       the same millisecond costs nothing more).</li>
  *   <li><b>Ready list.</b> Only connections that may have output are polled: those that received a segment,
  *       had a timer fire, were opened, or that the application touched. Application calls on a connection
  *       outside the stack's callbacks ({@link TcpConnection#send}, {@link TcpConnection#close},
@@ -89,7 +91,7 @@ public final class TcpStack implements TransportHandler
     /** Highest ephemeral port by default (Linux {@code ip_local_port_range}). */
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
-    private static final long NO_TIMER = -1L;
+    private static final int INITIAL_SLOTS = 64;
     private static final int MAX_TIMER_CALLS_PER_EXPIRY = 8;
 
     private final TcpConfig config;
@@ -99,9 +101,11 @@ public final class TcpStack implements TransportHandler
     private final TcpSegment segment = new TcpSegment();
     private final Long2ObjectHashMap<Slot> connections;
     private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
-    private final Slot[] free;
-    private final DeadlineTimerWheel wheel;
-    private final Long2ObjectHashMap<Slot> timers;
+    private final ChunkPool pool;
+    private final int maxConnections;
+    private int createdConnections;
+    private Slot[] free;
+    private final ConnectionTimerWheel wheel;
     private final TimerExpiry timerExpiry = new TimerExpiry();
     private Slot[] ready;
     private Slot[] draining;
@@ -116,7 +120,8 @@ public final class TcpStack implements TransportHandler
     private int nextEphemeral;
 
     /**
-     * Creates the stack and its pool of {@code maxConnections} connections (all memory is allocated here).
+     * Creates the stack with a payload pool big enough for {@code maxConnections} full buffers (reserved only as
+     * data is buffered, 1 GiB at most).
      *
      * @param config         validated TCP settings.
      * @param isnGenerator   the shard's ISN source (its keyed hash also picks ephemeral ports).
@@ -129,6 +134,28 @@ public final class TcpStack implements TransportHandler
         final TcpConfig config, final IsnGenerator isnGenerator, final NetworkSegmentOutput output,
         final TcpStackCounters counters, final int maxConnections)
     {
+        this(config, isnGenerator, output, counters, maxConnections, ChunkPool.ofBudget(Math.min(1L << 30,
+            (long)Math.max(1, maxConnections) * (config.sendBufferBytes() + config.receiveBufferBytes() +
+            2L * ChunkPool.DEFAULT_CHUNK_BYTES))));
+    }
+
+    /**
+     * Creates the stack. Nothing per connection is allocated here: connections are created on first need (up
+     * to {@code maxConnections}) and reused; their payload storage comes from {@code pool} while they hold
+     * bytes.
+     *
+     * @param config         validated TCP settings.
+     * @param isnGenerator   the shard's ISN source (its keyed hash also picks ephemeral ports).
+     * @param output         the shard's segment output; {@link NetworkSegmentOutput#bind} it to the network
+     *                       layer before traffic flows.
+     * @param counters       where events are counted (the same holder the output counts into).
+     * @param maxConnections most simultaneous connections, listeners' and active opens' together, &gt;= 1.
+     * @param pool           the shard's payload memory.
+     */
+    public TcpStack(
+        final TcpConfig config, final IsnGenerator isnGenerator, final NetworkSegmentOutput output,
+        final TcpStackCounters counters, final int maxConnections, final ChunkPool pool)
+    {
         if (maxConnections < 1)
         {
             throw new IllegalArgumentException("maxConnections must be >= 1, got " + maxConnections);
@@ -137,26 +164,15 @@ public final class TcpStack implements TransportHandler
         this.isnGenerator = isnGenerator;
         this.output = output;
         this.counters = counters;
-        this.connections = new Long2ObjectHashMap<>(Math.max(8, maxConnections * 2), 0.65f);
-        this.timers = new Long2ObjectHashMap<>(Math.max(8, maxConnections * 2), 0.65f);
-        this.free = new Slot[maxConnections];
-        this.ready = new Slot[maxConnections];
-        this.draining = new Slot[maxConnections];
-        // per-tick capacity: the wheel's poll scans every slot of the current tick in each duty cycle (about
-        // 50 ns for 128 slots), so it is not sized for the whole pool; up to 128 deadlines in one 1 ms tick need
-        // no growth (100 connections echoing at once stay within it), a larger burst (TIME-WAIT of a connection
-        // storm) grows the wheel once: a one-time allocation, not a per-segment one
-        final int timersPerTick = BitUtil.findNextPositivePowerOfTwo(Math.min(Math.max(maxConnections, 16), 128));
-        this.wheel = new DeadlineTimerWheel(
-            TimeUnit.NANOSECONDS, 0, TIMER_TICK_NS, TIMER_TICKS_PER_WHEEL, timersPerTick);
-        for (int i = 0; i < maxConnections; i++)
-        {
-            final Slot slot = new Slot();
-            slot.connection = new TcpConnection(config, isnGenerator, output, slot);
-            slot.connection.activityListener(slot);
-            free[i] = slot;
-        }
-        freeCount = maxConnections;
+        this.pool = pool;
+        this.maxConnections = maxConnections;
+        final int initial = Math.min(maxConnections, INITIAL_SLOTS);
+        this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
+        this.free = new Slot[initial];
+        this.ready = new Slot[initial];
+        this.draining = new Slot[initial];
+        // the connections are the wheel's nodes: no per-tick capacity to grow in a connection storm
+        this.wheel = new ConnectionTimerWheel(0, Long.numberOfTrailingZeros(TIMER_TICK_NS), TIMER_TICKS_PER_WHEEL);
     }
 
     /**
@@ -198,7 +214,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpAcceptor acceptor)
     {
-        listen(localPort, acceptor, free.length);
+        listen(localPort, acceptor, Math.min(maxConnections, 65_535));
     }
 
     /**
@@ -523,9 +539,8 @@ public final class TcpStack implements TransportHandler
         final IntPredicate portFilter)
     {
         checkPort(remotePort, "remotePort");
-        if (freeCount == 0)
+        if (!mayOpen())
         {
-            counters.poolExhausted++;
             return null;
         }
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
@@ -601,7 +616,7 @@ public final class TcpStack implements TransportHandler
         final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
     {
         // either way the peer retransmits its SYN; maybe there is room by then
-        if (freeCount > 0 && listener.synReceived >= listener.backlog)
+        if (activeCount < maxConnections && listener.synReceived >= listener.backlog)
         {
             counters.synsDroppedBacklog++;
             return;
@@ -741,28 +756,10 @@ public final class TcpStack implements TransportHandler
         return work;
     }
 
-    // Advances the wheel to nowNs one tick at a time (Agrona's poll moves one tick per call), firing what is
-    // due; after a pause longer than a turn every slot has been looked at once, so the rest is skipped.
     private int pollTimers(final long nowNs)
     {
-        if (wheel.timerCount() == 0)
-        {
-            wheel.currentTickTime(nowNs);
-            return 0;
-        }
         timerExpiry.fired = 0;
-        int ticks = 0;
-        long tickTime;
-        do
-        {
-            tickTime = wheel.currentTickTime();
-            wheel.poll(nowNs, timerExpiry, Integer.MAX_VALUE);
-        }
-        while (wheel.currentTickTime() != tickTime && ++ticks <= TIMER_TICKS_PER_WHEEL);
-        if (nowNs >= wheel.currentTickTime())
-        {
-            wheel.currentTickTime(nowNs);
-        }
+        wheel.poll(nowNs, timerExpiry);
         return timerExpiry.fired;
     }
 
@@ -774,7 +771,7 @@ public final class TcpStack implements TransportHandler
         {
             return; // an armed timer fires for nothing once; cheaper than cancelling on every ACK
         }
-        if (slot.timerId != NO_TIMER)
+        if (slot.isScheduled())
         {
             if (deadlineNs - slot.timerDeadlineNs >= 0)
             {
@@ -782,28 +779,20 @@ public final class TcpStack implements TransportHandler
             }
             cancelTimer(slot);
         }
-        final long timerId = wheel.scheduleTimer(deadlineNs);
-        slot.timerId = timerId;
-        slot.timerDeadlineNs = deadlineNs;
-        timers.put(timerId, slot);
+        wheel.schedule(slot, deadlineNs);
         counters.timersScheduled++;
     }
 
     private void cancelTimer(final Slot slot)
     {
-        final long timerId = slot.timerId;
-        if (timerId != NO_TIMER)
+        if (wheel.cancel(slot))
         {
-            wheel.cancelTimer(timerId);
-            timers.remove(timerId);
-            slot.timerId = NO_TIMER;
             counters.timersCancelled++;
         }
     }
 
     private void onTimerExpiry(final Slot slot, final long nowNs)
     {
-        slot.timerId = NO_TIMER;
         final TcpConnection connection = slot.connection;
         for (int i = 0; i < MAX_TIMER_CALLS_PER_EXPIRY; i++)
         {
@@ -878,13 +867,33 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Pooled connections not in use.
+     * Connections that may still be opened: the limit less those in use.
      *
      * @return count.
      */
     public int freeConnections()
     {
-        return freeCount;
+        return maxConnections - activeCount;
+    }
+
+    /**
+     * Connections (TCBs) created so far: the most in use at once, since closed ones are reused.
+     *
+     * @return count.
+     */
+    public int createdConnections()
+    {
+        return createdConnections;
+    }
+
+    /**
+     * The shard's payload memory.
+     *
+     * @return the pool.
+     */
+    public ChunkPool pool()
+    {
+        return pool;
     }
 
     /**
@@ -935,15 +944,52 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    private Slot takeSlot()
+    // a new connection is refused at the limit, and while the pool is under pressure (its reserve is for the
+    // data of the connections already open)
+    private boolean mayOpen()
     {
-        if (freeCount == 0)
+        if (activeCount >= maxConnections)
         {
             counters.poolExhausted++;
+            return false;
+        }
+        if (pool.underPressure())
+        {
+            counters.connectionsRefusedMemory++;
+            return false;
+        }
+        return true;
+    }
+
+    private Slot takeSlot()
+    {
+        if (!mayOpen())
+        {
             return null;
+        }
+        if (freeCount == 0)
+        {
+            return newSlot();
         }
         final Slot slot = free[--freeCount];
         free[freeCount] = null;
+        return slot;
+    }
+
+    // a new TCB: allocated once, then reused through the free list (never on the steady-state path)
+    private Slot newSlot()
+    {
+        if (createdConnections == free.length)
+        {
+            final int length = (int)Math.min(maxConnections, Math.max(16L, 2L * free.length));
+            free = Arrays.copyOf(free, length);
+            ready = Arrays.copyOf(ready, length);
+            draining = Arrays.copyOf(draining, length);
+        }
+        final Slot slot = new Slot();
+        slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
+        slot.connection.activityListener(slot);
+        createdConnections++;
         return slot;
     }
 
@@ -1011,20 +1057,15 @@ public final class TcpStack implements TransportHandler
     }
 
     /** Expired wheel timers back to their connections. */
-    private final class TimerExpiry implements DeadlineTimerWheel.TimerHandler
+    private final class TimerExpiry implements ConnectionTimerWheel.Expiry
     {
         int fired;
 
         @Override
-        public boolean onTimerExpiry(final TimeUnit timeUnit, final long now, final long timerId)
+        public void onExpiry(final ConnectionTimerWheel.Node node, final long nowNs)
         {
-            final Slot slot = timers.remove(timerId);
-            if (slot != null)
-            {
-                counters.timerExpiries++;
-                TcpStack.this.onTimerExpiry(slot, now);
-            }
-            return true;
+            counters.timerExpiries++;
+            TcpStack.this.onTimerExpiry((Slot)node, nowNs);
         }
     }
 
@@ -1034,7 +1075,8 @@ public final class TcpStack implements TransportHandler
      * listens to the application's calls on the connection, to queue it for the next poll, and it is the
      * connection's {@link TcpChannel}: the narrow API costs no object per connection.
      */
-    private final class Slot implements TcpReceiveHandler, TcpConnection.ActivityListener, TcpChannel
+    private final class Slot extends ConnectionTimerWheel.Node
+        implements TcpReceiveHandler, TcpConnection.ActivityListener, TcpChannel
     {
         TcpConnection connection;
         TcpReceiveHandler delegate = TcpReceiveHandler.DISCARD;
@@ -1043,8 +1085,6 @@ public final class TcpStack implements TransportHandler
         Listener listener;
         long key;
         long id;
-        long timerId = NO_TIMER;
-        long timerDeadlineNs;
         boolean inUse;
         boolean queued;
         boolean inBacklog;

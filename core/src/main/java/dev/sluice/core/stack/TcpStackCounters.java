@@ -26,6 +26,18 @@ public final class TcpStackCounters
     long timerExpiries;
     long timersFired;
     long connectionsPolled;
+    long connectionsRefusedMemory;
+
+    /**
+     * SYNs dropped and active opens refused because the shard's payload pool was under pressure (fewer free
+     * chunks than its reserve): memory is kept for the connections already open.
+     *
+     * @return count.
+     */
+    public long connectionsRefusedMemory()
+    {
+        return connectionsRefusedMemory;
+    }
 
     /**
      * "Fragmentation needed" messages that lowered a connection's send MSS (RFC 1191).
@@ -78,7 +90,7 @@ public final class TcpStackCounters
     }
 
     /**
-     * SYNs or active opens refused because every pooled connection was in use.
+     * SYNs or active opens refused because the connection limit (maxConnections) was reached.
      *
      * @return count.
      */

@@ -2,12 +2,10 @@ package dev.sluice.core.tcp;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
-
-import java.nio.ByteBuffer;
 
 /**
- * The send queue of one connection: an off-heap ring of bytes addressed by sequence number.
+ * The send queue of one connection: bytes addressed by sequence number, stored in {@link ChunkPool} chunks
+ * taken while bytes are queued and given back as soon as they are acknowledged.
  *
  * <pre>
  *            headSeq (SND.UNA for data)              tailSeq (next byte the application appends)
@@ -17,53 +15,77 @@ import java.nio.ByteBuffer;
  *                                       SND.NXT (kept by the connection)
  * </pre>
  *
- * The byte with sequence number {@code s} lives at ring index {@code s & (capacity - 1)}. Because the
- * capacity is a power of two it divides 2<sup>32</sup>, so the mapping stays consistent when sequence
- * numbers wrap. The application appends ({@link #append}, which accepts only what fits: back-pressure);
- * the connection copies any range of unacknowledged bytes into an outgoing frame for the first
- * transmission or a retransmission ({@link #read}) and frees bytes when they are acknowledged
- * ({@link #release}). SYN and FIN occupy sequence space but no bytes here: the connection starts the
- * buffer at ISS + 1 and accounts for its FIN itself.
+ * The bytes live in a list of chunks; the first chunk starts at sequence number {@code baseSeq}, each next
+ * one {@link ChunkPool#chunkBytes()} later. The application appends ({@link #append}, which accepts only what
+ * fits the capacity and what the pool can give: back-pressure); the connection copies any range of
+ * unacknowledged bytes into an outgoing frame for the first transmission or a retransmission ({@link #read},
+ * which remembers where the last read ended, so sending a window in order walks the list once) and frees
+ * bytes when they are acknowledged ({@link #release}: a chunk whose bytes are all acknowledged goes back to
+ * the pool at once, and an empty queue holds no chunk). The capacity is a limit, not an allocation. SYN and
+ * FIN occupy sequence space but no bytes here: the connection starts the buffer at ISS + 1 and accounts for
+ * its FIN itself.
  *
- * <p>All memory is allocated in the constructor; no method allocates. Single-threaded.
+ * <p>No method allocates. Single-threaded.
  */
 public final class SendBuffer
 {
     /** Returned by {@link #read} when the requested start is not in {@code [headSeq, tailSeq]}. */
     public static final int NOT_BUFFERED = -1;
 
-    private final UnsafeBuffer ring;
+    private final ChunkPool pool;
     private final int capacity;
-    private final int mask;
     private int headSeq;
     private int tailSeq;
+    private int baseSeq; // sequence number of the first byte of headChunk
+    private int tailBase; // sequence number of the first byte of tailChunk
+    private int headChunk = ChunkPool.NO_CHUNK;
+    private int tailChunk = ChunkPool.NO_CHUNK;
+    private int cursorChunk = ChunkPool.NO_CHUNK; // where the last read ended
+    private int cursorBase;
 
     /**
-     * Allocates the ring off-heap.
+     * A send queue with a private pool just large enough for it (for use outside a stack, e.g. tests).
      *
      * @param capacityBytes a power of two up to 2^30, e.g. {@link TcpConfig#sendBufferBytes()}.
      * @throws IllegalArgumentException if the capacity is not a power of two in 1..2^30.
      */
     public SendBuffer(final int capacityBytes)
     {
+        this(capacityBytes, ChunkPool.forOneConnection(checkCapacity(capacityBytes), 1));
+    }
+
+    /**
+     * A send queue taking its storage from a shard's pool.
+     *
+     * @param capacityBytes a power of two up to 2^30: the most bytes queued at once.
+     * @param pool          where chunks come from.
+     * @throws IllegalArgumentException if the capacity is not a power of two in 1..2^30.
+     */
+    public SendBuffer(final int capacityBytes, final ChunkPool pool)
+    {
+        this.capacity = checkCapacity(capacityBytes);
+        this.pool = pool;
+    }
+
+    private static int checkCapacity(final int capacityBytes)
+    {
         if (capacityBytes <= 0 || capacityBytes > TcpConfig.MAX_BUFFER_BYTES || Integer.bitCount(capacityBytes) != 1)
         {
             throw new IllegalArgumentException("capacityBytes must be a power of two in 1..2^30, got " +
                 capacityBytes);
         }
-        this.capacity = capacityBytes;
-        this.mask = capacityBytes - 1;
-        this.ring = new UnsafeBuffer(ByteBuffer.allocateDirect(capacityBytes));
+        return capacityBytes;
     }
 
     /**
-     * Empties the buffer and sets the sequence number of the first byte to be appended (ISS + 1 on a new
-     * connection).
+     * Empties the buffer (its chunks go back to the pool) and sets the sequence number of the first byte to
+     * be appended (ISS + 1 on a new connection).
      *
      * @param startSeq sequence number of the next appended byte.
      */
     public void reset(final int startSeq)
     {
+        freeAll();
         headSeq = startSeq;
         tailSeq = startSeq;
     }
@@ -75,24 +97,50 @@ public final class SendBuffer
      * @param source       bytes to send.
      * @param sourceOffset offset of the first byte.
      * @param length       bytes offered, &gt;= 0.
-     * @return bytes accepted, 0..length.
+     * @return bytes accepted, 0..length (fewer than fit when the pool is spent).
      */
     public int append(final DirectBuffer source, final int sourceOffset, final int length)
     {
+        final int chunkBytes = pool.chunkBytes();
         final int accepted = Math.min(length, freeBytes());
         if (accepted <= 0)
         {
             return 0;
         }
-        final int index = tailSeq & mask;
-        final int firstChunk = Math.min(accepted, capacity - index);
-        ring.putBytes(index, source, sourceOffset, firstChunk);
-        if (firstChunk < accepted)
+        if (tailChunk == ChunkPool.NO_CHUNK)
         {
-            ring.putBytes(0, source, sourceOffset + firstChunk, accepted - firstChunk);
+            final int chunk = pool.allocate();
+            if (chunk == ChunkPool.NO_CHUNK)
+            {
+                return 0;
+            }
+            headChunk = chunk;
+            tailChunk = chunk;
+            baseSeq = tailSeq;
+            tailBase = tailSeq;
         }
-        tailSeq += accepted;
-        return accepted;
+        int done = 0;
+        while (done < accepted)
+        {
+            int used = tailSeq - tailBase;
+            if (used == chunkBytes)
+            {
+                final int chunk = pool.allocate();
+                if (chunk == ChunkPool.NO_CHUNK)
+                {
+                    break;
+                }
+                pool.next(tailChunk, chunk);
+                tailChunk = chunk;
+                tailBase += chunkBytes;
+                used = 0;
+            }
+            final int n = Math.min(accepted - done, chunkBytes - used);
+            pool.putBytes(tailChunk, used, source, sourceOffset + done, n);
+            tailSeq += n;
+            done += n;
+        }
+        return done;
     }
 
     /**
@@ -107,6 +155,7 @@ public final class SendBuffer
      */
     public int read(final int seq, final MutableDirectBuffer destination, final int destinationOffset, final int maxLength)
     {
+        final int chunkBytes = pool.chunkBytes();
         if (!SequenceNumbers.between(seq, headSeq, tailSeq))
         {
             return NOT_BUFFERED;
@@ -116,25 +165,54 @@ public final class SendBuffer
         {
             return 0;
         }
-        final int index = seq & mask;
-        final int firstChunk = Math.min(length, capacity - index);
-        destination.putBytes(destinationOffset, ring, index, firstChunk);
-        if (firstChunk < length)
+        int chunk;
+        int base;
+        if (cursorChunk != ChunkPool.NO_CHUNK && seq - cursorBase >= 0)
         {
-            destination.putBytes(destinationOffset + firstChunk, ring, 0, length - firstChunk);
+            chunk = cursorChunk;
+            base = cursorBase;
         }
+        else
+        {
+            chunk = headChunk;
+            base = baseSeq;
+        }
+        while (seq - base >= chunkBytes)
+        {
+            chunk = pool.next(chunk);
+            base += chunkBytes;
+        }
+        int done = 0;
+        int offset = seq - base;
+        while (true)
+        {
+            final int n = Math.min(length - done, chunkBytes - offset);
+            pool.getBytes(chunk, offset, destination, destinationOffset + done, n);
+            done += n;
+            if (done == length)
+            {
+                break;
+            }
+            chunk = pool.next(chunk);
+            base += chunkBytes;
+            offset = 0;
+        }
+        cursorChunk = chunk;
+        cursorBase = base;
         return length;
     }
 
     /**
-     * Frees bytes acknowledged by the peer. An acknowledgment beyond {@link #tailSeq()} (one that also
-     * covers our FIN) frees everything; one at or before {@link #headSeq()} frees nothing.
+     * Frees bytes acknowledged by the peer; chunks left with no unacknowledged byte go back to the pool. An
+     * acknowledgment beyond {@link #tailSeq()} (one that also covers our FIN) frees everything; one at or
+     * before {@link #headSeq()} frees nothing.
      *
      * @param ackSeq SEG.ACK of an acceptable ACK.
      * @return bytes freed.
      */
     public int release(final int ackSeq)
     {
+        final int chunkBytes = pool.chunkBytes();
         if (SequenceNumbers.le(ackSeq, headSeq))
         {
             return 0;
@@ -142,7 +220,64 @@ public final class SendBuffer
         final int newHead = SequenceNumbers.min(ackSeq, tailSeq);
         final int released = newHead - headSeq;
         headSeq = newHead;
+        if (headSeq == tailSeq)
+        {
+            freeAll();
+        }
+        else
+        {
+            while (headSeq - baseSeq >= chunkBytes)
+            {
+                final int next = pool.next(headChunk);
+                pool.free(headChunk);
+                headChunk = next;
+                baseSeq += chunkBytes;
+            }
+            if (cursorChunk != ChunkPool.NO_CHUNK && cursorBase - baseSeq < 0)
+            {
+                cursorChunk = ChunkPool.NO_CHUNK;
+            }
+        }
         return released;
+    }
+
+    private void freeAll()
+    {
+        int chunk = headChunk;
+        while (chunk != ChunkPool.NO_CHUNK)
+        {
+            final int next = pool.next(chunk);
+            pool.free(chunk);
+            chunk = next;
+        }
+        headChunk = ChunkPool.NO_CHUNK;
+        tailChunk = ChunkPool.NO_CHUNK;
+        cursorChunk = ChunkPool.NO_CHUNK;
+    }
+
+    /**
+     * Chunks held now (0 when empty).
+     *
+     * @return chunks.
+     */
+    public int chunkCount()
+    {
+        int count = 0;
+        for (int chunk = headChunk; chunk != ChunkPool.NO_CHUNK; chunk = pool.next(chunk))
+        {
+            count++;
+        }
+        return count;
+    }
+
+    /**
+     * The pool storage comes from.
+     *
+     * @return the pool.
+     */
+    public ChunkPool pool()
+    {
+        return pool;
     }
 
     /**
@@ -196,7 +331,7 @@ public final class SendBuffer
     }
 
     /**
-     * Fixed capacity.
+     * The most bytes queued at once (a limit, not an allocation).
      *
      * @return bytes.
      */

@@ -1,57 +1,40 @@
 package dev.sluice.core.tcp;
 
-import static dev.sluice.core.tcp.SequenceNumbers.ge;
-import static dev.sluice.core.tcp.SequenceNumbers.gt;
 import static dev.sluice.core.tcp.SequenceNumbers.inWindow;
 import static dev.sluice.core.tcp.SequenceNumbers.le;
 import static dev.sluice.core.tcp.SequenceNumbers.lt;
 import static dev.sluice.core.wire.TcpHeader.ACK;
-import static dev.sluice.core.wire.TcpHeader.FIN;
-import static dev.sluice.core.wire.TcpHeader.PSH;
 import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
-import static dev.sluice.core.wire.TcpHeader.URG;
 
 import org.agrona.DirectBuffer;
 
 /**
- * The transmission control block of one connection and the only owner of its state transitions,
- * written in the order of RFC 9293 §3.10 with the RFC's variable names.
+ * The transmission control block of one connection and the only owner of its lifecycle: the user calls of
+ * RFC 9293 §3.10.1-§3.10.6 (OPEN, SEND, RECEIVE through the handler, CLOSE, ABORT, STATUS) here, SEGMENT
+ * ARRIVES (§3.10.7) in {@link SegmentArrives}, one method per step in the RFC's order, each returning what
+ * happens next, and the timeouts (§3.10.8) in {@link Timeouts}. Application callbacks (established, peer
+ * closed, closed with its reason, R1 advice) fire after the step that decided them, never in the middle of a
+ * transition; only data and urgent notifications are delivered inside the seventh and sixth steps.
  *
- * <h2>What this slice implements</h2>
+ * <h2>Its parts</h2>
  * <ul>
- *   <li>OPEN: passive ({@link #listen}) and active ({@link #connect}); SEGMENT ARRIVES in CLOSED
- *       (§3.10.7.1, {@link #replyToClosedPort}), LISTEN (§3.10.7.2), SYN-SENT (§3.10.7.3, including
- *       simultaneous open, MUST-10) and every other state (§3.10.7.4 steps one to eight: acceptability,
- *       RST and SYN with RFC 5961, ACK with the closing-state transitions, URG, segment text, FIN).</li>
- *   <li>Receive: in-order payload goes to the {@link TcpReceiveHandler} straight from the received frame
- *       (zero copy); out-of-order payload is copied into a {@link ReassemblyBuffer} (SHLD-31) and delivered
- *       when the hole fills; every byte is delivered once (the receive side lives in {@link TcpReceiver}).
- *       Bytes the handler has not consumed shrink RCV.WND ({@link #consumed}); with a zero window, ACK and
- *       URG are still processed (MUST-66).</li>
- *   <li>ACK aggregation (MUST-58, MUST-59): data and FIN processing only mark an ACK as due; {@link #poll}
- *       sends it once per burst, piggybacked on data when there is some.</li>
- *   <li>SEND ({@link #send}, {@link #poll}: MSS- and window-limited segments, Nagle unless
- *       {@link #noDelay(boolean)}, MUST-17, SHLD-7), CLOSE ({@link #close}), ABORT ({@link #abort}), the
- *       close reason (MUST-12) and TIME-WAIT expiry after 2 MSL (MUST-13) through {@link #nextDeadlineNs}
- *       and {@link #onTimer}.</li>
- *   <li>Timers ({@code TcpTimers}, one deadline for the stack's wheel: {@link #nextDeadlineNs}): retransmission
- *       (§3.10.8, RFC 6298 with Karn and backoff, MUST-18, MUST-19) of SYN and SYN-ACK (MUST-22, R2 for SYN
- *       at least 3 minutes, MUST-23; a passive connection that gives up ends CLOSED) and of data, go-back-N
- *       after an RTO; R1 advice to the handler (SHLD-9) and R2 = a per-connection user timeout (MUST-20,
- *       MUST-21); delayed ACK (MUST-40, SHLD-18, SHLD-19); persist with Linux-style zero-window probes
- *       (MUST-35..37, SHLD-29, SHLD-30); keep-alive, off by default (MUST-24..29).</li>
- *   <li>Congestion control ({@link CongestionControl}): RFC 5681 with RFC 6928's initial window, fast
- *       retransmit and NewReno fast recovery (RFC 6582); sending is limited by min(cwnd, SND.WND) and by
- *       sender SWS avoidance with Nagle (MUST-38, MUST-17, SHLD-7).</li>
- *   <li>RFC 5961: exact-RST, SYN and ACK-acceptability (SND.UNA - MAX.SND.WND .. SND.NXT) checks answer with
- *       challenge ACKs, at most one per {@link TcpConfig#challengeAckIntervalNs()} (like Linux).</li>
+ *   <li>{@link SendSequenceSpace}: SND.UNA, SND.NXT, SND.WND, SND.WL1/WL2, ISS, MAX.SND.WND, the send MSS,
+ *       the send buffer and our FIN; the window update rule and RFC 5961 §5 ACK acceptability.</li>
+ *   <li>{@link ReceiveSequenceSpace}: RCV.NXT, RCV.WND, IRS, URG and text (steps six and seven, zero copy
+ *       in order, SHLD-31 reassembly), a FIN held beyond a gap, and the ACK policy (MUST-40, MUST-58, MUST-59,
+ *       SHLD-18, SHLD-19); receiver SWS avoidance (MUST-39); with a zero window ACK and URG are still
+ *       processed (MUST-66).</li>
+ *   <li>{@link LossRecovery}: RTT and RTO (RFC 6298, Karn, MUST-18, MUST-19), duplicate ACKs, fast
+ *       retransmit and NewReno (RFC 5681, RFC 6582, {@link CongestionControl}), go-back-N after an RTO.</li>
+ *   <li>{@link SegmentScheduler}: what to send now (go-back-N, new data within min(cwnd, SND.WND) with Nagle
+ *       and sender SWS avoidance, MUST-17, MUST-38, SHLD-7, our FIN, probes), through the {@link TcpFlow}.</li>
+ *   <li>{@link TcpTimers}: the deadlines and their policy: retransmission (SYN and SYN-ACK too, MUST-22,
+ *       MUST-23), R1/R2 (MUST-20, MUST-21, SHLD-9), delayed ACK, persist (MUST-35..37, SHLD-29, SHLD-30),
+ *       keep-alive (off by default, MUST-24..29), TIME-WAIT (MUST-13); {@link WindowScaling} (RFC 7323 §2).</li>
  * </ul>
- * Window scaling (RFC 7323 §2, {@link WindowScaling}): offered on our SYN and SYN-ACK, in effect only when both
- * SYNs carry it. Text and FIN on a SYN-ACK are processed from the sixth step (§3.10.7.3); text on a SYN in
- * LISTEN is held and delivered once ESTABLISHED (§3.10.7.2). Not yet: SACK, timestamps, ECN; text on a
- * simultaneously opening SYN and a FIN on a SYN in LISTEN are left to the peer's retransmission; a FIN beyond a
- * gap is held until the gap fills. Replies to unacceptable segments and challenge ACKs are sent at once rather than
+ * Not yet: SACK, timestamps, ECN; text on a simultaneously opening SYN and a FIN on a SYN in LISTEN are left to
+ * the peer's retransmission. Replies to unacceptable segments and challenge ACKs are sent at once rather than
  * aggregated by {@link #poll}.
  *
  * <p>No allocation, no clock reads: segments arrive through {@link #onSegment}, replies leave through
@@ -68,58 +51,34 @@ public final class TcpConnection
     /** {@link #send} result when the connection does not accept data (not open, or already closing). */
     public static final int SEND_NOT_OPEN = -1;
 
+    // application events decided by a step, fired after it (fireEvents)
+    static final int EVENT_ESTABLISHED = 1;
+    static final int EVENT_PEER_CLOSED = 2;
+    static final int EVENT_EXCESSIVE_RETRANSMISSIONS = 4;
+    static final int EVENT_CLOSED = 8;
+
     private final TcpConfig config;
     private final IsnGenerator isnGenerator;
     private final TcpSegmentOutput output;
-    private final SendBuffer sendBuffer;
-    private final TcpReceiver receiver;
+    private final TcpFlow flow;
+    private final SendSequenceSpace snd;
+    private final ReceiveSequenceSpace rcv;
+    private final LossRecovery recovery;
+    private final SegmentScheduler scheduler;
+    private final SegmentArrives arrives;
+    private final Timeouts timeouts;
     private final TcpReceiveHandler handler;
-    private final RttEstimator rtt;
-    private final CongestionControl congestion;
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
 
-    private TcpState state = TcpState.CLOSED;
-    private boolean passiveOpen;
-    private int localIp;
-    private int localPort;
-    private int remoteIp;
-    private int remotePort;
-    private int sendMssBytes;
-
-    // send sequence variables (RFC 9293 §3.3.1)
-    private int sndUna;
-    private int sndNxt;
-    private int sndWnd;
-    private int sndWl1;
-    private int sndWl2;
-    private int iss;
-
-    // receive sequence variables
-    private int rcvNxt;
-    private int rcvWnd;
-    private int irs;
-
-    private int maxSndWnd; // MAX.SND.WND (RFC 5961 §5), also Max(SND.WND) of sender SWS avoidance (MUST-38)
-    private int rcvMss; // largest segment received, Linux's rcv_mss: "full-sized" for delayed ACKs (SHLD-19)
-    private int unackedBytes; // received in order since our last ACK
-    private boolean goBackN; // after an RTO: SND.UNA..rexmtEnd is sent again as cwnd allows
-    private int rexmtNxt;
-    private int rexmtEnd;
-    private boolean synRetransmitted;
-    private long lastSendNs;
-    private long lastChallengeAckNs;
-    private boolean challengeAckSent;
-    private long challengeAcksSuppressed;
+    TcpState state = TcpState.CLOSED; // written by SegmentArrives too
+    boolean passiveOpen;
+    boolean synRetransmitted;
     private long userTimeoutNs;
     private boolean keepAlive;
-    private boolean noDelay;
     private boolean writeBlocked;
-    private boolean finHeld;
-    private int heldFinSeq;
-    private boolean ackPending;
-    private boolean finQueued;
-    private boolean finSent;
+    int events;
+    int excessiveRetransmissions;
     private TcpCloseReason closeReason;
 
     /**
@@ -135,7 +94,7 @@ public final class TcpConnection
     }
 
     /**
-     * Creates a connection in CLOSED, allocating its send and reassembly buffers (sized by the config).
+     * Creates a connection in CLOSED with a private pool for its send and reassembly buffers.
      *
      * @param config       validated settings.
      * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
@@ -146,20 +105,41 @@ public final class TcpConnection
         final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
         final TcpReceiveHandler handler)
     {
+        this(config, isnGenerator, output, handler,
+            ChunkPool.forOneConnection(config.sendBufferBytes(), config.receiveBufferBytes()));
+    }
+
+    /**
+     * Creates a connection in CLOSED whose send and reassembly buffers take storage from a shard's pool while
+     * they hold bytes (the configured sizes are limits).
+     *
+     * @param config       validated settings.
+     * @param isnGenerator the shard's ISN source (MUST-8, MUST-9).
+     * @param output       where segments go.
+     * @param handler      where received data and connection events go.
+     * @param pool         the shard's payload memory.
+     */
+    public TcpConnection(
+        final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
+        final TcpReceiveHandler handler, final ChunkPool pool)
+    {
         this.config = config;
         this.isnGenerator = isnGenerator;
         this.output = output;
         this.handler = handler;
-        this.sendBuffer = new SendBuffer(config.sendBufferBytes());
-        this.receiver = new TcpReceiver(config, handler);
-        this.noDelay = config.noDelay();
-        this.rtt = new RttEstimator(config);
-        this.congestion = new CongestionControl(config.initialWindowSegments());
+        this.flow = new TcpFlow(output);
         this.timers = new TcpTimers(config);
         this.windowScaling = new WindowScaling(config);
+        this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes(), pool));
+        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling,
+            new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges(), pool));
+        this.recovery = new LossRecovery(config);
+        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling);
+        this.arrives = new SegmentArrives(this, config, isnGenerator, flow, snd, rcv, recovery, scheduler, timers,
+            windowScaling);
+        this.timeouts = new Timeouts(this, config, snd, recovery, scheduler, timers);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
-        this.rcvMss = Math.min(config.mssBytes(), DEFAULT_SEND_MSS_BYTES);
     }
 
     /**
@@ -235,8 +215,7 @@ public final class TcpConnection
         {
             throw new IllegalStateException("listen needs CLOSED, state is " + state.rfcName());
         }
-        this.localIp = localIp;
-        this.localPort = localPort;
+        flow.local(localIp, localPort);
         this.passiveOpen = true;
         state = TcpState.LISTEN;
     }
@@ -259,21 +238,15 @@ public final class TcpConnection
         {
             throw new IllegalStateException("connect needs CLOSED, state is " + state.rfcName());
         }
-        this.localIp = localIp;
-        this.localPort = localPort;
-        this.remoteIp = remoteIp;
-        this.remotePort = remotePort;
+        flow.local(localIp, localPort);
+        flow.remote(remoteIp, remotePort);
         this.passiveOpen = false;
-        rcvWnd = Math.min(config.receiveBufferBytes(), MAX_UNSCALED_WINDOW);
-        iss = isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs);
-        output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes(),
-            windowScaling.offeredShift()); // RFC 7323 §2.2: MSS, NOP, WS
-        sndUna = iss;
-        sndNxt = iss + 1;
-        sendBuffer.reset(iss + 1);
+        rcv.openActive();
+        snd.open(isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs));
+        scheduler.sendSyn();
         state = TcpState.SYN_SENT;
         timers.onSegmentReceived(nowNs);
-        timers.retransmissionNs = nowNs + rtt.rtoNs(); // SYN retransmission (MUST-22), initial RTO 1 s
+        timers.retransmissionNs = nowNs + recovery.rtoNs(); // SYN retransmission (MUST-22), initial RTO 1 s
     }
 
     /**
@@ -291,578 +264,59 @@ public final class TcpConnection
         switch (state)
         {
             case CLOSED -> replyToClosedPort(segment, output);
-            case LISTEN -> onSegmentInListen(segment, nowNs);
-            case SYN_SENT -> onSegmentInSynSent(segment, nowNs);
+            case LISTEN -> arrives.inListen(segment, nowNs);
+            case SYN_SENT -> arrives.inSynSent(segment, nowNs);
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT ->
-                onSegmentOtherwise(segment, nowNs);
+                arrives.otherwise(segment, nowNs);
         }
+        fireEvents();
     }
 
-    // §3.10.7.2
-    private void onSegmentInListen(final TcpSegment segment, final long nowNs)
+    // the events decided so far, in their natural order; each is cleared before its callback, which may call
+    // back into the connection (and decide more events)
+    void fireEvents()
     {
-        // first: an incoming RST is ignored
-        if (segment.has(RST))
+        while (events != 0)
         {
-            return;
-        }
-        // second: any ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>
-        if (segment.has(ACK))
-        {
-            output.sendControl(localIp, localPort, segment.sourceIp(), segment.sourcePort(), segment.ack(), 0, RST,
-                0, TcpSegmentOutput.NO_MSS_OPTION);
-            return;
-        }
-        // third: SYN (the security check is not implemented: no compartments)
-        if (segment.has(SYN))
-        {
-            remoteIp = segment.sourceIp();
-            remotePort = segment.sourcePort();
-            rcvNxt = segment.seq() + 1;
-            irs = segment.seq();
-            sendMssBytes = segment.options().hasMss() ? segment.options().mss() : DEFAULT_SEND_MSS_BYTES;
-            onPeerSyn(segment);
-            if (segment.payloadLength() > 0)
+            if ((events & EVENT_ESTABLISHED) != 0)
             {
-                receiver.hold(segment, rcvNxt, rcvWnd); // "queued for processing after ... established"
-            }
-            iss = isnGenerator.nextIsn(localIp, localPort, remoteIp, remotePort, nowNs);
-            sendSynAck();
-            sndNxt = iss + 1;
-            sndUna = iss;
-            sendBuffer.reset(iss + 1);
-            state = TcpState.SYN_RECEIVED;
-            timers.onSegmentReceived(nowNs);
-            timers.retransmissionNs = nowNs + rtt.rtoNs(); // SYN-ACK retransmission (MUST-22)
-        }
-        // fourth: other text or control, drop
-    }
-
-    // §3.10.7.3
-    private void onSegmentInSynSent(final TcpSegment segment, final long nowNs)
-    {
-        // first: check the ACK bit
-        final boolean hasAck = segment.has(ACK);
-        if (hasAck && (le(segment.ack(), iss) || gt(segment.ack(), sndNxt)))
-        {
-            if (!segment.has(RST))
-            {
-                output.sendControl(localIp, localPort, remoteIp, remotePort, segment.ack(), 0, RST, 0,
-                    TcpSegmentOutput.NO_MSS_OPTION);
-            }
-            return;
-        }
-
-        // second: check the RST bit; only a RST whose ACK is acceptable resets ("connection refused")
-        if (segment.has(RST))
-        {
-            if (hasAck)
-            {
-                enterClosed(TcpCloseReason.RESET_BY_PEER); // "connection refused"
-            }
-            return;
-        }
-
-        // third: security, not implemented
-
-        // fourth: check the SYN bit
-        if (segment.has(SYN))
-        {
-            rcvNxt = segment.seq() + 1;
-            irs = segment.seq();
-            sendMssBytes = segment.options().hasMss() ? segment.options().mss() : DEFAULT_SEND_MSS_BYTES;
-            onPeerSyn(segment);
-            // the SYN's window (never scaled, RFC 7323 §2.2) is taken here because processing continues at the sixth step, after the
-            // fifth step's window update
-            sndWnd = segment.window();
-            sndWl1 = segment.seq();
-            sndWl2 = segment.ack();
-            if (hasAck)
-            {
-                sndUna = segment.ack();
-            }
-            if (gt(sndUna, iss))
-            {
-                state = TcpState.ESTABLISHED;
-                onSynchronized(nowNs);
-                if (segment.payloadLength() == 0 && !segment.has(FIN))
-                {
-                    sendAck();
-                    handler.onEstablished();
-                    return;
-                }
+                events &= ~EVENT_ESTABLISHED;
                 handler.onEstablished();
-                // text and FIN on the SYN-ACK: "continue processing at the sixth step" (§3.10.7.3); the handler
-                // may already have called CLOSE (FIN-WAIT-1 still receives text) or ABORT (CLOSED: nothing)
-                if (receivesText())
-                {
-                    processText(segment, segment.seq() + 1, nowNs);
-                }
-                if (state.isSynchronized())
-                {
-                    sendAck();
-                }
+            }
+            else if ((events & EVENT_EXCESSIVE_RETRANSMISSIONS) != 0)
+            {
+                events &= ~EVENT_EXCESSIVE_RETRANSMISSIONS;
+                handler.onExcessiveRetransmissions(excessiveRetransmissions); // R1 (MUST-20, SHLD-9)
+            }
+            else if ((events & EVENT_PEER_CLOSED) != 0)
+            {
+                events &= ~EVENT_PEER_CLOSED;
+                handler.onPeerClosed();
             }
             else
             {
-                // simultaneous open (MUST-10): <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>
-                state = TcpState.SYN_RECEIVED;
-                output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK,
-                    Math.min(rcvWnd, MAX_UNSCALED_WINDOW), config.mssBytes(), windowScaling.synAckShift());
+                events &= ~EVENT_CLOSED;
+                handler.onClosed(closeReason); // MUST-12
             }
-            // text on a simultaneous-open SYN is not queued: the peer retransmits it
-        }
-        // fifth: neither SYN nor RST, drop
-    }
-
-    // the handshake completed: congestion control starts, the SYN timers end (RFC 6298 (5.7))
-    private void onSynchronized(final long nowNs)
-    {
-        maxSndWnd = sndWnd;
-        congestion.reset(effectiveSendMssBytes(), iss);
-        if (synRetransmitted)
-        {
-            rtt.onSynRetransmittedBeforeData();
-        }
-        timers.onAckReceived(true);
-        timers.onSegmentReceived(nowNs);
-        if (sndUna == sndNxt)
-        {
-            timers.retransmissionNs = NO_DEADLINE;
         }
     }
 
-    // §3.10.7.4, SYN-RECEIVED and the synchronized states
-    private void onSegmentOtherwise(final TcpSegment segment, final long nowNs)
+    void returnToListen()
     {
-        timers.onSegmentReceived(nowNs); // the peer is alive (keep-alive, MUST-26)
-        // first: check the sequence number (Table 6)
-        if (!isAcceptable(segment.seq(), segment.segLen(), rcvNxt, rcvWnd))
-        {
-            if (!segment.has(RST))
-            {
-                if (state == TcpState.SYN_RECEIVED && segment.has(SYN) && segment.seq() == irs)
-                {
-                    // the peer retransmitted its SYN, so our SYN-ACK was lost: answer with the SYN-ACK (Linux),
-                    // not with the bare ACK of the first step, which a peer in SYN-SENT would drop
-                    sendSynAck();
-                    return;
-                }
-                if (state == TcpState.TIME_WAIT && segment.has(FIN) && segment.seq() + segment.segLen() == rcvNxt)
-                {
-                    // eighth step, TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout (MUST-13)
-                    timers.timeWaitNs = nowNs + config.timeWaitNs();
-                }
-                else if (rcvWnd == 0 && segment.seq() == rcvNxt && segment.has(ACK) && !segment.has(SYN) &&
-                    state.isSynchronized())
-                {
-                    // zero window: the text is dropped, but valid ACKs and URGs are still processed (MUST-66)
-                    if (!onAck(segment, nowNs) || !afterAck(nowNs))
-                    {
-                        return;
-                    }
-                    if (segment.has(URG) && receivesText())
-                    {
-                        receiver.onUrgentPointer(segment.seq() + segment.urgentPointer(), rcvNxt);
-                    }
-                }
-                sendAck();
-            }
-            return;
-        }
-
-        // second: check the RST bit (RFC 5961 §3: only an exact match resets)
-        if (segment.has(RST))
-        {
-            if (segment.seq() != rcvNxt)
-            {
-                challengeAck(nowNs); // RFC 5961 §3.2
-                return;
-            }
-            if (state == TcpState.SYN_RECEIVED && passiveOpen)
-            {
-                returnToListen();
-            }
-            else if (state == TcpState.TIME_WAIT)
-            {
-                // both FINs were exchanged and acknowledged, every byte delivered: the connection completed.
-                // A reset now is the peer's stack answering a late segment after its LAST-ACK ended (RFC 1337),
-                // so CLOSED as §3.10.7.4 says, but reported NORMAL (MUST-12 tells the application what happened
-                // to its data)
-                enterClosed(TcpCloseReason.NORMAL);
-            }
-            else
-            {
-                // SYN-RECEIVED from active OPEN: "connection refused"; synchronized states: "connection reset"
-                enterClosed(TcpCloseReason.RESET_BY_PEER);
-            }
-            return;
-        }
-
-        // third: security, not implemented
-
-        // fourth: check the SYN bit (RFC 5961 §4)
-        if (segment.has(SYN))
-        {
-            if (state == TcpState.SYN_RECEIVED && passiveOpen)
-            {
-                returnToListen();
-                return;
-            }
-            challengeAck(nowNs); // RFC 5961 §4.2
-            return;
-        }
-
-        // fifth: check the ACK field
-        if (!segment.has(ACK))
-        {
-            return;
-        }
-        if (state == TcpState.SYN_RECEIVED)
-        {
-            if (lt(sndUna, segment.ack()) && le(segment.ack(), sndNxt))
-            {
-                // a CLOSE issued in SYN-RECEIVED was queued until now (§3.10.4)
-                state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
-                sndWnd = segmentWindow(segment);
-                sndWl1 = segment.seq();
-                sndWl2 = segment.ack();
-                onSynchronized(nowNs);
-                handler.onEstablished();
-                if (!deliverHeldSynText())
-                {
-                    return;
-                }
-            }
-            else
-            {
-                output.sendControl(localIp, localPort, remoteIp, remotePort, segment.ack(), 0, RST, 0,
-                    TcpSegmentOutput.NO_MSS_OPTION);
-                return;
-            }
-        }
-        if (!onAck(segment, nowNs))
-        {
-            return;
-        }
-        if (!afterAck(nowNs))
-        {
-            return;
-        }
-
-        processText(segment, segment.seq(), nowNs);
-    }
-
-    // sixth to eighth steps; textSeq is the sequence number of the first payload byte (SEG.SEQ + 1 on a SYN)
-    private void processText(final TcpSegment segment, final int textSeq, final long nowNs)
-    {
-        // sixth: check the URG bit (MUST-30, MUST-31); urgent bytes stay inline in the stream
-        final boolean receivesText = receivesText();
-        if (receivesText && segment.has(URG))
-        {
-            receiver.onUrgentPointer(segment.seq() + segment.urgentPointer(), rcvNxt);
-        }
-
-        // seventh: process the segment text (ignored once the peer's FIN was received)
-        if (receivesText && segment.payloadLength() > 0)
-        {
-            final boolean inOrder = textSeq == rcvNxt && receiver.isInOrder();
-            final int newRcvNxt = receiver.onText(segment, textSeq, rcvNxt, rcvWnd);
-            if (state == TcpState.CLOSED)
-            {
-                return; // the handler aborted
-            }
-            onTextAccepted(inOrder, newRcvNxt - rcvNxt, segment.payloadLength(), nowNs);
-            rcvNxt = newRcvNxt;
-            rcvWnd = receiver.window();
-        }
-
-        // eighth: check the FIN bit; only a FIN that follows all data is processed. A FIN beyond a gap is held
-        // with its out-of-order data (SHLD-31) and processed once RCV.NXT reaches it (Linux keeps it likewise)
-        if (segment.has(FIN))
-        {
-            final int finSeq = textSeq + segment.payloadLength();
-            if (finSeq == rcvNxt)
-            {
-                finHeld = false;
-                onFin(nowNs);
-                return;
-            }
-            if (receivesText && gt(finSeq, rcvNxt))
-            {
-                finHeld = true;
-                heldFinSeq = finSeq;
-            }
-        }
-        if (finHeld && heldFinSeq == rcvNxt)
-        {
-            finHeld = false;
-            onFin(nowNs);
-        }
-    }
-
-    // fifth step, the state-specific part for the closing states; false once the connection is closed
-    private boolean afterAck(final long nowNs)
-    {
-        switch (state)
-        {
-            case FIN_WAIT_1 ->
-            {
-                if (isFinAcked())
-                {
-                    state = TcpState.FIN_WAIT_2;
-                }
-            }
-            case CLOSING ->
-            {
-                if (isFinAcked())
-                {
-                    enterTimeWait(nowNs);
-                }
-            }
-            case LAST_ACK ->
-            {
-                if (isFinAcked())
-                {
-                    enterClosed(TcpCloseReason.NORMAL);
-                    return false;
-                }
-            }
-            default ->
-            {
-                // ESTABLISHED, FIN-WAIT-2, CLOSE-WAIT: nothing more; TIME-WAIT: see the eighth step
-            }
-        }
-        return true;
-    }
-
-    // text held from the SYN (LISTEN) is delivered once ESTABLISHED; false if the handler closed the connection
-    private boolean deliverHeldSynText()
-    {
-        if (state == TcpState.CLOSED)
-        {
-            return false;
-        }
-        final int newRcvNxt = receiver.drainHeld(rcvNxt);
-        if (newRcvNxt != rcvNxt)
-        {
-            final int delivered = newRcvNxt - rcvNxt;
-            rcvNxt = newRcvNxt;
-            rcvWnd = receiver.window();
-            unackedBytes += delivered;
-            ackPending = true;
-        }
-        return state != TcpState.CLOSED;
-    }
-
-    private boolean receivesText()
-    {
-        return state == TcpState.ESTABLISHED || state == TcpState.FIN_WAIT_1 || state == TcpState.FIN_WAIT_2;
-    }
-
-    // fifth step, the ACK processing common to ESTABLISHED and the closing states; false drops the segment
-    private boolean onAck(final TcpSegment segment, final long nowNs)
-    {
-        final int segAck = segment.ack();
-        // RFC 5961 §5.2: acceptable only within SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else drop and
-        // (rate-limited) ACK; beyond SND.NXT it acknowledges something not yet sent (§3.10.7.4)
-        if (gt(segAck, sndNxt) || lt(segAck, sndUna - maxSndWnd))
-        {
-            challengeAck(nowNs);
-            return false;
-        }
-        timers.onAckReceived(lt(sndUna, segAck)); // zero-window probes are answered (MUST-37)
-        final int flightBefore = sndNxt - sndUna;
-        if (lt(sndUna, segAck))
-        {
-            final int acked = segAck - sndUna - (sndUna == iss ? 1 : 0); // the SYN is no data
-            sndUna = segAck;
-            sendBuffer.release(segAck); // an ACK of our FIN releases everything
-            rtt.onAck(segAck, nowNs); // samples only a segment sent once (Karn, MUST-18)
-            if (goBackN && lt(rexmtNxt, sndUna))
-            {
-                rexmtNxt = sndUna;
-            }
-            if (congestion.onNewAck(acked, segAck, sndNxt - sndUna) && sndUna != sndNxt)
-            {
-                retransmitAt(sndUna); // NewReno partial ACK (RFC 6582 §3.2 step 5)
-            }
-            // RFC 6298 (5.2), (5.3): stop the timer when all is acknowledged, else restart it
-            timers.retransmissionNs = sndUna == sndNxt ? NO_DEADLINE : nowNs + rtt.rtoNs();
-        }
-        else if (segAck == sndUna && flightBefore > 0 && segment.payloadLength() == 0 &&
-            !segment.has(FIN) && segmentWindow(segment) == sndWnd && state != TcpState.SYN_RECEIVED)
-        {
-            // a duplicate ACK (RFC 5681 §2): the third starts fast retransmit and NewReno fast recovery
-            if (!goBackN && congestion.onDuplicateAck(sndUna, sndNxt, flightBefore))
-            {
-                retransmitAt(sndUna);
-            }
-        }
-        // window update, only from a segment at least as new as the last one used (SND.WL1, SND.WL2)
-        if (ge(segAck, sndUna) && (lt(sndWl1, segment.seq()) || (sndWl1 == segment.seq() && le(sndWl2, segAck))))
-        {
-            sndWnd = segmentWindow(segment);
-            sndWl1 = segment.seq();
-            sndWl2 = segAck;
-            maxSndWnd = Math.max(maxSndWnd, sndWnd);
-            if (sndWnd > 0)
-            {
-                timers.onWindowOpened(); // poll sends
-            }
-        }
-        return true;
-    }
-
-    private boolean isFinAcked()
-    {
-        return finSent && sndUna == sndNxt;
-    }
-
-    // eighth step (§3.10.7.4): FIN
-    private void onFin(final long nowNs)
-    {
-        ackPending = true;
-        switch (state)
-        {
-            case SYN_RECEIVED, ESTABLISHED -> state = TcpState.CLOSE_WAIT;
-            case FIN_WAIT_1 ->
-            {
-                if (isFinAcked())
-                {
-                    enterTimeWait(nowNs);
-                }
-                else
-                {
-                    state = TcpState.CLOSING;
-                }
-            }
-            case FIN_WAIT_2 -> enterTimeWait(nowNs);
-            case TIME_WAIT ->
-            {
-                timers.timeWaitNs = nowNs + config.timeWaitNs(); // restart the 2 MSL timeout
-                return;
-            }
-            default ->
-            {
-                return; // CLOSE-WAIT, CLOSING, LAST-ACK: the peer's FIN was already counted; remain
-            }
-        }
-        rcvNxt += 1; // advance RCV.NXT over the FIN
-        handler.onPeerClosed();
-    }
-
-    private void enterTimeWait(final long nowNs)
-    {
-        state = TcpState.TIME_WAIT;
-        timers.retransmissionNs = NO_DEADLINE; // everything we sent is acknowledged
-        timers.persistNs = NO_DEADLINE;
-        timers.timeWaitNs = nowNs + config.timeWaitNs(); // MUST-13
-    }
-
-    // seventh step: when to acknowledge accepted text (MUST-40, SHLD-18, SHLD-19, RFC 5681 §4.2)
-    private void onTextAccepted(final boolean inOrder, final int newBytes, final int payloadLength, final long nowNs)
-    {
-        rcvMss = Math.max(rcvMss, Math.min(payloadLength, config.mssBytes()));
-        unackedBytes += newBytes;
-        if (!inOrder || newBytes < payloadLength || config.delayedAckNs() == 0 || unackedBytes >= 2 * rcvMss)
-        {
-            // out-of-order, duplicate, filling a hole, or the second full-sized segment: at the next poll
-            ackPending = true;
-        }
-        else if (timers.delayedAckNs == NO_DEADLINE)
-        {
-            timers.delayedAckNs = nowNs + config.delayedAckNs();
-        }
-    }
-
-    // RFC 5961 §7: challenge ACKs of one connection at most one per challengeAckIntervalNs (like Linux)
-    private void challengeAck(final long nowNs)
-    {
-        if (challengeAckSent && nowNs - lastChallengeAckNs < config.challengeAckIntervalNs())
-        {
-            challengeAcksSuppressed++;
-            return;
-        }
-        challengeAckSent = true;
-        lastChallengeAckNs = nowNs;
-        sendAck();
-    }
-
-    private void sendSynAck()
-    {
-        output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, rcvNxt, SYN | ACK,
-            Math.min(rcvWnd, MAX_UNSCALED_WINDOW), config.mssBytes(), windowScaling.synAckShift());
-    }
-
-    // the peer's SYN: window scaling in effect only if both SYNs carry the option (RFC 7323 §2.2); RCV.WND may
-    // then exceed 65,535 (the SYN's own window field is capped, never scaled)
-    private void onPeerSyn(final TcpSegment segment)
-    {
-        windowScaling.onPeerSyn(segment.options());
-        receiver.windowCap(windowScaling.maxReceiveWindow());
-        rcvWnd = receiver.window();
-    }
-
-    // SEG.WND of a segment without SYN, scaled by the peer's shift (RFC 7323 §2.3)
-    private int segmentWindow(final TcpSegment segment)
-    {
-        return windowScaling.sendWindow(segment.window());
-    }
-
-    // the window field of every segment without SYN: RCV.WND scaled down, right edge never receding (§2.4)
-    private int advertisedWindow()
-    {
-        return windowScaling.advertise(rcvNxt, rcvWnd);
-    }
-
-    private void sendAck()
-    {
-        output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, ACK, advertisedWindow(),
-            TcpSegmentOutput.NO_MSS_OPTION);
-        onAckSent();
-    }
-
-    private void onAckSent()
-    {
-        ackPending = false;
-        unackedBytes = 0;
-        timers.delayedAckNs = NO_DEADLINE;
-    }
-
-    private void returnToListen()
-    {
-        remoteIp = 0;
-        remotePort = 0;
-        sndUna = 0;
-        sndNxt = 0;
-        sndWnd = 0;
-        sndWl1 = 0;
-        sndWl2 = 0;
-        iss = 0;
-        rcvNxt = 0;
-        rcvWnd = 0;
-        irs = 0;
+        flow.remote(0, 0);
+        snd.clear();
+        rcv.clear();
         windowScaling.clear();
-        ackPending = false;
-        finQueued = false;
+        recovery.clear();
         writeBlocked = false;
-        finHeld = false;
-        finSent = false;
-        maxSndWnd = 0;
-        rcvMss = Math.min(config.mssBytes(), DEFAULT_SEND_MSS_BYTES);
-        unackedBytes = 0;
-        goBackN = false;
         synRetransmitted = false;
-        challengeAckSent = false;
+        arrives.clear();
         timers.clear();
-        rtt.reset();
-        sendBuffer.reset(0);
-        receiver.clear();
         state = TcpState.LISTEN;
     }
 
-    private void enterClosed(final TcpCloseReason reason)
+    // CLOSED; the application hears it after the step (fireEvents)
+    void enterClosed(final TcpCloseReason reason)
     {
         final boolean wasOpen = state != TcpState.CLOSED;
         returnToListen();
@@ -870,11 +324,11 @@ public final class TcpConnection
         passiveOpen = false;
         userTimeoutNs = config.r2Ns(); // per-connection options return to the defaults for the next use
         keepAlive = config.keepAliveEnabled();
-        noDelay = config.noDelay();
+        scheduler.noDelay(config.noDelay());
         if (wasOpen)
         {
             closeReason = reason;
-            handler.onClosed(reason); // MUST-12
+            events |= EVENT_CLOSED;
         }
     }
 
@@ -894,8 +348,8 @@ public final class TcpConnection
         notifyApplicationActivity(); // stack hook
         final int accepted = switch (state)
         {
-            case SYN_SENT, ESTABLISHED, CLOSE_WAIT -> sendBuffer.append(source, offset, length);
-            case SYN_RECEIVED -> finQueued ? SEND_NOT_OPEN : sendBuffer.append(source, offset, length);
+            case SYN_SENT, ESTABLISHED, CLOSE_WAIT -> snd.buffer.append(source, offset, length);
+            case SYN_RECEIVED -> snd.finQueued() ? SEND_NOT_OPEN : snd.buffer.append(source, offset, length);
             default -> SEND_NOT_OPEN;
         };
         if (accepted >= 0 && accepted < length)
@@ -916,126 +370,26 @@ public final class TcpConnection
     public int poll(final long nowNs)
     {
         int segments = 0;
-        if (writeBlocked && sendBuffer.freeBytes() > 0
-            && (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT))
+        if (writeBlocked && snd.buffer.freeBytes() > 0 &&
+            (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT))
         {
             writeBlocked = false;
             handler.onWritable();
         }
         switch (state)
         {
-            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> segments += sendQueued(nowNs);
+            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> segments += scheduler.sendQueued(nowNs);
             default ->
             {
                 // nothing to transmit before the connection is synchronized or after our FIN
             }
         }
-        if (ackPending && state.isSynchronized())
+        if (rcv.isAckPending() && state.isSynchronized())
         {
-            sendAck();
+            scheduler.sendAck();
             segments++;
         }
         return segments;
-    }
-
-    private int sendQueued(final long nowNs)
-    {
-        final int mss = effectiveSendMssBytes();
-        int segments = 0;
-        if (sndUna == sndNxt && sendBuffer.tailSeq() != sndNxt && nowNs - lastSendNs > rtt.rtoNs())
-        {
-            congestion.onIdleRestart(); // RFC 5681 §4.1: restart window after an idle period
-        }
-        // after an RTO: resend what was outstanding (go-back-N), as cwnd and SND.WND allow (SHLD-16)
-        while (goBackN)
-        {
-            final int dataEnd = finSent ? rexmtEnd - 1 : rexmtEnd;
-            final int length = Math.min(mss, dataEnd - rexmtNxt);
-            if (!lt(rexmtNxt, rexmtEnd))
-            {
-                goBackN = false;
-            }
-            else if (rexmtNxt - sndUna + Math.max(length, 1) > Math.min(congestion.cwnd(), Math.max(sndWnd, mss)))
-            {
-                return segments;
-            }
-            else
-            {
-                rexmtNxt += retransmitAt(rexmtNxt);
-                segments++;
-            }
-        }
-        while (!finSent)
-        {
-            final int unsent = sendBuffer.tailSeq() - sndNxt;
-            final int flight = sndNxt - sndUna;
-            final int cwndUsable = congestion.cwnd() - flight;
-            // negative when the peer shrank the window (MUST-34); cwnd never cuts a segment short while
-            // data is in flight: its ACK opens cwnd by a whole segment
-            final int usable = Math.min(sndUna + sndWnd - sndNxt,
-                flight > 0 && cwndUsable < Math.min(unsent, mss) ? 0 : cwndUsable);
-            final int length = Math.min(Math.min(unsent, mss), Math.max(0, usable));
-            final boolean withFin = finQueued && length == unsent;
-            if (length == 0 && !withFin)
-            {
-                break; // nothing to send, a zero window or a full cwnd
-            }
-            final boolean swsAllows = length == unsent || length >= maxSndWnd / 2;
-            if (length < mss && !withFin && !((noDelay || flight == 0) && swsAllows))
-            {
-                // Nagle (SHLD-7): a small segment waits until the outstanding data is acked; sender SWS
-                // avoidance (MUST-38, §3.8.6.2.1): less than a full segment goes only if it is all that is
-                // queued or at least half the largest window the peer offered; the persist timer overrides
-                break;
-            }
-            int flags = ACK;
-            if (length > 0 && length == unsent)
-            {
-                flags |= PSH; // MUST-61: PSH on the segment that empties the buffer
-            }
-            if (withFin)
-            {
-                flags |= FIN;
-            }
-            sendNew(length, flags, nowNs);
-            segments++;
-        }
-        if (sndUna == sndNxt && sendBuffer.tailSeq() != sndNxt)
-        {
-            // data waits for the window with nothing in flight: zero-window probing (MUST-35, MUST-36) after
-            // one RTO (SHLD-29), backing off (SHLD-30); also the sender SWS override timeout (MUST-38)
-            timers.armPersist(nowNs, rtt.rtoNs());
-        }
-        return segments;
-    }
-
-    // a segment of new data at SND.NXT (and/or our FIN)
-    private void sendNew(final int length, final int flags, final long nowNs)
-    {
-        if (length > 0)
-        {
-            output.sendData(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, advertisedWindow(),
-                sendBuffer, length);
-            rtt.startTiming(sndNxt + length, nowNs); // new data only: retransmissions are never timed
-        }
-        else
-        {
-            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, rcvNxt, flags, advertisedWindow(),
-                TcpSegmentOutput.NO_MSS_OPTION);
-        }
-        onAckSent();
-        if (timers.retransmissionNs == NO_DEADLINE)
-        {
-            timers.retransmissionNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.1)
-        }
-        timers.persistNs = NO_DEADLINE;
-        lastSendNs = nowNs;
-        sndNxt += length;
-        if ((flags & FIN) != 0)
-        {
-            sndNxt += 1;
-            finSent = true;
-        }
     }
 
     /**
@@ -1046,7 +400,7 @@ public final class TcpConnection
      */
     public int effectiveSendMssBytes()
     {
-        return Math.min(sendMssBytes, config.mssBytes());
+        return scheduler.effectiveSendMssBytes();
     }
 
     /**
@@ -1061,38 +415,37 @@ public final class TcpConnection
     public boolean close()
     {
         notifyApplicationActivity(); // stack hook
-        switch (state)
+        final boolean closing = switch (state)
         {
             case LISTEN, SYN_SENT ->
             {
                 enterClosed(TcpCloseReason.NORMAL);
-                return true;
+                yield true;
             }
             case SYN_RECEIVED ->
             {
-                if (finQueued)
+                if (snd.finQueued())
                 {
-                    return false;
+                    yield false;
                 }
-                finQueued = true;
-                return true;
+                snd.fin = SendSequenceSpace.Fin.QUEUED;
+                yield true;
             }
             case ESTABLISHED, CLOSE_WAIT ->
             {
-                if (receiver.unreadBytes() > 0)
+                if (rcv.unreadBytes() > 0)
                 {
                     abort(); // SHLD-3
-                    return true;
+                    yield true;
                 }
-                finQueued = true;
+                snd.fin = SendSequenceSpace.Fin.QUEUED;
                 state = state == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : TcpState.FIN_WAIT_1;
-                return true;
+                yield true;
             }
-            default ->
-            {
-                return false;
-            }
-        }
+            default -> false;
+        };
+        fireEvents();
+        return closing;
     }
 
     /**
@@ -1106,8 +459,7 @@ public final class TcpConnection
         {
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT ->
             {
-                output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt, 0, RST, 0,
-                    TcpSegmentOutput.NO_MSS_OPTION);
+                scheduler.sendReset(snd.nxt);
                 enterClosed(TcpCloseReason.ABORTED);
             }
             case CLOSED ->
@@ -1116,6 +468,7 @@ public final class TcpConnection
             }
             default -> enterClosed(TcpCloseReason.ABORTED);
         }
+        fireEvents();
     }
 
     /**
@@ -1128,18 +481,8 @@ public final class TcpConnection
     public void consumed(final int bytes)
     {
         notifyApplicationActivity(); // stack hook
-        receiver.consumed(bytes);
         // no window updates once the peer's FIN arrived: it sends nothing more (Linux: none after RCV_SHUTDOWN)
-        if (state.isSynchronized() && !peerFinReceived())
-        {
-            final int before = rcvWnd;
-            rcvWnd = receiver.window();
-            final int threshold = Math.min(config.receiveBufferBytes() / 2, config.mssBytes());
-            if ((before == 0 && rcvWnd > 0) || rcvWnd - before >= threshold)
-            {
-                ackPending = true;
-            }
-        }
+        rcv.consumed(bytes, state.isSynchronized() && !peerFinReceived());
     }
 
     /**
@@ -1152,6 +495,7 @@ public final class TcpConnection
         if (state == TcpState.LISTEN)
         {
             enterClosed(TcpCloseReason.RESET_BY_PEER);
+            fireEvents();
         }
     }
 
@@ -1169,7 +513,7 @@ public final class TcpConnection
      */
     public void noDelay(final boolean noDelay)
     {
-        this.noDelay = noDelay;
+        scheduler.noDelay(noDelay);
     }
 
     /**
@@ -1184,10 +528,10 @@ public final class TcpConnection
     }
 
     // MUST-26: only while nothing is outstanding or queued
-    private boolean keepAliveEligible()
+    boolean keepAliveEligible()
     {
-        return keepAlive && (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT) && sndUna == sndNxt &&
-            sendBuffer.tailSeq() == sndNxt;
+        return keepAlive && (state == TcpState.ESTABLISHED || state == TcpState.CLOSE_WAIT) && snd.una == snd.nxt &&
+            snd.buffer.tailSeq() == snd.nxt;
     }
 
     /**
@@ -1208,148 +552,9 @@ public final class TcpConnection
      */
     public int onTimer(final long nowNs)
     {
-        if (state == TcpState.TIME_WAIT && TcpTimers.due(timers.timeWaitNs, nowNs))
-        {
-            enterClosed(TcpCloseReason.NORMAL);
-            return 1;
-        }
-        int fired = 0;
-        if (TcpTimers.due(timers.retransmissionNs, nowNs))
-        {
-            if (!onRetransmissionTimeout(nowNs))
-            {
-                return 1;
-            }
-            fired++;
-        }
-        if (TcpTimers.due(timers.persistNs, nowNs))
-        {
-            if (!onPersistTimeout(nowNs))
-            {
-                return fired + 1;
-            }
-            fired++;
-        }
-        if (TcpTimers.due(timers.delayedAckNs, nowNs))
-        {
-            timers.delayedAckNs = NO_DEADLINE;
-            if (state.isSynchronized())
-            {
-                sendAck();
-            }
-            fired++;
-        }
-        if (TcpTimers.due(timers.keepAliveDeadlineNs(keepAliveEligible()), nowNs))
-        {
-            if (timers.onKeepAliveTimeout(nowNs))
-            {
-                enterClosed(TcpCloseReason.TIMEOUT); // MUST-29: only after several unanswered probes
-                return fired + 1;
-            }
-            output.sendControl(localIp, localPort, remoteIp, remotePort, sndNxt - 1, rcvNxt, ACK, advertisedWindow(),
-                TcpSegmentOutput.NO_MSS_OPTION);
-            fired++;
-        }
+        final int fired = timeouts.fire(nowNs);
+        fireEvents();
         return fired;
-    }
-
-    // false once the connection gave up (R2)
-    private boolean onRetransmissionTimeout(final long nowNs)
-    {
-        final boolean synState = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
-        final int retransmissions = timers.onRetransmissionTimeout(nowNs, synState ? config.synR2Ns() : userTimeoutNs,
-            !synState && sndWnd == 0); // SHLD-17: a zero window that the peer keeps announcing is no failure
-        if (retransmissions == TcpTimers.GIVE_UP)
-        {
-            enterClosed(TcpCloseReason.TIMEOUT);
-            return false;
-        }
-        if (retransmissions == config.r1Retransmissions())
-        {
-            handler.onExcessiveRetransmissions(retransmissions); // R1 (MUST-20, SHLD-9)
-        }
-        final boolean firstTimeout = retransmissions == 1;
-        rtt.onTimeout();
-        if (state == TcpState.SYN_SENT)
-        {
-            synRetransmitted = true;
-            output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, 0, SYN, rcvWnd, config.mssBytes(),
-                windowScaling.offeredShift());
-        }
-        else if (state == TcpState.SYN_RECEIVED)
-        {
-            synRetransmitted = true;
-            sendSynAck();
-        }
-        else
-        {
-            congestion.onRetransmissionTimeout(sndNxt - sndUna, sndNxt, firstTimeout);
-            rexmtEnd = sndNxt;
-            rexmtNxt = sndUna + retransmitAt(sndUna);
-            goBackN = lt(rexmtNxt, rexmtEnd);
-        }
-        timers.retransmissionNs = nowNs + rtt.rtoNs(); // RFC 6298 (5.5), (5.6)
-        return true;
-    }
-
-    // false once the connection gave up
-    private boolean onPersistTimeout(final long nowNs)
-    {
-        timers.persistNs = NO_DEADLINE;
-        if (!state.isSynchronized() || sndUna != sndNxt)
-        {
-            return true; // something is in flight: the retransmission timer covers it
-        }
-        final int unsent = sendBuffer.tailSeq() - sndNxt;
-        final int usable = sndUna + sndWnd - sndNxt;
-        if (usable > 0 && (unsent > 0 || finQueued))
-        {
-            // the SWS override timeout (MUST-38): send what the window allows now
-            final int length = Math.min(Math.min(unsent, usable), effectiveSendMssBytes());
-            final boolean withFin = finQueued && length == unsent;
-            sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), nowNs);
-            return true;
-        }
-        if (timers.onZeroWindowProbe(nowNs, userTimeoutNs, rtt.rtoNs()))
-        {
-            enterClosed(TcpCloseReason.TIMEOUT); // probes unanswered for the user timeout
-            return false;
-        }
-        // zero-window probe (MUST-36): an old sequence number makes the peer answer with its window
-        output.sendControl(localIp, localPort, remoteIp, remotePort, sndUna - 1, rcvNxt, ACK, advertisedWindow(),
-            TcpSegmentOutput.NO_MSS_OPTION);
-        return true;
-    }
-
-    // §3.10.8: one segment at seq (SND.UNA or a later go-back-N point), data and/or our FIN; returns the
-    // sequence space it covers
-    private int retransmitAt(final int seq)
-    {
-        final int dataEnd = finSent ? sndNxt - 1 : sndNxt;
-        final int length = Math.max(0, Math.min(effectiveSendMssBytes(), dataEnd - seq));
-        int flags = ACK;
-        final boolean withFin = finSent && seq + length == dataEnd;
-        if (withFin)
-        {
-            flags |= FIN;
-        }
-        if (length > 0)
-        {
-            if (seq + length == sendBuffer.tailSeq())
-            {
-                flags |= PSH;
-            }
-            output.sendData(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, advertisedWindow(), sendBuffer,
-                length);
-        }
-        else
-        {
-            output.sendControl(localIp, localPort, remoteIp, remotePort, seq, rcvNxt, flags, advertisedWindow(),
-                TcpSegmentOutput.NO_MSS_OPTION);
-        }
-        rtt.onRetransmit(); // Karn (MUST-18)
-        onAckSent();
-        return length + (withFin ? 1 : 0);
     }
 
     /**
@@ -1369,11 +574,7 @@ public final class TcpConnection
         this.userTimeoutNs = timeoutNs;
     }
 
-    /**
-     * This connection's user timeout (R2 for data).
-     *
-     * @return nanoseconds.
-     */
+    /** This connection's user timeout (R2 for data), in nanoseconds. */
     public long userTimeoutNs()
     {
         return userTimeoutNs;
@@ -1390,174 +591,106 @@ public final class TcpConnection
         this.keepAlive = enabled;
     }
 
-    /**
-     * The congestion state (cwnd, ssthresh, fast recovery) of this connection, read-only use.
-     *
-     * @return the congestion control.
-     */
+    /** The congestion state (cwnd, ssthresh, fast recovery) of this connection, read-only use. */
     public CongestionControl congestionControl()
     {
-        return congestion;
+        return recovery.congestion;
     }
 
-    /**
-     * Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction.
-     *
-     * @return count.
-     */
+    /** Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction. */
     public long challengeAcksSuppressed()
     {
-        return challengeAcksSuppressed;
+        return arrives.challengeAcksSuppressed();
     }
 
-    /**
-     * Urgent bytes still ahead of the next byte to be delivered (MUST-33).
-     *
-     * @return bytes up to RCV.UP, 0 when no urgent data is pending.
-     */
+    /** Urgent bytes still ahead of the next byte to be delivered (MUST-33): up to RCV.UP, 0 when none. */
     public int urgentBytesPending()
     {
-        return receiver.urgentBytesPending(rcvNxt);
+        return rcv.urgentBytesPending();
     }
 
-    /**
-     * Received bytes the application has not consumed yet (they reduce RCV.WND).
-     *
-     * @return bytes.
-     */
+    /** Received bytes the application has not consumed yet (they reduce RCV.WND). */
     public int unreadBytes()
     {
-        return receiver.unreadBytes();
+        return rcv.unreadBytes();
     }
 
-    /**
-     * Bytes the application queued that are not yet acknowledged (sent or not).
-     *
-     * @return bytes.
-     */
+    /** Bytes the application queued that are not yet acknowledged (sent or not). */
     public int sendQueueBytes()
     {
-        return sendBuffer.size();
+        return snd.buffer.size();
     }
 
-    /**
-     * Why the connection last reached CLOSED (MUST-12).
-     *
-     * @return the reason, or null if it never closed after being opened.
-     */
+    /** Why the connection last reached CLOSED (MUST-12), null if it never closed after being opened. */
     public TcpCloseReason closeReason()
     {
         return closeReason;
     }
 
-    /**
-     * Current state.
-     *
-     * @return the state.
-     */
+    /** The current state. */
     public TcpState state()
     {
         return state;
     }
 
-    /**
-     * Whether the connection came from a passive OPEN (MUST-11).
-     *
-     * @return true for a passive OPEN.
-     */
+    /** Whether the connection came from a passive OPEN (MUST-11). */
     public boolean isPassiveOpen()
     {
         return passiveOpen;
     }
 
-    /**
-     * SND.UNA: oldest unacknowledged sequence number.
-     *
-     * @return raw sequence number.
-     */
+    /** SND.UNA, the oldest unacknowledged sequence number (raw). */
     public int sndUna()
     {
-        return sndUna;
+        return snd.una;
     }
 
-    /**
-     * SND.NXT: next sequence number to send.
-     *
-     * @return raw sequence number.
-     */
+    /** SND.NXT, the next sequence number to send (raw). */
     public int sndNxt()
     {
-        return sndNxt;
+        return snd.nxt;
     }
 
-    /**
-     * SND.WND: the peer's window.
-     *
-     * @return bytes.
-     */
+    /** SND.WND, the peer's window in bytes. */
     public int sndWnd()
     {
-        return sndWnd;
+        return snd.wnd;
     }
 
-    /**
-     * SND.WL1: SEG.SEQ of the segment last used to update SND.WND.
-     *
-     * @return raw sequence number.
-     */
+    /** SND.WL1, SEG.SEQ of the segment last used to update SND.WND (raw). */
     public int sndWl1()
     {
-        return sndWl1;
+        return snd.wl1;
     }
 
-    /**
-     * SND.WL2: SEG.ACK of the segment last used to update SND.WND.
-     *
-     * @return raw sequence number.
-     */
+    /** SND.WL2, SEG.ACK of the segment last used to update SND.WND (raw). */
     public int sndWl2()
     {
-        return sndWl2;
+        return snd.wl2;
     }
 
-    /**
-     * ISS: our initial sequence number.
-     *
-     * @return raw sequence number.
-     */
+    /** ISS, our initial sequence number (raw). */
     public int iss()
     {
-        return iss;
+        return snd.iss;
     }
 
-    /**
-     * RCV.NXT: next sequence number expected.
-     *
-     * @return raw sequence number.
-     */
+    /** RCV.NXT, the next sequence number expected (raw). */
     public int rcvNxt()
     {
-        return rcvNxt;
+        return rcv.nxt;
     }
 
-    /**
-     * RCV.WND: our receive window.
-     *
-     * @return bytes.
-     */
+    /** RCV.WND, our receive window in bytes. */
     public int rcvWnd()
     {
-        return rcvWnd;
+        return rcv.wnd;
     }
 
-    /**
-     * IRS: the peer's initial sequence number.
-     *
-     * @return raw sequence number.
-     */
+    /** IRS, the peer's initial sequence number (raw). */
     public int irs()
     {
-        return irs;
+        return rcv.irs;
     }
 
     /**
@@ -1568,47 +701,31 @@ public final class TcpConnection
      */
     public int sendMssBytes()
     {
-        return sendMssBytes;
+        return snd.mssBytes;
     }
 
-    /**
-     * Our address.
-     *
-     * @return IPv4 address.
-     */
+    /** Our IPv4 address. */
     public int localIp()
     {
-        return localIp;
+        return flow.localIp();
     }
 
-    /**
-     * Our port.
-     *
-     * @return 0..65535.
-     */
+    /** Our port, 0..65535. */
     public int localPort()
     {
-        return localPort;
+        return flow.localPort();
     }
 
-    /**
-     * The peer's address, 0 in LISTEN.
-     *
-     * @return IPv4 address.
-     */
+    /** The peer's IPv4 address, 0 in LISTEN. */
     public int remoteIp()
     {
-        return remoteIp;
+        return flow.remoteIp();
     }
 
-    /**
-     * The peer's port, 0 in LISTEN.
-     *
-     * @return 0..65535.
-     */
+    /** The peer's port, 0..65535, 0 in LISTEN. */
     public int remotePort()
     {
-        return remotePort;
+        return flow.remotePort();
     }
 
     // ================================================================================================
@@ -1711,18 +828,21 @@ public final class TcpConnection
         final int errorKind, final int icmpType, final int icmpCode, final int nextHopMtu, final int quotedSeq,
         final long nowNs)
     {
-        if (state == TcpState.CLOSED || state == TcpState.LISTEN || !(le(sndUna, quotedSeq) && lt(quotedSeq, sndNxt)))
+        if (state == TcpState.CLOSED || state == TcpState.LISTEN || !(le(snd.una, quotedSeq) && lt(quotedSeq, snd.nxt)))
         {
             return ICMP_OUT_OF_WINDOW;
         }
         if (errorKind == dev.sluice.core.wire.IcmpHeader.ERROR_FRAGMENTATION_NEEDED)
         {
-            return onPathMtu(nextHopMtu);
+            // an old router announces 0 (RFC 1191 §5): assume the smallest MTU we believe
+            final int mtu = Math.max(nextHopMtu == 0 ? MIN_PATH_MTU : nextHopMtu, MIN_PATH_MTU);
+            return state.isSynchronized() && scheduler.lowerSendMss(mtu - 40) ? ICMP_PATH_MTU_LOWERED : ICMP_IGNORED;
         }
         if (errorKind == dev.sluice.core.wire.IcmpHeader.ERROR_HARD &&
             (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED))
         {
             enterClosed(TcpCloseReason.UNREACHABLE);
+            fireEvents();
             return ICMP_ABORTED;
         }
         lastSoftErrorType = icmpType;
@@ -1730,25 +850,6 @@ public final class TcpConnection
         lastSoftErrorNs = nowNs;
         softErrors++;
         return ICMP_SOFT_RECORDED;
-    }
-
-    private int onPathMtu(final int nextHopMtu)
-    {
-        // an old router announces 0 (RFC 1191 §5): assume the smallest MTU we believe
-        final int mtu = Math.max(nextHopMtu == 0 ? MIN_PATH_MTU : nextHopMtu, MIN_PATH_MTU);
-        final int mss = mtu - 40;
-        if (mss >= effectiveSendMssBytes() || !state.isSynchronized())
-        {
-            return ICMP_IGNORED;
-        }
-        sendMssBytes = mss;
-        if (sndNxt != sndUna)
-        {
-            rexmtEnd = sndNxt; // the segments in flight were dropped by the router: send them again, smaller
-            rexmtNxt = sndUna;
-            goBackN = true;
-        }
-        return ICMP_PATH_MTU_LOWERED;
     }
 
     /**
@@ -1763,43 +864,25 @@ public final class TcpConnection
         softErrors = 0;
     }
 
-    /**
-     * ICMP type of the last soft error reported for this connection (SHLD-25), e.g. 3 (destination
-     * unreachable) or 11 (time exceeded).
-     *
-     * @return the type, or {@link #NO_SOFT_ERROR}.
-     */
+    /** ICMP type of the last soft error (SHLD-25), e.g. 3 or 11, or {@link #NO_SOFT_ERROR}. */
     public int lastSoftErrorType()
     {
         return lastSoftErrorType;
     }
 
-    /**
-     * ICMP code of the last soft error (valid when {@link #lastSoftErrorType()} is not
-     * {@link #NO_SOFT_ERROR}).
-     *
-     * @return the code.
-     */
+    /** ICMP code of the last soft error (valid when {@link #lastSoftErrorType()} is not {@link #NO_SOFT_ERROR}). */
     public int lastSoftErrorCode()
     {
         return lastSoftErrorCode;
     }
 
-    /**
-     * When the last soft error arrived, in the {@code nowNs} timebase.
-     *
-     * @return the time, 0 if none.
-     */
+    /** When the last soft error arrived, in the {@code nowNs} timebase, 0 if none. */
     public long lastSoftErrorNs()
     {
         return lastSoftErrorNs;
     }
 
-    /**
-     * Soft errors recorded since the connection was opened (or {@link #clearSoftErrors()}).
-     *
-     * @return count.
-     */
+    /** Soft errors recorded since the connection was opened (or {@link #clearSoftErrors()}). */
     public int softErrors()
     {
         return softErrors;

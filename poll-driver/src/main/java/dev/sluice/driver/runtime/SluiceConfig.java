@@ -15,6 +15,7 @@ import java.util.Properties;
 import java.util.Set;
 
 import dev.sluice.core.net.LinkImpairment;
+import dev.sluice.core.stack.MemoryBudget;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.nativebindings.dpdk.Eal;
@@ -47,9 +48,11 @@ import dev.sluice.nativebindings.dpdk.Eal;
  * @param countersFile   the counters file {@code sluice stat} reads.
  * @param seconds        how long servers run, 0 for until SIGTERM/SIGINT.
  * @param mtu            the IP MTU.
- * @param maxConnections pooled connections per core.
+ * @param maxConnections most connections per core (default: from the memory budget).
  * @param tcp            the TCP settings.
  * @param impairRx       netem-style impairment of received frames (testing on kernels without netem).
+ * @param memoryBudgetBytes memory per core: connections (heap) and payload (off-heap), see {@link MemoryBudget}.
+ * @param timeWaitWait   whether an active-open command stays until its connection's TIME-WAIT ends.
  * @param impairTx       netem-style impairment of transmitted frames.
  */
 public record SluiceConfig(
@@ -74,7 +77,9 @@ public record SluiceConfig(
     int maxConnections,
     TcpConfig tcp,
     LinkImpairment impairRx,
-    LinkImpairment impairTx)
+    LinkImpairment impairTx,
+    long memoryBudgetBytes,
+    boolean timeWaitWait)
 {
     /** Where the counters go unless {@code --counters-file} says otherwise. */
     public static final String DEFAULT_COUNTERS_FILE = "/dev/shm/sluice.counters";
@@ -136,7 +141,10 @@ public record SluiceConfig(
         flag("counters-file", "FILE", ALL, "counters for 'sluice stat' (default " + DEFAULT_COUNTERS_FILE + ")");
         flag("seconds", "N", SERVERS, "stop after N seconds (default 0: run until SIGTERM or SIGINT)");
         flag("mtu", "BYTES", ALL, "IP MTU, 576..9000 (default 1500)");
-        flag("max-connections", "N", ALL, "pooled connections per core (default 1024)");
+        flag("memory-budget", "SIZE", ALL, "memory per core for connections and buffered data, e.g. 512m, 2g " +
+            "(default: a quarter of the RAM, at most the JVM heap limit, shared by the cores)");
+        flag("max-connections", "N", ALL, "most connections per core (default: memory budget / 2 KiB)");
+        flag("no-time-wait-wait", null, EnumSet.of(Command.SOURCE), "exit without waiting for TIME-WAIT to end");
         flag("mss", "BYTES", ALL, "MSS we announce (default 1460, capped to MTU - 40)");
         flag("msl-ms", "MS", ALL, "maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30000)");
         flag("rto-min-ms", "MS", ALL, "lower bound of the retransmission timeout (default 200)");
@@ -329,8 +337,15 @@ public record SluiceConfig(
         final String counters = values.getOrDefault("counters-file", DEFAULT_COUNTERS_FILE);
         final long seconds = number("seconds", values.getOrDefault("seconds", "0"), 0, Integer.MAX_VALUE);
         final int mtu = (int)number("mtu", values.getOrDefault("mtu", "1500"), 576, 9000);
-        final int maxConnections = (int)number("max-connections", values.getOrDefault("max-connections", "1024"),
-            1, 65_535);
+        final long memoryBudget = values.containsKey("memory-budget") ?
+            size("memory-budget", values.get("memory-budget")) : defaultMemoryBudget(cores);
+        if (memoryBudget < MemoryBudget.MIN_BUDGET_BYTES)
+        {
+            throw new ConfigException("--memory-budget must be at least 16m, got " + values.get("memory-budget"));
+        }
+        final int maxConnections = values.containsKey("max-connections") ? (int)number("max-connections",
+            values.get("max-connections"), 1, MemoryBudget.MAX_CONNECTIONS) :
+            MemoryBudget.of(memoryBudget).maxConnections();
 
         final TcpConfig.Builder tcp = TcpConfig.builder();
         final int mss = (int)number("mss", values.getOrDefault("mss", "1460"), TcpConfig.MIN_MSS_BYTES, 65_495);
@@ -366,7 +381,15 @@ public record SluiceConfig(
         return new SluiceConfig(command, device, ip, prefixLength, gatewayIp, listenPort, connectIp, connectPort,
             bytes, cores, List.copyOf(cpus), idle, eal, mac, pcap, counters, seconds, mtu, maxConnections, tcpConfig,
             impairment("impair-rx", values.getOrDefault("impair-rx", "none")),
-            impairment("impair-tx", values.getOrDefault("impair-tx", "none")));
+            impairment("impair-tx", values.getOrDefault("impair-tx", "none")), memoryBudget,
+            !"true".equals(values.get("no-time-wait-wait")));
+    }
+
+    private static long defaultMemoryBudget(final int cores)
+    {
+        final long ram = ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+        return MemoryBudget.defaultBudgetBytes(ram, Runtime.getRuntime().maxMemory(), cores);
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.function.IntFunction;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.stack.NetworkSegmentOutput;
 import dev.sluice.core.stack.TcpAcceptor;
+import dev.sluice.core.stack.MemoryBudget;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
 import dev.sluice.core.tcp.IsnGenerator;
@@ -219,7 +220,8 @@ public final class SluiceRuntime implements AutoCloseable
             {
                 final TcpStackCounters tcpCounters = new TcpStackCounters();
                 final NetworkSegmentOutput output = new NetworkSegmentOutput(0, tcpCounters);
-                final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections());
+                final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections(),
+                    MemoryBudget.of(config.memoryBudgetBytes()).newPool());
                 final PcapWriter pcap = config.pcapFile() == null ? null : new PcapWriter(
                     Path.of(pcapName(config.pcapFile(), i, cores)), 4 << 20, wallNs, System.nanoTime());
                 final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,
@@ -306,10 +308,12 @@ public final class SluiceRuntime implements AutoCloseable
             log.printf("sluice: impairment rx=%s tx=%s (netem-style, at the device boundary)%n",
                 config.impairRx(), config.impairTx());
         }
-        log.printf("sluice: ip=%s/%d gateway=%s mtu=%d mss=%d max-connections=%d/core counters=%s pcap=%s%n",
+        log.printf("sluice: ip=%s/%d gateway=%s mtu=%d mss=%d memory-budget=%dMiB/core max-connections=%d/core " +
+            "payload-pool=%dMiB/core counters=%s pcap=%s%n",
             Addresses.ipv4ToString(config.ip()), config.prefixLength(),
             config.gatewayIp() == 0 ? "none" : Addresses.ipv4ToString(config.gatewayIp()), config.mtu(),
-            config.tcp().mssBytes(), config.maxConnections(), config.countersFile(),
+            config.tcp().mssBytes(), config.memoryBudgetBytes() >> 20, config.maxConnections(),
+            MemoryBudget.of(config.memoryBudgetBytes()).poolBytes() >> 20, config.countersFile(),
             config.pcapFile() == null ? "off" : config.pcapFile());
         return runtime;
     }

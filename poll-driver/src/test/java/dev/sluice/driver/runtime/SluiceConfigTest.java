@@ -47,7 +47,10 @@ class SluiceConfigTest
         assertNull(c.pcapFile());
         assertEquals(SluiceConfig.DEFAULT_COUNTERS_FILE, c.countersFile());
         assertEquals(0, c.seconds());
-        assertEquals(1024, c.maxConnections());
+        // issue 11: sized by a memory budget derived from the machine, not a fixed count of full slots
+        assertEquals(dev.sluice.core.stack.MemoryBudget.of(c.memoryBudgetBytes()).maxConnections(), c.maxConnections());
+        assertTrue(c.memoryBudgetBytes() >= dev.sluice.core.stack.MemoryBudget.MIN_BUDGET_BYTES);
+        assertTrue(c.timeWaitWait());
         assertFalse(c.tcp().noDelay());
         assertEquals(30_000_000_000L, c.tcp().mslNs());
         assertEquals(200_000_000L, c.tcp().rtoMinNs());
@@ -214,7 +217,9 @@ class SluiceConfigTest
         "echo " + BASE + " --listen 7 --mac 00:00:00:00:00:00|--mac must be a unicast address",
         "echo " + BASE + " --listen 7 --seconds -1|--seconds must be 0..",
         "echo " + BASE + " --listen 7 --mtu 100|--mtu must be 576..9000",
-        "echo " + BASE + " --listen 7 --max-connections 0|--max-connections must be 1..65535",
+        "echo " + BASE + " --listen 7 --max-connections 0|--max-connections must be 1..16777216",
+        "echo " + BASE + " --listen 7 --memory-budget 1m|--memory-budget must be at least 16m, got 1m",
+        "echo " + BASE + " --listen 7 --memory-budget lots|--memory-budget wants a number, got 'LOTS'",
         "echo " + BASE + " --listen 7 --mss 10|--mss must be 88..",
         "echo " + BASE + " --listen 7 --msl-ms 0|--msl-ms must be 1..",
         "echo " + BASE + " --listen 7 --rto-min-ms 0|--rto-min-ms must be 1..",

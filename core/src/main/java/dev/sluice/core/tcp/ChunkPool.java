@@ -1,0 +1,399 @@
+package dev.sluice.core.tcp;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One shard's payload memory: fixed-size off-heap chunks that connections take while they hold bytes (send
+ * queue, out-of-order data) and give back as soon as those drain. Memory follows data, not connections: an
+ * idle connection holds no chunk, and the configured send and receive buffer sizes are limits (windows), not
+ * allocations.
+ *
+ * <ul>
+ *   <li>Chunks are {@link #chunkBytes()} bytes (a power of two) carved from slabs of direct memory. Slabs are
+ *       allocated on first need, up to {@link #maxChunks()} chunks in all (the budget): a shard that never holds
+ *       much data never reserves much. A slab allocation is a one-time event, not a per-segment one: freed
+ *       chunks go to a free stack and are reused first.</li>
+ *   <li>{@link #allocate()} returns a chunk id or {@link #NO_CHUNK} when the budget is spent (or the JVM
+ *       refuses more direct memory: the pool then stops growing). It never throws; callers shrink what they
+ *       accept (send back-pressure, out-of-order data dropped and counted).</li>
+ *   <li>{@link #underPressure()} is true while fewer than {@link #reserveChunks()} chunks remain: new
+ *       connections are refused and receive windows stop growing, so the connections already open keep room
+ *       for their data.</li>
+ *   <li>Each chunk has a link slot ({@link #next}/{@link #next(int, int)}) for chunk lists (the send queue).</li>
+ * </ul>
+ * Single-threaded (one shard); no method allocates except the one-time slab growth.
+ */
+public final class ChunkPool
+{
+    /** No chunk: {@link #allocate()} failed, or the end of a list. */
+    public static final int NO_CHUNK = -1;
+    /** Default chunk size: a page (whole MSS-sized segments fit, a table of 1,024 entries fits one chunk). */
+    public static final int DEFAULT_CHUNK_BYTES = 4096;
+    /** Default slab: 16 MiB of chunks per direct allocation. */
+    public static final int DEFAULT_SLAB_BYTES = 16 << 20;
+
+    private final int chunkBytes;
+    private final int chunkShift;
+    private final int slabShift;
+    private final int slabMask;
+    private final int maxChunks;
+    private final int reserveChunks;
+    private final UnsafeBuffer[] slabs;
+    private final int[] freeStack;
+    private final int[] next;
+    private int freeCount;
+    private int createdChunks;
+    private int growthLimit;
+    private long allocations;
+    private long allocationFailures;
+    private int peakInUse;
+    private ReassemblyBuffer.Geometry geometry;
+
+    /**
+     * Creates an empty pool: no memory is reserved until the first {@link #allocate()}.
+     *
+     * @param chunkBytes    chunk size, a power of two in 64..2^20.
+     * @param maxChunks     the budget in chunks, &gt;= 1.
+     * @param slabBytes     bytes per direct allocation, a power of two &gt;= chunkBytes (capped to the budget).
+     * @param reserveChunks chunks kept for open connections: below this many free, {@link #underPressure()}.
+     */
+    public ChunkPool(final int chunkBytes, final int maxChunks, final int slabBytes, final int reserveChunks)
+    {
+        if (chunkBytes < 64 || chunkBytes > (1 << 20) || Integer.bitCount(chunkBytes) != 1)
+        {
+            throw new IllegalArgumentException("chunkBytes must be a power of two in 64..2^20, got " + chunkBytes);
+        }
+        if (maxChunks < 1)
+        {
+            throw new IllegalArgumentException("maxChunks must be >= 1, got " + maxChunks);
+        }
+        if (slabBytes < chunkBytes || Integer.bitCount(slabBytes) != 1)
+        {
+            throw new IllegalArgumentException("slabBytes must be a power of two >= chunkBytes, got " + slabBytes);
+        }
+        if (reserveChunks < 0 || reserveChunks > 0 && reserveChunks >= maxChunks)
+        {
+            throw new IllegalArgumentException("reserveChunks must be 0..maxChunks - 1, got " + reserveChunks);
+        }
+        this.chunkBytes = chunkBytes;
+        this.chunkShift = Integer.numberOfTrailingZeros(chunkBytes);
+        final int chunksPerSlab = Math.min(slabBytes / chunkBytes,
+            Integer.highestOneBit(maxChunks) == maxChunks ? maxChunks : Integer.highestOneBit(maxChunks) << 1);
+        this.slabShift = Integer.numberOfTrailingZeros(chunksPerSlab);
+        this.slabMask = chunksPerSlab - 1;
+        this.maxChunks = maxChunks;
+        this.growthLimit = maxChunks;
+        this.reserveChunks = reserveChunks;
+        this.slabs = new UnsafeBuffer[(maxChunks + chunksPerSlab - 1) / chunksPerSlab];
+        this.freeStack = new int[maxChunks];
+        this.next = new int[maxChunks];
+    }
+
+    /**
+     * A pool of {@link #DEFAULT_CHUNK_BYTES} chunks for a memory budget, with 1/16 of it as the reserve.
+     *
+     * @param budgetBytes bytes of payload memory, &gt;= one chunk.
+     * @return the pool.
+     */
+    public static ChunkPool ofBudget(final long budgetBytes)
+    {
+        final int chunks = (int)Math.max(1, Math.min(Integer.MAX_VALUE - 8, budgetBytes / DEFAULT_CHUNK_BYTES));
+        return new ChunkPool(DEFAULT_CHUNK_BYTES, chunks, DEFAULT_SLAB_BYTES, chunks / 16);
+    }
+
+    /**
+     * A private pool holding exactly what one connection's buffers may need at most (for connections made
+     * outside a stack, e.g. in tests): never under pressure.
+     *
+     * @param sendBufferBytes    send queue limit.
+     * @param receiveBufferBytes receive (reassembly) limit.
+     * @return the pool.
+     */
+    public static ChunkPool forOneConnection(final int sendBufferBytes, final int receiveBufferBytes)
+    {
+        final int chunks = chunksFor(sendBufferBytes) + ReassemblyBuffer.maxChunksFor(receiveBufferBytes,
+            DEFAULT_CHUNK_BYTES);
+        return new ChunkPool(DEFAULT_CHUNK_BYTES, chunks, DEFAULT_SLAB_BYTES, 0);
+    }
+
+    private static int chunksFor(final int bytes)
+    {
+        // a queue of n bytes not aligned to chunk boundaries spans at most n / chunk + 1 chunks
+        return bytes / DEFAULT_CHUNK_BYTES + 1;
+    }
+
+    // the stores of one stack share one shape (one TCP configuration per stack)
+    ReassemblyBuffer.Geometry reassemblyGeometry(final int capacityBytes, final int maxRanges)
+    {
+        final ReassemblyBuffer.Geometry g = geometry;
+        if (g != null && g.capacity == capacityBytes && g.maxRanges == maxRanges)
+        {
+            return g;
+        }
+        final ReassemblyBuffer.Geometry created = new ReassemblyBuffer.Geometry(capacityBytes, maxRanges, chunkBytes);
+        geometry = created;
+        return created;
+    }
+
+    /**
+     * Takes a free chunk.
+     *
+     * @return its id, or {@link #NO_CHUNK} when the budget is spent.
+     */
+    public int allocate()
+    {
+        if (freeCount == 0 && !grow())
+        {
+            allocationFailures++;
+            return NO_CHUNK;
+        }
+        final int chunk = freeStack[--freeCount];
+        next[chunk] = NO_CHUNK;
+        allocations++;
+        final int inUse = createdChunks - freeCount;
+        if (inUse > peakInUse)
+        {
+            peakInUse = inUse;
+        }
+        return chunk;
+    }
+
+    /**
+     * Gives a chunk back.
+     *
+     * @param chunk an id from {@link #allocate()} not yet freed.
+     */
+    public void free(final int chunk)
+    {
+        freeStack[freeCount++] = chunk;
+    }
+
+    private boolean grow()
+    {
+        if (createdChunks >= growthLimit)
+        {
+            return false;
+        }
+        final int slab = createdChunks >>> slabShift;
+        final int chunks = Math.min(slabMask + 1, maxChunks - createdChunks);
+        try
+        {
+            slabs[slab] = new UnsafeBuffer(ByteBuffer.allocateDirect(chunks << chunkShift));
+        }
+        catch (final OutOfMemoryError ex)
+        {
+            growthLimit = createdChunks; // the JVM's direct memory limit is below the budget: stop here
+            return false;
+        }
+        for (int i = chunks - 1; i >= 0; i--)
+        {
+            freeStack[freeCount++] = createdChunks + i;
+        }
+        createdChunks += chunks;
+        return true;
+    }
+
+    /**
+     * The slab buffer holding a chunk; the chunk starts at {@link #offset(int)} in it.
+     *
+     * @param chunk a chunk id.
+     * @return the buffer.
+     */
+    public UnsafeBuffer buffer(final int chunk)
+    {
+        return slabs[chunk >>> slabShift];
+    }
+
+    /**
+     * Where a chunk starts in its {@link #buffer(int)}.
+     *
+     * @param chunk a chunk id.
+     * @return byte offset.
+     */
+    public int offset(final int chunk)
+    {
+        return (chunk & slabMask) << chunkShift;
+    }
+
+    /**
+     * Copies bytes into a chunk.
+     *
+     * @param chunk        chunk id.
+     * @param offset       offset in the chunk.
+     * @param source       where the bytes come from.
+     * @param sourceOffset first byte.
+     * @param length       bytes, {@code offset + length <= chunkBytes}.
+     */
+    public void putBytes(
+        final int chunk, final int offset, final DirectBuffer source, final int sourceOffset, final int length)
+    {
+        slabs[chunk >>> slabShift].putBytes(((chunk & slabMask) << chunkShift) + offset, source, sourceOffset, length);
+    }
+
+    /**
+     * Copies bytes out of a chunk.
+     *
+     * @param chunk             chunk id.
+     * @param offset            offset in the chunk.
+     * @param destination       where the bytes go.
+     * @param destinationOffset first byte.
+     * @param length            bytes, {@code offset + length <= chunkBytes}.
+     */
+    public void getBytes(
+        final int chunk, final int offset, final MutableDirectBuffer destination, final int destinationOffset,
+        final int length)
+    {
+        destination.putBytes(destinationOffset, slabs[chunk >>> slabShift], ((chunk & slabMask) << chunkShift) + offset,
+            length);
+    }
+
+    /**
+     * Reads an int stored in a chunk (tables kept off-heap).
+     *
+     * @param chunk  chunk id.
+     * @param offset offset in the chunk.
+     * @return the value.
+     */
+    public int getInt(final int chunk, final int offset)
+    {
+        return slabs[chunk >>> slabShift].getInt(((chunk & slabMask) << chunkShift) + offset);
+    }
+
+    /**
+     * Stores an int in a chunk.
+     *
+     * @param chunk  chunk id.
+     * @param offset offset in the chunk.
+     * @param value  the value.
+     */
+    public void putInt(final int chunk, final int offset, final int value)
+    {
+        slabs[chunk >>> slabShift].putInt(((chunk & slabMask) << chunkShift) + offset, value);
+    }
+
+    /**
+     * The chunk after this one in a list.
+     *
+     * @param chunk chunk id.
+     * @return the next chunk or {@link #NO_CHUNK}.
+     */
+    public int next(final int chunk)
+    {
+        return next[chunk];
+    }
+
+    /**
+     * Links a chunk to the next one in a list.
+     *
+     * @param chunk     chunk id.
+     * @param nextChunk the next chunk or {@link #NO_CHUNK}.
+     */
+    public void next(final int chunk, final int nextChunk)
+    {
+        next[chunk] = nextChunk;
+    }
+
+    /**
+     * Whether fewer than {@link #reserveChunks()} chunks remain: refuse new connections, grow no window.
+     *
+     * @return true under memory pressure.
+     */
+    public boolean underPressure()
+    {
+        return availableChunks() < reserveChunks;
+    }
+
+    /**
+     * Chunks that {@link #allocate()} can still return (free plus not yet created within the budget).
+     *
+     * @return chunks.
+     */
+    public int availableChunks()
+    {
+        return freeCount + (growthLimit - createdChunks);
+    }
+
+    /**
+     * Chunks held by connections now.
+     *
+     * @return chunks.
+     */
+    public int inUseChunks()
+    {
+        return createdChunks - freeCount;
+    }
+
+    /**
+     * Most chunks held at once so far.
+     *
+     * @return chunks.
+     */
+    public int peakInUseChunks()
+    {
+        return peakInUse;
+    }
+
+    /**
+     * Bytes of direct memory reserved so far (slabs allocated).
+     *
+     * @return bytes.
+     */
+    public long reservedBytes()
+    {
+        return (long)createdChunks << chunkShift;
+    }
+
+    /**
+     * Successful {@link #allocate()} calls.
+     *
+     * @return count.
+     */
+    public long allocations()
+    {
+        return allocations;
+    }
+
+    /**
+     * {@link #allocate()} calls that found the budget spent.
+     *
+     * @return count.
+     */
+    public long allocationFailures()
+    {
+        return allocationFailures;
+    }
+
+    /**
+     * Chunk size.
+     *
+     * @return bytes, a power of two.
+     */
+    public int chunkBytes()
+    {
+        return chunkBytes;
+    }
+
+    /**
+     * The budget.
+     *
+     * @return chunks.
+     */
+    public int maxChunks()
+    {
+        return maxChunks;
+    }
+
+    /**
+     * Chunks kept for open connections.
+     *
+     * @return chunks.
+     */
+    public int reserveChunks()
+    {
+        return reserveChunks;
+    }
+}

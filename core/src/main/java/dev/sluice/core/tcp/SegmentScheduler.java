@@ -1,0 +1,288 @@
+package dev.sluice.core.tcp;
+
+import static dev.sluice.core.tcp.SequenceNumbers.lt;
+import static dev.sluice.core.wire.TcpHeader.ACK;
+import static dev.sluice.core.wire.TcpHeader.FIN;
+import static dev.sluice.core.wire.TcpHeader.PSH;
+import static dev.sluice.core.wire.TcpHeader.RST;
+import static dev.sluice.core.wire.TcpHeader.SYN;
+
+/**
+ * What one connection sends now, and how: go-back-N retransmissions after an RTO, new data within
+ * min(cwnd, SND.WND) with sender SWS avoidance and Nagle (MUST-38, MUST-17, SHLD-7), our FIN behind the data,
+ * single retransmissions decided by {@link LossRecovery}, zero-window and keep-alive probes, SYN, SYN-ACK,
+ * ACK and RST. Every segment goes out through the connection's {@link TcpFlow}; every segment that carries
+ * our current ACK tells the {@link ReceiveSequenceSpace} that no ACK is owed any more. No allocation;
+ * single-threaded.
+ */
+final class SegmentScheduler
+{
+    private final TcpConfig config;
+    private final TcpFlow flow;
+    private final SendSequenceSpace snd;
+    private final ReceiveSequenceSpace rcv;
+    private final LossRecovery recovery;
+    private final TcpTimers timers;
+    private final WindowScaling windowScaling;
+
+    private boolean noDelay;
+    private long lastSendNs;
+
+    SegmentScheduler(
+        final TcpConfig config, final TcpFlow flow, final SendSequenceSpace snd, final ReceiveSequenceSpace rcv,
+        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling)
+    {
+        this.config = config;
+        this.flow = flow;
+        this.snd = snd;
+        this.rcv = rcv;
+        this.recovery = recovery;
+        this.timers = timers;
+        this.windowScaling = windowScaling;
+        this.noDelay = config.noDelay();
+    }
+
+    void noDelay(final boolean noDelay)
+    {
+        this.noDelay = noDelay;
+    }
+
+    /**
+     * Send MSS used to cut segments: the peer's MSS (536 if it sent none, MUST-15), never more than our own
+     * MSS, which bounds what the local MTU carries (MUST-16 with MMS_S = our MSS + 40 and no options).
+     *
+     * @return bytes.
+     */
+    int effectiveSendMssBytes()
+    {
+        return Math.min(snd.mssBytes, config.mssBytes());
+    }
+
+    /**
+     * Path MTU discovery (RFC 1191): a smaller MSS fits the path; what is in flight was dropped by the router and
+     * is sent again at once in segments that fit, without a congestion response (RFC 1191 §6.5, Linux's simple
+     * retransmit).
+     *
+     * @param mssBytes the path MTU less 40.
+     * @return true if the send MSS was lowered, false if it is already no larger.
+     */
+    boolean lowerSendMss(final int mssBytes)
+    {
+        if (mssBytes >= effectiveSendMssBytes())
+        {
+            return false;
+        }
+        snd.mssBytes = mssBytes;
+        if (snd.nxt != snd.una)
+        {
+            recovery.goBackN(snd.una, snd.nxt);
+        }
+        return true;
+    }
+
+    /** {@code <SEQ=ISS><CTL=SYN>} with MSS and Window Scale (RFC 7323 §2.2: MSS, NOP, WS). */
+    void sendSyn()
+    {
+        flow.syn(snd.iss, 0, SYN, rcv.wnd, config.mssBytes(), windowScaling.offeredShift());
+    }
+
+    /** {@code <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>}, the window never scaled. */
+    void sendSynAck()
+    {
+        flow.syn(snd.iss, rcv.nxt, SYN | ACK, Math.min(rcv.wnd, TcpConnection.MAX_UNSCALED_WINDOW),
+            config.mssBytes(), windowScaling.synAckShift());
+    }
+
+    /** {@code <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>}. */
+    void sendAck()
+    {
+        flow.control(snd.nxt, rcv.nxt, ACK, rcv.advertisedWindow());
+        rcv.onAckSent();
+    }
+
+    /**
+     * {@code <SEQ=seq><CTL=RST>}.
+     *
+     * @param seq SEG.SEQ.
+     */
+    void sendReset(final int seq)
+    {
+        flow.control(seq, 0, RST, 0);
+    }
+
+    /**
+     * Zero-window probe (MUST-36) in Linux's form {@code <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK>}: an old
+     * sequence number makes the peer answer with its window.
+     */
+    void sendZeroWindowProbe()
+    {
+        flow.control(snd.una - 1, rcv.nxt, ACK, rcv.advertisedWindow());
+    }
+
+    /** Keep-alive probe {@code <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK>} without data (SHLD-12). */
+    void sendKeepAliveProbe()
+    {
+        flow.control(snd.nxt - 1, rcv.nxt, ACK, rcv.advertisedWindow());
+    }
+
+    /**
+     * Sends what the windows allow: first the go-back-N range after an RTO, then new data and our FIN; arms the
+     * persist timer when data waits for the window with nothing in flight.
+     *
+     * @param nowNs the duty cycle's time.
+     * @return segments sent.
+     */
+    int sendQueued(final long nowNs)
+    {
+        final int mss = effectiveSendMssBytes();
+        int segments = 0;
+        if (snd.una == snd.nxt && snd.buffer.tailSeq() != snd.nxt && nowNs - lastSendNs > recovery.rtoNs())
+        {
+            recovery.congestion.onIdleRestart(); // RFC 5681 §4.1: restart window after an idle period
+        }
+        // after an RTO: resend what was outstanding (go-back-N), as cwnd and SND.WND allow (SHLD-16)
+        while (recovery.isGoingBackN())
+        {
+            final int rexmtNxt = recovery.rexmtNxt();
+            final int rexmtEnd = recovery.rexmtEnd();
+            final int dataEnd = snd.finSent() ? rexmtEnd - 1 : rexmtEnd;
+            final int length = Math.min(mss, dataEnd - rexmtNxt);
+            if (!lt(rexmtNxt, rexmtEnd))
+            {
+                recovery.endGoBackN();
+            }
+            else if (rexmtNxt - snd.una + Math.max(length, 1) > Math.min(recovery.cwnd(), Math.max(snd.wnd, mss)))
+            {
+                return segments;
+            }
+            else
+            {
+                recovery.rexmtSent(retransmitAt(rexmtNxt));
+                segments++;
+            }
+        }
+        while (!snd.finSent())
+        {
+            final int unsent = snd.unsent();
+            final int flight = snd.flight();
+            final int cwndUsable = recovery.cwnd() - flight;
+            // negative when the peer shrank the window (MUST-34); cwnd never cuts a segment short while
+            // data is in flight: its ACK opens cwnd by a whole segment
+            final int usable = Math.min(snd.una + snd.wnd - snd.nxt,
+                flight > 0 && cwndUsable < Math.min(unsent, mss) ? 0 : cwndUsable);
+            final int length = Math.min(Math.min(unsent, mss), Math.max(0, usable));
+            final boolean withFin = snd.finQueued() && length == unsent;
+            if (length == 0 && !withFin)
+            {
+                break; // nothing to send, a zero window or a full cwnd
+            }
+            final boolean swsAllows = length == unsent || length >= snd.maxWnd / 2;
+            if (length < mss && !withFin && !((noDelay || flight == 0) && swsAllows))
+            {
+                // Nagle (SHLD-7): a small segment waits until the outstanding data is acked; sender SWS
+                // avoidance (MUST-38, §3.8.6.2.1): less than a full segment goes only if it is all that is
+                // queued or at least half the largest window the peer offered; the persist timer overrides
+                break;
+            }
+            int flags = ACK;
+            if (length > 0 && length == unsent)
+            {
+                flags |= PSH; // MUST-61: PSH on the segment that empties the buffer
+            }
+            if (withFin)
+            {
+                flags |= FIN;
+            }
+            sendNew(length, flags, nowNs);
+            segments++;
+        }
+        if (snd.una == snd.nxt && snd.buffer.tailSeq() != snd.nxt)
+        {
+            // data waits for the window with nothing in flight: zero-window probing (MUST-35, MUST-36) after
+            // one RTO (SHLD-29), backing off (SHLD-30); also the sender SWS override timeout (MUST-38)
+            timers.armPersist(nowNs, recovery.rtoNs());
+        }
+        return segments;
+    }
+
+    /**
+     * The persist timer found a usable window while data (or our FIN) waits: the sender SWS override timeout
+     * (MUST-38) sends what the window allows now.
+     *
+     * @param nowNs the duty cycle's time.
+     * @return true if a segment was sent; false if the window is still closed (probe instead).
+     */
+    boolean sendOnPersistTimeout(final long nowNs)
+    {
+        final int unsent = snd.unsent();
+        final int usable = snd.una + snd.wnd - snd.nxt;
+        if (usable > 0 && (unsent > 0 || snd.finQueued()))
+        {
+            final int length = Math.min(Math.min(unsent, usable), effectiveSendMssBytes());
+            final boolean withFin = snd.finQueued() && length == unsent;
+            sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), nowNs);
+            return true;
+        }
+        return false;
+    }
+
+    // a segment of new data at SND.NXT (and/or our FIN)
+    private void sendNew(final int length, final int flags, final long nowNs)
+    {
+        if (length > 0)
+        {
+            flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
+            recovery.rtt.startTiming(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
+        }
+        else
+        {
+            flow.control(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow());
+        }
+        rcv.onAckSent();
+        if (timers.retransmissionNs == TcpTimers.NONE)
+        {
+            timers.retransmissionNs = nowNs + recovery.rtoNs(); // RFC 6298 (5.1)
+        }
+        timers.persistNs = TcpTimers.NONE;
+        lastSendNs = nowNs;
+        snd.nxt += length;
+        if ((flags & FIN) != 0)
+        {
+            snd.nxt += 1;
+            snd.fin = SendSequenceSpace.Fin.SENT;
+        }
+    }
+
+    /**
+     * §3.10.8: one segment at {@code seq} (SND.UNA or a later go-back-N point), data and/or our FIN.
+     *
+     * @param seq first sequence number.
+     * @return the sequence space it covers.
+     */
+    int retransmitAt(final int seq)
+    {
+        final int dataEnd = snd.dataEnd();
+        final int length = Math.max(0, Math.min(effectiveSendMssBytes(), dataEnd - seq));
+        int flags = ACK;
+        final boolean withFin = snd.finSent() && seq + length == dataEnd;
+        if (withFin)
+        {
+            flags |= FIN;
+        }
+        if (length > 0)
+        {
+            if (seq + length == snd.buffer.tailSeq())
+            {
+                flags |= PSH;
+            }
+            flow.data(seq, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
+        }
+        else
+        {
+            flow.control(seq, rcv.nxt, flags, rcv.advertisedWindow());
+        }
+        recovery.rtt.onRetransmit(); // Karn (MUST-18)
+        rcv.onAckSent();
+        return length + (withFin ? 1 : 0);
+    }
+}
