@@ -356,7 +356,7 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(remotePort, "remotePort");
-        if (freeCount == 0)
+        if (activeCount >= maxConnections) // connections are created on demand: an empty free list is no limit
         {
             counters.poolExhausted++;
             return null;
