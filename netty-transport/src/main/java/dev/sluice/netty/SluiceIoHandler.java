@@ -120,11 +120,8 @@ public final class SluiceIoHandler implements IoHandler
             }
             else
             {
-                parked = true;
-                if (context.canBlock())
-                {
-                    idle.idle();
-                }
+                parked = true; // wakeup() from another thread unparks
+                idle.idle();
                 parked = false;
             }
         }

@@ -203,7 +203,16 @@ public final class SluiceServerSocketChannel extends AbstractServerChannel imple
     {
         if (!isActive())
         {
-            child.unsafe().closeForcibly();
+            // closed meanwhile: the connection is closed on the thread of the shard that owns it
+            final EventLoop owner = child.ownerLoop();
+            if (owner.inEventLoop())
+            {
+                child.unsafe().closeForcibly();
+            }
+            else
+            {
+                owner.execute(() -> child.unsafe().closeForcibly());
+            }
             return;
         }
         pipeline().fireChannelRead(child);
