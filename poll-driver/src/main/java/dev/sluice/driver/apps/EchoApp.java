@@ -1,13 +1,11 @@
 package dev.sluice.driver.apps;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 
-import dev.sluice.core.tcp.TcpCloseReason;
-import dev.sluice.core.tcp.TcpConnection;
-import dev.sluice.core.tcp.TcpReceiveHandler;
+import dev.sluice.core.channel.ChannelHandlerPool;
+import dev.sluice.core.channel.TcpChannel;
 import dev.sluice.driver.ShardCounterDescriptor;
-import dev.sluice.driver.runtime.AppConnection;
+import dev.sluice.driver.ShardCounters;
 import dev.sluice.driver.runtime.Application;
 import dev.sluice.driver.runtime.ShardApplication;
 import dev.sluice.driver.runtime.ShardContext;
@@ -15,82 +13,62 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * {@code sluice echo}: every byte received is sent back. What the send buffer does not take is kept in the
+ * {@code sluice echo}: every byte received is sent back. What the send queue does not take is kept in the
  * handler's own buffer and not consumed, so the receive window closes while the peer does not read
  * (flow control end to end); {@code onWritable} sends it and releases the window. When the peer closes,
- * the connection is closed once everything was echoed. Handlers are pooled per shard; nothing is
- * allocated per segment.
+ * the connection is closed once everything was echoed. Handlers come from a per-shard
+ * {@link ChannelHandlerPool}; nothing is allocated per segment.
  */
 public final class EchoApp implements Application
 {
     @Override
     public ShardApplication forShard(final ShardContext shard)
     {
-        return new Shard(shard);
+        final ShardCounters counters = shard.counters();
+        final int capacity = shard.tcpConfig().receiveBufferBytes();
+        final ChannelHandlerPool<Handler> pool = new ChannelHandlerPool<>(() -> new Handler(counters, capacity), 64);
+        return () -> pool;
     }
 
-    private static final class Shard implements ShardApplication
+    private static final class Handler extends ChannelHandlerPool.Pooled
     {
-        private final ShardContext shard;
-        private final ArrayDeque<Handler> free = new ArrayDeque<>();
-
-        Shard(final ShardContext shard)
-        {
-            this.shard = shard;
-        }
-
-        @Override
-        public TcpReceiveHandler onAccept(final TcpConnection connection)
-        {
-            Handler h = free.pollFirst();
-            if (h == null)
-            {
-                h = new Handler(shard, this, shard.tcp().config().receiveBufferBytes());
-            }
-            h.attach(connection);
-            shard.counters().increment(ShardCounterDescriptor.APP_CONNECTIONS);
-            return h;
-        }
-    }
-
-    private static final class Handler extends AppConnection
-    {
-        private final Shard owner;
+        private final ShardCounters counters;
         private final UnsafeBuffer pending;
         private int pendingStart;
         private int pendingEnd;
         private boolean peerClosed;
 
-        Handler(final ShardContext shard, final Shard owner, final int capacity)
+        Handler(final ShardCounters counters, final int capacity)
         {
-            super(shard);
-            this.owner = owner;
+            this.counters = counters;
             this.pending = new UnsafeBuffer(ByteBuffer.allocateDirect(capacity));
         }
 
         @Override
-        protected void reset()
+        public boolean onAccept(final TcpChannel channel)
         {
             pendingStart = 0;
             pendingEnd = 0;
             peerClosed = false;
+            counters.increment(ShardCounterDescriptor.APP_CONNECTIONS);
+            return true;
         }
 
         @Override
-        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        public int onData(final TcpChannel channel, final DirectBuffer buffer, final int offset, final int length)
         {
-            shard.counters().add(ShardCounterDescriptor.APP_BYTES_IN, length);
+            counters.add(ShardCounterDescriptor.APP_BYTES_IN, length);
             int sent = 0;
             if (pendingStart == pendingEnd)
             {
                 pendingStart = 0;
                 pendingEnd = 0;
-                sent = connection.send(buffer, offset, length);
+                sent = channel.send(buffer, offset, length);
                 if (sent < 0)
                 {
                     return length; // closing: nothing can be echoed any more
                 }
-                shard.counters().add(ShardCounterDescriptor.APP_BYTES_OUT, sent);
+                counters.add(ShardCounterDescriptor.APP_BYTES_OUT, sent);
             }
             final int rest = length - sent;
             if (rest > 0)
@@ -103,7 +81,7 @@ public final class EchoApp implements Application
                 }
                 if (pendingEnd + rest > pending.capacity())
                 {
-                    connection.abort(); // cannot happen: the window never exceeds the receive buffer
+                    channel.abort(); // cannot happen: the window never exceeds the receive buffer
                     return length;
                 }
                 pending.putBytes(pendingEnd, buffer, offset + sent, rest);
@@ -113,40 +91,33 @@ public final class EchoApp implements Application
         }
 
         @Override
-        public void onWritable()
+        public void onWritable(final TcpChannel channel)
         {
-            if (connection == null || pendingEnd == pendingStart)
+            if (pendingEnd == pendingStart)
             {
                 return;
             }
-            final int sent = connection.send(pending, pendingStart, pendingEnd - pendingStart);
+            final int sent = channel.send(pending, pendingStart, pendingEnd - pendingStart);
             if (sent > 0)
             {
                 pendingStart += sent;
-                connection.consumed(sent);
-                shard.counters().add(ShardCounterDescriptor.APP_BYTES_OUT, sent);
+                channel.consume(sent);
+                counters.add(ShardCounterDescriptor.APP_BYTES_OUT, sent);
             }
             if (peerClosed && pendingStart == pendingEnd)
             {
-                connection.close();
+                channel.close();
             }
         }
 
         @Override
-        public void onPeerClosed()
+        public void onPeerClosed(final TcpChannel channel)
         {
             peerClosed = true;
             if (pendingStart == pendingEnd)
             {
-                connection.close();
+                channel.close();
             }
-        }
-
-        @Override
-        public void onClosed(final TcpCloseReason reason)
-        {
-            detach();
-            owner.free.addFirst(this);
         }
     }
 }

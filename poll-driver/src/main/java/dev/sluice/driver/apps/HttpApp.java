@@ -2,13 +2,12 @@ package dev.sluice.driver.apps;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 
+import dev.sluice.core.channel.ChannelHandlerPool;
+import dev.sluice.core.channel.TcpChannel;
+import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.tcp.TcpCloseReason;
-import dev.sluice.core.tcp.TcpConnection;
-import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.driver.ShardCounterDescriptor;
-import dev.sluice.driver.runtime.AppConnection;
 import dev.sluice.driver.runtime.Application;
 import dev.sluice.driver.runtime.ShardApplication;
 import dev.sluice.driver.runtime.ShardContext;
@@ -20,8 +19,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <ul>
  *   <li>{@code GET /}: a small HTML page. {@code GET /bytes/N}: N bytes of the {@link FixedPattern} as
- *       {@code application/octet-stream}. Anything else: 404. {@code HEAD} is answered like {@code GET}
- *       without the body; other methods get 405.</li>
+ *       {@code application/octet-stream} ({@code N} not a number: 400). Anything else: 404. {@code HEAD} is
+ *       answered like {@code GET} without the body; other methods get 405 with {@code Allow: GET, HEAD}
+ *       (RFC 9110 §15.5.6). Every body matches its {@code Content-Length}.</li>
  *   <li>The request parser works on the bytes as they arrive: a request split over several segments waits
  *       for its end, several requests in one segment (pipelining) are answered in order, one at a time: the
  *       next request is parsed only when the previous response has been handed to TCP.</li>
@@ -44,7 +44,9 @@ public final class HttpApp implements Application
         "<h1>Sluice</h1>\n<p>Served by Sluice: a userspace TCP/IP stack in Java over DPDK.</p>\n" +
         "<p>Try <a href=\"/bytes/1048576\">/bytes/1048576</a>.</p>\n</body></html>\n";
     private static final byte[] PAGE_BYTES = PAGE.getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] NOT_FOUND = "not found\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NOT_FOUND = bytes("not found\n");
+    private static final byte[] BAD_REQUEST = bytes("bad request\n");
+    private static final byte[] METHOD_NOT_ALLOWED = bytes("method not allowed\n");
     private static final byte[] GET = bytes("GET ");
     private static final byte[] HEAD = bytes("HEAD ");
     private static final byte[] BYTES_PREFIX = bytes("/bytes/");
@@ -71,26 +73,21 @@ public final class HttpApp implements Application
     private static final class Shard implements ShardApplication
     {
         private final ShardContext shard;
-        private final ArrayDeque<Handler> free = new ArrayDeque<>();
+        private final ChannelHandlerPool<Handler> pool;
         private Handler[] releases = new Handler[64];
         private int releaseCount;
 
         Shard(final ShardContext shard)
         {
             this.shard = shard;
+            final int capacity = Math.max(shard.tcpConfig().receiveBufferBytes(), 2 * MAX_HEAD_BYTES);
+            this.pool = new ChannelHandlerPool<>(() -> new Handler(shard, this, capacity), 64);
         }
 
         @Override
-        public TcpReceiveHandler onAccept(final TcpConnection connection)
+        public TcpChannelHandler listener()
         {
-            Handler h = free.pollFirst();
-            if (h == null)
-            {
-                h = new Handler(shard, this, Math.max(shard.tcp().config().receiveBufferBytes(), 2 * MAX_HEAD_BYTES));
-            }
-            h.attach(connection);
-            shard.counters().increment(ShardCounterDescriptor.APP_CONNECTIONS);
-            return h;
+            return pool;
         }
 
         void releaseLater(final Handler h)
@@ -123,8 +120,9 @@ public final class HttpApp implements Application
         }
     }
 
-    private static final class Handler extends AppConnection
+    private static final class Handler extends ChannelHandlerPool.Pooled
     {
+        private final ShardContext shard;
         private final Shard owner;
         private final UnsafeBuffer request;
         private final UnsafeBuffer head = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
@@ -142,17 +140,20 @@ public final class HttpApp implements Application
         private boolean closeAfterResponse;
         private boolean peerClosed;
         private boolean closed;
+        private TcpChannel connection; // valid until onClosed: the stack recycles channels
 
         Handler(final ShardContext shard, final Shard owner, final int capacity)
         {
-            super(shard);
+            this.shard = shard;
             this.owner = owner;
             this.request = new UnsafeBuffer(ByteBuffer.allocateDirect(capacity));
         }
 
         @Override
-        protected void reset()
+        public boolean onAccept(final TcpChannel channel)
         {
+            connection = channel;
+            shard.counters().increment(ShardCounterDescriptor.APP_CONNECTIONS);
             start = 0;
             end = 0;
             scanFrom = 0;
@@ -166,10 +167,11 @@ public final class HttpApp implements Application
             peerClosed = false;
             closed = false;
             closeRequested = false;
+            return true;
         }
 
         @Override
-        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        public int onData(final TcpChannel channel, final DirectBuffer buffer, final int offset, final int length)
         {
             shard.counters().add(ShardCounterDescriptor.APP_BYTES_IN, length);
             if (closed)
@@ -195,7 +197,7 @@ public final class HttpApp implements Application
         }
 
         @Override
-        public void onWritable()
+        public void onWritable(final TcpChannel channel)
         {
             if (responding && !closed)
             {
@@ -208,7 +210,7 @@ public final class HttpApp implements Application
         }
 
         @Override
-        public void onPeerClosed()
+        public void onPeerClosed(final TcpChannel channel)
         {
             peerClosed = true;
             if (!responding && !closed)
@@ -218,11 +220,11 @@ public final class HttpApp implements Application
         }
 
         @Override
-        public void onClosed(final TcpCloseReason reason)
+        public void onClosed(final TcpChannel channel, final TcpCloseReason reason)
         {
             closed = true;
-            detach();
-            owner.free.addFirst(this);
+            connection = null;
+            super.onClosed(channel, reason);
         }
 
         /**
@@ -249,7 +251,7 @@ public final class HttpApp implements Application
         {
             if (toRelease > 0 && connection != null)
             {
-                connection.consumed(toRelease);
+                connection.consume(toRelease);
             }
             toRelease = 0;
         }
@@ -388,7 +390,8 @@ public final class HttpApp implements Application
 
             if (!get && !headMethod)
             {
-                respond(405, "Method Not Allowed", "text/plain", NOT_FOUND.length, false, null, !headMethod);
+                respond(405, "Method Not Allowed", "text/plain", METHOD_NOT_ALLOWED.length, false, METHOD_NOT_ALLOWED,
+                    true);
                 return total;
             }
             final int targetLength = targetEnd - targetStart;
@@ -401,7 +404,7 @@ public final class HttpApp implements Application
                 final long n = parseNumber(targetStart + BYTES_PREFIX.length, targetEnd);
                 if (n < 0 || n > MAX_BODY_BYTES)
                 {
-                    respond(400, "Bad Request", "text/plain", NOT_FOUND.length, false, NOT_FOUND, !headMethod);
+                    respond(400, "Bad Request", "text/plain", BAD_REQUEST.length, false, BAD_REQUEST, !headMethod);
                 }
                 else
                 {
@@ -434,6 +437,10 @@ public final class HttpApp implements Application
             p += head.putStringWithoutLengthAscii(p, contentType);
             p += head.putStringWithoutLengthAscii(p, "\r\nContent-Length: ");
             p += head.putLongAscii(p, contentLength);
+            if (status == 405)
+            {
+                p += head.putStringWithoutLengthAscii(p, "\r\nAllow: GET, HEAD"); // RFC 9110 §15.5.6
+            }
             p += head.putStringWithoutLengthAscii(p, closeAfterResponse ? "\r\nConnection: close\r\n\r\n" :
                 "\r\n\r\n");
             if (withBody && smallBody != null)

@@ -1,14 +1,12 @@
 package dev.sluice.driver.apps;
 
 import java.io.PrintStream;
-import java.util.ArrayDeque;
 
+import dev.sluice.core.channel.ChannelHandlerPool;
+import dev.sluice.core.channel.TcpChannel;
 import dev.sluice.core.tcp.TcpCloseReason;
-import dev.sluice.core.tcp.TcpConnection;
-import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.ShardCounterDescriptor;
-import dev.sluice.driver.runtime.AppConnection;
 import dev.sluice.driver.runtime.Application;
 import dev.sluice.driver.runtime.ShardApplication;
 import dev.sluice.driver.runtime.ShardContext;
@@ -33,67 +31,45 @@ public final class SinkApp implements Application
     @Override
     public ShardApplication forShard(final ShardContext shard)
     {
-        return new Shard(shard, out);
+        final ChannelHandlerPool<Handler> pool = new ChannelHandlerPool<>(() -> new Handler(shard, out), 16);
+        return () -> pool;
     }
 
-    private static final class Shard implements ShardApplication
+    private static final class Handler extends ChannelHandlerPool.Pooled
     {
         private final ShardContext shard;
         private final PrintStream out;
-        private final ArrayDeque<Handler> free = new ArrayDeque<>();
-
-        Shard(final ShardContext shard, final PrintStream out)
-        {
-            this.shard = shard;
-            this.out = out;
-        }
-
-        @Override
-        public TcpReceiveHandler onAccept(final TcpConnection connection)
-        {
-            Handler h = free.pollFirst();
-            if (h == null)
-            {
-                h = new Handler(shard, this);
-            }
-            h.attach(connection);
-            shard.counters().increment(ShardCounterDescriptor.APP_CONNECTIONS);
-            return h;
-        }
-    }
-
-    private static final class Handler extends AppConnection
-    {
-        private final Shard owner;
         private long bytes;
         private long firstByteNs;
         private long lastByteNs;
         private int remoteIp;
         private int remotePort;
 
-        Handler(final ShardContext shard, final Shard owner)
+        Handler(final ShardContext shard, final PrintStream out)
         {
-            super(shard);
-            this.owner = owner;
+            this.shard = shard;
+            this.out = out;
         }
 
         @Override
-        protected void reset()
+        public boolean onAccept(final TcpChannel channel)
         {
             bytes = 0;
             firstByteNs = 0;
             lastByteNs = 0;
+            remoteIp = channel.remoteIp();
+            remotePort = channel.remotePort();
+            shard.counters().increment(ShardCounterDescriptor.APP_CONNECTIONS);
+            return true;
         }
 
         @Override
-        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        public int onData(final TcpChannel channel, final DirectBuffer buffer, final int offset, final int length)
         {
             final long nowNs = shard.nowNs();
             if (bytes == 0)
             {
                 firstByteNs = nowNs;
-                remoteIp = connection.remoteIp();
-                remotePort = connection.remotePort();
             }
             lastByteNs = nowNs;
             bytes += length;
@@ -102,19 +78,18 @@ public final class SinkApp implements Application
         }
 
         @Override
-        public void onPeerClosed()
+        public void onPeerClosed(final TcpChannel channel)
         {
-            connection.close();
+            channel.close();
         }
 
         @Override
-        public void onClosed(final TcpCloseReason reason)
+        public void onClosed(final TcpChannel channel, final TcpCloseReason reason)
         {
             final double seconds = Math.max(1, lastByteNs - firstByteNs) / 1e9;
-            owner.out.printf("sink: %s:%d %d bytes in %.3f s = %.1f Mbit/s (%s)%n", Addresses.ipv4ToString(remoteIp),
+            out.printf("sink: %s:%d %d bytes in %.3f s = %.1f Mbit/s (%s)%n", Addresses.ipv4ToString(remoteIp),
                 remotePort, bytes, seconds, bytes * 8 / seconds / 1e6, reason);
-            detach();
-            owner.free.addFirst(this);
+            super.onClosed(channel, reason);
         }
     }
 }

@@ -1,11 +1,10 @@
 package dev.sluice.driver.apps;
 
+import dev.sluice.core.channel.TcpChannel;
+import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.tcp.TcpCloseReason;
-import dev.sluice.core.tcp.TcpConnection;
-import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.tcp.TcpState;
 import dev.sluice.driver.ShardCounterDescriptor;
-import dev.sluice.driver.runtime.AppConnection;
 import dev.sluice.driver.runtime.Application;
 import dev.sluice.driver.runtime.ShardApplication;
 import dev.sluice.driver.runtime.ShardContext;
@@ -130,78 +129,69 @@ public final class SourceApp implements Application
         void open(final int remoteIp, final int remotePort, final long nowNs)
         {
             handler = new Handler(shard);
-            final TcpConnection c = shard.connect(remoteIp, remotePort, handler, nowNs);
+            final TcpChannel c = shard.open(remoteIp, remotePort, handler, null);
             if (c == null)
             {
                 finish(FAILED, "no local port or connection free", nowNs);
                 return;
             }
-            handler.attach(c);
+            handler.channel = c;
         }
 
         @Override
-        public TcpReceiveHandler onAccept(final TcpConnection connection)
+        public TcpChannelHandler listener()
         {
-            return TcpReceiveHandler.DISCARD;
+            return null; // a client: listens nowhere
         }
 
         @Override
         public int doWork(final long nowNs)
         {
             final Handler h = handler;
-            if (h != null && h.peerClosed && outcome == RUNNING && h.connection() != null)
+            final TcpChannel c = h == null ? null : h.channel;
+            if (c != null && h.peerClosed && h.closeCalled && outcome == RUNNING && c.state() == TcpState.TIME_WAIT &&
+                c.sendQueueBytes() == 0)
             {
-                final TcpState state = h.connection().state();
-                if (h.closeCalled && (state == TcpState.TIME_WAIT || state == TcpState.CLOSED) &&
-                    h.connection().sndUna() == h.connection().sndNxt())
-                {
-                    finish(SUCCEEDED, null, nowNs);
-                    return 1;
-                }
+                finish(SUCCEEDED, null, nowNs); // every byte and our FIN acknowledged; TIME-WAIT need not end
+                return 1;
             }
             return 0;
         }
     }
 
-    private final class Handler extends AppConnection
+    private final class Handler implements TcpChannelHandler
     {
+        private final ShardContext shard;
+        private TcpChannel channel;
         private long sent;
         private boolean closeCalled;
         private boolean peerClosed;
 
         Handler(final ShardContext shard)
         {
-            super(shard);
+            this.shard = shard;
         }
 
         @Override
-        protected void reset()
-        {
-            sent = 0;
-            closeCalled = false;
-            peerClosed = false;
-        }
-
-        @Override
-        public void onEstablished()
+        public void onEstablished(final TcpChannel channel)
         {
             startNs = shard.nowNs();
             established = true;
-            fill();
+            fill(channel);
         }
 
         @Override
-        public void onWritable()
+        public void onWritable(final TcpChannel channel)
         {
-            fill();
+            fill(channel);
         }
 
-        private void fill()
+        private void fill(final TcpChannel channel)
         {
             while (sent < bytes)
             {
                 final int chunk = (int)Math.min(bytes - sent, FixedPattern.CHUNK_BYTES);
-                final int n = connection.send(FixedPattern.buffer(), FixedPattern.offset(sent), chunk);
+                final int n = channel.send(FixedPattern.buffer(), FixedPattern.offset(sent), chunk);
                 if (n <= 0)
                 {
                     return; // back-pressure: onWritable comes when the peer acknowledges
@@ -212,31 +202,32 @@ public final class SourceApp implements Application
             if (!closeCalled)
             {
                 closeCalled = true;
-                connection.close(); // the FIN follows the data
+                channel.close(); // the FIN follows the data
             }
         }
 
         @Override
-        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        public int onData(final TcpChannel channel, final DirectBuffer buffer, final int offset, final int length)
         {
             shard.counters().add(ShardCounterDescriptor.APP_BYTES_IN, length);
             return length;
         }
 
         @Override
-        public void onPeerClosed()
+        public void onPeerClosed(final TcpChannel channel)
         {
             peerClosed = true;
             if (!closeCalled)
             {
                 finish(FAILED, "the peer closed after " + sent + " of " + bytes + " bytes", shard.nowNs());
-                connection.close();
+                channel.close();
             }
         }
 
         @Override
-        public void onClosed(final TcpCloseReason reason)
+        public void onClosed(final TcpChannel channel, final TcpCloseReason reason)
         {
+            this.channel = null; // recycled by the stack after this returns
             if (reason == TcpCloseReason.NORMAL && peerClosed && closeCalled)
             {
                 finish(SUCCEEDED, null, shard.nowNs());
@@ -250,7 +241,6 @@ public final class SourceApp implements Application
             {
                 finish(FAILED, "connection closed: " + reason + " after " + sent + " bytes queued", shard.nowNs());
             }
-            detach();
         }
     }
 }

@@ -28,27 +28,79 @@ import dev.sluice.nativebindings.dpdk.EthPort;
  *
  * <p>Exit codes: 0 success, 1 runtime failure (DPDK, device, privileges, a failed transfer), 2 usage.
  *
- * <p>Embedding: {@link #launch} starts the same stack for any {@link Application}
- * ({@code Sluice.launch(SluiceConfig.parse(args), app, System.out)}); {@link #runtime()} gives
- * {@code connect}/{@code listen}/{@code execute} for application threads; {@link #close()} shuts down.
+ * <p>Embedding: {@link #start(SluiceConfig, Application)} starts the same stack for any {@link Application}
+ * and returns this handle; {@link #runtime()} gives {@code connect}/{@code listen}/{@code execute} for
+ * application threads (and the shards for blocking sockets); {@link #close()} shuts down cleanly from any
+ * thread:
+ * <pre>{@code
+ * SluiceConfig config = SluiceConfig.builder().device("net_tap0,iface=sl0").ip("10.0.0.2/24").listenPort(7).build();
+ * try (Sluice sluice = Sluice.start(config, new EchoApp()))
+ * {
+ *     ...
+ * }
+ * }</pre>
  */
 public final class Sluice implements AutoCloseable
 {
     private static final long CLOSE_GRACE_NS = TimeUnit.MILLISECONDS.toNanos(1000);
     private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(15);
 
-    private final Eal eal;
+    private final SluiceContext context;
     private final SluiceRuntime runtime;
     private final SluiceConfig config;
     private final PrintStream log;
     private boolean closed;
 
-    private Sluice(final Eal eal, final SluiceRuntime runtime, final SluiceConfig config, final PrintStream log)
+    private Sluice(final SluiceContext context, final SluiceRuntime runtime)
     {
-        this.eal = eal;
+        this.context = context;
         this.runtime = runtime;
-        this.config = config;
-        this.log = log;
+        this.config = context.config();
+        this.log = context.log();
+    }
+
+    /**
+     * Starts the stack: the EAL with the configured device (once per process: DPDK allows one EAL), the port,
+     * one shard per core with {@code application} on each.
+     *
+     * @param config      the settings ({@link SluiceConfig#builder()}).
+     * @param application what runs on each shard; null for nothing (blocking sockets only).
+     * @return the handle; {@link #close()} it to shut down.
+     * @throws DpdkUnavailableException if DPDK cannot be loaded.
+     * @throws DpdkException            if the EAL or the device does not start.
+     * @throws RuntimeException         if the port cannot be set up as configured.
+     */
+    public static Sluice start(final SluiceConfig config, final Application application)
+    {
+        return start(new SluiceContext().config(config).application(application));
+    }
+
+    /**
+     * Starts the stack wired from {@code context} (concluded here). An EAL the context started is released by
+     * {@link #close()}; one the caller gave stays the caller's. With an externally driven context no shard
+     * thread is started: drive {@code runtime().agent(i)}, stop the drivers, then close.
+     *
+     * @param context what to start.
+     * @return the handle.
+     */
+    public static Sluice start(final SluiceContext context)
+    {
+        context.conclude();
+        final SluiceRuntime runtime;
+        try
+        {
+            runtime = SluiceRuntime.start(context);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (context.ownsEal())
+            {
+                removeDevice(context.eal(), context.config(), context.log());
+            }
+            throw ex;
+        }
+        separateKernelMac(context.config(), runtime.port(), context.log(), context.log());
+        return new Sluice(context, runtime);
     }
 
     /**
@@ -65,20 +117,7 @@ public final class Sluice implements AutoCloseable
      */
     public static Sluice launch(final SluiceConfig config, final Application app, final PrintStream log)
     {
-        final Eal eal = Eal.init(config.fullEalArgs());
-        final EthPort port = EthPort.byName(config.portName());
-        final SluiceRuntime runtime;
-        try
-        {
-            runtime = SluiceRuntime.start(eal, port, config, app, log);
-        }
-        catch (final RuntimeException ex)
-        {
-            removeDevice(eal, config, log);
-            throw ex;
-        }
-        separateKernelMac(config, runtime.port(), log, log);
-        return new Sluice(eal, runtime, config, log);
+        return start(new SluiceContext().config(config).application(app).log(log));
     }
 
     /**
@@ -90,9 +129,10 @@ public final class Sluice implements AutoCloseable
     }
 
     /**
-     * Clean shutdown: every connection closed (FIN; RST for those whose FIN is not acknowledged within 1 s),
-     * shards stopped, port stopped and closed, the vdev removed (a net_tap interface disappears), EAL
-     * released. Idempotent.
+     * Clean shutdown from any thread: every connection closed (FIN; RST for those whose FIN is not
+     * acknowledged within 1 s), shards stopped, port stopped and closed, and if the EAL is this handle's: the
+     * vdev removed (a net_tap interface disappears), EAL released. Idempotent. Externally driven shards must
+     * have been stopped by their drivers first (their connections are the driver's to close).
      */
     @Override
     public synchronized void close()
@@ -103,10 +143,13 @@ public final class Sluice implements AutoCloseable
         }
         closed = true;
         log.println("sluice: shutting down: closing connections");
-        final int aborted = runtime.closeConnections(CLOSE_GRACE_NS);
+        final int aborted = context.externallyDriven() ? 0 : runtime.closeConnections(CLOSE_GRACE_NS);
         runtime.close();
-        removeDevice(eal, config, log);
-        eal.close();
+        if (context.ownsEal())
+        {
+            removeDevice(context.eal(), config, log);
+            context.eal().close();
+        }
         log.printf("sluice: stopped (%d connection(s) reset after the grace period)%n", aborted);
         log.flush();
     }

@@ -239,28 +239,22 @@ public record SluiceConfig(
 
     private static SluiceConfig build(final Command command, final Map<String, String> values)
     {
-        final String device = required(values, "dev");
-        if (device.isBlank() || device.contains(" "))
-        {
-            throw new ConfigException("--dev wants a DPDK device string without spaces, got '" + device + "'");
-        }
+        final SluiceConfigBuilder b = builder().command(command);
         final String ipText = required(values, "ip");
+        b.device(required(values, "dev"));
         final int slash = ipText.indexOf('/');
         if (slash < 0)
         {
             throw new ConfigException("--ip wants A.B.C.D/N (with the prefix length), got '" + ipText + "'");
         }
-        final int ip = ipv4("ip", ipText.substring(0, slash));
-        final int prefixLength = (int)number("ip", ipText.substring(slash + 1), 1, 32);
-        final int gatewayIp = values.containsKey("gateway") ? ipv4("gateway", values.get("gateway")) : 0;
-
-        int listenPort = 0;
-        int connectIp = 0;
-        int connectPort = 0;
-        long bytes = 0;
+        b.ip(ipv4("ip", ipText.substring(0, slash)), (int)integer("ip", ipText.substring(slash + 1)));
+        if (values.containsKey("gateway"))
+        {
+            b.gatewayIp(ipv4("gateway", values.get("gateway")));
+        }
         if (SERVERS.contains(command))
         {
-            listenPort = (int)number("listen", required(values, "listen"), 1, 65_535);
+            b.listenPort((int)integer("listen", required(values, "listen")));
         }
         else
         {
@@ -270,126 +264,127 @@ public record SluiceConfig(
             {
                 throw new ConfigException("--connect wants IP:PORT, got '" + target + "'");
             }
-            connectIp = ipv4("connect", target.substring(0, colon));
-            connectPort = (int)number("connect", target.substring(colon + 1), 1, 65_535);
-            bytes = size("bytes", required(values, "bytes"));
+            b.connect(ipv4("connect", target.substring(0, colon)), (int)integer("connect", target.substring(colon + 1)));
+            b.bytes(size("bytes", required(values, "bytes")));
         }
-
-        final int cores = (int)number("cores", values.getOrDefault("cores", "1"), 1, MAX_CORES);
-        final List<Integer> cpus = new ArrayList<>();
+        if (values.containsKey("cores"))
+        {
+            b.cores((int)integer("cores", values.get("cores")));
+        }
         if (values.containsKey("cpus"))
         {
+            final List<Integer> cpus = new ArrayList<>();
             for (final String part : values.get("cpus").split(","))
             {
-                cpus.add((int)number("cpus", part, 0, 1023));
+                cpus.add((int)integer("cpus", part));
             }
-            if (cpus.size() < cores)
-            {
-                throw new ConfigException("--cpus names " + cpus.size() + " CPU(s) for " + cores + " core(s)");
-            }
-            if (cpus.stream().distinct().count() != cpus.size())
-            {
-                throw new ConfigException("--cpus names a CPU twice: " + values.get("cpus"));
-            }
+            b.cpus(cpus);
         }
-        final IdleMode idle = switch (values.getOrDefault("idle", "spin"))
+        if (values.containsKey("idle"))
         {
-            case "spin" -> IdleMode.SPIN;
-            case "backoff" -> IdleMode.BACKOFF;
-            case "yield" -> IdleMode.YIELD;
-            default -> throw new ConfigException("--idle wants spin, backoff or yield, got '" + values.get("idle") + "'");
-        };
-        final List<String> eal;
+            b.idle(switch (values.get("idle"))
+            {
+                case "spin" -> IdleMode.SPIN;
+                case "backoff" -> IdleMode.BACKOFF;
+                case "yield" -> IdleMode.YIELD;
+                default -> throw new ConfigException("--idle wants spin, backoff or yield, got '" + values.get("idle") +
+                    "'");
+            });
+        }
         if (values.containsKey("eal"))
         {
             final String text = values.get("eal").trim();
-            eal = text.isEmpty() ? List.of() : List.of(text.split("\\s+"));
-            for (final String a : eal)
-            {
-                if (a.startsWith("--vdev") || a.equals("-a") || a.startsWith("--allow"))
-                {
-                    throw new ConfigException("--eal must not name devices (got " + a + "): use --dev");
-                }
-            }
+            b.ealArgs(text.isEmpty() ? List.of() : List.of(text.split("\\s+")));
         }
-        else
-        {
-            eal = Eal.DEFAULT_ARGS;
-        }
-        long mac = -1;
         if (values.containsKey("mac"))
         {
             try
             {
-                mac = Addresses.parseMac(values.get("mac"));
+                b.mac(Addresses.parseMac(values.get("mac")));
+            }
+            catch (final ConfigException ex)
+            {
+                throw ex;
             }
             catch (final RuntimeException ex)
             {
                 throw new ConfigException("--mac wants aa:bb:cc:dd:ee:ff, got '" + values.get("mac") + "'");
             }
-            if ((mac & 0x0100_0000_0000L) != 0 || mac == 0)
+        }
+        b.pcapFile(values.get("pcap"));
+        if (values.containsKey("counters-file"))
+        {
+            b.countersFile(values.get("counters-file"));
+        }
+        setLong(values, "seconds", b::seconds);
+        setLong(values, "mtu", v -> b.mtu((int)v));
+        setLong(values, "max-connections", v -> b.maxConnections((int)v));
+        if (values.containsKey("memory-budget"))
+        {
+            final long budget = size("memory-budget", values.get("memory-budget"));
+            if (budget < MemoryBudget.MIN_BUDGET_BYTES)
             {
-                throw new ConfigException("--mac must be a unicast address (first byte even, not zero), got '" +
-                    values.get("mac") + "'");
+                throw new ConfigException("--memory-budget must be at least 16m, got " + values.get("memory-budget"));
             }
+            b.memoryBudgetBytes(budget);
         }
-        final String pcap = values.get("pcap");
-        final String counters = values.getOrDefault("counters-file", DEFAULT_COUNTERS_FILE);
-        final long seconds = number("seconds", values.getOrDefault("seconds", "0"), 0, Integer.MAX_VALUE);
-        final int mtu = (int)number("mtu", values.getOrDefault("mtu", "1500"), 576, 9000);
-        final long memoryBudget = values.containsKey("memory-budget") ?
-            size("memory-budget", values.get("memory-budget")) : defaultMemoryBudget(cores);
-        if (memoryBudget < MemoryBudget.MIN_BUDGET_BYTES)
+        b.timeWaitWait(!"true".equals(values.get("no-time-wait-wait")));
+        setLong(values, "mss", v -> b.mssBytes((int)v));
+        setLong(values, "rto-min-ms", b::rtoMinMs);
+        setLong(values, "rto-initial-ms", b::rtoInitialMs);
+        setLong(values, "msl-ms", b::mslMs);
+        setLong(values, "delayed-ack-ms", b::delayedAckMs);
+        b.noDelay("true".equals(values.get("no-delay")));
+        b.keepAlive("true".equals(values.get("keepalive")));
+        setLong(values, "keepalive-idle-s", b::keepAliveIdleS);
+        setLong(values, "send-buffer", b::sendBufferBytes);
+        setLong(values, "receive-buffer", b::receiveBufferBytes);
+        if (values.containsKey("impair-rx"))
         {
-            throw new ConfigException("--memory-budget must be at least 16m, got " + values.get("memory-budget"));
+            b.impairRx(impairment("impair-rx", values.get("impair-rx")));
         }
-        final int maxConnections = values.containsKey("max-connections") ? (int)number("max-connections",
-            values.get("max-connections"), 1, MemoryBudget.MAX_CONNECTIONS) :
-            MemoryBudget.of(memoryBudget).maxConnections();
-
-        final TcpConfig.Builder tcp = TcpConfig.builder();
-        final int mss = (int)number("mss", values.getOrDefault("mss", "1460"), TcpConfig.MIN_MSS_BYTES, 65_495);
-        tcp.mssBytes(Math.min(mss, mtu - 40));
-        final long rtoMinMs = number("rto-min-ms", values.getOrDefault("rto-min-ms", "200"), 1, 60_000);
-        final long rtoInitialMs = number("rto-initial-ms", values.getOrDefault("rto-initial-ms", "1000"), 1, 60_000);
-        if (rtoInitialMs < rtoMinMs)
+        if (values.containsKey("impair-tx"))
         {
-            throw new ConfigException("--rto-initial-ms (" + rtoInitialMs + ") must be >= --rto-min-ms (" +
-                rtoMinMs + ")");
+            b.impairTx(impairment("impair-tx", values.get("impair-tx")));
         }
-        tcp.rto(rtoInitialMs * 1_000_000L, rtoMinMs * 1_000_000L, 120_000_000_000L);
-        tcp.clockGranularityNs(Math.min(1_000_000L, rtoMinMs * 1_000_000L));
-        tcp.mslNs(number("msl-ms", values.getOrDefault("msl-ms", "30000"), 1, 3_600_000) * 1_000_000L);
-        tcp.delayedAckNs(number("delayed-ack-ms", values.getOrDefault("delayed-ack-ms", "40"), 0, 499) * 1_000_000L);
-        tcp.noDelay("true".equals(values.get("no-delay")));
-        final long keepAliveIdleS = number("keepalive-idle-s", values.getOrDefault("keepalive-idle-s", "7200"), 1,
-            7 * 24 * 3600);
-        tcp.keepAlive("true".equals(values.get("keepalive")), keepAliveIdleS * 1_000_000_000L, 75_000_000_000L, 9);
-        tcp.bufferBytes(
-            powerOfTwo("send-buffer", values.getOrDefault("send-buffer", "262144")),
-            powerOfTwo("receive-buffer", values.getOrDefault("receive-buffer", "262144")));
-        tcp.backlog(Math.min(maxConnections, 65_535));
-        final TcpConfig tcpConfig;
-        try
-        {
-            tcpConfig = tcp.build();
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ConfigException("TCP settings: " + ex.getMessage());
-        }
-        return new SluiceConfig(command, device, ip, prefixLength, gatewayIp, listenPort, connectIp, connectPort,
-            bytes, cores, List.copyOf(cpus), idle, eal, mac, pcap, counters, seconds, mtu, maxConnections, tcpConfig,
-            impairment("impair-rx", values.getOrDefault("impair-rx", "none")),
-            impairment("impair-tx", values.getOrDefault("impair-tx", "none")), memoryBudget,
-            !"true".equals(values.get("no-time-wait-wait")));
+        return b.build();
     }
 
-    private static long defaultMemoryBudget(final int cores)
+    static long defaultMemoryBudget(final int cores)
     {
         final long ram = ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
         return MemoryBudget.defaultBudgetBytes(ram, Runtime.getRuntime().maxMemory(), cores);
+    }
+
+    static boolean isServer(final Command command)
+    {
+        return SERVERS.contains(command);
+    }
+
+    private static void setLong(
+        final Map<String, String> values, final String name, final java.util.function.LongConsumer setter)
+    {
+        final String text = values.get(name);
+        if (text != null)
+        {
+            setter.accept(integer(name, text));
+        }
+    }
+
+    /**
+     * A builder with the defaults of the command-line flags ({@link #usage()}); {@link Builder#build()}
+     * validates like the flags do, and its messages name the flag of each setting. Embedding code builds its
+     * configuration here instead of faking {@code argv}:
+     * <pre>{@code
+     * SluiceConfig config = SluiceConfig.builder().device("net_tap0,iface=sl0").ip("10.0.0.2/24").build();
+     * }</pre>
+     *
+     * @return a builder with every default set.
+     */
+    public static SluiceConfigBuilder builder()
+    {
+        return new SluiceConfigBuilder();
     }
 
     /**
@@ -532,7 +527,7 @@ public record SluiceConfig(
         return value;
     }
 
-    private static int ipv4(final String name, final String text)
+    static int ipv4(final String name, final String text)
     {
         try
         {
@@ -544,22 +539,16 @@ public record SluiceConfig(
         }
     }
 
-    private static long number(final String name, final String text, final long min, final long max)
+    static long integer(final String name, final String text)
     {
-        final long value;
         try
         {
-            value = Long.parseLong(text.trim());
+            return Long.parseLong(text.trim());
         }
         catch (final NumberFormatException ex)
         {
             throw new ConfigException("--" + name + " wants a number, got '" + text + "'");
         }
-        if (value < min || value > max)
-        {
-            throw new ConfigException("--" + name + " must be " + min + ".." + max + ", got " + value);
-        }
-        return value;
     }
 
     private static long size(final String name, final String text)
@@ -577,18 +566,12 @@ public record SluiceConfig(
             };
             digits = t.substring(0, t.length() - 1);
         }
-        final long value = number(name, digits, 1, Long.MAX_VALUE / (1L << 30));
-        return value * multiplier;
-    }
-
-    private static int powerOfTwo(final String name, final String text)
-    {
-        final long value = number(name, text, 1, TcpConfig.MAX_BUFFER_BYTES);
-        if (Long.bitCount(value) != 1)
+        final long value = integer(name, digits);
+        if (value < 1 || value > Long.MAX_VALUE / (1L << 30))
         {
-            throw new ConfigException("--" + name + " must be a power of two, got " + value);
+            throw new ConfigException("--" + name + " must be 1.." + Long.MAX_VALUE / (1L << 30) + ", got " + value);
         }
-        return (int)value;
+        return value * multiplier;
     }
 
     private record Flag(String valueName, Set<Command> commands, String description)

@@ -7,18 +7,19 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
+import dev.sluice.core.channel.TcpChannel;
+import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.stack.NetworkSegmentOutput;
-import dev.sluice.core.stack.TcpAcceptor;
 import dev.sluice.core.stack.MemoryBudget;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
 import dev.sluice.core.tcp.IsnGenerator;
-import dev.sluice.core.tcp.TcpConnection;
-import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
@@ -31,12 +32,8 @@ import dev.sluice.nativebindings.dpdk.MbufPool;
 import dev.sluice.nativebindings.dpdk.PortInfo;
 import dev.sluice.nativebindings.dpdk.generated.RteEthdev;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.BusySpinIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
@@ -75,13 +72,16 @@ public final class SluiceRuntime implements AutoCloseable
     private final AgentRunner[] runners;
     private final CountersFile countersFile;
     private final PrintStream log;
+    private final long commandTimeoutNs;
     private boolean closed;
     private boolean stopped;
 
     private SluiceRuntime(
         final EthPort port, final MbufPool pool, final ShardAgent[] agents, final ShardContext[] contexts,
-        final AgentRunner[] runners, final CountersFile countersFile, final PrintStream log)
+        final AgentRunner[] runners, final CountersFile countersFile, final PrintStream log,
+        final long commandTimeoutNs)
     {
+        this.commandTimeoutNs = commandTimeoutNs;
         this.port = port;
         this.pool = pool;
         this.agents = agents;
@@ -104,6 +104,24 @@ public final class SluiceRuntime implements AutoCloseable
     public static SluiceRuntime start(
         final Eal eal, final EthPort port, final SluiceConfig config, final Application app, final PrintStream log)
     {
+        return start(new SluiceContext().eal(eal).port(port).config(config).application(app).log(log));
+    }
+
+    /**
+     * Concludes the context, configures and starts the port, builds one shard per core and, unless the context
+     * is externally driven, runs each on its own thread and waits until every shard polls.
+     *
+     * @param context what the stack is wired from ({@link SluiceContext#conclude()} is called here).
+     * @return the running stack (the EAL and the device stay the caller's: see {@link Sluice}).
+     */
+    public static SluiceRuntime start(final SluiceContext context)
+    {
+        context.conclude();
+        final Eal eal = context.eal();
+        final EthPort port = context.port();
+        final SluiceConfig config = context.config();
+        final Application app = context.application();
+        final PrintStream log = context.log();
         final int cores = config.cores();
         final PortInfo info = port.info();
         if (info.maxRxQueues() < cores || info.maxTxQueues() < cores)
@@ -228,13 +246,13 @@ public final class SluiceRuntime implements AutoCloseable
                     new SystemNanoClock(), pcap);
                 agent.shareWith(i, rings);
                 agent.impair(config.impairRx(), config.impairTx());
-                final ShardContext context = new ShardContext(agent, tcp, config.ip(), i);
-                final ShardApplication part = app.forShard(context);
-                if (config.listenPort() != 0)
+                final ShardContext shardContext = new ShardContext(agent, tcp, config.ip());
+                final ShardApplication part = app.forShard(shardContext);
+                if (config.listenPort() != 0 && part.listener() != null)
                 {
-                    tcp.listen(config.listenPort(), part);
+                    tcp.listen(config.listenPort(), part.listener());
                 }
-                agent.work(nowNs -> part.doWork(nowNs) + context.afterBurst());
+                agent.work(nowNs -> part.doWork(nowNs) + shardContext.doWork(nowNs));
                 if (counters != null)
                 {
                     agent.publishCountersTo(counters.allocateNetCounters("shard " + i));
@@ -242,8 +260,9 @@ public final class SluiceRuntime implements AutoCloseable
                         counters.allocateTcpCounters("shard " + i));
                 }
                 agents[i] = agent;
-                contexts[i] = context;
-                runners[i] = new AgentRunner(idleStrategy(config.idle()), Throwable::printStackTrace, null, agent);
+                contexts[i] = shardContext;
+                runners[i] = context.externallyDriven() ? null :
+                    new AgentRunner(context.newIdleStrategy(), context.errorHandler(), null, agent);
             }
         }
         catch (final RuntimeException ex)
@@ -257,7 +276,13 @@ public final class SluiceRuntime implements AutoCloseable
             }
             throw ex;
         }
-        final SluiceRuntime runtime = new SluiceRuntime(port, pool, agents, contexts, runners, counters, log);
+        final SluiceRuntime runtime = new SluiceRuntime(port, pool, agents, contexts, runners, counters, log,
+            context.commandTimeoutNs());
+        if (context.externallyDriven())
+        {
+            log.printf("sluice: %d shard(s) built, externally driven (the caller runs each agent)%n", cores);
+            return runtime;
+        }
         for (int i = 0; i < cores; i++)
         {
             final int shard = i;
@@ -337,11 +362,12 @@ public final class SluiceRuntime implements AutoCloseable
 
     /**
      * @param shard index.
-     * @return the shard's polling thread (for allocation and CPU measurements), null before it started.
+     * @return the shard's polling thread (for allocation and CPU measurements), null before it started or when
+     *         externally driven.
      */
     public Thread shardThread(final int shard)
     {
-        return runners[shard].thread();
+        return runners[shard] == null ? null : runners[shard].thread();
     }
 
     /**
@@ -361,17 +387,46 @@ public final class SluiceRuntime implements AutoCloseable
     }
 
     /**
-     * Runs a command on a shard's thread (from any thread); waits while the shard's queue is full.
+     * Runs a command on a shard's thread (from any thread). The shard's queue is bounded: while it is full the
+     * caller parks (back-pressure, never a spin: 50 us, doubling up to 1 ms), and after the context's
+     * {@link SluiceContext#commandTimeoutNs()} the command is rejected.
      *
      * @param shard   index.
      * @param command what to run.
+     * @throws RejectedExecutionException if the queue stayed full for the whole timeout.
      */
     public void execute(final int shard, final ShardCommand command)
     {
-        while (!agents[shard].execute(command))
+        final ShardAgent agent = agents[shard];
+        if (agent.execute(command))
         {
-            Thread.yield();
+            return;
         }
+        final long deadlineNs = System.nanoTime() + commandTimeoutNs;
+        long parkNs = 50_000;
+        while (!agent.execute(command))
+        {
+            final long leftNs = deadlineNs - System.nanoTime();
+            if (leftNs <= 0)
+            {
+                throw new RejectedExecutionException("shard " + shard + ": command queue full for " +
+                    TimeUnit.NANOSECONDS.toMillis(commandTimeoutNs) + " ms (is the shard running?)");
+            }
+            LockSupport.parkNanos(Math.min(parkNs, leftNs));
+            parkNs = Math.min(parkNs * 2, 1_000_000);
+        }
+    }
+
+    /**
+     * Queues a command for a shard's thread without waiting.
+     *
+     * @param shard   index.
+     * @param command what to run.
+     * @return false if the shard's queue is full.
+     */
+    public boolean tryExecute(final int shard, final ShardCommand command)
+    {
+        return agents[shard].execute(command);
     }
 
     /**
@@ -382,20 +437,22 @@ public final class SluiceRuntime implements AutoCloseable
      * @param remoteIp   the peer.
      * @param remotePort its port.
      * @param handler    the connection's handler.
-     * @return completes on the shard's thread with the connection (in SYN-SENT), or exceptionally if no local
-     *         port or pooled connection was free.
+     * @param attachment the channel's attachment, or null.
+     * @return completes on the shard's thread with the channel (in SYN-SENT; use it on that thread only), or
+     *         exceptionally if no local port or pooled connection was free.
      */
-    public CompletableFuture<TcpConnection> connect(
-        final int shard, final int remoteIp, final int remotePort, final TcpReceiveHandler handler)
+    public CompletableFuture<TcpChannel> connect(
+        final int shard, final int remoteIp, final int remotePort, final TcpChannelHandler handler,
+        final Object attachment)
     {
-        final CompletableFuture<TcpConnection> result = new CompletableFuture<>();
+        final CompletableFuture<TcpChannel> result = new CompletableFuture<>();
         final ShardContext context = contexts[shard];
         execute(shard, nowNs ->
         {
-            final TcpConnection connection = context.connect(remoteIp, remotePort, handler, nowNs);
-            if (connection != null)
+            final TcpChannel channel = context.open(remoteIp, remotePort, handler, attachment);
+            if (channel != null)
             {
-                result.complete(connection);
+                result.complete(channel);
             }
             else
             {
@@ -411,23 +468,23 @@ public final class SluiceRuntime implements AutoCloseable
      * Passive OPEN on every shard from an application thread (each shard accepts the connections it owns).
      *
      * @param localPort the port.
-     * @param acceptors gives each shard (by index) its acceptor; called on the caller's thread.
+     * @param handlers  gives each shard (by index) its listener's handler; called on the caller's thread.
      * @return completes once every shard listens (exceptionally if the port already listens).
      */
-    public CompletableFuture<Void> listen(final int localPort, final IntFunction<TcpAcceptor> acceptors)
+    public CompletableFuture<Void> listen(final int localPort, final IntFunction<TcpChannelHandler> handlers)
     {
         final CompletableFuture<?>[] done = new CompletableFuture<?>[agents.length];
         for (int i = 0; i < agents.length; i++)
         {
-            final TcpAcceptor acceptor = acceptors.apply(i);
-            final TcpStack tcp = agents[i].tcp();
+            final TcpChannelHandler handler = handlers.apply(i);
+            final ShardContext context = contexts[i];
             final CompletableFuture<Void> shardDone = new CompletableFuture<>();
             done[i] = shardDone;
             execute(i, nowNs ->
             {
                 try
                 {
-                    tcp.listen(localPort, acceptor);
+                    context.listen(localPort, handler);
                     shardDone.complete(null);
                 }
                 catch (final RuntimeException ex)
@@ -534,7 +591,10 @@ public final class SluiceRuntime implements AutoCloseable
             stopped = true;
             for (final AgentRunner runner : runners)
             {
-                runner.close();
+                if (runner != null)
+                {
+                    runner.close(); // externally driven shards are stopped by their drivers
+                }
             }
         }
     }
@@ -562,17 +622,6 @@ public final class SluiceRuntime implements AutoCloseable
         final int dot = file.lastIndexOf('.');
         return dot > file.lastIndexOf('/') ? file.substring(0, dot) + "-shard" + shard + file.substring(dot) :
             file + "-shard" + shard;
-    }
-
-    private static IdleStrategy idleStrategy(final SluiceConfig.IdleMode mode)
-    {
-        return switch (mode)
-        {
-            case SPIN -> new BusySpinIdleStrategy();
-            case BACKOFF -> new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
-                TimeUnit.MICROSECONDS.toNanos(200));
-            case YIELD -> new YieldingIdleStrategy();
-        };
     }
 
     private static String checksumOffloads(final long capa, final long ipv4, final long tcp)

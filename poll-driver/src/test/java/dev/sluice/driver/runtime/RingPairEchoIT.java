@@ -3,9 +3,9 @@ package dev.sluice.driver.runtime;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.sluice.core.channel.TcpChannel;
+import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.tcp.TcpCloseReason;
-import dev.sluice.core.tcp.TcpConnection;
-import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.ShardCounterDescriptor;
 import dev.sluice.driver.TestEalAccess;
@@ -71,28 +71,40 @@ class RingPairEchoIT
 
             // the application-thread API: listen on every shard, then an active open through the command queue
             final AtomicInteger accepted = new AtomicInteger();
-            server.listen(9, shard -> connection ->
-            {
-                accepted.incrementAndGet();
-                return TcpReceiveHandler.DISCARD;
-            }).get(10, TimeUnit.SECONDS);
-            final java.util.concurrent.CountDownLatch established = new java.util.concurrent.CountDownLatch(1);
-            final TcpConnection opened = clientRuntime.connect(0, serverIp, 9, new TcpReceiveHandler()
+            server.listen(9, shard -> new TcpChannelHandler()
             {
                 @Override
-                public int onData(final DirectBuffer buffer, final int offset, final int length)
+                public boolean onAccept(final TcpChannel channel)
                 {
-                    return length;
+                    accepted.incrementAndGet();
+                    return true;
                 }
 
                 @Override
-                public void onEstablished()
+                public int onData(final TcpChannel channel, final DirectBuffer buffer, final int offset, final int n)
                 {
-                    established.countDown();
+                    return n;
                 }
             }).get(10, TimeUnit.SECONDS);
+            final java.util.concurrent.CountDownLatch established = new java.util.concurrent.CountDownLatch(1);
+            final java.util.concurrent.atomic.AtomicInteger remotePort = new AtomicInteger();
+            clientRuntime.connect(0, serverIp, 9, new TcpChannelHandler()
+            {
+                @Override
+                public int onData(final TcpChannel channel, final DirectBuffer buffer, final int offset, final int n)
+                {
+                    return n;
+                }
+
+                @Override
+                public void onEstablished(final TcpChannel channel)
+                {
+                    remotePort.set(channel.remotePort());
+                    established.countDown();
+                }
+            }, null).get(10, TimeUnit.SECONDS);
             assertTrue(established.await(10, TimeUnit.SECONDS), "connect() through the command queue completes");
-            assertEquals(9, opened.remotePort());
+            assertEquals(9, remotePort.get());
             assertEquals(1, accepted.get());
         }
         finally
@@ -193,25 +205,24 @@ class RingPairEchoIT
 
         void open(final int id, final int ip, final int port, final long nowNs)
         {
-            final Connection handler = new Connection(context, client, id * 7L);
-            final TcpConnection c = context.connect(ip, port, handler, nowNs);
+            final Connection handler = new Connection(client, id * 7L);
+            final TcpChannel c = context.open(ip, port, handler, null);
             if (c == null)
             {
                 client.fail("connect " + id + " refused locally");
                 client.finished.incrementAndGet();
                 return;
             }
-            handler.attach(c);
         }
 
         @Override
-        public TcpReceiveHandler onAccept(final TcpConnection connection)
+        public TcpChannelHandler listener()
         {
-            return TcpReceiveHandler.DISCARD;
+            return null;
         }
     }
 
-    private static final class Connection extends AppConnection
+    private static final class Connection implements TcpChannelHandler
     {
         private final CheckingClient client;
         private final long start;
@@ -220,26 +231,20 @@ class RingPairEchoIT
         private boolean bad;
         private boolean done;
 
-        Connection(final ShardContext context, final CheckingClient client, final long start)
+        Connection(final CheckingClient client, final long start)
         {
-            super(context);
             this.client = client;
             this.start = start;
         }
 
         @Override
-        protected void reset()
+        public void onEstablished(final TcpChannel connection)
         {
+            onWritable(connection);
         }
 
         @Override
-        public void onEstablished()
-        {
-            onWritable();
-        }
-
-        @Override
-        public void onWritable()
+        public void onWritable(final TcpChannel connection)
         {
             while (sent < BYTES)
             {
@@ -254,7 +259,7 @@ class RingPairEchoIT
         }
 
         @Override
-        public int onData(final DirectBuffer buffer, final int offset, final int length)
+        public int onData(final TcpChannel connection, final DirectBuffer buffer, final int offset, final int length)
         {
             for (int i = 0; i < length && !bad; i++)
             {
@@ -281,7 +286,7 @@ class RingPairEchoIT
         }
 
         @Override
-        public void onClosed(final TcpCloseReason reason)
+        public void onClosed(final TcpChannel connection, final TcpCloseReason reason)
         {
             if (!done)
             {
@@ -289,7 +294,6 @@ class RingPairEchoIT
                 client.fail("connection from offset " + start + " closed early: " + reason + " after " + received);
                 client.finished.incrementAndGet();
             }
-            detach();
         }
     }
 }

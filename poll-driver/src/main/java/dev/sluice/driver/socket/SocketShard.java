@@ -1,0 +1,58 @@
+package dev.sluice.driver.socket;
+
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import dev.sluice.driver.ShardWork;
+import dev.sluice.driver.runtime.ShardContext;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+/**
+ * The blocking sockets' part of one shard's duty cycle: a bounded many-to-one queue of sockets whose
+ * application threads rang the doorbell, drained each cycle (each socket pumped once). Runs on the shard's
+ * thread; {@link #enqueue} is called by application threads. No allocation per cycle or per socket.
+ */
+final class SocketShard implements ShardWork
+{
+    /** Most sockets queued at once per shard (each socket is queued at most once). */
+    static final int QUEUE_CAPACITY = 1 << 17;
+    private static final int DRAIN_LIMIT = 4096;
+
+    private final ShardContext context;
+    private final ManyToOneConcurrentArrayQueue<SocketState> queue =
+        new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
+    private final Consumer<SocketState> pumpOne = SocketShard::pump;
+
+    SocketShard(final ShardContext context)
+    {
+        this.context = context;
+    }
+
+    ShardContext context()
+    {
+        return context;
+    }
+
+    /** Application side. */
+    void enqueue(final SocketState state)
+    {
+        long parkNs = 1_000;
+        while (!queue.offer(state))
+        {
+            LockSupport.parkNanos(parkNs); // more than QUEUE_CAPACITY sockets busy at once: back-pressure
+            parkNs = Math.min(parkNs * 2, 1_000_000);
+        }
+    }
+
+    private static void pump(final SocketState state)
+    {
+        state.unscheduled();
+        state.pump();
+    }
+
+    @Override
+    public int doWork(final long nowNs)
+    {
+        return queue.drain(pumpOne, DRAIN_LIMIT);
+    }
+}
