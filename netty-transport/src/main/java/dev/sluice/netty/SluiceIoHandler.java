@@ -8,8 +8,8 @@ import java.util.concurrent.locks.LockSupport;
 
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.tcp.TcpState;
-import dev.sluice.driver.FlowSteering;
 import dev.sluice.driver.ShardAgent;
+import dev.sluice.driver.runtime.ShardContext;
 import dev.sluice.driver.runtime.SluiceConfig;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoHandle;
@@ -52,6 +52,7 @@ public final class SluiceIoHandler implements IoHandler
     static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final SluiceTransport transport;
+    private final ShardContext shardContext;
     private final ShardAgent agent;
     private final TcpStack tcp;
     private final int shard;
@@ -61,25 +62,23 @@ public final class SluiceIoHandler implements IoHandler
     private final ArrayDeque<SluiceSocketChannel> ready = new ArrayDeque<>();
     private final List<Registration> registrations = new ArrayList<>();
     private final UnsafeBuffer sendView = new UnsafeBuffer(0, 0);
-    private int connectRemoteIp;
-    private int connectRemotePort;
-    private final java.util.function.IntPredicate ownedPorts = this::ownsLocalPort;
     private Thread thread;
     private volatile boolean parked;
     private boolean started;
 
     SluiceIoHandler(
-        final SluiceTransport transport, final ShardAgent agent, final int shard, final ThreadAwareExecutor executor)
+        final SluiceTransport transport, final ShardContext context, final int shard,
+        final ThreadAwareExecutor executor)
     {
         this.transport = transport;
-        this.agent = agent;
+        this.shardContext = context;
+        this.agent = context.agent();
         this.tcp = agent.tcp();
         this.shard = shard;
         this.executor = executor;
         this.idle = transport.config().idle() == SluiceConfig.IdleMode.BACKOFF ?
             new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200)) :
             null;
-        agent.work(nowNs -> deliverReady());
     }
 
     /**
@@ -101,6 +100,7 @@ public final class SluiceIoHandler implements IoHandler
         thread = Thread.currentThread();
         agent.onStart();
         tcp.ownerThread(thread);
+        shardContext.addWork(nowNs -> deliverReady()); // after the burst, before TCP's output step
         started = true;
     }
 
@@ -247,7 +247,8 @@ public final class SluiceIoHandler implements IoHandler
     }
 
     /**
-     * Active open from a local port whose flow this shard owns (software flow steering sends the replies here).
+     * Active open: from the given local port, or from an ephemeral port whose flow this shard owns (software
+     * flow steering sends the replies here).
      */
     dev.sluice.core.channel.TcpChannel open(
         final int remoteIp, final int remotePort, final int localPort, final SluiceSocketChannel channel)
@@ -256,15 +257,7 @@ public final class SluiceIoHandler implements IoHandler
         {
             return tcp.open(remoteIp, remotePort, localPort, events, channel, agent.nowNs());
         }
-        connectRemoteIp = remoteIp;
-        connectRemotePort = remotePort;
-        return tcp.open(remoteIp, remotePort, events, channel, agent.nowNs(), ownedPorts);
-    }
-
-    private boolean ownsLocalPort(final int port)
-    {
-        return FlowSteering.owner(transport.config().ip(), port, connectRemoteIp, connectRemotePort,
-            transport.shardCount()) == shard;
+        return shardContext.open(remoteIp, remotePort, events, channel);
     }
 
     void markReady(final SluiceSocketChannel channel)
