@@ -642,7 +642,7 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
     void applyOptions()
     {
         final TcpChannel t = tcp;
-        if (t == null || !isRegistered())
+        if (t == null || ioHandler == null) // ioHandler is set in doRegister, before Netty marks it registered
         {
             return;
         }

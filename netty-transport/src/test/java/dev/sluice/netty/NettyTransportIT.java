@@ -67,8 +67,9 @@ class NettyTransportIT
         LeakCounter.install();
         final Eal eal = TestEal.get();
         final int[] ports = RingPorts.createCrossedPair("net_ring_nta", "net_ring_ntb", 16384);
-        serverTransport = SluiceTransport.prepare(eal, EthPort.of(ports[0]), config(SERVER_IP));
-        clientTransport = SluiceTransport.prepare(eal, EthPort.of(ports[1]), config("10.92.0.2"));
+        serverTransport = SluiceTransport.prepare(eal, EthPort.of(ports[0]), config(SERVER_IP, ""));
+        // the client delays its ACKs long (400 ms): a Nagle-held segment at the server would show at once
+        clientTransport = SluiceTransport.prepare(eal, EthPort.of(ports[1]), config("10.92.0.2", " --delayed-ack-ms 400"));
         serverGroup = new SluiceEventLoopGroup(serverTransport);
         clientGroup = new SluiceEventLoopGroup(clientTransport);
     }
@@ -89,10 +90,10 @@ class NettyTransportIT
         assertEquals(List.of(), leaks, "ByteBufs leaked (ResourceLeakDetector PARANOID)");
     }
 
-    private static SluiceConfig config(final String ip)
+    private static SluiceConfig config(final String ip, final String extra)
     {
         return SluiceConfig.parse(("echo --dev net_ring_x --ip " + ip + "/24 --listen 1 --idle backoff " +
-            "--send-buffer 65536 --receive-buffer 65536").split(" "));
+            "--send-buffer 65536 --receive-buffer 65536" + extra).split(" "));
     }
 
     private static int port()
@@ -530,7 +531,7 @@ class NettyTransportIT
     }
 
     @Test
-    @Order(8)
+    @Order(7)
     void scheduledTasksShouldRunOnTheBusyPollingLoop() throws Exception
     {
         final Channel any = connectAndKeep();
@@ -553,6 +554,63 @@ class NettyTransportIT
         final Channel client = connect(port, new ChannelInboundHandlerAdapter());
         client.closeFuture().addListener(f -> server.close());
         return client;
+    }
+
+    @Test
+    @Order(8)
+    void acceptedChannelsShouldSendSmallWritesAtOnceWithTcpNoDelay() throws Exception
+    {
+        final int port = port();
+        final Channel server = serve(port, new ChannelInboundHandlerAdapter()
+        {
+            @Override
+            public void channelActive(final ChannelHandlerContext ctx)
+            {
+                // two small writes in different duty cycles: with Nagle (MUST-17 off), the second waits for the
+                // first one's ACK, which the client delays 400 ms
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'a'}));
+                ctx.executor().schedule(() -> ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'b'})), 5,
+                    TimeUnit.MILLISECONDS);
+            }
+
+            @Override
+            public boolean isSharable()
+            {
+                return true;
+            }
+        });
+        try
+        {
+            final long[] arrivalNs = new long[2];
+            final CountDownLatch both = new CountDownLatch(2);
+            final Channel client = connect(port, new ChannelInboundHandlerAdapter()
+            {
+                private int count;
+
+                @Override
+                public void channelRead(final ChannelHandlerContext ctx, final Object msg)
+                {
+                    final ByteBuf buf = (ByteBuf)msg;
+                    while (buf.isReadable() && count < 2)
+                    {
+                        buf.readByte();
+                        arrivalNs[count++] = System.nanoTime();
+                        both.countDown();
+                    }
+                    buf.release();
+                }
+            });
+            assertTrue(both.await(TIMEOUT_S, TimeUnit.SECONDS));
+            final long gapMs = TimeUnit.NANOSECONDS.toMillis(arrivalNs[1] - arrivalNs[0]);
+            assertTrue(gapMs < 200, "the second write waited for the delayed ACK of the first (Nagle on): " +
+                gapMs + " ms");
+            assertEquals(Boolean.TRUE, client.config().getOption(ChannelOption.TCP_NODELAY));
+            client.close().sync();
+        }
+        finally
+        {
+            server.close().sync();
+        }
     }
 
     @Test
