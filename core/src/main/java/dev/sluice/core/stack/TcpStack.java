@@ -631,7 +631,8 @@ public final class TcpStack implements TransportHandler
         {
             slot.handler = listener.channelHandler;
             slot.key = key; // the peer's address and port are known to onAccept
-            if (!listener.channelHandler.onAccept(slot))
+            // refused, or closed/aborted from inside onAccept (CLOSE in LISTEN is immediate, §3.10.4)
+            if (!listener.channelHandler.onAccept(slot) || connection.state() != TcpState.LISTEN)
             {
                 slot.handler = null;
                 connection.releaseFromListen();

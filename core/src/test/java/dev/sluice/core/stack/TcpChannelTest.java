@@ -51,7 +51,7 @@ class TcpChannelTest
     private final Recorder client = new Recorder();
 
     /** Records every callback; consumes everything unless told to hold. */
-    static final class Recorder implements TcpChannelHandler
+    static class Recorder implements TcpChannelHandler
     {
         final List<String> events = new ArrayList<>();
         final ByteArrayOutputStream received = new ByteArrayOutputStream();
@@ -167,6 +167,28 @@ class TcpChannelTest
             assertEquals(0, pair.a.stack.connectionCount());
             assertEquals(8, pair.a.stack.freeConnections());
             assertFalse(channel.isOpen());
+        }
+
+        @Test
+        void shouldTreatACloseInsideOnAcceptAsARefusal()
+        {
+            // CLOSE in LISTEN goes to CLOSED at once (§3.10.4): the SYN is answered like a refusal
+            final Recorder closing = new Recorder()
+            {
+                @Override
+                public boolean onAccept(final TcpChannel channel)
+                {
+                    super.onAccept(channel);
+                    assertTrue(channel.close());
+                    return true;
+                }
+            };
+            pair.a.stack.listen(PORT, closing);
+            pair.b.stack.open(IP_A, PORT, CLIENT_PORT, client, null, pair.nowNs);
+            pair.runUntil(() -> client.closed != null, 100);
+            assertEquals(TcpCloseReason.RESET_BY_PEER, client.closed);
+            assertEquals(List.of("accept", "closed NORMAL"), closing.events);
+            assertEquals(0, pair.a.stack.connectionCount());
         }
 
         @Test
