@@ -220,7 +220,8 @@ def run_upload(root, impair, size, bound, logs, label):
     try:
         if receiver.stdout.readline().strip() != "listening":
             return False, 0, "the Linux receiver did not start: " + receiver.stderr.read()[-200:]
-        client = Sluice(root, "source", ["--connect", "%s:%d" % (KERNEL_IP, SINK_PORT), "--bytes", str(size)],
+        client = Sluice(root, "source", ["--connect", "%s:%d" % (KERNEL_IP, SINK_PORT), "--bytes", str(size),
+                                         "--no-time-wait-wait"],
                         impair, logs, label + " source")
         client.wait_for_tap()
         start = time.time()

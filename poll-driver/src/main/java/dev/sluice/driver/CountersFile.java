@@ -42,12 +42,16 @@ public final class CountersFile implements AutoCloseable
     private static final ShardCounterDescriptor[] SHARD_DESCRIPTORS = ShardCounterDescriptor.values();
     private static final String[] TCP_LABELS = {
         "tcp: segments received", "tcp: segments to connections", "tcp: resets to closed ports",
-        "tcp: SYNs accepted", "tcp: pool exhausted", "tcp: ICMP errors ignored", "tcp: segments sent",
+        "tcp: SYNs accepted", "tcp: connection limit reached", "tcp: ICMP errors ignored", "tcp: segments sent",
         "tcp: segments dropped", "tcp: connections released", "tcp: SYNs dropped (listen backlog full)",
         "tcp: ephemeral ports exhausted", "tcp: ICMP errors out of window", "tcp: ICMP soft errors",
         "tcp: ICMP hard errors aborted", "tcp: ICMP path MTU lowered", "tcp: timers fired",
         "tcp: connections polled", "tcp: fast retransmits (NewReno)", "tcp: SACK recoveries (RFC 6675)",
-        "tcp: retransmission timeouts", "tcp: D-SACKs received (spurious retransmissions)"};
+        "tcp: retransmission timeouts", "tcp: D-SACKs received (spurious retransmissions)",
+        "tcp: connections refused (memory pressure)", "tcp: handler exceptions",
+        "tcp: connections aborted (handler exception)", "tcp: connections open", "tcp: payload chunks in use",
+        "tcp: payload chunk allocation failures", "tcp: payload bytes reserved", "tcp: TIME-WAIT entered",
+        "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -217,6 +221,16 @@ public final class CountersFile implements AutoCloseable
         to[18].setRelease(from.recovery().sackRecoveries());
         to[19].setRelease(from.recovery().retransmissionTimeouts());
         to[20].setRelease(from.recovery().dsacks());
+        to[21].setRelease(from.connectionsRefusedMemory());
+        to[22].setRelease(from.handlerExceptions());
+        to[23].setRelease(from.handlerAborts());
+        to[24].setRelease(from.connectionsOpen());
+        to[25].setRelease(from.payloadChunksInUse());
+        to[26].setRelease(from.payloadAllocationFailures());
+        to[27].setRelease(from.payloadBytesReserved());
+        to[28].setRelease(from.timeWaitEntered());
+        to[29].setRelease(from.timeWaitRecycled());
+        to[30].setRelease(from.timeWaitReused());
     }
 
     /**

@@ -309,62 +309,69 @@ public final class ShardAgent implements Agent, MessageHandler
             commandsRun++;
         }
         final int received = lcore.rxBurst(portId, queueId, rxBurst, RX_BURST);
-        for (int i = 0; i < received; i++)
+        try
         {
-            final long mbuf = Mbuf.at(rxBurst, i);
-            if (Mbuf.segmentCount(mbuf) != 1)
+            for (int i = 0; i < received; i++)
             {
-                multiSegmentDrops++; // frames above the mbuf size are not configured for (MTU 1500)
-                continue;
-            }
-            final int length = Mbuf.dataLength(mbuf);
-            rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
-            if (pcap != null)
-            {
-                pcap.write(rxFrame, 0, length, nowNs);
-            }
-            if (shardCount > 1)
-            {
-                final int owner = FlowSteering.classify(rxFrame, 0, length, shardCount);
-                if (owner >= 0 && owner != shardIndex)
+                final long mbuf = Mbuf.at(rxBurst, i);
+                if (Mbuf.segmentCount(mbuf) != 1)
                 {
-                    handOff(owner, length);
+                    multiSegmentDrops++; // frames above the mbuf size are not configured for (MTU 1500)
                     continue;
                 }
-                if (owner == FlowSteering.ALL_SHARDS)
+                final int length = Mbuf.dataLength(mbuf);
+                rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
+                if (pcap != null)
                 {
-                    for (int s = 0; s < shardCount; s++)
+                    pcap.write(rxFrame, 0, length, nowNs);
+                }
+                if (shardCount > 1)
+                {
+                    final int owner = FlowSteering.classify(rxFrame, 0, length, shardCount);
+                    if (owner >= 0 && owner != shardIndex)
                     {
-                        if (s != shardIndex)
+                        handOff(owner, length);
+                        continue;
+                    }
+                    if (owner == FlowSteering.ALL_SHARDS)
+                    {
+                        for (int s = 0; s < shardCount; s++)
                         {
-                            handOff(s, length);
+                            if (s != shardIndex)
+                            {
+                                handOff(s, length);
+                            }
                         }
                     }
+                }
+                if (coalescer != null)
+                {
+                    // the frame stays in its mbuf until the flush below, before the burst is freed
+                    coalescer.onFrame(rxFrame, 0, length, rxChecksumStatus ?
+                        PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) : NetworkLayer.RX_CHECKSUM_UNKNOWN, nowNs);
+                }
+                else if (rxChecksumStatus)
+                {
+                    network.onFrame(rxFrame, 0, length, PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)), nowNs);
+                }
+                else
+                {
+                    input.onFrame(rxFrame, 0, length, nowNs);
                 }
             }
             if (coalescer != null)
             {
-                // the frame stays in its mbuf until the flush below, before the burst is freed
-                coalescer.onFrame(rxFrame, 0, length, rxChecksumStatus ?
-                    PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) : NetworkLayer.RX_CHECKSUM_UNKNOWN, nowNs);
-            }
-            else if (rxChecksumStatus)
-            {
-                network.onFrame(rxFrame, 0, length, PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)), nowNs);
-            }
-            else
-            {
-                input.onFrame(rxFrame, 0, length, nowNs);
+                coalescer.flush(nowNs);
             }
         }
-        if (coalescer != null)
+        finally
         {
-            coalescer.flush(nowNs);
-        }
-        if (received > 0)
-        {
-            lcore.freeBulk(rxBurst, received);
-            shardCounters.add(ShardCounterDescriptor.RX_FRAMES, received);
+            // whatever a frame's processing throws, the burst goes back to the mempool (no mbuf leak)
+            if (received > 0)
+            {
+                lcore.freeBulk(rxBurst, received);
+                shardCounters.add(ShardCounterDescriptor.RX_FRAMES, received);
+            }
         }
         int handedIn = 0;
         if (shardCount > 1)

@@ -92,6 +92,7 @@ public final class TcpStack implements TransportHandler
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
     private static final int INITIAL_SLOTS = 64;
+    private static final int MIN_TIME_WAIT_RECORDS = 4096;
     private static final int MAX_TIMER_CALLS_PER_EXPIRY = 8;
 
     private final TcpConfig config;
@@ -107,6 +108,10 @@ public final class TcpStack implements TransportHandler
     private Slot[] free;
     private final ConnectionTimerWheel wheel;
     private final TimerExpiry timerExpiry = new TimerExpiry();
+    private final HandlerFailures handlerFailures;
+    private final ChallengeAckLimiter challengeAcks;
+    private TimeWaitTable timeWait;
+    private boolean compactTimeWait = true;
     private Slot[] ready;
     private Slot[] draining;
     private int readyCount;
@@ -166,6 +171,11 @@ public final class TcpStack implements TransportHandler
         this.counters = counters;
         this.pool = pool;
         this.maxConnections = maxConnections;
+        this.handlerFailures = new HandlerFailures(counters);
+        this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
+            isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
+        this.timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator,
+            Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         final int initial = Math.min(maxConnections, INITIAL_SLOTS);
         this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
         this.free = new Slot[initial];
@@ -246,7 +256,8 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1), with the connection limit as backlog: see
+     * Passive OPEN on a port for channel handlers (§3.10.1), with the connection limit (at most 65,535) as
+     * backlog: see
      * {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
@@ -562,6 +573,7 @@ public final class TcpStack implements TransportHandler
             final int port = ephemeralPortLow + (int)((offset + (nextEphemeral & 0xFFFF_FFFFL) + i) % count);
             if (!listeners.containsKey(port) &&
                 !connections.containsKey(connectionKey(remoteIp, remotePort, port)) &&
+                timeWait.find(connectionKey(remoteIp, remotePort, port)) < 0 &&
                 (portFilter == null || portFilter.test(port)))
             {
                 nextEphemeral += i + 1;
@@ -587,6 +599,10 @@ public final class TcpStack implements TransportHandler
             counters.segmentsToConnections++;
             slot.connection.onSegment(segment, nowNs);
             afterInteraction(slot);
+            return;
+        }
+        if (onTimeWaitSegment(key, segment, nowNs))
+        {
             return;
         }
         final Listener listener = listeners.get(segment.destinationPort());
@@ -631,8 +647,9 @@ public final class TcpStack implements TransportHandler
         {
             slot.handler = listener.channelHandler;
             slot.key = key; // the peer's address and port are known to onAccept
-            // refused, or closed/aborted from inside onAccept (CLOSE in LISTEN is immediate, §3.10.4)
-            if (!listener.channelHandler.onAccept(slot) || connection.state() != TcpState.LISTEN)
+            // refused (or its handler threw), or closed/aborted from inside onAccept (CLOSE in LISTEN is
+            // immediate, §3.10.4)
+            if (!accepts(listener.channelHandler, slot) || connection.state() != TcpState.LISTEN)
             {
                 slot.handler = null;
                 connection.releaseFromListen();
@@ -645,7 +662,17 @@ public final class TcpStack implements TransportHandler
         }
         else
         {
-            final TcpReceiveHandler handler = listener.acceptor.onAccept(connection);
+            TcpReceiveHandler handler;
+            try
+            {
+                handler = listener.acceptor.onAccept(connection);
+            }
+            catch (final RuntimeException ex)
+            {
+                handlerFailures.onException(ex);
+                handler = null;
+                slot.handlerFailed = true; // refused once the SYN is processed: RST
+            }
             slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
         }
         counters.synsAccepted++;
@@ -657,9 +684,23 @@ public final class TcpStack implements TransportHandler
         afterInteraction(slot);
     }
 
+    private boolean accepts(final TcpChannelHandler handler, final Slot slot)
+    {
+        try
+        {
+            return handler.onAccept(slot);
+        }
+        catch (final RuntimeException ex)
+        {
+            handlerFailures.onException(ex);
+            return false; // refused: RST
+        }
+    }
+
     // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
     private void afterInteraction(final Slot slot)
     {
+        abortIfHandlerFailed(slot);
         leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
@@ -727,7 +768,8 @@ public final class TcpStack implements TransportHandler
                 ownerThread = Thread.currentThread();
             }
         }
-        int work = pollTimers(nowNs);
+        int work = pollTimers(nowNs) + timeWait.expire(nowNs);
+        publishGauges();
 
         final Slot[] batch = ready;
         final int count = readyCount;
@@ -745,6 +787,8 @@ public final class TcpStack implements TransportHandler
             }
             counters.connectionsPolled++;
             work += slot.connection.poll(nowNs);
+            abortIfHandlerFailed(slot);
+            recordTimeWait(slot, nowNs);
             leaveBacklogIfSynchronized(slot);
             final int released = releaseIfDone(slot);
             if (released == 0)
@@ -761,6 +805,111 @@ public final class TcpStack implements TransportHandler
         timerExpiry.fired = 0;
         wheel.poll(nowNs, timerExpiry);
         return timerExpiry.fired;
+    }
+
+    // a 4-tuple in TIME-WAIT: its record answers (true), unless a new SYN reopens it for the listener (false)
+    private boolean onTimeWaitSegment(final long key, final TcpSegment segment, final long nowNs)
+    {
+        final int record = timeWait.find(key);
+        return record >= 0 &&
+            timeWait.onSegment(record, segment, output, config.timeWaitNs(), nowNs) == TimeWaitTable.HANDLED;
+    }
+
+    // after the poll that sent the ACK of the peer's FIN: the TCB is freed, a compact record keeps TIME-WAIT
+    private void recordTimeWait(final Slot slot, final long nowNs)
+    {
+        if (compactTimeWait && slot.connection.state() == TcpState.TIME_WAIT)
+        {
+            timeWait.add(slot.key, slot.connection, nowNs + config.timeWaitNs());
+            slot.connection.releaseTimeWait();
+        }
+    }
+
+    /**
+     * Whether a connection entering TIME-WAIT is replaced by a compact record (default) or kept whole until 2 MSL
+     * have passed. Set before traffic flows.
+     *
+     * @param compact true for compact records.
+     */
+    public void compactTimeWait(final boolean compact)
+    {
+        this.compactTimeWait = compact;
+    }
+
+    /**
+     * Caps the TIME-WAIT records (default: the connection limit, at least 4,096); beyond it the oldest is
+     * recycled early and counted. Set before traffic flows.
+     *
+     * @param maxRecords most records, &gt;= 1.
+     */
+    public void maxTimeWait(final int maxRecords)
+    {
+        if (timeWait.size() != 0)
+        {
+            throw new IllegalStateException("set before traffic flows");
+        }
+        timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator, maxRecords);
+    }
+
+    /**
+     * 4-tuples in TIME-WAIT (compact records).
+     *
+     * @return count.
+     */
+    public int timeWaitCount()
+    {
+        return timeWait.size();
+    }
+
+    /**
+     * Whether a 4-tuple is in TIME-WAIT (a compact record).
+     *
+     * @param remoteIp   the peer's address.
+     * @param remotePort the peer's port.
+     * @param localPort  our port.
+     * @return true if a record exists.
+     */
+    public boolean isTimeWait(final int remoteIp, final int remotePort, final int localPort)
+    {
+        return timeWait.find(connectionKey(remoteIp, remotePort, localPort)) >= 0;
+    }
+
+    /**
+     * When the last TIME-WAIT record ends (for a command that waits for it before exiting).
+     *
+     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
+     */
+    public long timeWaitDeadlineNs()
+    {
+        return timeWait.lastDeadlineNs();
+    }
+
+    /**
+     * When the oldest TIME-WAIT record ends (for drivers that jump a virtual clock from event to event).
+     *
+     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
+     */
+    public long nextTimeWaitDeadlineNs()
+    {
+        return timeWait.firstDeadlineNs();
+    }
+
+    /**
+     * The stack-wide challenge-ACK limit (RFC 5961 §7).
+     *
+     * @return the limiter.
+     */
+    public ChallengeAckLimiter challengeAckLimiter()
+    {
+        return challengeAcks;
+    }
+
+    private void publishGauges()
+    {
+        counters.connectionsOpen = activeCount;
+        counters.payloadChunksInUse = pool.inUseChunks();
+        counters.payloadAllocationFailures = pool.allocationFailures();
+        counters.payloadBytesReserved = pool.reservedBytes();
     }
 
     // Arms the wheel for the connection's deadline unless a timer no later than it is already armed.
@@ -1004,6 +1153,37 @@ public final class TcpStack implements TransportHandler
         slot.connection.clearSoftErrors();
     }
 
+    // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
+    private void abortIfHandlerFailed(final Slot slot)
+    {
+        if (slot.handlerFailed)
+        {
+            slot.handlerFailed = false;
+            if (slot.connection.state() != TcpState.CLOSED)
+            {
+                counters.handlerAborts++;
+                slot.connection.abort();
+            }
+        }
+    }
+
+    private void handlerFailed(final Slot slot, final RuntimeException ex)
+    {
+        slot.handlerFailed = true;
+        handlerFailures.onException(ex);
+    }
+
+    /**
+     * Where exceptions thrown by application handlers are reported (each is also counted, and its connection
+     * aborted); by default their stack traces go to standard error.
+     *
+     * @param errorHandler receives a {@link RuntimeException} whose cause is the handler's exception.
+     */
+    public void errorHandler(final org.agrona.ErrorHandler errorHandler)
+    {
+        handlerFailures.errorHandler(errorHandler);
+    }
+
     private static void leaveBacklogIfSynchronized(final Slot slot)
     {
         if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
@@ -1091,6 +1271,7 @@ public final class TcpStack implements TransportHandler
         boolean inBacklog;
         boolean outputShutdown;
         boolean finDeferred;
+        boolean handlerFailed;
 
         void recycle()
         {
@@ -1100,6 +1281,7 @@ public final class TcpStack implements TransportHandler
             inUse = false;
             outputShutdown = false;
             finDeferred = false;
+            handlerFailed = false;
         }
 
         @Override
@@ -1114,8 +1296,16 @@ public final class TcpStack implements TransportHandler
         @Override
         public int onData(final DirectBuffer buffer, final int offset, final int length)
         {
-            final TcpChannelHandler h = handler;
-            return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
+            try
+            {
+                final TcpChannelHandler h = handler;
+                return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
+            }
+            catch (final RuntimeException ex)
+            {
+                handlerFailed(this, ex);
+                return length; // the connection is aborted after this step
+            }
         }
 
         @Override
@@ -1124,41 +1314,69 @@ public final class TcpStack implements TransportHandler
             final TcpChannelHandler h = handler;
             if (h == null)
             {
-                delegate.onEstablished();
+                try
+                {
+                    delegate.onEstablished();
+                }
+                catch (final RuntimeException ex)
+                {
+                    handlerFailed(this, ex);
+                }
                 return;
             }
             if (finDeferred && connection.unreadBytes() == 0)
             {
                 sendDeferredFin(); // shutdownOutput before the handshake completed
             }
-            h.onEstablished(this);
+            try
+            {
+                h.onEstablished(this);
+            }
+            catch (final RuntimeException ex)
+            {
+                handlerFailed(this, ex);
+            }
         }
 
         @Override
         public void onWritable()
         {
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onWritable(this);
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onWritable(this);
+                }
+                else
+                {
+                    delegate.onWritable();
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onWritable();
+                handlerFailed(this, ex);
             }
         }
 
         @Override
         public void onPeerClosed()
         {
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onPeerClosed(this);
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onPeerClosed(this);
+                }
+                else
+                {
+                    delegate.onPeerClosed();
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onPeerClosed();
+                handlerFailed(this, ex);
             }
         }
 
@@ -1178,28 +1396,42 @@ public final class TcpStack implements TransportHandler
             {
                 markReady(this); // an ABORT outside the stack's callbacks: freed at the next poll
             }
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onClosed(this, reason);
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onClosed(this, reason);
+                }
+                else
+                {
+                    delegate.onClosed(reason);
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onClosed(reason);
+                handlerFailures.onException(ex); // already closed: nothing to abort
             }
         }
 
         @Override
         public void onExcessiveRetransmissions(final int retransmissions)
         {
-            final TcpChannelHandler h = handler;
-            if (h != null)
+            try
             {
-                h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
+                final TcpChannelHandler h = handler;
+                if (h != null)
+                {
+                    h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
+                }
+                else
+                {
+                    delegate.onExcessiveRetransmissions(retransmissions);
+                }
             }
-            else
+            catch (final RuntimeException ex)
             {
-                delegate.onExcessiveRetransmissions(retransmissions);
+                handlerFailed(this, ex);
             }
         }
 

@@ -27,6 +27,127 @@ public final class TcpStackCounters
     long timersFired;
     long connectionsPolled;
     long connectionsRefusedMemory;
+    long handlerExceptions;
+    long timeWaitEntered;
+    long timeWaitRecycled;
+    long timeWaitReused;
+    long timeWaitSegments;
+    long timeWaitAcks;
+    long connectionsOpen;
+    long payloadChunksInUse;
+    long payloadAllocationFailures;
+    long payloadBytesReserved;
+    long handlerAborts;
+
+    /**
+     * Connections in the table (gauge, as of the last poll).
+     *
+     * @return count.
+     */
+    public long connectionsOpen()
+    {
+        return connectionsOpen;
+    }
+
+    /**
+     * Payload chunks held by connections (gauge, as of the last poll).
+     *
+     * @return chunks.
+     */
+    public long payloadChunksInUse()
+    {
+        return payloadChunksInUse;
+    }
+
+    /**
+     * Payload chunk requests the pool could not satisfy (send back-pressure, out-of-order data dropped).
+     *
+     * @return count.
+     */
+    public long payloadAllocationFailures()
+    {
+        return payloadAllocationFailures;
+    }
+
+    /**
+     * Direct memory the payload pool has reserved so far (gauge).
+     *
+     * @return bytes.
+     */
+    public long payloadBytesReserved()
+    {
+        return payloadBytesReserved;
+    }
+
+    /**
+     * Connections that entered TIME-WAIT (a compact record replaced the TCB).
+     *
+     * @return count.
+     */
+    public long timeWaitEntered()
+    {
+        return timeWaitEntered;
+    }
+
+    /**
+     * TIME-WAIT records ended early because the table was full (oldest first; Linux's tcp_max_tw_buckets).
+     *
+     * @return count.
+     */
+    public long timeWaitRecycled()
+    {
+        return timeWaitRecycled;
+    }
+
+    /**
+     * 4-tuples in TIME-WAIT reopened by a new SYN above the old sequence space (RFC 6191).
+     *
+     * @return count.
+     */
+    public long timeWaitReused()
+    {
+        return timeWaitReused;
+    }
+
+    /**
+     * Segments answered by a TIME-WAIT record.
+     *
+     * @return count.
+     */
+    public long timeWaitSegments()
+    {
+        return timeWaitSegments;
+    }
+
+    /**
+     * ACKs sent by TIME-WAIT records.
+     *
+     * @return count.
+     */
+    public long timeWaitAcks()
+    {
+        return timeWaitAcks;
+    }
+
+    /**
+     * Exceptions thrown by application handlers (caught by the stack).
+     *
+     * @return count.
+     */
+    public long handlerExceptions()
+    {
+        return handlerExceptions;
+    }
+
+    /**
+     * Connections aborted (RST) because their application handler threw.
+     *
+     * @return count.
+     */
+    public long handlerAborts()
+    {
+        return handlerAborts;
+    }
 
     /**
      * SYNs dropped and active opens refused because the shard's payload pool was under pressure (fewer free

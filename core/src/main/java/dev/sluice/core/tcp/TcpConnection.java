@@ -471,6 +471,20 @@ public final class TcpConnection extends TcpControlBlock
         }
     }
 
+    /**
+     * Deletes the TCB of a connection in TIME-WAIT whose stack keeps a compact record of it instead (the record
+     * answers the peer until 2 MSL have passed, MUST-13): CLOSED, reported {@link TcpCloseReason#NORMAL}. Does
+     * nothing in other states.
+     */
+    public void releaseTimeWait()
+    {
+        if (state == TcpState.TIME_WAIT)
+        {
+            enterClosed(TcpCloseReason.NORMAL);
+            fireEvents();
+        }
+    }
+
     private boolean peerFinReceived()
     {
         return state == TcpState.CLOSE_WAIT || state == TcpState.LAST_ACK || state == TcpState.CLOSING ||

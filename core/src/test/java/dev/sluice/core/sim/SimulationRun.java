@@ -357,12 +357,14 @@ final class SimulationRun
                 return false;
             }
         }
-        return a.stack.connectionCount() == 0 && b.stack.connectionCount() == 0;
+        return a.stack.connectionCount() == 0 && b.stack.connectionCount() == 0 &&
+            a.stack.timeWaitCount() == 0 && b.stack.timeWaitCount() == 0;
     }
 
     private long tcpDeadlineNs()
     {
-        long next = Long.MAX_VALUE;
+        // compact TIME-WAIT records end on their own deadline, not a connection's
+        long next = Math.min(a.stack.nextTimeWaitDeadlineNs(), b.stack.nextTimeWaitDeadlineNs());
         for (int i = 0; i < clients.size(); i++)
         {
             next = Math.min(next, deadlineOf(clients.get(i)));

@@ -432,6 +432,7 @@ class TcpChannelTest
         @Test
         void shouldAbortInTimeWait()
         {
+            pair.b.stack.compactTimeWait(false); // a TCB kept in TIME-WAIT (compact records close the channel)
             final TcpChannel channel = connect();
             channel.close();
             pair.runUntil(() -> server.events.contains("peerClosed"), 100);

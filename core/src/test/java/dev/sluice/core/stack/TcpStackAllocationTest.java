@@ -70,6 +70,7 @@ class TcpStackAllocationTest
     {
         pair = new StackPair(TcpConfig.builder().mslNs(1_000_000L).build(), 4, 4);
         pair.a.stack.listen(PORT, server);
+        pair.b.stack.compactTimeWait(false); // TIME-WAIT on the wheel (the compact records: below)
 
         final long[] allocated = new long[ROUNDS];
         for (int round = 0; round < ROUNDS; round++)
@@ -92,6 +93,28 @@ class TcpStackAllocationTest
         assertEquals(0, steadyState(allocated), "bytes allocated per round: " + java.util.Arrays.toString(allocated));
         assertEquals(0, pair.a.stack.scheduledTimers());
         assertEquals(0, pair.b.stack.scheduledTimers());
+    }
+
+    @Test
+    void shouldNotAllocateWhenWholeConnectionsComeAndGoThroughCompactTimeWait()
+    {
+        pair = new StackPair(TcpConfig.builder().mslNs(1_000_000L).build(), 4, 4);
+        pair.a.stack.listen(PORT, server);
+        final StackPair.Condition timeWaitOver = () -> pair.b.stack.timeWaitCount() == 0;
+        final long[] allocated = new long[ROUNDS];
+        for (int round = 0; round < ROUNDS; round++)
+        {
+            final long entered = pair.b.counters.timeWaitEntered();
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20; i++)
+            {
+                oneConnectionLifetime();
+                pair.runUntil(timeWaitOver, 1_000);
+            }
+            allocated[round] = threads.getCurrentThreadAllocatedBytes() - before;
+            assertEquals(entered + 20, pair.b.counters.timeWaitEntered(), "compact TIME-WAIT records");
+        }
+        assertEquals(0, steadyState(allocated), "bytes allocated per round: " + java.util.Arrays.toString(allocated));
     }
 
     // ephemeral port, handshake, 1000 bytes, close from the client, TIME-WAIT on the client until it expires

@@ -120,6 +120,32 @@ class TcpStackMemoryTest
     }
 
     @Test
+    void shouldOpenChannelsFromEphemeralPortsOnAStackThatHasCreatedNoConnectionYet()
+    {
+        final StackPair pair = new StackPair(TcpConfig.builder().build(), 4, 4);
+        final Shared server = new Shared();
+        pair.a.stack.listen(7, c -> server);
+        final dev.sluice.core.channel.TcpChannel channel = pair.b.stack.open(IP_A, 7,
+            (ch, buffer, offset, length) -> length, null, pair.nowNs, null);
+        assertNotNull(channel, "no preallocated connection is needed");
+        pair.runUntil(() -> channel.state() == TcpState.ESTABLISHED, 100);
+        assertEquals(1, pair.b.stack.createdConnections());
+    }
+
+    @Test
+    void shouldGiveChannelListenersTheConnectionLimitAsBacklogNotTheConnectionsCreatedSoFar()
+    {
+        final StackPair pair = new StackPair(TcpConfig.builder().build(), 1_000, 1_000);
+        pair.a.stack.listen(7, (dev.sluice.core.channel.TcpChannelHandler)(ch, buffer, offset, length) -> length);
+        for (int i = 0; i < 200; i++)
+        {
+            assertNotNull(pair.b.stack.connect(IP_A, 7, TcpReceiveHandler.DISCARD, pair.nowNs));
+        }
+        pair.runUntil(() -> pair.a.stack.connectionCount() == 200, 30_000);
+        assertEquals(0, pair.a.counters.synsDroppedBacklog());
+    }
+
+    @Test
     void shouldHoldNoPayloadMemoryWhileIdle()
     {
         final StackPair pair = new StackPair(TcpConfig.builder().build(), 4, 4);

@@ -108,7 +108,10 @@ class TcpStackSoakTest
             assertEquals(TcpCloseReason.NORMAL, servers[i].closeReason, "seed " + seed);
         }
         assertTrue(lost[0] > 0, "seed " + seed + " lost nothing");
-        assertTrue(pair.b.counters.timersFired() > 0, "seed " + seed + ": no retransmission timer fired");
+        // the losses were repaired: by an RTO, or by fast retransmit / SACK recovery (TIME-WAIT, a timer before
+        // compact records, no longer fires one)
+        assertTrue(pair.b.counters.timersFired() + pair.b.counters.recovery().fastRetransmits() +
+            pair.b.counters.recovery().sackRecoveries() > 0, "seed " + seed + ": no loss recovery");
         assertEquals(0, pair.a.stack.scheduledTimers(), "seed " + seed);
         assertEquals(0, pair.b.stack.scheduledTimers(), "seed " + seed);
         assertEquals(CONNECTIONS, pair.a.stack.freeConnections());

@@ -119,6 +119,7 @@ class TcpStackTimerTest
     void shouldFreeTheActiveCloserOnceTimeWaitHasLastedTwoMsl_MUST13()
     {
         final StackPair pair = open(CONFIG);
+        pair.b.stack.compactTimeWait(false); // the TCB itself waits, on the wheel (TimeWaitTest: compact records)
         assertTrue(client.connection.close());
         pair.runUntil(() -> server.peerClosed == 1, 100);
         assertTrue(server.connection.close());
@@ -142,6 +143,7 @@ class TcpStackTimerTest
     {
         final long mslNs = 2_000_000_000L; // TIME-WAIT 4 s: several turns of the wheel
         final StackPair pair = open(TcpConfig.builder().mslNs(mslNs).build());
+        pair.b.stack.compactTimeWait(false);
         assertTrue(client.connection.close());
         pair.runUntil(() -> server.peerClosed == 1, 100);
         assertTrue(server.connection.close());

@@ -32,6 +32,7 @@ public final class SourceApp implements Application
     private volatile long startNs;
     private volatile long endNs;
     private volatile boolean established;
+    private volatile int timeWaitRecords;
     private Shard shard0;
 
     /**
@@ -99,6 +100,14 @@ public final class SourceApp implements Application
     }
 
     /**
+     * @return 4-tuples of shard 0 still in TIME-WAIT (the connection's, once it closed actively).
+     */
+    public int timeWaitRecords()
+    {
+        return timeWaitRecords;
+    }
+
+    /**
      * @return the bytes sent.
      */
     public long bytes()
@@ -147,6 +156,11 @@ public final class SourceApp implements Application
         @Override
         public int doWork(final long nowNs)
         {
+            final int records = shard.timeWaitCount();
+            if (records != timeWaitRecords)
+            {
+                timeWaitRecords = records; // for the command, which stays until TIME-WAIT ends
+            }
             final Handler h = handler;
             final TcpChannel c = h == null ? null : h.channel;
             if (c != null && h.peerClosed && h.closeCalled && outcome == RUNNING && c.state() == TcpState.TIME_WAIT &&
@@ -228,6 +242,7 @@ public final class SourceApp implements Application
         public void onClosed(final TcpChannel channel, final TcpCloseReason reason)
         {
             this.channel = null; // recycled by the stack after this returns
+            timeWaitRecords = shard.timeWaitCount(); // the compact record is in place before the TCB closes
             if (reason == TcpCloseReason.NORMAL && peerClosed && closeCalled)
             {
                 finish(SUCCEEDED, null, shard.nowNs());

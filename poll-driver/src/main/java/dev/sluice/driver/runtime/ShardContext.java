@@ -121,6 +121,14 @@ public final class ShardContext
     }
 
     /**
+     * @return 4-tuples of this shard in TIME-WAIT (compact records).
+     */
+    public int timeWaitCount()
+    {
+        return tcp.timeWaitCount();
+    }
+
+    /**
      * @return connections of this shard not yet CLOSED (TIME-WAIT included).
      */
     public int liveConnections()

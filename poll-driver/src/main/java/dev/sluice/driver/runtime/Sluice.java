@@ -273,6 +273,45 @@ public final class Sluice implements AutoCloseable
         out.printf("source: %d bytes in %.3f s = %.1f Mbit/s, acknowledged and closed by the peer%n",
             source.bytes(), seconds, source.bytes() * 8 / seconds / 1e6);
         out.flush();
+        if (config.timeWaitWait())
+        {
+            return awaitTimeWait(source, config, out);
+        }
+        return 0;
+    }
+
+    // TIME-WAIT is real: the stack keeps answering for the 4-tuple for 2 MSL (MUST-13) before the command exits
+    private static final long LINGER_AFTER_TIME_WAIT_MS = 1_000;
+
+    private static int awaitTimeWait(final SourceApp source, final SluiceConfig config, final PrintStream out)
+    {
+        final long timeWaitNs = config.tcp().timeWaitNs();
+        out.printf("source: TIME-WAIT for %.1f s (2 MSL; --no-time-wait-wait skips it)%n", timeWaitNs / 1e9);
+        out.flush();
+        final long deadline = System.nanoTime() + timeWaitNs + TimeUnit.SECONDS.toNanos(2);
+        while (source.timeWaitRecords() > 0 && System.nanoTime() < deadline)
+        {
+            try
+            {
+                Thread.sleep(5);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return 0;
+            }
+        }
+        out.println("source: TIME-WAIT over");
+        out.flush();
+        try
+        {
+            // a moment more, so the end of TIME-WAIT is observable too: a segment for the 4-tuple now gets a RST
+            Thread.sleep(LINGER_AFTER_TIME_WAIT_MS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
         return 0;
     }
 

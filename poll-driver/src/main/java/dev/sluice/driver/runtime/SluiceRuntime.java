@@ -268,8 +268,21 @@ public final class SluiceRuntime implements AutoCloseable
                 }
                 agents[i] = agent;
                 contexts[i] = shardContext;
-                runners[i] = context.externallyDriven() ? null :
-                    new AgentRunner(context.newIdleStrategy(), context.errorHandler(), null, agent);
+                // a shard never dies silently: an Error ends the process (ShardFailureHandler), the rest is reported
+                final ShardFailureHandler failures = new ShardFailureHandler(i, System.err);
+                final org.agrona.ErrorHandler reported = context.errorHandler();
+                runners[i] = context.externallyDriven() ? null : new AgentRunner(context.newIdleStrategy(),
+                    ex ->
+                    {
+                        if (ex instanceof Error)
+                        {
+                            failures.onError(ex);
+                        }
+                        else
+                        {
+                            reported.onError(ex);
+                        }
+                    }, null, agent);
             }
         }
         catch (final RuntimeException ex)
@@ -312,6 +325,7 @@ public final class SluiceRuntime implements AutoCloseable
                     r.run();
                 }, "sluice-shard-" + shard);
                 t.setDaemon(true);
+                t.setUncaughtExceptionHandler(new ShardFailureHandler(shard, System.err));
                 return t;
             });
         }

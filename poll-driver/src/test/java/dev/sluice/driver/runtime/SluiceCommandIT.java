@@ -164,7 +164,7 @@ class SluiceCommandIT
             assertEquals("listening", reader.readLine());
             try (SluiceProcess sluice = SluiceProcess.start(ns.name(), dir, "source", "--dev",
                 "net_tap0,iface=slrtis0", "--ip", "10.64.0.2/24", "--connect", "10.64.0.1:9000", "--bytes", "100M",
-                "--idle", "backoff", "--counters-file", "/dev/shm/slrt-it-src.counters"))
+                "--idle", "backoff", "--counters-file", "/dev/shm/slrt-it-src.counters", "--no-time-wait-wait"))
             {
                 kernelSide(ns, "slrtis0", "10.64.0.1/24");
                 assertEquals(0, sluice.waitFor(180), sluice.output());
