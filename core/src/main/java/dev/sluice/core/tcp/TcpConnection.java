@@ -18,6 +18,7 @@ import org.agrona.DirectBuffer;
  * transition; only data and urgent notifications are delivered inside the seventh and sixth steps.
  *
  * <h2>Its parts</h2>
+ * The variables and the STATUS accessors live in its base class, {@link TcpControlBlock}.
  * <ul>
  *   <li>{@link SendSequenceSpace}: SND.UNA, SND.NXT, SND.WND, SND.WL1/WL2, ISS, MAX.SND.WND, the send MSS,
  *       the send buffer and our FIN; the window update rule and RFC 5961 §5 ACK acceptability.</li>
@@ -44,7 +45,7 @@ import org.agrona.DirectBuffer;
  * <p>No allocation, no clock reads: segments arrive through {@link #onSegment}, replies leave through
  * {@link TcpSegmentOutput}. Single-threaded.
  */
-public final class TcpConnection
+public final class TcpConnection extends TcpControlBlock
 {
     /** MSS assumed when the peer's SYN carries no MSS option, IPv4 (MUST-15). */
     public static final int DEFAULT_SEND_MSS_BYTES = 536;
@@ -61,32 +62,6 @@ public final class TcpConnection
     static final int EVENT_EXCESSIVE_RETRANSMISSIONS = 4;
     static final int EVENT_CLOSED = 8;
 
-    final TcpConfig config;
-    final IsnGenerator isnGenerator;
-    private final TcpSegmentOutput output;
-    final Timestamps timestamps;
-    final SackReceiver sack;
-    final TcpFlow flow;
-    final SendSequenceSpace snd;
-    final ReceiveSequenceSpace rcv;
-    final LossRecovery recovery;
-    final SegmentScheduler scheduler;
-    private final TcpReceiveHandler handler;
-    final TcpTimers timers;
-    final WindowScaling windowScaling;
-
-    TcpState state = TcpState.CLOSED; // written by SegmentArrives too
-    boolean passiveOpen;
-    boolean synRetransmitted;
-    private long userTimeoutNs;
-    private boolean keepAlive;
-    private boolean writeBlocked;
-    int events;
-    long lastChallengeAckNs; // RFC 5961 §7 rate limit (SegmentArrives.challengeAck)
-    boolean challengeAckSent;
-    long challengeAcksSuppressed;
-    int excessiveRetransmissions;
-    private TcpCloseReason closeReason;
 
     /**
      * Creates a connection in CLOSED.
@@ -130,23 +105,7 @@ public final class TcpConnection
         final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
         final TcpReceiveHandler handler, final ChunkPool pool)
     {
-        this.config = config;
-        this.isnGenerator = isnGenerator;
-        this.output = output;
-        this.handler = handler;
-        this.timers = new TcpTimers(config);
-        this.windowScaling = new WindowScaling(config);
-        this.timestamps = new Timestamps(config);
-        final ReassemblyBuffer reassembly = new ReassemblyBuffer(config.receiveBufferBytes(),
-            config.maxReassemblyRanges(), pool);
-        this.sack = new SackReceiver(config, reassembly);
-        this.flow = new TcpFlow(output, timestamps, sack);
-        this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes(), pool));
-        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, reassembly, sack);
-        this.recovery = new LossRecovery(config);
-        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling, timestamps);
-        this.userTimeoutNs = config.r2Ns();
-        this.keepAlive = config.keepAliveEnabled();
+        super(config, isnGenerator, output, handler, pool);
     }
 
     /**
@@ -602,237 +561,6 @@ public final class TcpConnection
         this.userTimeoutNs = timeoutNs;
     }
 
-    /** This connection's user timeout (R2 for data), in nanoseconds. */
-    public long userTimeoutNs()
-    {
-        return userTimeoutNs;
-    }
-
-    /**
-     * Turns keep-alives on or off for this connection (MUST-24); the default comes from
-     * {@link TcpConfig#keepAliveEnabled()} (off, MUST-25) and returns when the connection closes.
-     *
-     * @param enabled true to probe an idle connection.
-     */
-    public void keepAlive(final boolean enabled)
-    {
-        this.keepAlive = enabled;
-    }
-
-    /** The congestion state (cwnd, ssthresh, fast recovery) of this connection, read-only use. */
-    public CongestionControl congestionControl()
-    {
-        return recovery.congestion;
-    }
-
-    /** The smoothed round-trip time (RFC 6298 SRTT) in nanoseconds, 0 before the first sample. */
-    public long srttNs()
-    {
-        return recovery.rtt.srttNs();
-    }
-
-    /** The current retransmission timeout (RFC 6298 RTO, with backoff) in nanoseconds. */
-    public long rtoNs()
-    {
-        return recovery.rtoNs();
-    }
-
-    /**
-     * Counts this connection's loss-recovery events also in {@code counters} (the stack's, for
-     * {@code sluice stat}); call once, before the connection is used.
-     *
-     * @param counters the shared counters.
-     */
-    public void recoveryCounters(final TcpRecoveryCounters counters)
-    {
-        recovery.counters(counters);
-    }
-
-    /** Whether SACK is in effect: both SYNs carried SACK-permitted (RFC 2018 §2). */
-    public boolean sackEnabled()
-    {
-        return sack.enabled();
-    }
-
-    /** SACK-based loss recoveries (RFC 6675) this connection started. */
-    public long sackRecoveries()
-    {
-        return recovery.sackRecoveries();
-    }
-
-    /** Retransmission timeouts of data (RFC 6298) this connection had. */
-    public long retransmissionTimeouts()
-    {
-        return recovery.retransmissionTimeouts();
-    }
-
-    /** D-SACKs received (RFC 2883): segments the peer got twice, most often spurious retransmissions. */
-    public long dsacks()
-    {
-        return recovery.dsacks();
-    }
-
-    /** Whether RFC 7323 timestamps are in effect: both SYNs carried them (§3.2). */
-    public boolean timestampsEnabled()
-    {
-        return timestamps.enabled();
-    }
-
-    /** TS.Recent (RFC 7323 §4.3), the peer's TSval we echo; meaningful when {@link #timestampsEnabled()}. */
-    public int tsRecent()
-    {
-        return timestamps.tsRecent();
-    }
-
-    /** When TS.Recent was last set, in the {@code nowNs} timebase (RFC 7323 §5.5 ages it after 24 days). */
-    public long tsRecentNs()
-    {
-        return timestamps.tsRecentNs();
-    }
-
-    /**
-     * The TSval this connection sends at a given time: a 1 ms clock plus its per-connection offset (RFC 7323
-     * §5.4, §7.1).
-     *
-     * @param atNs a time in the {@code nowNs} timebase.
-     * @return TSval.
-     */
-    public int tsVal(final long atNs)
-    {
-        return timestamps.tsVal(atNs);
-    }
-
-    /** Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction. */
-    public long challengeAcksSuppressed()
-    {
-        return challengeAcksSuppressed;
-    }
-
-    /** Urgent bytes still ahead of the next byte to be delivered (MUST-33): up to RCV.UP, 0 when none. */
-    public int urgentBytesPending()
-    {
-        return rcv.urgentBytesPending();
-    }
-
-    /** Received bytes the application has not consumed yet (they reduce RCV.WND). */
-    public int unreadBytes()
-    {
-        return rcv.unreadBytes();
-    }
-
-    /** Bytes the application queued that are not yet acknowledged (sent or not). */
-    public int sendQueueBytes()
-    {
-        return snd.buffer.size();
-    }
-
-    /** Why the connection last reached CLOSED (MUST-12), null if it never closed after being opened. */
-    public TcpCloseReason closeReason()
-    {
-        return closeReason;
-    }
-
-    /** The current state. */
-    public TcpState state()
-    {
-        return state;
-    }
-
-    /** Whether the connection came from a passive OPEN (MUST-11). */
-    public boolean isPassiveOpen()
-    {
-        return passiveOpen;
-    }
-
-    /** SND.UNA, the oldest unacknowledged sequence number (raw). */
-    public int sndUna()
-    {
-        return snd.una;
-    }
-
-    /** SND.NXT, the next sequence number to send (raw). */
-    public int sndNxt()
-    {
-        return snd.nxt;
-    }
-
-    /** SND.WND, the peer's window in bytes. */
-    public int sndWnd()
-    {
-        return snd.wnd;
-    }
-
-    /** SND.WL1, SEG.SEQ of the segment last used to update SND.WND (raw). */
-    public int sndWl1()
-    {
-        return snd.wl1;
-    }
-
-    /** SND.WL2, SEG.ACK of the segment last used to update SND.WND (raw). */
-    public int sndWl2()
-    {
-        return snd.wl2;
-    }
-
-    /** ISS, our initial sequence number (raw). */
-    public int iss()
-    {
-        return snd.iss;
-    }
-
-    /** RCV.NXT, the next sequence number expected (raw). */
-    public int rcvNxt()
-    {
-        return rcv.nxt;
-    }
-
-    /** RCV.WND, our receive window in bytes. */
-    public int rcvWnd()
-    {
-        return rcv.wnd;
-    }
-
-    /** IRS, the peer's initial sequence number (raw). */
-    public int irs()
-    {
-        return rcv.irs;
-    }
-
-    /**
-     * The peer's MSS from its SYN, 536 if it sent none (MUST-15); the effective send MSS (MUST-16) also
-     * depends on the MTU and options and is computed where segments are built.
-     *
-     * @return bytes.
-     */
-    public int sendMssBytes()
-    {
-        return snd.mssBytes;
-    }
-
-    /** Our IPv4 address. */
-    public int localIp()
-    {
-        return flow.localIp();
-    }
-
-    /** Our port, 0..65535. */
-    public int localPort()
-    {
-        return flow.localPort();
-    }
-
-    /** The peer's IPv4 address, 0 in LISTEN. */
-    public int remoteIp()
-    {
-        return flow.remoteIp();
-    }
-
-    /** The peer's port, 0..65535, 0 in LISTEN. */
-    public int remotePort()
-    {
-        return flow.remotePort();
-    }
-
     // ================================================================================================
     // Stack hooks: appended as one block by the stack (dev.sluice.core.stack) work; nothing above this
     // line depends on it except three single-line notifyApplicationActivity() calls (send, close,
@@ -872,10 +600,6 @@ public final class TcpConnection
     }
 
     private ActivityListener activityListener;
-    private int lastSoftErrorType = NO_SOFT_ERROR;
-    private int lastSoftErrorCode;
-    private long lastSoftErrorNs;
-    private int softErrors;
 
     /**
      * Sets who is told about application calls (the stack's connection pool); null for nobody.
@@ -967,29 +691,5 @@ public final class TcpConnection
         lastSoftErrorCode = 0;
         lastSoftErrorNs = 0;
         softErrors = 0;
-    }
-
-    /** ICMP type of the last soft error (SHLD-25), e.g. 3 or 11, or {@link #NO_SOFT_ERROR}. */
-    public int lastSoftErrorType()
-    {
-        return lastSoftErrorType;
-    }
-
-    /** ICMP code of the last soft error (valid when {@link #lastSoftErrorType()} is not {@link #NO_SOFT_ERROR}). */
-    public int lastSoftErrorCode()
-    {
-        return lastSoftErrorCode;
-    }
-
-    /** When the last soft error arrived, in the {@code nowNs} timebase, 0 if none. */
-    public long lastSoftErrorNs()
-    {
-        return lastSoftErrorNs;
-    }
-
-    /** Soft errors recorded since the connection was opened (or {@link #clearSoftErrors()}). */
-    public int softErrors()
-    {
-        return softErrors;
     }
 }

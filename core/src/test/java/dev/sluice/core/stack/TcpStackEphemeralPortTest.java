@@ -110,6 +110,19 @@ class TcpStackEphemeralPortTest
     }
 
     @Test
+    void shouldOpenAChannelFromAnEphemeralPortOnAStackThatNeverHadAConnection()
+    {
+        // connections are created on demand: an empty free list is not an exhausted pool
+        pair.a.stack.listen(PORT, server);
+        final dev.sluice.core.channel.TcpChannel channel = pair.b.stack.open(IP_A, PORT,
+            (ch, buffer, offset, length) -> length, null, pair.nowNs, port -> true);
+        assertNotNull(channel, "first active open of a fresh stack");
+        assertTrue(channel.localPort() >= 32_768 && channel.localPort() <= 60_999, "port " + channel.localPort());
+        pair.steps(10);
+        assertEquals(TcpState.ESTABLISHED, channel.state());
+    }
+
+    @Test
     void shouldSkipListeningPorts()
     {
         pair.b.stack.ephemeralPorts(50_000, 50_001);

@@ -2,7 +2,6 @@ package dev.sluice.driver.socket;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
 
 import dev.sluice.core.channel.TcpChannel;
 import dev.sluice.core.channel.TcpChannelHandler;
@@ -184,11 +183,11 @@ final class SocketState implements TcpChannelHandler
         }
     }
 
-    private static void wake(final Thread thread)
+    private void wake(final Thread thread)
     {
         if (thread != null)
         {
-            LockSupport.unpark(thread);
+            shard.wake(thread);
         }
     }
 

@@ -301,6 +301,72 @@ class BlockingSocketIT
     }
 
     @Test
+    void shardThreadsShouldNotAllocatePerRequestWithVirtualThreads() throws Exception
+    {
+        final int port = NEXT_PORT.getAndIncrement();
+        final int connections = 4;
+        final int warmup = 5_000;
+        final int measured = 20_000;
+        final com.sun.management.ThreadMXBean mx =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        final long serverShard = server.shardThread(0).threadId();
+        final long clientShard = client.shardThread(0).threadId();
+        final java.util.concurrent.CyclicBarrier warm = new java.util.concurrent.CyclicBarrier(connections + 1);
+        final java.util.concurrent.CyclicBarrier measuredDone = new java.util.concurrent.CyclicBarrier(connections + 1);
+        try (SluiceServerSocket listener = new SluiceServerSocket(server, port, connections);
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor())
+        {
+            for (int i = 0; i < connections; i++)
+            {
+                threads.submit(() ->
+                {
+                    try (SluiceSocket s = listener.accept())
+                    {
+                        final byte[] b = new byte[64];
+                        while (s.getInputStream().readNBytes(b, 0, 64) == 64)
+                        {
+                            s.getOutputStream().write(b);
+                        }
+                        return null;
+                    }
+                    catch (final IOException ex)
+                    {
+                        return null; // the client closed
+                    }
+                });
+                threads.submit(() ->
+                {
+                    try (SluiceSocket s = new SluiceSocket(client))
+                    {
+                        s.connect(serverAddress(port), 5000);
+                        final byte[] request = new byte[64];
+                        final byte[] response = new byte[64];
+                        for (int r = 0; r < warmup + measured; r++)
+                        {
+                            if (r == warmup)
+                            {
+                                warm.await();
+                            }
+                            s.getOutputStream().write(request);
+                            s.getInputStream().readNBytes(response, 0, 64);
+                        }
+                        measuredDone.await();
+                    }
+                    return null;
+                });
+            }
+            warm.await(60, TimeUnit.SECONDS);
+            final long before = mx.getThreadAllocatedBytes(serverShard) + mx.getThreadAllocatedBytes(clientShard);
+            measuredDone.await(120, TimeUnit.SECONDS);
+            final long allocated =
+                mx.getThreadAllocatedBytes(serverShard) + mx.getThreadAllocatedBytes(clientShard) - before;
+            System.out.println("shard threads allocated " + allocated + " bytes for " + connections * measured +
+                " request/response pairs on virtual threads");
+            assertTrue(allocated < 4096, "shard-thread bytes for " + connections * measured + " requests: " + allocated);
+        }
+    }
+
+    @Test
     void tenThousandVirtualThreadsShouldEachHoldAConnection() throws Exception
     {
         final int connections = 10_000;
