@@ -367,6 +367,10 @@ public final class ShardAgent implements Agent, MessageHandler
         finally
         {
             // whatever a frame's processing throws, the burst goes back to the mempool (no mbuf leak)
+            if (coalescer != null)
+            {
+                coalescer.discard(); // nothing held may point into the freed burst (0 after a normal flush)
+            }
             if (received > 0)
             {
                 lcore.freeBulk(rxBurst, received);

@@ -146,6 +146,19 @@ public final class ReceiveCoalescer
     }
 
     /**
+     * Forgets the frames held without delivering them: for a burst abandoned by an exception, whose mbufs go
+     * back to the pool (a held frame must never outlive its mbuf).
+     *
+     * @return frames dropped.
+     */
+    public int discard()
+    {
+        final int dropped = heldCount;
+        heldCount = 0;
+        return dropped;
+    }
+
+    /**
      * @return frames held, not delivered yet.
      */
     public int heldFrames()

@@ -288,6 +288,20 @@ class ReceiveCoalescerTest
     }
 
     @Test
+    void shouldForgetHeldFramesOfAnAbandonedBurst()
+    {
+        final UnsafeBuffer a = seg(1000).frame();
+        final UnsafeBuffer b = seg(1000 + MSS).frame();
+        coalescer.onFrame(a, 0, a.capacity(), NetworkLayer.RX_CHECKSUM_UNKNOWN, 0);
+        coalescer.onFrame(b, 0, b.capacity(), NetworkLayer.RX_CHECKSUM_UNKNOWN, 0);
+        assertEquals(2, coalescer.discard());
+        coalescer.flush(0);
+        assertEquals(0, delivered.size(), "nothing of the abandoned burst reaches TCP");
+        burst(seg(1000 + 2 * MSS));
+        assertDelivered(1000 + 2 * MSS, MSS);
+    }
+
+    @Test
     void shouldLeaveFramesOutsideARunUntouched()
     {
         burst(seg(1000));
