@@ -103,6 +103,44 @@ class TcpConnectionTimersTest extends TcpConnectionScript
             assertEquals(7, synRetransmissions, "1, 3, 7, 15, 31, 63, 127 s; gives up at 255 s");
         }
 
+        // the conformance checks simultaneous-open and synsent-rst-refused: the target's SYN was retransmitted
+        // (its process started ahead of the check) before the tester's SYN (MSS only, no timestamps) crossed it
+        @Test
+        void shouldAnswerASynCrossingARetransmittedSynWithSynAck_MUST10_RFC9293s3_10_7_3()
+        {
+            connection.connect(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS);
+            iss = expectedIss();
+            expect(iss, 0, SYN);
+            fire();
+            expect(iss, 0, SYN);
+
+            sendAt(seg(REMOTE_ISS, SYN).withMss(1460), nowNs + 430 * MS);
+            final Sent synAck = expect(iss, REMOTE_ISS + 1, SYN | ACK);
+            assertEquals(1460, synAck.mss());
+            assertEquals(TcpState.SYN_RECEIVED, connection.state());
+            send(seg(REMOTE_ISS + 1, 0).withAck(iss + 1));
+            expectNothing();
+            assertEquals(TcpState.ESTABLISHED, connection.state());
+        }
+
+        @Test
+        void shouldSendNoMoreSynsOnceARetransmittedSynIsRefused_RFC9293s3_10_7_3()
+        {
+            connection.connect(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS);
+            iss = expectedIss();
+            expect(iss, 0, SYN);
+            fire();
+            expect(iss, 0, SYN);
+
+            sendAt(seg(iss + 1, RST).withAck(iss + 1), nowNs + 430 * MS);
+            expectNothing();
+            assertEquals(TcpState.CLOSED, connection.state());
+            assertEquals(List.of(TcpCloseReason.RESET_BY_PEER), app.closed);
+            assertEquals(TcpConnection.NO_DEADLINE, connection.nextDeadlineNs(), "the SYN timer stopped");
+            assertEquals(0, connection.onTimer(nowNs + 10 * S));
+            expectNothing();
+        }
+
         @Test
         void shouldUseThreeSecondRtoForDataAfterALostSyn_RFC6298s5_7()
         {
