@@ -18,7 +18,6 @@ import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
 import dev.sluice.core.wire.TcpHeader;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
 import java.util.Arrays;
@@ -100,29 +99,27 @@ public final class TcpStack implements TransportHandler
     private final NetworkSegmentOutput output;
     private final TcpStackCounters counters;
     private final TcpSegment segment = new TcpSegment();
-    private final Long2ObjectHashMap<Slot> connections;
-    private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
+    private final Long2ObjectHashMap<ConnectionSlot> connections;
+    private final Listeners listeners = new Listeners();
     private final ChunkPool pool;
     private final int maxConnections;
     private int createdConnections;
-    private Slot[] free;
+    private ConnectionSlot[] free;
     private final ConnectionTimerWheel wheel;
     private final TimerExpiry timerExpiry = new TimerExpiry();
-    private final HandlerFailures handlerFailures;
+    final HandlerFailures handlerFailures;
     private final ChallengeAckLimiter challengeAcks;
     private TimeWaitTable timeWait;
     private boolean compactTimeWait = true;
-    private Slot[] ready;
-    private Slot[] draining;
+    private ConnectionSlot[] ready;
+    private ConnectionSlot[] draining;
     private int readyCount;
     private int freeCount;
     private int activeCount;
     private long nextChannelId;
     private Thread ownerThread;
     private boolean wheelStarted;
-    private int ephemeralPortLow = DEFAULT_EPHEMERAL_PORT_LOW;
-    private int ephemeralPortHigh = DEFAULT_EPHEMERAL_PORT_HIGH;
-    private int nextEphemeral;
+    private final EphemeralPorts ephemeralPorts;
 
     /**
      * Creates the stack with a payload pool big enough for {@code maxConnections} full buffers (reserved only as
@@ -171,6 +168,7 @@ public final class TcpStack implements TransportHandler
         this.counters = counters;
         this.pool = pool;
         this.maxConnections = maxConnections;
+        this.ephemeralPorts = new EphemeralPorts(isnGenerator);
         this.handlerFailures = new HandlerFailures(counters);
         this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
@@ -178,9 +176,9 @@ public final class TcpStack implements TransportHandler
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         final int initial = Math.min(maxConnections, INITIAL_SLOTS);
         this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
-        this.free = new Slot[initial];
-        this.ready = new Slot[initial];
-        this.draining = new Slot[initial];
+        this.free = new ConnectionSlot[initial];
+        this.ready = new ConnectionSlot[initial];
+        this.draining = new ConnectionSlot[initial];
         // the connections are the wheel's nodes: no per-tick capacity to grow in a connection storm
         this.wheel = new ConnectionTimerWheel(0, Long.numberOfTrailingZeros(TIMER_TICK_NS), TIMER_TICKS_PER_WHEEL);
     }
@@ -240,19 +238,12 @@ public final class TcpStack implements TransportHandler
     public void listen(final int localPort, final TcpAcceptor acceptor, final int backlog)
     {
         checkPort(localPort, "localPort");
-        if (backlog < 1)
-        {
-            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
-        }
+        Listeners.checkBacklog(backlog);
         if (acceptor == null)
         {
             throw new NullPointerException("acceptor");
         }
-        if (listeners.containsKey(localPort))
-        {
-            throw new IllegalStateException("port " + localPort + " already listens");
-        }
-        listeners.put(localPort, new Listener(acceptor, null, backlog));
+        listeners.add(localPort, acceptor, null, backlog);
     }
 
     /**
@@ -288,19 +279,12 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(localPort, "localPort");
-        if (backlog < 1)
-        {
-            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
-        }
+        Listeners.checkBacklog(backlog);
         if (handler == null)
         {
             throw new NullPointerException("handler");
         }
-        if (listeners.containsKey(localPort))
-        {
-            throw new IllegalStateException("port " + localPort + " already listens");
-        }
-        listeners.put(localPort, new Listener(null, handler, backlog));
+        listeners.add(localPort, null, handler, backlog);
     }
 
     /**
@@ -333,7 +317,7 @@ public final class TcpStack implements TransportHandler
         {
             return null;
         }
-        final Slot slot = takeSlot();
+        final ConnectionSlot slot = takeSlot();
         if (slot == null)
         {
             return null;
@@ -409,9 +393,9 @@ public final class TcpStack implements TransportHandler
     public int forEachChannel(final Consumer<? super TcpChannel> visitor)
     {
         checkThread();
-        final Slot[] snapshot = new Slot[activeCount];
+        final ConnectionSlot[] snapshot = new ConnectionSlot[activeCount];
         int count = 0;
-        for (final Slot slot : connections.values())
+        for (final ConnectionSlot slot : connections.values())
         {
             snapshot[count++] = slot;
         }
@@ -422,7 +406,7 @@ public final class TcpStack implements TransportHandler
         return count;
     }
 
-    private void checkThread()
+    void checkThread()
     {
         final Thread owner = ownerThread;
         if (owner != null && owner != Thread.currentThread())
@@ -446,7 +430,7 @@ public final class TcpStack implements TransportHandler
      */
     public boolean stopListening(final int localPort)
     {
-        return listeners.remove(localPort) != null;
+        return listeners.remove(localPort);
     }
 
     /**
@@ -457,8 +441,7 @@ public final class TcpStack implements TransportHandler
      */
     public int synReceivedCount(final int localPort)
     {
-        final Listener listener = listeners.get(localPort);
-        return listener == null ? 0 : listener.synReceived;
+        return listeners.synReceivedCount(localPort);
     }
 
     /**
@@ -472,12 +455,7 @@ public final class TcpStack implements TransportHandler
     {
         checkPort(low, "low");
         checkPort(high, "high");
-        if (high < low)
-        {
-            throw new IllegalArgumentException("empty port range " + low + ".." + high);
-        }
-        ephemeralPortLow = low;
-        ephemeralPortHigh = high;
+        ephemeralPorts.range(low, high);
     }
 
     /**
@@ -502,7 +480,7 @@ public final class TcpStack implements TransportHandler
         {
             return null;
         }
-        final Slot slot = takeSlot();
+        final ConnectionSlot slot = takeSlot();
         if (slot == null)
         {
             return null;
@@ -562,25 +540,10 @@ public final class TcpStack implements TransportHandler
         return connect(remoteIp, remotePort, localPort, handler, nowNs);
     }
 
-    // RFC 6056 §3.3.3 (algorithm 3): offset = F(local ip, remote ip, remote port, secret), then a counter
     private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
     {
-        final int count = ephemeralPortHigh - ephemeralPortLow + 1;
-        final long offset = isnGenerator.nextIsn(output.networkLayer().localIp(), 0, remoteIp, remotePort, 0L) &
-            0xFFFF_FFFFL;
-        for (int i = 0; i < count; i++)
-        {
-            final int port = ephemeralPortLow + (int)((offset + (nextEphemeral & 0xFFFF_FFFFL) + i) % count);
-            if (!listeners.containsKey(port) &&
-                !connections.containsKey(connectionKey(remoteIp, remotePort, port)) &&
-                timeWait.find(connectionKey(remoteIp, remotePort, port)) < 0 &&
-                (portFilter == null || portFilter.test(port)))
-            {
-                nextEphemeral += i + 1;
-                return port;
-            }
-        }
-        return 0;
+        return ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter, listeners,
+            connections, timeWait);
     }
 
     @Override
@@ -593,7 +556,7 @@ public final class TcpStack implements TransportHandler
         final TcpSegment segment = this.segment.wrap(
             buffer, tcpOffset, tcpHeaderLength, segmentLength, sourceIp, destinationIp);
         final long key = connectionKey(sourceIp, segment.sourcePort(), segment.destinationPort());
-        final Slot slot = connections.get(key);
+        final ConnectionSlot slot = connections.get(key);
         if (slot != null)
         {
             counters.segmentsToConnections++;
@@ -636,7 +599,7 @@ public final class TcpStack implements TransportHandler
             counters.synsDroppedBacklog++;
             return;
         }
-        final Slot slot = takeSlot();
+        final ConnectionSlot slot = takeSlot();
         if (slot == null)
         {
             return;
@@ -677,14 +640,12 @@ public final class TcpStack implements TransportHandler
         }
         counters.synsAccepted++;
         activate(slot, key);
-        slot.listener = listener;
-        slot.inBacklog = true;
-        listener.synReceived++;
+        Listeners.enterBacklog(slot, listener);
         connection.onSegment(segment, nowNs);
         afterInteraction(slot);
     }
 
-    private boolean accepts(final TcpChannelHandler handler, final Slot slot)
+    private boolean accepts(final TcpChannelHandler handler, final ConnectionSlot slot)
     {
         try
         {
@@ -698,10 +659,10 @@ public final class TcpStack implements TransportHandler
     }
 
     // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
-    private void afterInteraction(final Slot slot)
+    private void afterInteraction(final ConnectionSlot slot)
     {
         abortIfHandlerFailed(slot);
-        leaveBacklogIfSynchronized(slot);
+        Listeners.leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
             markReady(slot);
@@ -722,7 +683,7 @@ public final class TcpStack implements TransportHandler
         }
         final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
         final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
-        final Slot slot = connections.get(connectionKey(quotedDestinationIp, remotePort, localPort));
+        final ConnectionSlot slot = connections.get(connectionKey(quotedDestinationIp, remotePort, localPort));
         if (slot == null || slot.connection.localIp() != quotedSourceIp)
         {
             counters.icmpErrorsIgnored++;
@@ -771,14 +732,14 @@ public final class TcpStack implements TransportHandler
         int work = pollTimers(nowNs) + timeWait.expire(nowNs);
         publishGauges();
 
-        final Slot[] batch = ready;
+        final ConnectionSlot[] batch = ready;
         final int count = readyCount;
         ready = draining;
         draining = batch;
         readyCount = 0;
         for (int i = 0; i < count; i++)
         {
-            final Slot slot = batch[i];
+            final ConnectionSlot slot = batch[i];
             batch[i] = null;
             slot.queued = false;
             if (!slot.inUse)
@@ -789,7 +750,7 @@ public final class TcpStack implements TransportHandler
             work += slot.connection.poll(nowNs);
             abortIfHandlerFailed(slot);
             recordTimeWait(slot, nowNs);
-            leaveBacklogIfSynchronized(slot);
+            Listeners.leaveBacklogIfSynchronized(slot);
             final int released = releaseIfDone(slot);
             if (released == 0)
             {
@@ -816,7 +777,7 @@ public final class TcpStack implements TransportHandler
     }
 
     // after the poll that sent the ACK of the peer's FIN: the TCB is freed, a compact record keeps TIME-WAIT
-    private void recordTimeWait(final Slot slot, final long nowNs)
+    private void recordTimeWait(final ConnectionSlot slot, final long nowNs)
     {
         if (compactTimeWait && slot.connection.state() == TcpState.TIME_WAIT)
         {
@@ -913,7 +874,7 @@ public final class TcpStack implements TransportHandler
     }
 
     // Arms the wheel for the connection's deadline unless a timer no later than it is already armed.
-    private void syncTimer(final Slot slot)
+    private void syncTimer(final ConnectionSlot slot)
     {
         final long deadlineNs = slot.connection.nextDeadlineNs();
         if (deadlineNs == TcpConnection.NO_DEADLINE)
@@ -932,7 +893,7 @@ public final class TcpStack implements TransportHandler
         counters.timersScheduled++;
     }
 
-    private void cancelTimer(final Slot slot)
+    private void cancelTimer(final ConnectionSlot slot)
     {
         if (wheel.cancel(slot))
         {
@@ -940,7 +901,7 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    private void onTimerExpiry(final Slot slot, final long nowNs)
+    private void onTimerExpiry(final ConnectionSlot slot, final long nowNs)
     {
         final TcpConnection connection = slot.connection;
         for (int i = 0; i < MAX_TIMER_CALLS_PER_EXPIRY; i++)
@@ -961,7 +922,7 @@ public final class TcpStack implements TransportHandler
         markReady(slot); // polled after the timers: sends what the timer queued, re-arms, or frees
     }
 
-    private void markReady(final Slot slot)
+    void markReady(final ConnectionSlot slot)
     {
         if (!slot.queued)
         {
@@ -981,7 +942,7 @@ public final class TcpStack implements TransportHandler
      */
     public boolean wake(final TcpConnection connection)
     {
-        final Slot slot = connections.get(
+        final ConnectionSlot slot = connections.get(
             connectionKey(connection.remoteIp(), connection.remotePort(), connection.localPort()));
         if (slot == null || slot.connection != connection)
         {
@@ -1001,7 +962,7 @@ public final class TcpStack implements TransportHandler
      */
     public TcpConnection connection(final int remoteIp, final int remotePort, final int localPort)
     {
-        final Slot slot = connections.get(connectionKey(remoteIp, remotePort, localPort));
+        final ConnectionSlot slot = connections.get(connectionKey(remoteIp, remotePort, localPort));
         return slot == null ? null : slot.connection;
     }
 
@@ -1110,7 +1071,7 @@ public final class TcpStack implements TransportHandler
         return true;
     }
 
-    private Slot takeSlot()
+    private ConnectionSlot takeSlot()
     {
         if (!mayOpen())
         {
@@ -1120,13 +1081,13 @@ public final class TcpStack implements TransportHandler
         {
             return newSlot();
         }
-        final Slot slot = free[--freeCount];
+        final ConnectionSlot slot = free[--freeCount];
         free[freeCount] = null;
         return slot;
     }
 
     // a new TCB: allocated once, then reused through the free list (never on the steady-state path)
-    private Slot newSlot()
+    private ConnectionSlot newSlot()
     {
         if (createdConnections == free.length)
         {
@@ -1135,7 +1096,7 @@ public final class TcpStack implements TransportHandler
             ready = Arrays.copyOf(ready, length);
             draining = Arrays.copyOf(draining, length);
         }
-        final Slot slot = new Slot();
+        final ConnectionSlot slot = new ConnectionSlot(this);
         slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
         slot.connection.activityListener(slot);
         slot.connection.recoveryCounters(counters.recovery());
@@ -1143,7 +1104,7 @@ public final class TcpStack implements TransportHandler
         return slot;
     }
 
-    private void activate(final Slot slot, final long key)
+    private void activate(final ConnectionSlot slot, final long key)
     {
         slot.key = key;
         slot.inUse = true;
@@ -1154,7 +1115,7 @@ public final class TcpStack implements TransportHandler
     }
 
     // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
-    private void abortIfHandlerFailed(final Slot slot)
+    private void abortIfHandlerFailed(final ConnectionSlot slot)
     {
         if (slot.handlerFailed)
         {
@@ -1167,7 +1128,7 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    private void handlerFailed(final Slot slot, final RuntimeException ex)
+    void handlerFailed(final ConnectionSlot slot, final RuntimeException ex)
     {
         slot.handlerFailed = true;
         handlerFailures.onException(ex);
@@ -1184,18 +1145,9 @@ public final class TcpStack implements TransportHandler
         handlerFailures.errorHandler(errorHandler);
     }
 
-    private static void leaveBacklogIfSynchronized(final Slot slot)
-    {
-        if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-    }
-
     // A passive connection reset in SYN-RECEIVED goes back to LISTEN (§3.10.7.4 second); here listening is
     // the stack's job, so such a connection is closed and freed like one that reached CLOSED.
-    private int releaseIfDone(final Slot slot)
+    private int releaseIfDone(final ConnectionSlot slot)
     {
         final TcpState state = slot.connection.state();
         if (state == TcpState.LISTEN)
@@ -1206,12 +1158,7 @@ public final class TcpStack implements TransportHandler
         {
             return 0;
         }
-        if (slot.inBacklog)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-        slot.listener = null;
+        Listeners.leave(slot);
         cancelTimer(slot);
         connections.remove(slot.key);
         activeCount--;
@@ -1219,22 +1166,6 @@ public final class TcpStack implements TransportHandler
         free[freeCount++] = slot;
         counters.connectionsReleased++;
         return 1;
-    }
-
-    /** A listening port: its acceptor (or channel handler), backlog and connections still in SYN-RECEIVED. */
-    private static final class Listener
-    {
-        final TcpAcceptor acceptor;
-        final TcpChannelHandler channelHandler;
-        final int backlog;
-        int synReceived;
-
-        Listener(final TcpAcceptor acceptor, final TcpChannelHandler channelHandler, final int backlog)
-        {
-            this.acceptor = acceptor;
-            this.channelHandler = channelHandler;
-            this.backlog = backlog;
-        }
     }
 
     /** Expired wheel timers back to their connections. */
@@ -1246,450 +1177,7 @@ public final class TcpStack implements TransportHandler
         public void onExpiry(final ConnectionTimerWheel.Node node, final long nowNs)
         {
             counters.timerExpiries++;
-            TcpStack.this.onTimerExpiry((Slot)node, nowNs);
-        }
-    }
-
-    /**
-     * A pooled connection and the handler it currently forwards to: a connection's handler is fixed at
-     * construction, so the pool gives each connection this forwarder and swaps the target on reuse. It also
-     * listens to the application's calls on the connection, to queue it for the next poll, and it is the
-     * connection's {@link TcpChannel}: the narrow API costs no object per connection.
-     */
-    private final class Slot extends ConnectionTimerWheel.Node
-        implements TcpReceiveHandler, TcpConnection.ActivityListener, TcpChannel
-    {
-        TcpConnection connection;
-        TcpReceiveHandler delegate = TcpReceiveHandler.DISCARD;
-        TcpChannelHandler handler;
-        Object attachment;
-        Listener listener;
-        long key;
-        long id;
-        boolean inUse;
-        boolean queued;
-        boolean inBacklog;
-        boolean outputShutdown;
-        boolean finDeferred;
-        boolean handlerFailed;
-
-        void recycle()
-        {
-            delegate = TcpReceiveHandler.DISCARD;
-            handler = null;
-            attachment = null;
-            inUse = false;
-            outputShutdown = false;
-            finDeferred = false;
-            handlerFailed = false;
-        }
-
-        @Override
-        public void onApplicationActivity(final TcpConnection connection)
-        {
-            if (inUse)
-            {
-                markReady(this);
-            }
-        }
-
-        @Override
-        public int onData(final DirectBuffer buffer, final int offset, final int length)
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-                return length; // the connection is aborted after this step
-            }
-        }
-
-        @Override
-        public void onEstablished()
-        {
-            final TcpChannelHandler h = handler;
-            if (h == null)
-            {
-                try
-                {
-                    delegate.onEstablished();
-                }
-                catch (final RuntimeException ex)
-                {
-                    handlerFailed(this, ex);
-                }
-                return;
-            }
-            if (finDeferred && connection.unreadBytes() == 0)
-            {
-                sendDeferredFin(); // shutdownOutput before the handshake completed
-            }
-            try
-            {
-                h.onEstablished(this);
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        @Override
-        public void onWritable()
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onWritable(this);
-                }
-                else
-                {
-                    delegate.onWritable();
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        @Override
-        public void onPeerClosed()
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onPeerClosed(this);
-                }
-                else
-                {
-                    delegate.onPeerClosed();
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        @Override
-        public void onUrgent(final int urgentBytesAhead)
-        {
-            if (handler == null)
-            {
-                delegate.onUrgent(urgentBytesAhead); // channels see urgent bytes inline only
-            }
-        }
-
-        @Override
-        public void onClosed(final TcpCloseReason reason)
-        {
-            if (inUse)
-            {
-                markReady(this); // an ABORT outside the stack's callbacks: freed at the next poll
-            }
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onClosed(this, reason);
-                }
-                else
-                {
-                    delegate.onClosed(reason);
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailures.onException(ex); // already closed: nothing to abort
-            }
-        }
-
-        @Override
-        public void onExcessiveRetransmissions(final int retransmissions)
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
-                }
-                else
-                {
-                    delegate.onExcessiveRetransmissions(retransmissions);
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        // --- TcpChannel: the application's view, shard thread only ---
-
-        @Override
-        public long id()
-        {
-            checkThread();
-            return id;
-        }
-
-        @Override
-        public int send(final DirectBuffer source, final int offset, final int length)
-        {
-            checkThread();
-            if (outputShutdown)
-            {
-                return NOT_OPEN;
-            }
-            return connection.send(source, offset, length);
-        }
-
-        @Override
-        public void flush()
-        {
-            checkThread();
-            if (inUse)
-            {
-                markReady(this);
-            }
-        }
-
-        @Override
-        public void consume(final int bytes)
-        {
-            checkThread();
-            connection.consumed(bytes);
-            if (finDeferred && connection.unreadBytes() == 0 && connection.state().isSynchronized())
-            {
-                sendDeferredFin();
-            }
-        }
-
-        @Override
-        public boolean shutdownOutput()
-        {
-            checkThread();
-            if (outputShutdown)
-            {
-                return false;
-            }
-            switch (connection.state())
-            {
-                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
-                {
-                    outputShutdown = true;
-                    // CLOSE with unread data would reset (SHLD-3), before the handshake it would abandon the
-                    // connection: the FIN waits for either to change
-                    if (connection.unreadBytes() > 0 || connection.state() == TcpState.SYN_SENT)
-                    {
-                        finDeferred = true;
-                    }
-                    else
-                    {
-                        connection.close();
-                    }
-                    return true;
-                }
-                default ->
-                {
-                    return false;
-                }
-            }
-        }
-
-        private void sendDeferredFin()
-        {
-            finDeferred = false;
-            connection.close();
-        }
-
-        @Override
-        public boolean close()
-        {
-            checkThread();
-            outputShutdown = true;
-            finDeferred = false;
-            return connection.close();
-        }
-
-        @Override
-        public void abort()
-        {
-            checkThread();
-            outputShutdown = true;
-            finDeferred = false;
-            connection.abort();
-        }
-
-        @Override
-        public TcpState state()
-        {
-            checkThread();
-            return connection.state();
-        }
-
-        @Override
-        public boolean isOpen()
-        {
-            checkThread();
-            return connection.state() != TcpState.CLOSED;
-        }
-
-        @Override
-        public boolean isOutputShutdown()
-        {
-            checkThread();
-            return outputShutdown || connection.state() == TcpState.CLOSED;
-        }
-
-        @Override
-        public TcpCloseReason closeReason()
-        {
-            checkThread();
-            return connection.state() == TcpState.CLOSED ? connection.closeReason() : null;
-        }
-
-        @Override
-        public int unreadBytes()
-        {
-            checkThread();
-            return connection.unreadBytes();
-        }
-
-        @Override
-        public int sendQueueBytes()
-        {
-            checkThread();
-            return connection.sendQueueBytes();
-        }
-
-        @Override
-        public int writableBytes()
-        {
-            checkThread();
-            if (outputShutdown)
-            {
-                return 0;
-            }
-            return switch (connection.state())
-            {
-                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
-                    Math.max(0, config.sendBufferBytes() - connection.sendQueueBytes());
-                default -> 0;
-            };
-        }
-
-        @Override
-        public boolean isWritable()
-        {
-            return writableBytes() > 0;
-        }
-
-        @Override
-        public int localIp()
-        {
-            checkThread();
-            return connection.localIp();
-        }
-
-        @Override
-        public int localPort()
-        {
-            checkThread();
-            return (int)key & 0xFFFF;
-        }
-
-        @Override
-        public int remoteIp()
-        {
-            checkThread();
-            return (int)(key >>> 32);
-        }
-
-        @Override
-        public int remotePort()
-        {
-            checkThread();
-            return (int)(key >>> 16) & 0xFFFF;
-        }
-
-        @Override
-        public Object attachment()
-        {
-            checkThread();
-            return attachment;
-        }
-
-        @Override
-        public void attach(final Object attachment)
-        {
-            checkThread();
-            this.attachment = attachment;
-        }
-
-        @Override
-        public TcpChannelHandler handler()
-        {
-            checkThread();
-            return handler;
-        }
-
-        @Override
-        public void handler(final TcpChannelHandler handler)
-        {
-            checkThread();
-            if (handler == null)
-            {
-                throw new NullPointerException("handler");
-            }
-            this.handler = handler;
-        }
-
-        @Override
-        public void noDelay(final boolean noDelay)
-        {
-            checkThread();
-            connection.noDelay(noDelay);
-            if (inUse)
-            {
-                markReady(this); // may release a segment Nagle held back
-            }
-        }
-
-        @Override
-        public void keepAlive(final boolean enabled)
-        {
-            checkThread();
-            connection.keepAlive(enabled);
-            if (inUse)
-            {
-                markReady(this); // re-arms the timer
-            }
-        }
-
-        @Override
-        public boolean inShardThread()
-        {
-            final Thread owner = ownerThread;
-            return owner == null || owner == Thread.currentThread();
-        }
-
-        @Override
-        public String toString()
-        {
-            return "TcpChannel#" + id + "[" + dev.sluice.core.wire.Addresses.ipv4ToString((int)(key >>> 32)) +
-                ":" + ((int)(key >>> 16) & 0xFFFF) + " -> :" + ((int)key & 0xFFFF) + "]";
+            TcpStack.this.onTimerExpiry((ConnectionSlot)node, nowNs);
         }
     }
 }
