@@ -10,7 +10,6 @@ import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
-import dev.sluice.core.tcp.TcpCloseReason;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
@@ -18,9 +17,7 @@ import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
 import dev.sluice.core.wire.TcpHeader;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.Long2ObjectHashMap;
 
-import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 
@@ -90,35 +87,23 @@ public final class TcpStack implements TransportHandler
     /** Highest ephemeral port by default (Linux {@code ip_local_port_range}). */
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
-    private static final int INITIAL_SLOTS = 64;
     private static final int MIN_TIME_WAIT_RECORDS = 4096;
-    private static final int MAX_TIMER_CALLS_PER_EXPIRY = 8;
 
     private final TcpConfig config;
     private final IsnGenerator isnGenerator;
     private final NetworkSegmentOutput output;
     private final TcpStackCounters counters;
     private final TcpSegment segment = new TcpSegment();
-    private final Long2ObjectHashMap<ConnectionSlot> connections;
-    private final Listeners listeners = new Listeners();
+    private final ConnectionTable table;
+    private final Listeners listeners;
     private final ChunkPool pool;
     private final int maxConnections;
-    private int createdConnections;
-    private ConnectionSlot[] free;
-    private final ConnectionTimerWheel wheel;
-    private final TimerExpiry timerExpiry = new TimerExpiry();
+    private final ConnectionTimers timers;
     final HandlerFailures handlerFailures;
     private final ChallengeAckLimiter challengeAcks;
     private TimeWaitTable timeWait;
     private boolean compactTimeWait = true;
-    private ConnectionSlot[] ready;
-    private ConnectionSlot[] draining;
-    private int readyCount;
-    private int freeCount;
-    private int activeCount;
-    private long nextChannelId;
     private Thread ownerThread;
-    private boolean wheelStarted;
     private final EphemeralPorts ephemeralPorts;
 
     /**
@@ -174,13 +159,9 @@ public final class TcpStack implements TransportHandler
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
         this.timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator,
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
-        final int initial = Math.min(maxConnections, INITIAL_SLOTS);
-        this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
-        this.free = new ConnectionSlot[initial];
-        this.ready = new ConnectionSlot[initial];
-        this.draining = new ConnectionSlot[initial];
-        // the connections are the wheel's nodes: no per-tick capacity to grow in a connection storm
-        this.wheel = new ConnectionTimerWheel(0, Long.numberOfTrailingZeros(TIMER_TICK_NS), TIMER_TICKS_PER_WHEEL);
+        this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
+        this.listeners = new Listeners(this, table, output, counters, handlerFailures);
+        this.timers = new ConnectionTimers(counters, table);
     }
 
     /**
@@ -313,11 +294,11 @@ public final class TcpStack implements TransportHandler
         checkPort(remotePort, "remotePort");
         checkPort(localPort, "localPort");
         final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (connections.containsKey(key))
+        if (table.contains(key))
         {
             return null;
         }
-        final ConnectionSlot slot = takeSlot();
+        final ConnectionSlot slot = table.take();
         if (slot == null)
         {
             return null;
@@ -325,7 +306,7 @@ public final class TcpStack implements TransportHandler
         output.nowNs(nowNs);
         slot.handler = handler;
         slot.attachment = attachment;
-        activate(slot, key);
+        table.activate(slot, key);
         slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
         markReady(slot);
         return slot;
@@ -351,7 +332,7 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(remotePort, "remotePort");
-        if (!mayOpen())
+        if (!table.mayOpen())
         {
             return null;
         }
@@ -393,17 +374,7 @@ public final class TcpStack implements TransportHandler
     public int forEachChannel(final Consumer<? super TcpChannel> visitor)
     {
         checkThread();
-        final ConnectionSlot[] snapshot = new ConnectionSlot[activeCount];
-        int count = 0;
-        for (final ConnectionSlot slot : connections.values())
-        {
-            snapshot[count++] = slot;
-        }
-        for (int i = 0; i < count; i++)
-        {
-            visitor.accept(snapshot[i]);
-        }
-        return count;
+        return table.forEach(visitor);
     }
 
     void checkThread()
@@ -476,18 +447,18 @@ public final class TcpStack implements TransportHandler
         checkPort(remotePort, "remotePort");
         checkPort(localPort, "localPort");
         final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (connections.containsKey(key))
+        if (table.contains(key))
         {
             return null;
         }
-        final ConnectionSlot slot = takeSlot();
+        final ConnectionSlot slot = table.take();
         if (slot == null)
         {
             return null;
         }
         output.nowNs(nowNs);
         slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
-        activate(slot, key);
+        table.activate(slot, key);
         slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
         markReady(slot); // its timer is armed at the next poll
         return slot.connection;
@@ -527,7 +498,7 @@ public final class TcpStack implements TransportHandler
         final IntPredicate portFilter)
     {
         checkPort(remotePort, "remotePort");
-        if (!mayOpen())
+        if (!table.mayOpen())
         {
             return null;
         }
@@ -543,7 +514,7 @@ public final class TcpStack implements TransportHandler
     private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
     {
         return ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter, listeners,
-            connections, timeWait);
+            table.map(), timeWait);
     }
 
     @Override
@@ -556,7 +527,7 @@ public final class TcpStack implements TransportHandler
         final TcpSegment segment = this.segment.wrap(
             buffer, tcpOffset, tcpHeaderLength, segmentLength, sourceIp, destinationIp);
         final long key = connectionKey(sourceIp, segment.sourcePort(), segment.destinationPort());
-        final ConnectionSlot slot = connections.get(key);
+        final ConnectionSlot slot = table.get(key);
         if (slot != null)
         {
             counters.segmentsToConnections++;
@@ -579,7 +550,7 @@ public final class TcpStack implements TransportHandler
         }
         if ((segment.flags() & (SYN | ACK | RST)) == SYN)
         {
-            accept(listener, key, segment, destinationIp, nowNs);
+            listeners.accept(listener, key, segment, destinationIp, nowNs);
         }
         else if (segment.has(ACK) && !segment.has(RST))
         {
@@ -590,76 +561,8 @@ public final class TcpStack implements TransportHandler
         // §3.10.7.2: a RST is ignored, anything else without SYN is dropped
     }
 
-    private void accept(
-        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
-    {
-        // either way the peer retransmits its SYN; maybe there is room by then
-        if (activeCount < maxConnections && listener.synReceived >= listener.backlog)
-        {
-            counters.synsDroppedBacklog++;
-            return;
-        }
-        final ConnectionSlot slot = takeSlot();
-        if (slot == null)
-        {
-            return;
-        }
-        final TcpConnection connection = slot.connection;
-        connection.listen(localIp, segment.destinationPort());
-        if (listener.channelHandler != null)
-        {
-            slot.handler = listener.channelHandler;
-            slot.key = key; // the peer's address and port are known to onAccept
-            // refused (or its handler threw), or closed/aborted from inside onAccept (CLOSE in LISTEN is
-            // immediate, §3.10.4)
-            if (!accepts(listener.channelHandler, slot) || connection.state() != TcpState.LISTEN)
-            {
-                slot.handler = null;
-                connection.releaseFromListen();
-                slot.recycle();
-                free[freeCount++] = slot;
-                TcpConnection.replyToClosedPort(segment, output); // RST: connection refused
-                counters.resetsToClosedPorts++;
-                return;
-            }
-        }
-        else
-        {
-            TcpReceiveHandler handler;
-            try
-            {
-                handler = listener.acceptor.onAccept(connection);
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailures.onException(ex);
-                handler = null;
-                slot.handlerFailed = true; // refused once the SYN is processed: RST
-            }
-            slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
-        }
-        counters.synsAccepted++;
-        activate(slot, key);
-        Listeners.enterBacklog(slot, listener);
-        connection.onSegment(segment, nowNs);
-        afterInteraction(slot);
-    }
-
-    private boolean accepts(final TcpChannelHandler handler, final ConnectionSlot slot)
-    {
-        try
-        {
-            return handler.onAccept(slot);
-        }
-        catch (final RuntimeException ex)
-        {
-            handlerFailures.onException(ex);
-            return false; // refused: RST
-        }
-    }
-
     // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
-    private void afterInteraction(final ConnectionSlot slot)
+    void afterInteraction(final ConnectionSlot slot)
     {
         abortIfHandlerFailed(slot);
         Listeners.leaveBacklogIfSynchronized(slot);
@@ -683,7 +586,7 @@ public final class TcpStack implements TransportHandler
         }
         final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
         final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
-        final ConnectionSlot slot = connections.get(connectionKey(quotedDestinationIp, remotePort, localPort));
+        final ConnectionSlot slot = table.get(connectionKey(quotedDestinationIp, remotePort, localPort));
         if (slot == null || slot.connection.localIp() != quotedSourceIp)
         {
             counters.icmpErrorsIgnored++;
@@ -720,23 +623,19 @@ public final class TcpStack implements TransportHandler
     public int poll(final long nowNs)
     {
         output.nowNs(nowNs);
-        if (!wheelStarted)
+        if (!timers.started())
         {
-            wheel.resetStartTime(nowNs);
-            wheelStarted = true;
+            timers.start(nowNs);
             if (ownerThread == null)
             {
                 ownerThread = Thread.currentThread();
             }
         }
-        int work = pollTimers(nowNs) + timeWait.expire(nowNs);
+        int work = timers.poll(nowNs) + timeWait.expire(nowNs);
         publishGauges();
 
-        final ConnectionSlot[] batch = ready;
-        final int count = readyCount;
-        ready = draining;
-        draining = batch;
-        readyCount = 0;
+        final int count = table.swapReady();
+        final ConnectionSlot[] batch = table.batch();
         for (int i = 0; i < count; i++)
         {
             final ConnectionSlot slot = batch[i];
@@ -754,18 +653,11 @@ public final class TcpStack implements TransportHandler
             final int released = releaseIfDone(slot);
             if (released == 0)
             {
-                syncTimer(slot);
+                timers.sync(slot);
             }
             work += released;
         }
         return work;
-    }
-
-    private int pollTimers(final long nowNs)
-    {
-        timerExpiry.fired = 0;
-        wheel.poll(nowNs, timerExpiry);
-        return timerExpiry.fired;
     }
 
     // a 4-tuple in TIME-WAIT: its record answers (true), unless a new SYN reopens it for the listener (false)
@@ -867,68 +759,15 @@ public final class TcpStack implements TransportHandler
 
     private void publishGauges()
     {
-        counters.connectionsOpen = activeCount;
+        counters.connectionsOpen = table.activeCount();
         counters.payloadChunksInUse = pool.inUseChunks();
         counters.payloadAllocationFailures = pool.allocationFailures();
         counters.payloadBytesReserved = pool.reservedBytes();
     }
 
-    // Arms the wheel for the connection's deadline unless a timer no later than it is already armed.
-    private void syncTimer(final ConnectionSlot slot)
-    {
-        final long deadlineNs = slot.connection.nextDeadlineNs();
-        if (deadlineNs == TcpConnection.NO_DEADLINE)
-        {
-            return; // an armed timer fires for nothing once; cheaper than cancelling on every ACK
-        }
-        if (slot.isScheduled())
-        {
-            if (deadlineNs - slot.timerDeadlineNs >= 0)
-            {
-                return; // fires early and is re-armed then
-            }
-            cancelTimer(slot);
-        }
-        wheel.schedule(slot, deadlineNs);
-        counters.timersScheduled++;
-    }
-
-    private void cancelTimer(final ConnectionSlot slot)
-    {
-        if (wheel.cancel(slot))
-        {
-            counters.timersCancelled++;
-        }
-    }
-
-    private void onTimerExpiry(final ConnectionSlot slot, final long nowNs)
-    {
-        final TcpConnection connection = slot.connection;
-        for (int i = 0; i < MAX_TIMER_CALLS_PER_EXPIRY; i++)
-        {
-            final long deadlineNs = connection.nextDeadlineNs();
-            if (deadlineNs == TcpConnection.NO_DEADLINE || nowNs - deadlineNs < 0)
-            {
-                break;
-            }
-            final int fired = connection.onTimer(nowNs);
-            if (fired == 0)
-            {
-                break;
-            }
-            counters.timersFired += fired;
-            timerExpiry.fired += fired;
-        }
-        markReady(slot); // polled after the timers: sends what the timer queued, re-arms, or frees
-    }
-
     void markReady(final ConnectionSlot slot)
     {
-        if (!slot.queued)
-        {
-            slot.queued = true;
-            ready[readyCount++] = slot;
-        }
+        table.markReady(slot);
     }
 
     /**
@@ -942,7 +781,7 @@ public final class TcpStack implements TransportHandler
      */
     public boolean wake(final TcpConnection connection)
     {
-        final ConnectionSlot slot = connections.get(
+        final ConnectionSlot slot = table.get(
             connectionKey(connection.remoteIp(), connection.remotePort(), connection.localPort()));
         if (slot == null || slot.connection != connection)
         {
@@ -962,7 +801,7 @@ public final class TcpStack implements TransportHandler
      */
     public TcpConnection connection(final int remoteIp, final int remotePort, final int localPort)
     {
-        final ConnectionSlot slot = connections.get(connectionKey(remoteIp, remotePort, localPort));
+        final ConnectionSlot slot = table.get(connectionKey(remoteIp, remotePort, localPort));
         return slot == null ? null : slot.connection;
     }
 
@@ -973,7 +812,7 @@ public final class TcpStack implements TransportHandler
      */
     public int connectionCount()
     {
-        return activeCount;
+        return table.activeCount();
     }
 
     /**
@@ -983,7 +822,7 @@ public final class TcpStack implements TransportHandler
      */
     public int freeConnections()
     {
-        return maxConnections - activeCount;
+        return maxConnections - table.activeCount();
     }
 
     /**
@@ -993,7 +832,7 @@ public final class TcpStack implements TransportHandler
      */
     public int createdConnections()
     {
-        return createdConnections;
+        return table.createdConnections();
     }
 
     /**
@@ -1013,7 +852,7 @@ public final class TcpStack implements TransportHandler
      */
     public long scheduledTimers()
     {
-        return wheel.timerCount();
+        return timers.scheduledTimers();
     }
 
     /**
@@ -1023,7 +862,7 @@ public final class TcpStack implements TransportHandler
      */
     public int readyConnections()
     {
-        return readyCount;
+        return table.readyCount();
     }
 
     /**
@@ -1052,66 +891,6 @@ public final class TcpStack implements TransportHandler
         {
             throw new IllegalArgumentException(name + " must be 1..65535, got " + port);
         }
-    }
-
-    // a new connection is refused at the limit, and while the pool is under pressure (its reserve is for the
-    // data of the connections already open)
-    private boolean mayOpen()
-    {
-        if (activeCount >= maxConnections)
-        {
-            counters.poolExhausted++;
-            return false;
-        }
-        if (pool.underPressure())
-        {
-            counters.connectionsRefusedMemory++;
-            return false;
-        }
-        return true;
-    }
-
-    private ConnectionSlot takeSlot()
-    {
-        if (!mayOpen())
-        {
-            return null;
-        }
-        if (freeCount == 0)
-        {
-            return newSlot();
-        }
-        final ConnectionSlot slot = free[--freeCount];
-        free[freeCount] = null;
-        return slot;
-    }
-
-    // a new TCB: allocated once, then reused through the free list (never on the steady-state path)
-    private ConnectionSlot newSlot()
-    {
-        if (createdConnections == free.length)
-        {
-            final int length = (int)Math.min(maxConnections, Math.max(16L, 2L * free.length));
-            free = Arrays.copyOf(free, length);
-            ready = Arrays.copyOf(ready, length);
-            draining = Arrays.copyOf(draining, length);
-        }
-        final ConnectionSlot slot = new ConnectionSlot(this);
-        slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
-        slot.connection.activityListener(slot);
-        slot.connection.recoveryCounters(counters.recovery());
-        createdConnections++;
-        return slot;
-    }
-
-    private void activate(final ConnectionSlot slot, final long key)
-    {
-        slot.key = key;
-        slot.inUse = true;
-        slot.id = ++nextChannelId;
-        activeCount++;
-        connections.put(key, slot);
-        slot.connection.clearSoftErrors();
     }
 
     // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
@@ -1159,25 +938,10 @@ public final class TcpStack implements TransportHandler
             return 0;
         }
         Listeners.leave(slot);
-        cancelTimer(slot);
-        connections.remove(slot.key);
-        activeCount--;
-        slot.recycle();
-        free[freeCount++] = slot;
-        counters.connectionsReleased++;
+        timers.cancel(slot);
+        table.release(slot);
         return 1;
     }
 
-    /** Expired wheel timers back to their connections. */
-    private final class TimerExpiry implements ConnectionTimerWheel.Expiry
-    {
-        int fired;
 
-        @Override
-        public void onExpiry(final ConnectionTimerWheel.Node node, final long nowNs)
-        {
-            counters.timerExpiries++;
-            TcpStack.this.onTimerExpiry((ConnectionSlot)node, nowNs);
-        }
-    }
 }
