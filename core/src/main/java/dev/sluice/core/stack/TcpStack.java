@@ -10,7 +10,6 @@ import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
-import dev.sluice.core.tcp.TcpCloseReason;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
@@ -18,10 +17,7 @@ import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
 import dev.sluice.core.wire.TcpHeader;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.collections.Long2ObjectHashMap;
 
-import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 
@@ -91,38 +87,24 @@ public final class TcpStack implements TransportHandler
     /** Highest ephemeral port by default (Linux {@code ip_local_port_range}). */
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
-    private static final int INITIAL_SLOTS = 64;
     private static final int MIN_TIME_WAIT_RECORDS = 4096;
-    private static final int MAX_TIMER_CALLS_PER_EXPIRY = 8;
 
     private final TcpConfig config;
     private final IsnGenerator isnGenerator;
     private final NetworkSegmentOutput output;
     private final TcpStackCounters counters;
     private final TcpSegment segment = new TcpSegment();
-    private final Long2ObjectHashMap<Slot> connections;
-    private final Int2ObjectHashMap<Listener> listeners = new Int2ObjectHashMap<>();
+    private final ConnectionTable table;
+    private final Listeners listeners;
     private final ChunkPool pool;
     private final int maxConnections;
-    private int createdConnections;
-    private Slot[] free;
-    private final ConnectionTimerWheel wheel;
-    private final TimerExpiry timerExpiry = new TimerExpiry();
-    private final HandlerFailures handlerFailures;
+    private final ConnectionTimers timers;
+    final HandlerFailures handlerFailures;
     private final ChallengeAckLimiter challengeAcks;
     private TimeWaitTable timeWait;
     private boolean compactTimeWait = true;
-    private Slot[] ready;
-    private Slot[] draining;
-    private int readyCount;
-    private int freeCount;
-    private int activeCount;
-    private long nextChannelId;
     private Thread ownerThread;
-    private boolean wheelStarted;
-    private int ephemeralPortLow = DEFAULT_EPHEMERAL_PORT_LOW;
-    private int ephemeralPortHigh = DEFAULT_EPHEMERAL_PORT_HIGH;
-    private int nextEphemeral;
+    private final EphemeralPorts ephemeralPorts;
 
     /**
      * Creates the stack with a payload pool big enough for {@code maxConnections} full buffers (reserved only as
@@ -171,18 +153,15 @@ public final class TcpStack implements TransportHandler
         this.counters = counters;
         this.pool = pool;
         this.maxConnections = maxConnections;
+        this.ephemeralPorts = new EphemeralPorts(isnGenerator);
         this.handlerFailures = new HandlerFailures(counters);
         this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
         this.timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator,
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
-        final int initial = Math.min(maxConnections, INITIAL_SLOTS);
-        this.connections = new Long2ObjectHashMap<>(Math.max(8, initial * 2), 0.65f);
-        this.free = new Slot[initial];
-        this.ready = new Slot[initial];
-        this.draining = new Slot[initial];
-        // the connections are the wheel's nodes: no per-tick capacity to grow in a connection storm
-        this.wheel = new ConnectionTimerWheel(0, Long.numberOfTrailingZeros(TIMER_TICK_NS), TIMER_TICKS_PER_WHEEL);
+        this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
+        this.listeners = new Listeners(this, table, output, counters, handlerFailures);
+        this.timers = new ConnectionTimers(counters, table);
     }
 
     /**
@@ -240,19 +219,12 @@ public final class TcpStack implements TransportHandler
     public void listen(final int localPort, final TcpAcceptor acceptor, final int backlog)
     {
         checkPort(localPort, "localPort");
-        if (backlog < 1)
-        {
-            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
-        }
+        Listeners.checkBacklog(backlog);
         if (acceptor == null)
         {
             throw new NullPointerException("acceptor");
         }
-        if (listeners.containsKey(localPort))
-        {
-            throw new IllegalStateException("port " + localPort + " already listens");
-        }
-        listeners.put(localPort, new Listener(acceptor, null, backlog));
+        listeners.add(localPort, acceptor, null, backlog);
     }
 
     /**
@@ -288,19 +260,12 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(localPort, "localPort");
-        if (backlog < 1)
-        {
-            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
-        }
+        Listeners.checkBacklog(backlog);
         if (handler == null)
         {
             throw new NullPointerException("handler");
         }
-        if (listeners.containsKey(localPort))
-        {
-            throw new IllegalStateException("port " + localPort + " already listens");
-        }
-        listeners.put(localPort, new Listener(null, handler, backlog));
+        listeners.add(localPort, null, handler, backlog);
     }
 
     /**
@@ -329,11 +294,11 @@ public final class TcpStack implements TransportHandler
         checkPort(remotePort, "remotePort");
         checkPort(localPort, "localPort");
         final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (connections.containsKey(key))
+        if (table.contains(key))
         {
             return null;
         }
-        final Slot slot = takeSlot();
+        final ConnectionSlot slot = table.take();
         if (slot == null)
         {
             return null;
@@ -341,7 +306,7 @@ public final class TcpStack implements TransportHandler
         output.nowNs(nowNs);
         slot.handler = handler;
         slot.attachment = attachment;
-        activate(slot, key);
+        table.activate(slot, key);
         slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
         markReady(slot);
         return slot;
@@ -367,7 +332,7 @@ public final class TcpStack implements TransportHandler
     {
         checkThread();
         checkPort(remotePort, "remotePort");
-        if (!mayOpen())
+        if (!table.mayOpen())
         {
             return null;
         }
@@ -409,20 +374,10 @@ public final class TcpStack implements TransportHandler
     public int forEachChannel(final Consumer<? super TcpChannel> visitor)
     {
         checkThread();
-        final Slot[] snapshot = new Slot[activeCount];
-        int count = 0;
-        for (final Slot slot : connections.values())
-        {
-            snapshot[count++] = slot;
-        }
-        for (int i = 0; i < count; i++)
-        {
-            visitor.accept(snapshot[i]);
-        }
-        return count;
+        return table.forEach(visitor);
     }
 
-    private void checkThread()
+    void checkThread()
     {
         final Thread owner = ownerThread;
         if (owner != null && owner != Thread.currentThread())
@@ -446,7 +401,7 @@ public final class TcpStack implements TransportHandler
      */
     public boolean stopListening(final int localPort)
     {
-        return listeners.remove(localPort) != null;
+        return listeners.remove(localPort);
     }
 
     /**
@@ -457,8 +412,7 @@ public final class TcpStack implements TransportHandler
      */
     public int synReceivedCount(final int localPort)
     {
-        final Listener listener = listeners.get(localPort);
-        return listener == null ? 0 : listener.synReceived;
+        return listeners.synReceivedCount(localPort);
     }
 
     /**
@@ -472,12 +426,7 @@ public final class TcpStack implements TransportHandler
     {
         checkPort(low, "low");
         checkPort(high, "high");
-        if (high < low)
-        {
-            throw new IllegalArgumentException("empty port range " + low + ".." + high);
-        }
-        ephemeralPortLow = low;
-        ephemeralPortHigh = high;
+        ephemeralPorts.range(low, high);
     }
 
     /**
@@ -498,18 +447,18 @@ public final class TcpStack implements TransportHandler
         checkPort(remotePort, "remotePort");
         checkPort(localPort, "localPort");
         final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (connections.containsKey(key))
+        if (table.contains(key))
         {
             return null;
         }
-        final Slot slot = takeSlot();
+        final ConnectionSlot slot = table.take();
         if (slot == null)
         {
             return null;
         }
         output.nowNs(nowNs);
         slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
-        activate(slot, key);
+        table.activate(slot, key);
         slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
         markReady(slot); // its timer is armed at the next poll
         return slot.connection;
@@ -549,7 +498,7 @@ public final class TcpStack implements TransportHandler
         final IntPredicate portFilter)
     {
         checkPort(remotePort, "remotePort");
-        if (!mayOpen())
+        if (!table.mayOpen())
         {
             return null;
         }
@@ -562,25 +511,10 @@ public final class TcpStack implements TransportHandler
         return connect(remoteIp, remotePort, localPort, handler, nowNs);
     }
 
-    // RFC 6056 §3.3.3 (algorithm 3): offset = F(local ip, remote ip, remote port, secret), then a counter
     private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
     {
-        final int count = ephemeralPortHigh - ephemeralPortLow + 1;
-        final long offset = isnGenerator.nextIsn(output.networkLayer().localIp(), 0, remoteIp, remotePort, 0L) &
-            0xFFFF_FFFFL;
-        for (int i = 0; i < count; i++)
-        {
-            final int port = ephemeralPortLow + (int)((offset + (nextEphemeral & 0xFFFF_FFFFL) + i) % count);
-            if (!listeners.containsKey(port) &&
-                !connections.containsKey(connectionKey(remoteIp, remotePort, port)) &&
-                timeWait.find(connectionKey(remoteIp, remotePort, port)) < 0 &&
-                (portFilter == null || portFilter.test(port)))
-            {
-                nextEphemeral += i + 1;
-                return port;
-            }
-        }
-        return 0;
+        return ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter, listeners,
+            table.map(), timeWait);
     }
 
     @Override
@@ -593,7 +527,7 @@ public final class TcpStack implements TransportHandler
         final TcpSegment segment = this.segment.wrap(
             buffer, tcpOffset, tcpHeaderLength, segmentLength, sourceIp, destinationIp);
         final long key = connectionKey(sourceIp, segment.sourcePort(), segment.destinationPort());
-        final Slot slot = connections.get(key);
+        final ConnectionSlot slot = table.get(key);
         if (slot != null)
         {
             counters.segmentsToConnections++;
@@ -616,7 +550,7 @@ public final class TcpStack implements TransportHandler
         }
         if ((segment.flags() & (SYN | ACK | RST)) == SYN)
         {
-            accept(listener, key, segment, destinationIp, nowNs);
+            listeners.accept(listener, key, segment, destinationIp, nowNs);
         }
         else if (segment.has(ACK) && !segment.has(RST))
         {
@@ -627,81 +561,11 @@ public final class TcpStack implements TransportHandler
         // §3.10.7.2: a RST is ignored, anything else without SYN is dropped
     }
 
-    private void accept(
-        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
-    {
-        // either way the peer retransmits its SYN; maybe there is room by then
-        if (activeCount < maxConnections && listener.synReceived >= listener.backlog)
-        {
-            counters.synsDroppedBacklog++;
-            return;
-        }
-        final Slot slot = takeSlot();
-        if (slot == null)
-        {
-            return;
-        }
-        final TcpConnection connection = slot.connection;
-        connection.listen(localIp, segment.destinationPort());
-        if (listener.channelHandler != null)
-        {
-            slot.handler = listener.channelHandler;
-            slot.key = key; // the peer's address and port are known to onAccept
-            // refused (or its handler threw), or closed/aborted from inside onAccept (CLOSE in LISTEN is
-            // immediate, §3.10.4)
-            if (!accepts(listener.channelHandler, slot) || connection.state() != TcpState.LISTEN)
-            {
-                slot.handler = null;
-                connection.releaseFromListen();
-                slot.recycle();
-                free[freeCount++] = slot;
-                TcpConnection.replyToClosedPort(segment, output); // RST: connection refused
-                counters.resetsToClosedPorts++;
-                return;
-            }
-        }
-        else
-        {
-            TcpReceiveHandler handler;
-            try
-            {
-                handler = listener.acceptor.onAccept(connection);
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailures.onException(ex);
-                handler = null;
-                slot.handlerFailed = true; // refused once the SYN is processed: RST
-            }
-            slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
-        }
-        counters.synsAccepted++;
-        activate(slot, key);
-        slot.listener = listener;
-        slot.inBacklog = true;
-        listener.synReceived++;
-        connection.onSegment(segment, nowNs);
-        afterInteraction(slot);
-    }
-
-    private boolean accepts(final TcpChannelHandler handler, final Slot slot)
-    {
-        try
-        {
-            return handler.onAccept(slot);
-        }
-        catch (final RuntimeException ex)
-        {
-            handlerFailures.onException(ex);
-            return false; // refused: RST
-        }
-    }
-
     // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
-    private void afterInteraction(final Slot slot)
+    void afterInteraction(final ConnectionSlot slot)
     {
         abortIfHandlerFailed(slot);
-        leaveBacklogIfSynchronized(slot);
+        Listeners.leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
             markReady(slot);
@@ -722,7 +586,7 @@ public final class TcpStack implements TransportHandler
         }
         final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
         final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
-        final Slot slot = connections.get(connectionKey(quotedDestinationIp, remotePort, localPort));
+        final ConnectionSlot slot = table.get(connectionKey(quotedDestinationIp, remotePort, localPort));
         if (slot == null || slot.connection.localIp() != quotedSourceIp)
         {
             counters.icmpErrorsIgnored++;
@@ -759,26 +623,22 @@ public final class TcpStack implements TransportHandler
     public int poll(final long nowNs)
     {
         output.nowNs(nowNs);
-        if (!wheelStarted)
+        if (!timers.started())
         {
-            wheel.resetStartTime(nowNs);
-            wheelStarted = true;
+            timers.start(nowNs);
             if (ownerThread == null)
             {
                 ownerThread = Thread.currentThread();
             }
         }
-        int work = pollTimers(nowNs) + timeWait.expire(nowNs);
+        int work = timers.poll(nowNs) + timeWait.expire(nowNs);
         publishGauges();
 
-        final Slot[] batch = ready;
-        final int count = readyCount;
-        ready = draining;
-        draining = batch;
-        readyCount = 0;
+        final int count = table.swapReady();
+        final ConnectionSlot[] batch = table.batch();
         for (int i = 0; i < count; i++)
         {
-            final Slot slot = batch[i];
+            final ConnectionSlot slot = batch[i];
             batch[i] = null;
             slot.queued = false;
             if (!slot.inUse)
@@ -789,22 +649,15 @@ public final class TcpStack implements TransportHandler
             work += slot.connection.poll(nowNs);
             abortIfHandlerFailed(slot);
             recordTimeWait(slot, nowNs);
-            leaveBacklogIfSynchronized(slot);
+            Listeners.leaveBacklogIfSynchronized(slot);
             final int released = releaseIfDone(slot);
             if (released == 0)
             {
-                syncTimer(slot);
+                timers.sync(slot);
             }
             work += released;
         }
         return work;
-    }
-
-    private int pollTimers(final long nowNs)
-    {
-        timerExpiry.fired = 0;
-        wheel.poll(nowNs, timerExpiry);
-        return timerExpiry.fired;
     }
 
     // a 4-tuple in TIME-WAIT: its record answers (true), unless a new SYN reopens it for the listener (false)
@@ -816,7 +669,7 @@ public final class TcpStack implements TransportHandler
     }
 
     // after the poll that sent the ACK of the peer's FIN: the TCB is freed, a compact record keeps TIME-WAIT
-    private void recordTimeWait(final Slot slot, final long nowNs)
+    private void recordTimeWait(final ConnectionSlot slot, final long nowNs)
     {
         if (compactTimeWait && slot.connection.state() == TcpState.TIME_WAIT)
         {
@@ -906,68 +759,15 @@ public final class TcpStack implements TransportHandler
 
     private void publishGauges()
     {
-        counters.connectionsOpen = activeCount;
+        counters.connectionsOpen = table.activeCount();
         counters.payloadChunksInUse = pool.inUseChunks();
         counters.payloadAllocationFailures = pool.allocationFailures();
         counters.payloadBytesReserved = pool.reservedBytes();
     }
 
-    // Arms the wheel for the connection's deadline unless a timer no later than it is already armed.
-    private void syncTimer(final Slot slot)
+    void markReady(final ConnectionSlot slot)
     {
-        final long deadlineNs = slot.connection.nextDeadlineNs();
-        if (deadlineNs == TcpConnection.NO_DEADLINE)
-        {
-            return; // an armed timer fires for nothing once; cheaper than cancelling on every ACK
-        }
-        if (slot.isScheduled())
-        {
-            if (deadlineNs - slot.timerDeadlineNs >= 0)
-            {
-                return; // fires early and is re-armed then
-            }
-            cancelTimer(slot);
-        }
-        wheel.schedule(slot, deadlineNs);
-        counters.timersScheduled++;
-    }
-
-    private void cancelTimer(final Slot slot)
-    {
-        if (wheel.cancel(slot))
-        {
-            counters.timersCancelled++;
-        }
-    }
-
-    private void onTimerExpiry(final Slot slot, final long nowNs)
-    {
-        final TcpConnection connection = slot.connection;
-        for (int i = 0; i < MAX_TIMER_CALLS_PER_EXPIRY; i++)
-        {
-            final long deadlineNs = connection.nextDeadlineNs();
-            if (deadlineNs == TcpConnection.NO_DEADLINE || nowNs - deadlineNs < 0)
-            {
-                break;
-            }
-            final int fired = connection.onTimer(nowNs);
-            if (fired == 0)
-            {
-                break;
-            }
-            counters.timersFired += fired;
-            timerExpiry.fired += fired;
-        }
-        markReady(slot); // polled after the timers: sends what the timer queued, re-arms, or frees
-    }
-
-    private void markReady(final Slot slot)
-    {
-        if (!slot.queued)
-        {
-            slot.queued = true;
-            ready[readyCount++] = slot;
-        }
+        table.markReady(slot);
     }
 
     /**
@@ -981,7 +781,7 @@ public final class TcpStack implements TransportHandler
      */
     public boolean wake(final TcpConnection connection)
     {
-        final Slot slot = connections.get(
+        final ConnectionSlot slot = table.get(
             connectionKey(connection.remoteIp(), connection.remotePort(), connection.localPort()));
         if (slot == null || slot.connection != connection)
         {
@@ -1001,7 +801,7 @@ public final class TcpStack implements TransportHandler
      */
     public TcpConnection connection(final int remoteIp, final int remotePort, final int localPort)
     {
-        final Slot slot = connections.get(connectionKey(remoteIp, remotePort, localPort));
+        final ConnectionSlot slot = table.get(connectionKey(remoteIp, remotePort, localPort));
         return slot == null ? null : slot.connection;
     }
 
@@ -1012,7 +812,7 @@ public final class TcpStack implements TransportHandler
      */
     public int connectionCount()
     {
-        return activeCount;
+        return table.activeCount();
     }
 
     /**
@@ -1022,7 +822,7 @@ public final class TcpStack implements TransportHandler
      */
     public int freeConnections()
     {
-        return maxConnections - activeCount;
+        return maxConnections - table.activeCount();
     }
 
     /**
@@ -1032,7 +832,7 @@ public final class TcpStack implements TransportHandler
      */
     public int createdConnections()
     {
-        return createdConnections;
+        return table.createdConnections();
     }
 
     /**
@@ -1052,7 +852,7 @@ public final class TcpStack implements TransportHandler
      */
     public long scheduledTimers()
     {
-        return wheel.timerCount();
+        return timers.scheduledTimers();
     }
 
     /**
@@ -1062,7 +862,7 @@ public final class TcpStack implements TransportHandler
      */
     public int readyConnections()
     {
-        return readyCount;
+        return table.readyCount();
     }
 
     /**
@@ -1093,68 +893,8 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    // a new connection is refused at the limit, and while the pool is under pressure (its reserve is for the
-    // data of the connections already open)
-    private boolean mayOpen()
-    {
-        if (activeCount >= maxConnections)
-        {
-            counters.poolExhausted++;
-            return false;
-        }
-        if (pool.underPressure())
-        {
-            counters.connectionsRefusedMemory++;
-            return false;
-        }
-        return true;
-    }
-
-    private Slot takeSlot()
-    {
-        if (!mayOpen())
-        {
-            return null;
-        }
-        if (freeCount == 0)
-        {
-            return newSlot();
-        }
-        final Slot slot = free[--freeCount];
-        free[freeCount] = null;
-        return slot;
-    }
-
-    // a new TCB: allocated once, then reused through the free list (never on the steady-state path)
-    private Slot newSlot()
-    {
-        if (createdConnections == free.length)
-        {
-            final int length = (int)Math.min(maxConnections, Math.max(16L, 2L * free.length));
-            free = Arrays.copyOf(free, length);
-            ready = Arrays.copyOf(ready, length);
-            draining = Arrays.copyOf(draining, length);
-        }
-        final Slot slot = new Slot();
-        slot.connection = new TcpConnection(config, isnGenerator, output, slot, pool);
-        slot.connection.activityListener(slot);
-        slot.connection.recoveryCounters(counters.recovery());
-        createdConnections++;
-        return slot;
-    }
-
-    private void activate(final Slot slot, final long key)
-    {
-        slot.key = key;
-        slot.inUse = true;
-        slot.id = ++nextChannelId;
-        activeCount++;
-        connections.put(key, slot);
-        slot.connection.clearSoftErrors();
-    }
-
     // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
-    private void abortIfHandlerFailed(final Slot slot)
+    private void abortIfHandlerFailed(final ConnectionSlot slot)
     {
         if (slot.handlerFailed)
         {
@@ -1167,7 +907,7 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    private void handlerFailed(final Slot slot, final RuntimeException ex)
+    void handlerFailed(final ConnectionSlot slot, final RuntimeException ex)
     {
         slot.handlerFailed = true;
         handlerFailures.onException(ex);
@@ -1184,18 +924,9 @@ public final class TcpStack implements TransportHandler
         handlerFailures.errorHandler(errorHandler);
     }
 
-    private static void leaveBacklogIfSynchronized(final Slot slot)
-    {
-        if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-    }
-
     // A passive connection reset in SYN-RECEIVED goes back to LISTEN (§3.10.7.4 second); here listening is
     // the stack's job, so such a connection is closed and freed like one that reached CLOSED.
-    private int releaseIfDone(final Slot slot)
+    private int releaseIfDone(final ConnectionSlot slot)
     {
         final TcpState state = slot.connection.state();
         if (state == TcpState.LISTEN)
@@ -1206,490 +937,11 @@ public final class TcpStack implements TransportHandler
         {
             return 0;
         }
-        if (slot.inBacklog)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-        slot.listener = null;
-        cancelTimer(slot);
-        connections.remove(slot.key);
-        activeCount--;
-        slot.recycle();
-        free[freeCount++] = slot;
-        counters.connectionsReleased++;
+        Listeners.leave(slot);
+        timers.cancel(slot);
+        table.release(slot);
         return 1;
     }
 
-    /** A listening port: its acceptor (or channel handler), backlog and connections still in SYN-RECEIVED. */
-    private static final class Listener
-    {
-        final TcpAcceptor acceptor;
-        final TcpChannelHandler channelHandler;
-        final int backlog;
-        int synReceived;
 
-        Listener(final TcpAcceptor acceptor, final TcpChannelHandler channelHandler, final int backlog)
-        {
-            this.acceptor = acceptor;
-            this.channelHandler = channelHandler;
-            this.backlog = backlog;
-        }
-    }
-
-    /** Expired wheel timers back to their connections. */
-    private final class TimerExpiry implements ConnectionTimerWheel.Expiry
-    {
-        int fired;
-
-        @Override
-        public void onExpiry(final ConnectionTimerWheel.Node node, final long nowNs)
-        {
-            counters.timerExpiries++;
-            TcpStack.this.onTimerExpiry((Slot)node, nowNs);
-        }
-    }
-
-    /**
-     * A pooled connection and the handler it currently forwards to: a connection's handler is fixed at
-     * construction, so the pool gives each connection this forwarder and swaps the target on reuse. It also
-     * listens to the application's calls on the connection, to queue it for the next poll, and it is the
-     * connection's {@link TcpChannel}: the narrow API costs no object per connection.
-     */
-    private final class Slot extends ConnectionTimerWheel.Node
-        implements TcpReceiveHandler, TcpConnection.ActivityListener, TcpChannel
-    {
-        TcpConnection connection;
-        TcpReceiveHandler delegate = TcpReceiveHandler.DISCARD;
-        TcpChannelHandler handler;
-        Object attachment;
-        Listener listener;
-        long key;
-        long id;
-        boolean inUse;
-        boolean queued;
-        boolean inBacklog;
-        boolean outputShutdown;
-        boolean finDeferred;
-        boolean handlerFailed;
-
-        void recycle()
-        {
-            delegate = TcpReceiveHandler.DISCARD;
-            handler = null;
-            attachment = null;
-            inUse = false;
-            outputShutdown = false;
-            finDeferred = false;
-            handlerFailed = false;
-        }
-
-        @Override
-        public void onApplicationActivity(final TcpConnection connection)
-        {
-            if (inUse)
-            {
-                markReady(this);
-            }
-        }
-
-        @Override
-        public int onData(final DirectBuffer buffer, final int offset, final int length)
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                return h != null ? h.onData(this, buffer, offset, length) : delegate.onData(buffer, offset, length);
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-                return length; // the connection is aborted after this step
-            }
-        }
-
-        @Override
-        public void onEstablished()
-        {
-            final TcpChannelHandler h = handler;
-            if (h == null)
-            {
-                try
-                {
-                    delegate.onEstablished();
-                }
-                catch (final RuntimeException ex)
-                {
-                    handlerFailed(this, ex);
-                }
-                return;
-            }
-            if (finDeferred && connection.unreadBytes() == 0)
-            {
-                sendDeferredFin(); // shutdownOutput before the handshake completed
-            }
-            try
-            {
-                h.onEstablished(this);
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        @Override
-        public void onWritable()
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onWritable(this);
-                }
-                else
-                {
-                    delegate.onWritable();
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        @Override
-        public void onPeerClosed()
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onPeerClosed(this);
-                }
-                else
-                {
-                    delegate.onPeerClosed();
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        @Override
-        public void onUrgent(final int urgentBytesAhead)
-        {
-            if (handler == null)
-            {
-                delegate.onUrgent(urgentBytesAhead); // channels see urgent bytes inline only
-            }
-        }
-
-        @Override
-        public void onClosed(final TcpCloseReason reason)
-        {
-            if (inUse)
-            {
-                markReady(this); // an ABORT outside the stack's callbacks: freed at the next poll
-            }
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onClosed(this, reason);
-                }
-                else
-                {
-                    delegate.onClosed(reason);
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailures.onException(ex); // already closed: nothing to abort
-            }
-        }
-
-        @Override
-        public void onExcessiveRetransmissions(final int retransmissions)
-        {
-            try
-            {
-                final TcpChannelHandler h = handler;
-                if (h != null)
-                {
-                    h.onExcessiveRetransmissions(this, retransmissions); // R1 advice (SHLD-9)
-                }
-                else
-                {
-                    delegate.onExcessiveRetransmissions(retransmissions);
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                handlerFailed(this, ex);
-            }
-        }
-
-        // --- TcpChannel: the application's view, shard thread only ---
-
-        @Override
-        public long id()
-        {
-            checkThread();
-            return id;
-        }
-
-        @Override
-        public int send(final DirectBuffer source, final int offset, final int length)
-        {
-            checkThread();
-            if (outputShutdown)
-            {
-                return NOT_OPEN;
-            }
-            return connection.send(source, offset, length);
-        }
-
-        @Override
-        public void flush()
-        {
-            checkThread();
-            if (inUse)
-            {
-                markReady(this);
-            }
-        }
-
-        @Override
-        public void consume(final int bytes)
-        {
-            checkThread();
-            connection.consumed(bytes);
-            if (finDeferred && connection.unreadBytes() == 0 && connection.state().isSynchronized())
-            {
-                sendDeferredFin();
-            }
-        }
-
-        @Override
-        public boolean shutdownOutput()
-        {
-            checkThread();
-            if (outputShutdown)
-            {
-                return false;
-            }
-            switch (connection.state())
-            {
-                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
-                {
-                    outputShutdown = true;
-                    // CLOSE with unread data would reset (SHLD-3), before the handshake it would abandon the
-                    // connection: the FIN waits for either to change
-                    if (connection.unreadBytes() > 0 || connection.state() == TcpState.SYN_SENT)
-                    {
-                        finDeferred = true;
-                    }
-                    else
-                    {
-                        connection.close();
-                    }
-                    return true;
-                }
-                default ->
-                {
-                    return false;
-                }
-            }
-        }
-
-        private void sendDeferredFin()
-        {
-            finDeferred = false;
-            connection.close();
-        }
-
-        @Override
-        public boolean close()
-        {
-            checkThread();
-            outputShutdown = true;
-            finDeferred = false;
-            return connection.close();
-        }
-
-        @Override
-        public void abort()
-        {
-            checkThread();
-            outputShutdown = true;
-            finDeferred = false;
-            connection.abort();
-        }
-
-        @Override
-        public TcpState state()
-        {
-            checkThread();
-            return connection.state();
-        }
-
-        @Override
-        public boolean isOpen()
-        {
-            checkThread();
-            return connection.state() != TcpState.CLOSED;
-        }
-
-        @Override
-        public boolean isOutputShutdown()
-        {
-            checkThread();
-            return outputShutdown || connection.state() == TcpState.CLOSED;
-        }
-
-        @Override
-        public TcpCloseReason closeReason()
-        {
-            checkThread();
-            return connection.state() == TcpState.CLOSED ? connection.closeReason() : null;
-        }
-
-        @Override
-        public int unreadBytes()
-        {
-            checkThread();
-            return connection.unreadBytes();
-        }
-
-        @Override
-        public int sendQueueBytes()
-        {
-            checkThread();
-            return connection.sendQueueBytes();
-        }
-
-        @Override
-        public int writableBytes()
-        {
-            checkThread();
-            if (outputShutdown)
-            {
-                return 0;
-            }
-            return switch (connection.state())
-            {
-                case SYN_SENT, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT ->
-                    Math.max(0, config.sendBufferBytes() - connection.sendQueueBytes());
-                default -> 0;
-            };
-        }
-
-        @Override
-        public boolean isWritable()
-        {
-            return writableBytes() > 0;
-        }
-
-        @Override
-        public int localIp()
-        {
-            checkThread();
-            return connection.localIp();
-        }
-
-        @Override
-        public int localPort()
-        {
-            checkThread();
-            return (int)key & 0xFFFF;
-        }
-
-        @Override
-        public int remoteIp()
-        {
-            checkThread();
-            return (int)(key >>> 32);
-        }
-
-        @Override
-        public int remotePort()
-        {
-            checkThread();
-            return (int)(key >>> 16) & 0xFFFF;
-        }
-
-        @Override
-        public Object attachment()
-        {
-            checkThread();
-            return attachment;
-        }
-
-        @Override
-        public void attach(final Object attachment)
-        {
-            checkThread();
-            this.attachment = attachment;
-        }
-
-        @Override
-        public TcpChannelHandler handler()
-        {
-            checkThread();
-            return handler;
-        }
-
-        @Override
-        public void handler(final TcpChannelHandler handler)
-        {
-            checkThread();
-            if (handler == null)
-            {
-                throw new NullPointerException("handler");
-            }
-            this.handler = handler;
-        }
-
-        @Override
-        public void noDelay(final boolean noDelay)
-        {
-            checkThread();
-            connection.noDelay(noDelay);
-            if (inUse)
-            {
-                markReady(this); // may release a segment Nagle held back
-            }
-        }
-
-        @Override
-        public void keepAlive(final boolean enabled)
-        {
-            checkThread();
-            connection.keepAlive(enabled);
-            if (inUse)
-            {
-                markReady(this); // re-arms the timer
-            }
-        }
-
-        @Override
-        public boolean inShardThread()
-        {
-            final Thread owner = ownerThread;
-            return owner == null || owner == Thread.currentThread();
-        }
-
-        @Override
-        public String toString()
-        {
-            return "TcpChannel#" + id + "[" + dev.sluice.core.wire.Addresses.ipv4ToString((int)(key >>> 32)) +
-                ":" + ((int)(key >>> 16) & 0xFFFF) + " -> :" + ((int)key & 0xFFFF) + "]";
-        }
-    }
 }

@@ -1,0 +1,169 @@
+package dev.sluice.core.stack;
+
+import dev.sluice.core.channel.TcpChannelHandler;
+import dev.sluice.core.tcp.TcpConnection;
+import dev.sluice.core.tcp.TcpReceiveHandler;
+import dev.sluice.core.tcp.TcpSegment;
+import dev.sluice.core.tcp.TcpState;
+import org.agrona.collections.Int2ObjectHashMap;
+
+/**
+ * A shard's listening ports and their backlogs: a SYN to a listening port takes a pooled connection in LISTEN
+ * (§3.10.7.2), which counts against its listener's backlog while it is in SYN-RECEIVED. Single-threaded; no
+ * allocation but the {@link Listener} of {@link #add}.
+ */
+final class Listeners
+{
+    private final Int2ObjectHashMap<Listener> byPort = new Int2ObjectHashMap<>();
+    private final TcpStack stack;
+    private final ConnectionTable table;
+    private final NetworkSegmentOutput output;
+    private final TcpStackCounters counters;
+    private final HandlerFailures handlerFailures;
+
+    Listeners(
+        final TcpStack stack, final ConnectionTable table, final NetworkSegmentOutput output,
+        final TcpStackCounters counters, final HandlerFailures handlerFailures)
+    {
+        this.stack = stack;
+        this.table = table;
+        this.output = output;
+        this.counters = counters;
+        this.handlerFailures = handlerFailures;
+    }
+
+    static void checkBacklog(final int backlog)
+    {
+        if (backlog < 1)
+        {
+            throw new IllegalArgumentException("backlog must be >= 1, got " + backlog);
+        }
+    }
+
+    // one of acceptor and channelHandler is null; the caller checked the port, backlog and handler
+    void add(final int localPort, final TcpAcceptor acceptor, final TcpChannelHandler channelHandler,
+        final int backlog)
+    {
+        if (byPort.containsKey(localPort))
+        {
+            throw new IllegalStateException("port " + localPort + " already listens");
+        }
+        byPort.put(localPort, new Listener(acceptor, channelHandler, backlog));
+    }
+
+    boolean remove(final int localPort)
+    {
+        return byPort.remove(localPort) != null;
+    }
+
+    Listener get(final int localPort)
+    {
+        return byPort.get(localPort);
+    }
+
+    boolean isListening(final int localPort)
+    {
+        return byPort.containsKey(localPort);
+    }
+
+    int synReceivedCount(final int localPort)
+    {
+        final Listener listener = byPort.get(localPort);
+        return listener == null ? 0 : listener.synReceived;
+    }
+
+    void accept(
+        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    {
+        // either way the peer retransmits its SYN; maybe there is room by then
+        if (table.activeCount() < table.maxConnections() && listener.synReceived >= listener.backlog)
+        {
+            counters.synsDroppedBacklog++;
+            return;
+        }
+        final ConnectionSlot slot = table.take();
+        if (slot == null)
+        {
+            return;
+        }
+        final TcpConnection connection = slot.connection;
+        connection.listen(localIp, segment.destinationPort());
+        if (listener.channelHandler != null)
+        {
+            slot.handler = listener.channelHandler;
+            slot.key = key; // the peer's address and port are known to onAccept
+            // refused (or its handler threw), or closed/aborted from inside onAccept (CLOSE in LISTEN is
+            // immediate, §3.10.4)
+            if (!accepts(listener.channelHandler, slot) || connection.state() != TcpState.LISTEN)
+            {
+                slot.handler = null;
+                connection.releaseFromListen();
+                table.putBack(slot);
+                TcpConnection.replyToClosedPort(segment, output); // RST: connection refused
+                counters.resetsToClosedPorts++;
+                return;
+            }
+        }
+        else
+        {
+            TcpReceiveHandler handler;
+            try
+            {
+                handler = listener.acceptor.onAccept(connection);
+            }
+            catch (final RuntimeException ex)
+            {
+                handlerFailures.onException(ex);
+                handler = null;
+                slot.handlerFailed = true; // refused once the SYN is processed: RST
+            }
+            slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
+        }
+        counters.synsAccepted++;
+        table.activate(slot, key);
+        enterBacklog(slot, listener);
+        connection.onSegment(segment, nowNs);
+        stack.afterInteraction(slot);
+    }
+
+    private boolean accepts(final TcpChannelHandler handler, final ConnectionSlot slot)
+    {
+        try
+        {
+            return handler.onAccept(slot);
+        }
+        catch (final RuntimeException ex)
+        {
+            handlerFailures.onException(ex);
+            return false; // refused: RST
+        }
+    }
+
+    // a passive connection takes a place in its listener's backlog until it leaves SYN-RECEIVED
+    private static void enterBacklog(final ConnectionSlot slot, final Listener listener)
+    {
+        slot.listener = listener;
+        slot.inBacklog = true;
+        listener.synReceived++;
+    }
+
+    static void leaveBacklogIfSynchronized(final ConnectionSlot slot)
+    {
+        if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
+        {
+            slot.inBacklog = false;
+            slot.listener.synReceived--;
+        }
+    }
+
+    // the connection is freed: its place in the backlog too, if it still held one
+    static void leave(final ConnectionSlot slot)
+    {
+        if (slot.inBacklog)
+        {
+            slot.inBacklog = false;
+            slot.listener.synReceived--;
+        }
+        slot.listener = null;
+    }
+}
