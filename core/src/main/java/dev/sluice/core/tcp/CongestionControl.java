@@ -20,7 +20,9 @@ package dev.sluice.core.tcp;
  *                    recover = SND.NXT - 1 (RFC 6582 §4: no fast retransmit for the same flight)
  * </pre>
  *
- * Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
+ * With {@link CongestionAlgorithm#CUBIC} the reductions use RFC 9438's beta_cubic = 0.7 instead of 1/2 and growth
+ * in congestion avoidance follows the {@link CubicWindow}; slow start and the recovery state machine are the
+ * same. Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
  */
 public final class CongestionControl
 {
@@ -39,20 +41,43 @@ public final class CongestionControl
     private boolean sackRecovery;
     private int recover;
     private int fastRetransmits;
+    private final CubicWindow cubic; // null: NewReno
+
+    /**
+     * Creates NewReno congestion state; call {@link #reset} when the connection is synchronized.
+     *
+     * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     */
+    public CongestionControl(final int initialWindowSegments)
+    {
+        this(initialWindowSegments, CongestionAlgorithm.NEWRENO);
+    }
 
     /**
      * Creates the congestion state; call {@link #reset} when the connection is synchronized.
      *
      * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     * @param algorithm             NewReno or CUBIC congestion avoidance.
      */
-    public CongestionControl(final int initialWindowSegments)
+    public CongestionControl(final int initialWindowSegments, final CongestionAlgorithm algorithm)
     {
         if (initialWindowSegments < 1)
         {
             throw new IllegalArgumentException("initialWindowSegments must be >= 1, got " + initialWindowSegments);
         }
         this.initialWindowSegments = initialWindowSegments;
+        this.cubic = algorithm == CongestionAlgorithm.CUBIC ? new CubicWindow() : null;
         reset(TcpConnection.DEFAULT_SEND_MSS_BYTES, 0);
+    }
+
+    /**
+     * The congestion-avoidance algorithm.
+     *
+     * @return NEWRENO or CUBIC.
+     */
+    public CongestionAlgorithm algorithm()
+    {
+        return cubic == null ? CongestionAlgorithm.NEWRENO : CongestionAlgorithm.CUBIC;
     }
 
     /**
@@ -72,6 +97,10 @@ public final class CongestionControl
         sackRecovery = false;
         recover = iss;
         fastRetransmits = 0;
+        if (cubic != null)
+        {
+            cubic.reset();
+        }
     }
 
     /**
@@ -88,15 +117,31 @@ public final class CongestionControl
     }
 
     /**
+     * An ACK advanced SND.UNA, at time 0 without an RTT (enough for NewReno).
+     *
+     * @param ackedBytes sequence space newly acknowledged.
+     * @param segAck     SEG.ACK.
+     * @param flightSize bytes still outstanding after this ACK (SND.NXT - SND.UNA).
+     * @return true if the ACK is a partial ACK in fast recovery (see {@link #onNewAck(int, int, int, long, long)}).
+     */
+    public boolean onNewAck(final int ackedBytes, final int segAck, final int flightSize)
+    {
+        return onNewAck(ackedBytes, segAck, flightSize, 0, 0);
+    }
+
+    /**
      * An ACK advanced SND.UNA.
      *
      * @param ackedBytes sequence space newly acknowledged.
      * @param segAck     SEG.ACK.
      * @param flightSize bytes still outstanding after this ACK (SND.NXT - SND.UNA).
+     * @param nowNs      the duty cycle's time (CUBIC's t, RFC 9438 §4.2).
+     * @param rttNs      the smoothed RTT, 0 if none yet (CUBIC's target W_cubic(t + RTT)).
      * @return true if the ACK is a partial ACK in fast recovery: the caller retransmits the segment at the
      * new SND.UNA (RFC 6582 §3.2 step 5).
      */
-    public boolean onNewAck(final int ackedBytes, final int segAck, final int flightSize)
+    public boolean onNewAck(
+        final int ackedBytes, final int segAck, final int flightSize, final long nowNs, final long rttNs)
     {
         duplicateAcks = 0;
         if (inRecovery)
@@ -123,6 +168,10 @@ public final class CongestionControl
         if (cwnd < ssthresh)
         {
             cwnd = saturatedAdd(cwnd, Math.min(ackedBytes, smss));
+        }
+        else if (cubic != null)
+        {
+            cwnd = cubic.onAvoidanceAck(cwnd, ackedBytes, smss, nowNs, rttNs);
         }
         else
         {
@@ -158,7 +207,7 @@ public final class CongestionControl
         // one flight of data, e.g. duplicates caused by our own retransmissions after an RTO)
         if (duplicateAcks == DUP_ACK_THRESHOLD && SequenceNumbers.gt(sndUna, recover))
         {
-            ssthresh = Math.max(flightSize / 2, 2 * smss);
+            ssthresh = reducedSsthresh(flightSize);
             cwnd = saturatedAdd(ssthresh, DUP_ACK_THRESHOLD * smss);
             recover = sndNxt - 1;
             inRecovery = true;
@@ -191,7 +240,7 @@ public final class CongestionControl
         {
             return false;
         }
-        ssthresh = Math.max(flightSize / 2, 2 * smss);
+        ssthresh = reducedSsthresh(flightSize);
         cwnd = ssthresh;
         recover = sndNxt - 1;
         inRecovery = true;
@@ -220,7 +269,11 @@ public final class CongestionControl
      */
     public void onRetransmissionTimeout(final int flightSize, final int sndNxt, final boolean firstTimeout)
     {
-        if (firstTimeout)
+        if (cubic != null)
+        {
+            ssthresh = cubic.onTimeout(cwnd, flightSize, smss, firstTimeout, ssthresh); // RFC 9438 §4.8
+        }
+        else if (firstTimeout)
         {
             ssthresh = Math.max(flightSize / 2, 2 * smss);
         }
@@ -239,6 +292,10 @@ public final class CongestionControl
     public void onIdleRestart()
     {
         cwnd = Math.min(cwnd, initialWindow(smss, initialWindowSegments));
+        if (cubic != null)
+        {
+            cubic.restartEpoch(); // the idle time is not growth time
+        }
     }
 
     /**
@@ -289,6 +346,15 @@ public final class CongestionControl
     public int fastRetransmits()
     {
         return fastRetransmits;
+    }
+
+    /**
+     * ssthresh after a congestion event found by duplicate ACKs or SACK: max(FlightSize / 2, 2 * SMSS) (RFC 5681
+     * (4)), or max(FlightSize * 0.7, 2 * SMSS) with CUBIC, which also records W_max (RFC 9438 §4.6, §4.7).
+     */
+    private int reducedSsthresh(final int flightSize)
+    {
+        return cubic != null ? cubic.onCongestionEvent(cwnd, flightSize, smss) : Math.max(flightSize / 2, 2 * smss);
     }
 
     private static int saturatedAdd(final int a, final int b)
