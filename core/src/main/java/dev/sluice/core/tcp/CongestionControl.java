@@ -20,54 +20,55 @@ package dev.sluice.core.tcp;
  *                    recover = SND.NXT - 1 (RFC 6582 §4: no fast retransmit for the same flight)
  * </pre>
  *
- * With {@link CongestionAlgorithm#CUBIC} the reductions use RFC 9438's beta_cubic = 0.7 instead of 1/2 and growth
- * in congestion avoidance follows the {@link CubicWindow}; slow start and the recovery state machine are the
- * same. Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
+ * This class is NewReno; {@link CubicCongestionControl} (RFC 9438) overrides only the reductions (beta_cubic =
+ * 0.7 instead of 1/2) and the growth in congestion avoidance: slow start and the recovery state machine are the
+ * same. A subclass rather than a strategy object: CUBIC's few fields then cost no extra header (idle connections
+ * stay under 1 KiB). Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
  */
-public final class CongestionControl
+public sealed class CongestionControl permits CubicCongestionControl
 {
     /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
     public static final int DUP_ACK_THRESHOLD = 3;
     /** The byte cap of RFC 6928's initial window: max(2 * SMSS, 14600). */
     public static final int INITIAL_WINDOW_CAP_BYTES = 14_600;
 
-    private final int initialWindowSegments;
-    private int smss;
-    private int cwnd;
-    private int ssthresh;
+    private final byte initialWindowSegments; // 1..127 (TcpConfig allows 1..64); a byte keeps CUBIC's object at 64 B
+    int smss;
+    int cwnd;
+    int ssthresh;
     private int bytesAckedInAvoidance;
     private int duplicateAcks;
     private boolean inRecovery;
     private boolean sackRecovery;
     private int recover;
     private int fastRetransmits;
-    private final CubicWindow cubic; // null: NewReno
 
     /**
      * Creates NewReno congestion state; call {@link #reset} when the connection is synchronized.
      *
-     * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     * @param initialWindowSegments n of RFC 6928 (10), 1..127.
      */
     public CongestionControl(final int initialWindowSegments)
     {
-        this(initialWindowSegments, CongestionAlgorithm.NEWRENO);
+        if (initialWindowSegments < 1 || initialWindowSegments > Byte.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("initialWindowSegments must be 1..127, got " + initialWindowSegments);
+        }
+        this.initialWindowSegments = (byte)initialWindowSegments;
+        reset(TcpConnection.DEFAULT_SEND_MSS_BYTES, 0);
     }
 
     /**
-     * Creates the congestion state; call {@link #reset} when the connection is synchronized.
+     * Creates the congestion state of the given algorithm.
      *
      * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
      * @param algorithm             NewReno or CUBIC congestion avoidance.
+     * @return the congestion state.
      */
-    public CongestionControl(final int initialWindowSegments, final CongestionAlgorithm algorithm)
+    public static CongestionControl create(final int initialWindowSegments, final CongestionAlgorithm algorithm)
     {
-        if (initialWindowSegments < 1)
-        {
-            throw new IllegalArgumentException("initialWindowSegments must be >= 1, got " + initialWindowSegments);
-        }
-        this.initialWindowSegments = initialWindowSegments;
-        this.cubic = algorithm == CongestionAlgorithm.CUBIC ? new CubicWindow() : null;
-        reset(TcpConnection.DEFAULT_SEND_MSS_BYTES, 0);
+        return algorithm == CongestionAlgorithm.CUBIC ?
+            new CubicCongestionControl(initialWindowSegments) : new CongestionControl(initialWindowSegments);
     }
 
     /**
@@ -77,7 +78,7 @@ public final class CongestionControl
      */
     public CongestionAlgorithm algorithm()
     {
-        return cubic == null ? CongestionAlgorithm.NEWRENO : CongestionAlgorithm.CUBIC;
+        return CongestionAlgorithm.NEWRENO;
     }
 
     /**
@@ -97,10 +98,12 @@ public final class CongestionControl
         sackRecovery = false;
         recover = iss;
         fastRetransmits = 0;
-        if (cubic != null)
-        {
-            cubic.reset();
-        }
+        resetAlgorithm();
+    }
+
+    /** Resets the algorithm's own state (a new connection). */
+    void resetAlgorithm()
+    {
     }
 
     /**
@@ -169,20 +172,31 @@ public final class CongestionControl
         {
             cwnd = saturatedAdd(cwnd, Math.min(ackedBytes, smss));
         }
-        else if (cubic != null)
-        {
-            cwnd = cubic.onAvoidanceAck(cwnd, ackedBytes, smss, nowNs, rttNs);
-        }
         else
         {
-            bytesAckedInAvoidance += ackedBytes;
-            if (bytesAckedInAvoidance >= cwnd)
-            {
-                bytesAckedInAvoidance -= cwnd;
-                cwnd = saturatedAdd(cwnd, smss);
-            }
+            cwnd = avoidanceCwnd(ackedBytes, nowNs, rttNs);
         }
         return false;
+    }
+
+    /**
+     * cwnd after an ACK in congestion avoidance (cwnd &gt;= ssthresh, not recovering): NewReno adds one SMSS per
+     * cwnd bytes acknowledged (RFC 5681 (3)).
+     *
+     * @param ackedBytes bytes newly acknowledged.
+     * @param nowNs      the duty cycle's time.
+     * @param rttNs      the smoothed RTT, 0 if none.
+     * @return the new cwnd.
+     */
+    int avoidanceCwnd(final int ackedBytes, final long nowNs, final long rttNs)
+    {
+        bytesAckedInAvoidance += ackedBytes;
+        if (bytesAckedInAvoidance >= cwnd)
+        {
+            bytesAckedInAvoidance -= cwnd;
+            return saturatedAdd(cwnd, smss);
+        }
+        return cwnd;
     }
 
     /**
@@ -269,14 +283,7 @@ public final class CongestionControl
      */
     public void onRetransmissionTimeout(final int flightSize, final int sndNxt, final boolean firstTimeout)
     {
-        if (cubic != null)
-        {
-            ssthresh = cubic.onTimeout(cwnd, flightSize, smss, firstTimeout, ssthresh); // RFC 9438 §4.8
-        }
-        else if (firstTimeout)
-        {
-            ssthresh = Math.max(flightSize / 2, 2 * smss);
-        }
+        ssthresh = timeoutSsthresh(flightSize, firstTimeout);
         cwnd = smss;
         bytesAckedInAvoidance = 0;
         duplicateAcks = 0;
@@ -292,10 +299,12 @@ public final class CongestionControl
     public void onIdleRestart()
     {
         cwnd = Math.min(cwnd, initialWindow(smss, initialWindowSegments));
-        if (cubic != null)
-        {
-            cubic.restartEpoch(); // the idle time is not growth time
-        }
+        onIdle();
+    }
+
+    /** The connection was idle longer than RTO (CUBIC: the idle time is not growth time). */
+    void onIdle()
+    {
     }
 
     /**
@@ -350,14 +359,29 @@ public final class CongestionControl
 
     /**
      * ssthresh after a congestion event found by duplicate ACKs or SACK: max(FlightSize / 2, 2 * SMSS) (RFC 5681
-     * (4)), or max(FlightSize * 0.7, 2 * SMSS) with CUBIC, which also records W_max (RFC 9438 §4.6, §4.7).
+     * (4)); cwnd is still the window before the reduction.
+     *
+     * @param flightSize bytes outstanding.
+     * @return the new ssthresh.
      */
-    private int reducedSsthresh(final int flightSize)
+    int reducedSsthresh(final int flightSize)
     {
-        return cubic != null ? cubic.onCongestionEvent(cwnd, flightSize, smss) : Math.max(flightSize / 2, 2 * smss);
+        return Math.max(flightSize / 2, 2 * smss);
     }
 
-    private static int saturatedAdd(final int a, final int b)
+    /**
+     * ssthresh after a retransmission timeout: halved on the first expiry of a segment only (RFC 5681 (4)).
+     *
+     * @param flightSize   bytes outstanding.
+     * @param firstTimeout the first expiry for this segment.
+     * @return the new ssthresh; cwnd is still the window before the timeout.
+     */
+    int timeoutSsthresh(final int flightSize, final boolean firstTimeout)
+    {
+        return firstTimeout ? Math.max(flightSize / 2, 2 * smss) : ssthresh;
+    }
+
+    static int saturatedAdd(final int a, final int b)
     {
         final long sum = (long)a + b;
         return sum > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int)sum;

@@ -37,7 +37,7 @@ final class LossRecovery
 
     LossRecovery(final TcpConfig config)
     {
-        this.congestion = new CongestionControl(config.initialWindowSegments(), config.congestionControl());
+        this.congestion = CongestionControl.create(config.initialWindowSegments(), config.congestionControl());
         this.rtt = new RttEstimator(config);
     }
 

@@ -35,7 +35,9 @@ class TcpRecoverySimulationTest
 
     private static TcpConfig config(final boolean sack)
     {
-        return TcpConfig.builder().mslNs(SimulationRun.MSL_NS).sack(sack).build();
+        // recovery against the Mathis bound of a Reno-style sender: NewReno, whatever the default
+        return TcpConfig.builder().mslNs(SimulationRun.MSL_NS).sack(sack).congestionControl(CongestionAlgorithm.NEWRENO)
+            .build();
     }
 
     private static TcpConfig longFatConfig(final CongestionAlgorithm algorithm)

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * RFC 9438 CUBIC: the window function, K, the Reno-friendly region, the concave and convex regions, fast
  * convergence, the multiplicative decrease on loss and on RTO, and the per-ACK growth cap; on the
- * {@link CubicWindow} and through {@link CongestionControl}.
+ * {@link CubicCongestionControl} and through {@link CongestionControl}.
  */
 class CubicTest
 {
@@ -19,7 +19,7 @@ class CubicTest
     private static final long MS = 1_000_000L;
 
     /** Feeds one window's worth of one-segment ACKs spread evenly over {@code rttNs}; returns the new cwnd. */
-    private static int oneRoundTrip(final CubicWindow cubic, final int cwnd, final long startNs, final long rttNs)
+    private static int oneRoundTrip(final CubicCongestionControl cubic, final int cwnd, final long startNs, final long rttNs)
     {
         int window = cwnd;
         final int acks = cwnd / SMSS;
@@ -36,29 +36,29 @@ class CubicTest
         @Test
         void shouldComputeKFromWmaxAndTheEpochWindow_RFC9438s4_2()
         {
-            assertEquals(Math.cbrt(75), CubicWindow.k(100, 70), 1e-12, "K = cbrt((W_max - cwnd_epoch) / C)");
-            assertEquals(4.2172, CubicWindow.k(100, 70), 1e-4);
-            assertEquals(0, CubicWindow.k(50, 50), 0, "no distance to W_max: K = 0");
-            assertEquals(Math.cbrt(3 / 0.4), CubicWindow.k(10, 7), 1e-12);
+            assertEquals(Math.cbrt(75), CubicCongestionControl.k(100, 70), 1e-12, "K = cbrt((W_max - cwnd_epoch) / C)");
+            assertEquals(4.2172, CubicCongestionControl.k(100, 70), 1e-4);
+            assertEquals(0, CubicCongestionControl.k(50, 50), 0, "no distance to W_max: K = 0");
+            assertEquals(Math.cbrt(3 / 0.4), CubicCongestionControl.k(10, 7), 1e-12);
         }
 
         @Test
         void shouldPassThroughTheEpochWindowAtZeroAndWmaxAtK_RFC9438s4_2()
         {
-            final double k = CubicWindow.k(100, 70);
-            assertEquals(70, CubicWindow.window(0, k, 100), 1e-9, "W_cubic(0) = cwnd_epoch");
-            assertEquals(100, CubicWindow.window(k, k, 100), 1e-12, "W_cubic(K) = W_max: the plateau");
-            assertEquals(100.4, CubicWindow.window(k + 1, k, 100), 1e-9, "C (1 s)^3 above W_max one second later");
-            assertEquals(99.6, CubicWindow.window(k - 1, k, 100), 1e-9, "and C below it one second earlier");
-            assertEquals(100 + 0.4 * 8, CubicWindow.window(k + 2, k, 100), 1e-9);
+            final double k = CubicCongestionControl.k(100, 70);
+            assertEquals(70, CubicCongestionControl.window(0, k, 100), 1e-9, "W_cubic(0) = cwnd_epoch");
+            assertEquals(100, CubicCongestionControl.window(k, k, 100), 1e-12, "W_cubic(K) = W_max: the plateau");
+            assertEquals(100.4, CubicCongestionControl.window(k + 1, k, 100), 1e-9, "C (1 s)^3 above W_max one second later");
+            assertEquals(99.6, CubicCongestionControl.window(k - 1, k, 100), 1e-9, "and C below it one second earlier");
+            assertEquals(100 + 0.4 * 8, CubicCongestionControl.window(k + 2, k, 100), 1e-9);
         }
 
         @Test
         void shouldUseTheConstantsOfTheRfc_RFC9438s4_3_s4_6_s5_1()
         {
-            assertEquals(0.4, CubicWindow.C);
-            assertEquals(0.7, CubicWindow.BETA);
-            assertEquals(3 * 0.3 / 1.7, CubicWindow.ALPHA, 1e-12, "alpha_cubic = 3 (1 - beta) / (1 + beta)");
+            assertEquals(0.4, CubicCongestionControl.C);
+            assertEquals(0.7, CubicCongestionControl.BETA);
+            assertEquals(3 * 0.3 / 1.7, CubicCongestionControl.ALPHA, 1e-12, "alpha_cubic = 3 (1 - beta) / (1 + beta)");
         }
     }
 
@@ -68,8 +68,8 @@ class CubicTest
         @Test
         void shouldGrowConcaveTowardsWmaxAndReachItAroundK_RFC9438s4_4()
         {
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             final int ssthresh = cubic.onCongestionEvent(100 * SMSS, 100 * SMSS, SMSS); // W_max 100
             assertEquals(70 * SMSS, ssthresh);
             final long rttNs = 100 * MS;
@@ -89,22 +89,22 @@ class CubicTest
                 }
                 previous = cwnd;
             }
-            assertEquals(CubicWindow.k(100, 70), cubic.k(), 1e-9);
+            assertEquals(CubicCongestionControl.k(100, 70), cubic.kFrom(0), 1e-3, "to the ~1 ms time unit");
             assertTrue(cwnd > 95 * SMSS && cwnd <= 100 * SMSS, "near W_max (100 segments) before K: " + cwnd);
             for (int i = 0; i < 10; i++) // 1 s on the plateau and past it
             {
                 cwnd = oneRoundTrip(cubic, cwnd, now, rttNs);
                 now += rttNs;
             }
-            final double expected = CubicWindow.window(now / 1e9 + 0.1, cubic.k(), 100);
+            final double expected = CubicCongestionControl.window(now / 1e9 + 0.1, cubic.kFrom(0), 100);
             assertEquals(expected * SMSS, cwnd, 2 * SMSS, "follows W_cubic(t + RTT)");
         }
 
         @Test
         void shouldGrowConvexBeyondWmax_RFC9438s4_5()
         {
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             int cwnd = cubic.onCongestionEvent(100 * SMSS, 100 * SMSS, SMSS);
             final long rttNs = 100 * MS;
             long now = 0;
@@ -130,8 +130,8 @@ class CubicTest
         void shouldFollowRenoWhereCubicIsSlower_RFC9438s4_3()
         {
             // a short RTT and a small W_max: W_cubic(t) stays below what Reno (alpha_cubic per RTT) reaches
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             int cwnd = cubic.onCongestionEvent(10 * SMSS, 10 * SMSS, SMSS); // W_max 10, cwnd_epoch 7
             final long rttNs = MS;
             long now = 0;
@@ -140,7 +140,7 @@ class CubicTest
                 cwnd = oneRoundTrip(cubic, cwnd, now, rttNs);
                 now += rttNs;
             }
-            assertTrue(CubicWindow.window(now / 1e9, cubic.k(), 10) < cubic.wEst(), "Reno-friendly region");
+            assertTrue(CubicCongestionControl.window(now / 1e9, cubic.kFrom(0), 10) < cubic.wEst(), "Reno-friendly region");
             assertEquals(cubic.wEst() * SMSS, cwnd, SMSS, "cwnd = W_est");
             // alpha_cubic (0.53) segments per RTT until W_est reaches cwnd_prior (10), then 1 per RTT
             // 3 / 0.53 = 5.7 RTTs from 7 to 10, then 14.3 RTTs at one per RTT: about 24 segments
@@ -150,8 +150,8 @@ class CubicTest
         @Test
         void shouldGrowAtMostHalfAnAckedSegmentPerAck_RFC9438s4_4_target()
         {
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             final int cwnd = cubic.onCongestionEvent(100 * SMSS, 100 * SMSS, SMSS);
             int window = cubic.onAvoidanceAck(cwnd, SMSS, SMSS, 0, 100 * MS); // the epoch starts
             final int before = window;
@@ -166,8 +166,8 @@ class CubicTest
         @Test
         void shouldNotCountIdleTimeAsGrowthTime_RFC9438s4_2()
         {
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             int cwnd = cubic.onCongestionEvent(100 * SMSS, 100 * SMSS, SMSS);
             cwnd = cubic.onAvoidanceAck(cwnd, SMSS, SMSS, 0, 100 * MS); // the epoch starts at 0
             cubic.restartEpoch(); // idle restart
@@ -179,8 +179,8 @@ class CubicTest
         @Test
         void shouldRememberCwndAsWmaxAndMultiplyByBeta_RFC9438s4_6()
         {
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             assertEquals(70_000, cubic.onCongestionEvent(100 * SMSS, 100 * SMSS, SMSS), "FlightSize * 0.7");
             assertEquals(100, cubic.wMax(), 1e-12);
             assertEquals(2 * SMSS, cubic.onCongestionEvent(200 * SMSS, 2 * SMSS, SMSS), "at least 2 SMSS");
@@ -189,8 +189,8 @@ class CubicTest
         @Test
         void shouldReleaseBandwidthFasterWhenWmaxShrinks_RFC9438s4_7()
         {
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             cubic.onCongestionEvent(100 * SMSS, 100 * SMSS, SMSS);
             assertEquals(100, cubic.wMax(), 1e-12);
             cubic.onCongestionEvent(80 * SMSS, 80 * SMSS, SMSS); // below the last W_max: another flow came
@@ -202,13 +202,13 @@ class CubicTest
         @Test
         void shouldRestartFromKZeroAfterATimeout_RFC9438s4_8()
         {
-            final CubicWindow cubic = new CubicWindow();
-            cubic.reset();
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
             cubic.onCongestionEvent(100 * SMSS, 100 * SMSS, SMSS);
             assertEquals(56_000, cubic.onTimeout(80 * SMSS, 80 * SMSS, SMSS, true, 70_000), "ssthresh by beta");
             assertEquals(56_000, cubic.onTimeout(SMSS, 80 * SMSS, SMSS, false, 56_000), "not again (RFC 5681)");
             cubic.onAvoidanceAck(56 * SMSS, SMSS, SMSS, 7_000 * MS, 100 * MS); // first epoch after the RTO
-            assertEquals(0, cubic.k(), 0, "K = 0");
+            assertEquals(0, cubic.kFrom(7_000 * MS), 0, "K = 0");
             assertEquals(56, cubic.wMax(), 1e-12, "W_max = cwnd_epoch");
         }
     }
@@ -216,11 +216,20 @@ class CubicTest
     @Nested
     class WithinCongestionControl
     {
-        private final CongestionControl cc = new CongestionControl(10, CongestionAlgorithm.CUBIC);
+        private final CongestionControl cc = CongestionControl.create(10, CongestionAlgorithm.CUBIC);
 
         WithinCongestionControl()
         {
             cc.reset(SMSS, ISS);
+        }
+
+        @Test
+        void shouldBeSelectablePerStackWithNewRenoTheDefault_RFC9438s1()
+        {
+            assertEquals(CongestionAlgorithm.NEWRENO, TcpConfig.builder().build().congestionControl());
+            final TcpConfig config = TcpConfig.builder().congestionControl(CongestionAlgorithm.CUBIC).build();
+            assertEquals(CongestionAlgorithm.CUBIC, config.congestionControl());
+            assertEquals(CongestionAlgorithm.CUBIC, new LossRecovery(config).congestion.algorithm());
         }
 
         @Test
@@ -264,7 +273,7 @@ class CubicTest
         @Test
         void shouldGrowFasterThanRenoAtALargeWindowAndLongRtt_RFC9438s4_4()
         {
-            final CongestionControl reno = new CongestionControl(10, CongestionAlgorithm.NEWRENO);
+            final CongestionControl reno = CongestionControl.create(10, CongestionAlgorithm.NEWRENO);
             reno.reset(SMSS, ISS);
             assertEquals(CongestionAlgorithm.NEWRENO, reno.algorithm());
             final int flight = 1_000 * SMSS; // 1000 segments, e.g. 120 Mbit/s at 100 ms
