@@ -24,8 +24,8 @@ package dev.sluice.core.tcp;
  *       per-connection offset.</li>
  *   <li>{@code sack} on (RFC 2018, RFC 2883, RFC 6675; Linux's net.ipv4.tcp_sack).</li>
  *   <li>{@code congestionControl} NEWRENO (RFC 5681, RFC 6582); CUBIC (RFC 9438, Linux's default) is
- *       selectable. Not yet the default: with CUBIC's 16 extra bytes an idle connection measures 1018-1033 B,
- *       at TcpStackMemoryTest's 1 KiB bound.</li>
+ *       selectable. Not yet the default: CUBIC's 24 bytes of state put an idle connection at about 1025 B
+ *       (NewReno: 1005-1009 B), over TcpStackMemoryTest's 1 KiB bound.</li>
  * </ul>
  *
  * @param mssBytes             MSS we advertise; where segments are built it must still be clamped to

@@ -137,7 +137,8 @@ class TcpRecoverySimulationTest
         {
             final LinkImpairments path = new LinkImpairments(
                 0.0001, 0, 0, 0, LONG_FAT_ONE_WAY_NS, 0, 0, LONG_FAT_BYTES_PER_NS, 8192);
-            final SimulationRun c = new SimulationRun(seed, path, longFatConfig(CongestionAlgorithm.CUBIC), LONG_FAT_BYTES);
+            final SimulationRun c =
+                new SimulationRun(seed, path, longFatConfig(CongestionAlgorithm.CUBIC), LONG_FAT_BYTES);
             final double cubicGoodput = longFatGoodput(c);
             final SimulationRun n =
                 new SimulationRun(seed, path, longFatConfig(CongestionAlgorithm.NEWRENO), LONG_FAT_BYTES);

@@ -19,7 +19,8 @@ class CubicTest
     private static final long MS = 1_000_000L;
 
     /** Feeds one window's worth of one-segment ACKs spread evenly over {@code rttNs}; returns the new cwnd. */
-    private static int oneRoundTrip(final CubicCongestionControl cubic, final int cwnd, final long startNs, final long rttNs)
+    private static int oneRoundTrip(
+        final CubicCongestionControl cubic, final int cwnd, final long startNs, final long rttNs)
     {
         int window = cwnd;
         final int acks = cwnd / SMSS;
@@ -48,7 +49,8 @@ class CubicTest
             final double k = CubicCongestionControl.k(100, 70);
             assertEquals(70, CubicCongestionControl.window(0, k, 100), 1e-9, "W_cubic(0) = cwnd_epoch");
             assertEquals(100, CubicCongestionControl.window(k, k, 100), 1e-12, "W_cubic(K) = W_max: the plateau");
-            assertEquals(100.4, CubicCongestionControl.window(k + 1, k, 100), 1e-9, "C (1 s)^3 above W_max one second later");
+            assertEquals(100.4, CubicCongestionControl.window(k + 1, k, 100), 1e-9,
+                "C (1 s)^3 above W_max one second later");
             assertEquals(99.6, CubicCongestionControl.window(k - 1, k, 100), 1e-9, "and C below it one second earlier");
             assertEquals(100 + 0.4 * 8, CubicCongestionControl.window(k + 2, k, 100), 1e-9);
         }
@@ -140,11 +142,23 @@ class CubicTest
                 cwnd = oneRoundTrip(cubic, cwnd, now, rttNs);
                 now += rttNs;
             }
-            assertTrue(CubicCongestionControl.window(now / 1e9, cubic.kFrom(0), 10) < cubic.wEst(), "Reno-friendly region");
+            assertTrue(CubicCongestionControl.window(now / 1e9, cubic.kFrom(0), 10) < cubic.wEst(),
+                "Reno-friendly region");
             assertEquals(cubic.wEst() * SMSS, cwnd, SMSS, "cwnd = W_est");
             // alpha_cubic (0.53) segments per RTT until W_est reaches cwnd_prior (10), then 1 per RTT
             // 3 / 0.53 = 5.7 RTTs from 7 to 10, then 14.3 RTTs at one per RTT: about 24 segments
             assertTrue(cwnd >= 22 * SMSS && cwnd <= 25 * SMSS, "Reno's growth: " + cwnd);
+        }
+
+        @Test
+        void shouldGrowTheRenoEstimateByAlphaPerRoundTripAtLargeWindows_RFC9438s4_3()
+        {
+            final CubicCongestionControl cubic = new CubicCongestionControl(10);
+            cubic.resetCubic();
+            final int cwnd = cubic.onCongestionEvent(20_000 * SMSS, 20_000 * SMSS, SMSS); // 14,000 segments
+            oneRoundTrip(cubic, cwnd, 0, 100 * MS);
+            // 14,000 steps of alpha / 14,000 (3.8e-5 each, below a float's resolution at 14,000)
+            assertEquals(14_000 + CubicCongestionControl.ALPHA, cubic.wEst(), 0.005, "cwnd grows a little meanwhile");
         }
 
         @Test
