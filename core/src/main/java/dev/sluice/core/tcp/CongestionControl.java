@@ -20,19 +20,22 @@ package dev.sluice.core.tcp;
  *                    recover = SND.NXT - 1 (RFC 6582 §4: no fast retransmit for the same flight)
  * </pre>
  *
- * Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
+ * This class is NewReno; {@link CubicCongestionControl} (RFC 9438) overrides only the reductions (beta_cubic =
+ * 0.7 instead of 1/2) and the growth in congestion avoidance: slow start and the recovery state machine are the
+ * same. A subclass rather than a strategy object: CUBIC's few fields then cost no extra header (idle connections
+ * stay under 1 KiB). Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
  */
-public final class CongestionControl
+public sealed class CongestionControl permits CubicCongestionControl
 {
     /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
     public static final int DUP_ACK_THRESHOLD = 3;
     /** The byte cap of RFC 6928's initial window: max(2 * SMSS, 14600). */
     public static final int INITIAL_WINDOW_CAP_BYTES = 14_600;
 
-    private final int initialWindowSegments;
-    private int smss;
-    private int cwnd;
-    private int ssthresh;
+    private final byte initialWindowSegments; // 1..127 (TcpConfig allows 1..64); a byte keeps CUBIC's object at 64 B
+    int smss;
+    int cwnd;
+    int ssthresh;
     private int bytesAckedInAvoidance;
     private int duplicateAcks;
     private boolean inRecovery;
@@ -41,18 +44,41 @@ public final class CongestionControl
     private int fastRetransmits;
 
     /**
-     * Creates the congestion state; call {@link #reset} when the connection is synchronized.
+     * Creates NewReno congestion state; call {@link #reset} when the connection is synchronized.
      *
-     * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     * @param initialWindowSegments n of RFC 6928 (10), 1..127.
      */
     public CongestionControl(final int initialWindowSegments)
     {
-        if (initialWindowSegments < 1)
+        if (initialWindowSegments < 1 || initialWindowSegments > Byte.MAX_VALUE)
         {
-            throw new IllegalArgumentException("initialWindowSegments must be >= 1, got " + initialWindowSegments);
+            throw new IllegalArgumentException("initialWindowSegments must be 1..127, got " + initialWindowSegments);
         }
-        this.initialWindowSegments = initialWindowSegments;
+        this.initialWindowSegments = (byte)initialWindowSegments;
         reset(TcpConnection.DEFAULT_SEND_MSS_BYTES, 0);
+    }
+
+    /**
+     * Creates the congestion state of the given algorithm.
+     *
+     * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     * @param algorithm             NewReno or CUBIC congestion avoidance.
+     * @return the congestion state.
+     */
+    public static CongestionControl create(final int initialWindowSegments, final CongestionAlgorithm algorithm)
+    {
+        return algorithm == CongestionAlgorithm.CUBIC ?
+            new CubicCongestionControl(initialWindowSegments) : new CongestionControl(initialWindowSegments);
+    }
+
+    /**
+     * The congestion-avoidance algorithm.
+     *
+     * @return NEWRENO or CUBIC.
+     */
+    public CongestionAlgorithm algorithm()
+    {
+        return CongestionAlgorithm.NEWRENO;
     }
 
     /**
@@ -72,6 +98,12 @@ public final class CongestionControl
         sackRecovery = false;
         recover = iss;
         fastRetransmits = 0;
+        resetAlgorithm();
+    }
+
+    /** Resets the algorithm's own state (a new connection). */
+    void resetAlgorithm()
+    {
     }
 
     /**
@@ -88,15 +120,31 @@ public final class CongestionControl
     }
 
     /**
+     * An ACK advanced SND.UNA, at time 0 without an RTT (enough for NewReno).
+     *
+     * @param ackedBytes sequence space newly acknowledged.
+     * @param segAck     SEG.ACK.
+     * @param flightSize bytes still outstanding after this ACK (SND.NXT - SND.UNA).
+     * @return true if the ACK is a partial ACK in fast recovery (see {@link #onNewAck(int, int, int, long, long)}).
+     */
+    public boolean onNewAck(final int ackedBytes, final int segAck, final int flightSize)
+    {
+        return onNewAck(ackedBytes, segAck, flightSize, 0, 0);
+    }
+
+    /**
      * An ACK advanced SND.UNA.
      *
      * @param ackedBytes sequence space newly acknowledged.
      * @param segAck     SEG.ACK.
      * @param flightSize bytes still outstanding after this ACK (SND.NXT - SND.UNA).
+     * @param nowNs      the duty cycle's time (CUBIC's t, RFC 9438 §4.2).
+     * @param rttNs      the smoothed RTT, 0 if none yet (CUBIC's target W_cubic(t + RTT)).
      * @return true if the ACK is a partial ACK in fast recovery: the caller retransmits the segment at the
      * new SND.UNA (RFC 6582 §3.2 step 5).
      */
-    public boolean onNewAck(final int ackedBytes, final int segAck, final int flightSize)
+    public boolean onNewAck(
+        final int ackedBytes, final int segAck, final int flightSize, final long nowNs, final long rttNs)
     {
         duplicateAcks = 0;
         if (inRecovery)
@@ -126,14 +174,29 @@ public final class CongestionControl
         }
         else
         {
-            bytesAckedInAvoidance += ackedBytes;
-            if (bytesAckedInAvoidance >= cwnd)
-            {
-                bytesAckedInAvoidance -= cwnd;
-                cwnd = saturatedAdd(cwnd, smss);
-            }
+            cwnd = avoidanceCwnd(ackedBytes, nowNs, rttNs);
         }
         return false;
+    }
+
+    /**
+     * cwnd after an ACK in congestion avoidance (cwnd &gt;= ssthresh, not recovering): NewReno adds one SMSS per
+     * cwnd bytes acknowledged (RFC 5681 (3)).
+     *
+     * @param ackedBytes bytes newly acknowledged.
+     * @param nowNs      the duty cycle's time.
+     * @param rttNs      the smoothed RTT, 0 if none.
+     * @return the new cwnd.
+     */
+    int avoidanceCwnd(final int ackedBytes, final long nowNs, final long rttNs)
+    {
+        bytesAckedInAvoidance += ackedBytes;
+        if (bytesAckedInAvoidance >= cwnd)
+        {
+            bytesAckedInAvoidance -= cwnd;
+            return saturatedAdd(cwnd, smss);
+        }
+        return cwnd;
     }
 
     /**
@@ -158,7 +221,7 @@ public final class CongestionControl
         // one flight of data, e.g. duplicates caused by our own retransmissions after an RTO)
         if (duplicateAcks == DUP_ACK_THRESHOLD && SequenceNumbers.gt(sndUna, recover))
         {
-            ssthresh = Math.max(flightSize / 2, 2 * smss);
+            ssthresh = reducedSsthresh(flightSize);
             cwnd = saturatedAdd(ssthresh, DUP_ACK_THRESHOLD * smss);
             recover = sndNxt - 1;
             inRecovery = true;
@@ -191,7 +254,7 @@ public final class CongestionControl
         {
             return false;
         }
-        ssthresh = Math.max(flightSize / 2, 2 * smss);
+        ssthresh = reducedSsthresh(flightSize);
         cwnd = ssthresh;
         recover = sndNxt - 1;
         inRecovery = true;
@@ -220,10 +283,7 @@ public final class CongestionControl
      */
     public void onRetransmissionTimeout(final int flightSize, final int sndNxt, final boolean firstTimeout)
     {
-        if (firstTimeout)
-        {
-            ssthresh = Math.max(flightSize / 2, 2 * smss);
-        }
+        ssthresh = timeoutSsthresh(flightSize, firstTimeout);
         cwnd = smss;
         bytesAckedInAvoidance = 0;
         duplicateAcks = 0;
@@ -239,6 +299,12 @@ public final class CongestionControl
     public void onIdleRestart()
     {
         cwnd = Math.min(cwnd, initialWindow(smss, initialWindowSegments));
+        onIdle();
+    }
+
+    /** The connection was idle longer than RTO (CUBIC: the idle time is not growth time). */
+    void onIdle()
+    {
     }
 
     /**
@@ -291,7 +357,31 @@ public final class CongestionControl
         return fastRetransmits;
     }
 
-    private static int saturatedAdd(final int a, final int b)
+    /**
+     * ssthresh after a congestion event found by duplicate ACKs or SACK: max(FlightSize / 2, 2 * SMSS) (RFC 5681
+     * (4)); cwnd is still the window before the reduction.
+     *
+     * @param flightSize bytes outstanding.
+     * @return the new ssthresh.
+     */
+    int reducedSsthresh(final int flightSize)
+    {
+        return Math.max(flightSize / 2, 2 * smss);
+    }
+
+    /**
+     * ssthresh after a retransmission timeout: halved on the first expiry of a segment only (RFC 5681 (4)).
+     *
+     * @param flightSize   bytes outstanding.
+     * @param firstTimeout the first expiry for this segment.
+     * @return the new ssthresh; cwnd is still the window before the timeout.
+     */
+    int timeoutSsthresh(final int flightSize, final boolean firstTimeout)
+    {
+        return firstTimeout ? Math.max(flightSize / 2, 2 * smss) : ssthresh;
+    }
+
+    static int saturatedAdd(final int a, final int b)
     {
         final long sum = (long)a + b;
         return sum > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int)sum;

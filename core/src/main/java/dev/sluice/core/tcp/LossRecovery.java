@@ -37,7 +37,7 @@ final class LossRecovery
 
     LossRecovery(final TcpConfig config)
     {
-        this.congestion = new CongestionControl(config.initialWindowSegments());
+        this.congestion = CongestionControl.create(config.initialWindowSegments(), config.congestionControl());
         this.rtt = new RttEstimator(config);
     }
 
@@ -91,7 +91,8 @@ final class LossRecovery
         {
             rexmtNxt = snd.una;
         }
-        return congestion.onNewAck(ackedBytes, snd.una, snd.flight()) && snd.una != snd.nxt;
+        final long srttNs = rtt.hasSample() ? rtt.srttNs() : 0;
+        return congestion.onNewAck(ackedBytes, snd.una, snd.flight(), nowNs, srttNs) && snd.una != snd.nxt;
     }
 
     /**

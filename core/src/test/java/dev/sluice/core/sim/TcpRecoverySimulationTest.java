@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Set;
 
+import dev.sluice.core.tcp.CongestionAlgorithm;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpRecoveryCounters;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,11 @@ class TcpRecoverySimulationTest
     private static final double LINK_BYTES_PER_NS = 100e6 / 8e9; // 100 Mbit/s
     private static final int MSS_PAYLOAD = 1448; // 1460 less the timestamps option
     private static final int BYTES = 4 << 20;
+    // a long fat path for CUBIC: 100 ms RTT, 500 Mbit/s (BDP 6.25 MB), buffers above the BDP
+    private static final long LONG_FAT_ONE_WAY_NS = 50_000_000L;
+    private static final double LONG_FAT_BYTES_PER_NS = 500e6 / 8e9;
+    private static final int LONG_FAT_BUFFER = 8 << 20;
+    private static final int LONG_FAT_BYTES = 48 << 20;
 
     private static LinkImpairments link(final double loss, final double reorder, final long reorderDelayNs)
     {
@@ -29,7 +35,15 @@ class TcpRecoverySimulationTest
 
     private static TcpConfig config(final boolean sack)
     {
-        return TcpConfig.builder().mslNs(SimulationRun.MSL_NS).sack(sack).build();
+        // recovery against the Mathis bound of a Reno-style sender: NewReno, whatever the default
+        return TcpConfig.builder().mslNs(SimulationRun.MSL_NS).sack(sack).congestionControl(CongestionAlgorithm.NEWRENO)
+            .build();
+    }
+
+    private static TcpConfig longFatConfig(final CongestionAlgorithm algorithm)
+    {
+        return TcpConfig.builder().mslNs(SimulationRun.MSL_NS).bufferBytes(LONG_FAT_BUFFER, LONG_FAT_BUFFER)
+            .congestionControl(algorithm).build();
     }
 
     /** Runs one transfer; returns goodput in bytes per second of virtual time, from connect to the last byte. */
@@ -112,5 +126,41 @@ class TcpRecoverySimulationTest
             sackGoodput / 3 * 8e-6, sackRtos, newRenoGoodput / 3 * 8e-6, newRenoRtos);
         assertTrue(sackGoodput > 1.5 * newRenoGoodput, "SACK " + sackGoodput + ", NewReno " + newRenoGoodput);
         assertTrue(sackRtos < newRenoRtos, "SACK " + sackRtos + " RTOs, NewReno " + newRenoRtos);
+    }
+
+    @Test
+    void shouldOutrunNewRenoOnALongFatPathWithRareLoss_RFC9438s1_s4()
+    {
+        double cubic = 0;
+        double newReno = 0;
+        for (long seed = 1; seed <= 3; seed++)
+        {
+            final LinkImpairments path = new LinkImpairments(
+                0.0001, 0, 0, 0, LONG_FAT_ONE_WAY_NS, 0, 0, LONG_FAT_BYTES_PER_NS, 8192);
+            final SimulationRun c =
+                new SimulationRun(seed, path, longFatConfig(CongestionAlgorithm.CUBIC), LONG_FAT_BYTES);
+            final double cubicGoodput = longFatGoodput(c);
+            final SimulationRun n =
+                new SimulationRun(seed, path, longFatConfig(CongestionAlgorithm.NEWRENO), LONG_FAT_BYTES);
+            final double newRenoGoodput = longFatGoodput(n);
+            System.out.printf("100 ms RTT, 500 Mbit/s, 0.01%% loss, seed %d: CUBIC %.1f Mbit/s (%d SACK recoveries, " +
+                    "%d RTOs), NewReno %.1f Mbit/s (%d SACK recoveries, %d RTOs)%n", seed, cubicGoodput * 8e-6,
+                c.a.tcpCounters.recovery().sackRecoveries(), c.a.tcpCounters.recovery().retransmissionTimeouts(),
+                newRenoGoodput * 8e-6, n.a.tcpCounters.recovery().sackRecoveries(),
+                n.a.tcpCounters.recovery().retransmissionTimeouts());
+            cubic += cubicGoodput;
+            newReno += newRenoGoodput;
+        }
+        System.out.printf("long fat path, mean of 3 seeds: CUBIC %.1f Mbit/s, NewReno %.1f Mbit/s (%.2fx)%n",
+            cubic / 3 * 8e-6, newReno / 3 * 8e-6, cubic / newReno);
+        assertTrue(cubic > 1.3 * newReno, "CUBIC " + cubic + " B/s, NewReno " + newReno + " B/s");
+    }
+
+    private static double longFatGoodput(final SimulationRun run)
+    {
+        run.run();
+        final SimEndpoint server = run.servers.get(0);
+        assertEquals(LONG_FAT_BYTES, server.received);
+        return LONG_FAT_BYTES / (server.completedAtNs / 1e9);
     }
 }

@@ -91,7 +91,8 @@ class TcpConnectionSackTest extends TcpConnectionScript
         @Test
         void shouldNotOfferSackWhenConfiguredOff_RFC2018s2()
         {
-            useConfig(TcpConfig.builder().delayedAckNs(0).sack(false).build());
+            useConfig(TcpConfig.builder().delayedAckNs(0).sack(false).congestionControl(CongestionAlgorithm.NEWRENO)
+                .build());
             connection.connect(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT, NOW_NS);
             assertFalse(expect(expectedIss(), 0, SYN).sackPermitted());
         }

@@ -36,7 +36,9 @@ abstract class TcpConnectionScript
 
     // delayed ACKs off: each script sees the ACK a segment calls for at the next poll (aggregation, MUST-58/59);
     // TcpConnectionTimersTest covers delayed ACKs with the default delay
-    final TcpConfig config = TcpConfig.builder().delayedAckNs(0).build();
+    // the scripts check RFC 5681/6582 numbers: NewReno (CUBIC has its own tests, CubicTest)
+    final TcpConfig config =
+        TcpConfig.builder().delayedAckNs(0).congestionControl(CongestionAlgorithm.NEWRENO).build();
     final IsnGenerator isnGenerator = new IsnGenerator(0x0123_4567_89AB_CDEFL, 0x7EDC_BA98_7654_3210L);
     final RecordingOutput output = new RecordingOutput();
     final RecordingHandler app = new RecordingHandler();

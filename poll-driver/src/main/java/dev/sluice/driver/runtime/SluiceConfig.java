@@ -16,6 +16,7 @@ import java.util.Set;
 
 import dev.sluice.core.net.LinkImpairment;
 import dev.sluice.core.stack.MemoryBudget;
+import dev.sluice.core.tcp.CongestionAlgorithm;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.nativebindings.dpdk.Eal;
@@ -151,6 +152,7 @@ public record SluiceConfig(
         flag("rto-initial-ms", "MS", ALL, "retransmission timeout before an RTT sample (default 1000)");
         flag("delayed-ack-ms", "MS", ALL, "longest ACK delay, 0..499 (default 40)");
         flag("no-delay", null, ALL, "disable Nagle's algorithm");
+        flag("congestion-control", "ALG", ALL, "cubic (RFC 9438) or newreno (RFC 5681/6582; default newreno)");
         flag("keepalive", null, ALL, "send keep-alives on idle connections");
         flag("keepalive-idle-s", "S", ALL, "idle time before the first keep-alive (default 7200)");
         flag("send-buffer", "BYTES", ALL, "send buffer per connection, power of two (default 262144)");
@@ -335,6 +337,16 @@ public record SluiceConfig(
         setLong(values, "msl-ms", b::mslMs);
         setLong(values, "delayed-ack-ms", b::delayedAckMs);
         b.noDelay("true".equals(values.get("no-delay")));
+        if (values.containsKey("congestion-control"))
+        {
+            switch (values.get("congestion-control"))
+            {
+                case "cubic" -> b.congestionControl(CongestionAlgorithm.CUBIC);
+                case "newreno" -> b.congestionControl(CongestionAlgorithm.NEWRENO);
+                default -> throw new ConfigException(
+                    "--congestion-control wants cubic or newreno, got '" + values.get("congestion-control") + "'");
+            }
+        }
         b.keepAlive("true".equals(values.get("keepalive")));
         setLong(values, "keepalive-idle-s", b::keepAliveIdleS);
         setLong(values, "send-buffer", b::sendBufferBytes);

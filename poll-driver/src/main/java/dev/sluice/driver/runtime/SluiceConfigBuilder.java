@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.sluice.core.net.LinkImpairment;
 import dev.sluice.core.stack.MemoryBudget;
+import dev.sluice.core.tcp.CongestionAlgorithm;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.runtime.SluiceConfig.Command;
@@ -45,6 +46,7 @@ public final class SluiceConfigBuilder
     private long rtoInitialMs = 1000;
     private long delayedAckMs = 40;
     private boolean noDelay;
+    private CongestionAlgorithm congestionControl = CongestionAlgorithm.NEWRENO;
     private boolean keepAlive;
     private long keepAliveIdleS = 7200;
     private long sendBufferBytes = 262_144;
@@ -331,6 +333,17 @@ public final class SluiceConfigBuilder
     }
 
     /**
+     * @param congestionControl congestion control of every connection ({@code --congestion-control cubic|newreno},
+     *                          default newreno).
+     * @return this.
+     */
+    public SluiceConfigBuilder congestionControl(final CongestionAlgorithm congestionControl)
+    {
+        this.congestionControl = congestionControl;
+        return this;
+    }
+
+    /**
      * @param keepAlive keep-alives on idle connections ({@code --keepalive}).
      * @return this.
      */
@@ -482,6 +495,7 @@ public final class SluiceConfigBuilder
         tcp.mslNs(mslMs * 1_000_000L);
         tcp.delayedAckNs(delayedAckMs * 1_000_000L);
         tcp.noDelay(noDelay);
+        tcp.congestionControl(congestionControl);
         tcp.keepAlive(keepAlive, keepAliveIdleS * 1_000_000_000L, 75_000_000_000L, 9);
         tcp.bufferBytes((int)sendBufferBytes, (int)receiveBufferBytes);
         tcp.backlog((int)Math.min(connections, 65_535));
