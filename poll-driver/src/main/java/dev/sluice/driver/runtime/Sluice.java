@@ -184,7 +184,7 @@ public final class Sluice implements AutoCloseable
         {
             case ECHO -> new EchoApp();
             case HTTP -> new HttpApp();
-            case SINK -> new SinkApp(out);
+            case SINK -> new SinkApp(out, config.sinkSha256());
             case SOURCE -> new SourceApp(config.bytes());
         };
         final Sluice sluice;

@@ -54,6 +54,7 @@ import dev.sluice.nativebindings.dpdk.Eal;
  * @param impairRx       netem-style impairment of received frames (testing on kernels without netem).
  * @param memoryBudgetBytes memory per core: connections (heap) and payload (off-heap), see {@link MemoryBudget}.
  * @param timeWaitWait   whether an active-open command stays until its connection's TIME-WAIT ends.
+ * @param sinkSha256     whether {@code sink} reports the SHA-256 of each connection's bytes.
  * @param impairTx       netem-style impairment of transmitted frames.
  */
 public record SluiceConfig(
@@ -80,7 +81,8 @@ public record SluiceConfig(
     LinkImpairment impairRx,
     LinkImpairment impairTx,
     long memoryBudgetBytes,
-    boolean timeWaitWait)
+    boolean timeWaitWait,
+    boolean sinkSha256)
 {
     /** Where the counters go unless {@code --counters-file} says otherwise. */
     public static final String DEFAULT_COUNTERS_FILE = "/dev/shm/sluice.counters";
@@ -146,6 +148,7 @@ public record SluiceConfig(
             "(default: a quarter of the RAM, at most the JVM heap limit, shared by the cores)");
         flag("max-connections", "N", ALL, "most connections per core (default: memory budget / 2 KiB)");
         flag("no-time-wait-wait", null, EnumSet.of(Command.SOURCE), "exit without waiting for TIME-WAIT to end");
+        flag("sha256", null, EnumSet.of(Command.SINK), "report the SHA-256 of each connection's bytes (data checks)");
         flag("mss", "BYTES", ALL, "MSS we announce (default and cap: MTU - 40)");
         flag("msl-ms", "MS", ALL, "maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30000)");
         flag("rto-min-ms", "MS", ALL, "lower bound of the retransmission timeout (default 200)");
@@ -331,6 +334,7 @@ public record SluiceConfig(
             b.memoryBudgetBytes(budget);
         }
         b.timeWaitWait(!"true".equals(values.get("no-time-wait-wait")));
+        b.sinkSha256("true".equals(values.get("sha256")));
         setLong(values, "mss", v -> b.mssBytes((int)v));
         setLong(values, "rto-min-ms", b::rtoMinMs);
         setLong(values, "rto-initial-ms", b::rtoInitialMs);

@@ -40,6 +40,7 @@ public final class SluiceConfigBuilder
     private long maxConnections = -1;
     private long memoryBudgetBytes = -1;
     private boolean timeWaitWait = true;
+    private boolean sinkSha256;
     private long mssBytes = -1; // -1: MTU - 40 (jumbo frames: 8960 at MTU 9000)
     private long mslMs = 30_000;
     private long rtoMinMs = 200;
@@ -258,6 +259,16 @@ public final class SluiceConfigBuilder
     public SluiceConfigBuilder timeWaitWait(final boolean timeWaitWait)
     {
         this.timeWaitWait = timeWaitWait;
+        return this;
+    }
+
+    /**
+     * @param sinkSha256 whether {@code sink} reports the SHA-256 of each connection's bytes ({@code --sha256}).
+     * @return this.
+     */
+    public SluiceConfigBuilder sinkSha256(final boolean sinkSha256)
+    {
+        this.sinkSha256 = sinkSha256;
         return this;
     }
 
@@ -510,7 +521,7 @@ public final class SluiceConfigBuilder
         }
         return new SluiceConfig(command, device, ip, prefixLength, gatewayIp, listenPort, connectIp, connectPort,
             bytes, cores, cpus, idle, ealArgs, mac, pcapFile, countersFile, seconds, (int)mtu, (int)connections,
-            tcpConfig, impairRx, impairTx, budget, timeWaitWait);
+            tcpConfig, impairRx, impairTx, budget, timeWaitWait, sinkSha256);
     }
 
     private static void range(final String name, final long value, final long min, final long max)

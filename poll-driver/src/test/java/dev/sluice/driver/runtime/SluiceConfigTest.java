@@ -73,6 +73,14 @@ class SluiceConfigTest
     }
 
     @Test
+    void shouldTurnOnTheSinkDigestOnlyForSink()
+    {
+        assertFalse(parse("sink " + BASE + " --listen 9").sinkSha256());
+        assertTrue(parse("sink " + BASE + " --listen 9 --sha256").sinkSha256());
+        assertThrows(ConfigException.class, () -> parse("echo " + BASE + " --listen 7 --sha256"));
+    }
+
+    @Test
     void shouldRejectABadImpairmentNamingTheFlag()
     {
         final ConfigException ex = assertThrows(ConfigException.class,
