@@ -24,7 +24,9 @@ import org.HdrHistogram.Histogram;
  *   <li>{@code rate}: 64 connections, one outstanding 64-byte request each (selector on both sides);</li>
  *   <li>{@code bulk}: one connection, the client writes 64 KB blocks, the server counts payload bytes;</li>
  *   <li>{@code connect-seq}, {@code connect-16}: open, 1-byte request, 1-byte reply, close (client first),
- *       one at a time or 16 in flight.</li>
+ *       one at a time or 16 in flight;</li>
+ *   <li>{@code connect-16-server-close}: the same with the server closing first after its reply (its TIME-WAIT),
+ *       the client closing on the server's FIN.</li>
  * </ul>
  * {@code --io spin} polls non-blocking channels (read or {@code selectNow} in a loop: no wake-up latency),
  * {@code --io block} blocks in read or {@code select}; scripts/bench runs both and keeps the better. TCP_NODELAY
@@ -95,10 +97,35 @@ public final class KernelBench
         }
         final String system = "kernel-nio-" + ("bulk".equals(options.workload()) || "connect-seq".equals(options.workload()) ?
             "block" : options.io());
+        final boolean connect = options.workload().startsWith("connect");
         Report.write(options, system, measuredNs, operations, payloadBytes,
             "bulk".equals(options.workload()) ? null : histogram,
-            "loopback 127.0.0.1, client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu(),
+            "loopback 127.0.0.1, client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() +
+            (connect ? ", TIME-WAIT 60 s (Linux's TCP_TIMEWAIT_LEN), " + (options.serverCloses() ?
+            "the server closes first" : "the client closes first") + "; " + timeWait() : ""),
             clientSched.json("client") + "," + serverSched.json("server"));
+    }
+
+    /** TIME-WAIT sockets at the end (this network namespace: /proc/net/sockstat) and the kernel's cap. */
+    private static String timeWait()
+    {
+        try
+        {
+            final String sockstat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/net/sockstat"));
+            final java.util.regex.Matcher tw = java.util.regex.Pattern.compile("TCP: .* tw (\\d+)").matcher(sockstat);
+            final String cap; // Files.readString sees "1" of this sysctl file here: read it as a line
+            try (java.io.BufferedReader reader = java.nio.file.Files.newBufferedReader(
+                java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_max_tw_buckets")))
+            {
+                cap = reader.readLine();
+            }
+            return "TIME-WAIT sockets at the end " + (tw.find() ? tw.group(1) : "?") + " (tcp_max_tw_buckets " + cap +
+                ")";
+        }
+        catch (final java.io.IOException ex)
+        {
+            return "TIME-WAIT sockets unknown (" + ex.getMessage() + ")";
+        }
     }
 
     private interface Body
@@ -258,6 +285,11 @@ public final class KernelBench
                         while (buffer.hasRemaining())
                         {
                             channel.write(buffer); // 64 bytes at most per connection: never blocks for long
+                        }
+                        if (options.serverCloses())
+                        {
+                            key.cancel(); // after the reply: the server closes first, TIME-WAIT is its own
+                            channel.close();
                         }
                     }
                 }
@@ -511,15 +543,31 @@ public final class KernelBench
                         {
                             one.clear();
                             final int n = channel.read(one);
+                            if (t0[0] == REPLIED)
+                            {
+                                if (n < 0) // the server's FIN: close our side (no TIME-WAIT here)
+                                {
+                                    key.cancel();
+                                    channel.close();
+                                }
+                                continue;
+                            }
                             if (n != 1)
                             {
                                 throw new IOException("no reply: " + n);
                             }
-                            key.cancel();
-                            channel.close();
                             histogram.recordValue(System.nanoTime() - t0[0]);
                             window.count++;
                             startConnection(selector);
+                            if (options.serverCloses())
+                            {
+                                t0[0] = REPLIED;
+                            }
+                            else
+                            {
+                                key.cancel();
+                                channel.close();
+                            }
                         }
                     }
                 }
@@ -540,6 +588,8 @@ public final class KernelBench
             selector.close();
         }
     }
+
+    private static final long REPLIED = Long.MIN_VALUE;
 
     private void startConnection(final Selector selector) throws IOException
     {

@@ -7,7 +7,8 @@ import java.util.Map;
  * Command-line options shared by the load tools: {@code --workload NAME --warmup S --seconds S
  * --client-cpu N --server-cpu N --out FILE [--io spin|block] [--eal "ARGS"]}.
  *
- * @param workload  pingpong, rate, bulk, connect-seq or connect-16.
+ * @param workload  pingpong, rate, bulk, connect-seq, connect-16, connect-16-server-close (the server closes
+ *                  first, so the TIME-WAIT state is the server's) or idle (Sluice: memory per idle connection).
  * @param warmupNs  warm-up before measuring.
  * @param measureNs measured time.
  * @param clientCpu CPU of the client thread (-1: unpinned).
@@ -19,10 +20,15 @@ import java.util.Map;
  * @param role      with memif: {@code client} or {@code server}.
  * @param socket    with memif: the control socket path.
  * @param mtu       Sluice: the IP MTU of the link (1500; up to 9000 on ring and memif, both ends the same).
+ * @param mslNs     Sluice: maximum segment lifetime (TIME-WAIT is 2 MSL); {@code --msl-ms}, default 10 ms.
+ * @param connections the idle workload's connection count ({@code --connections}, default 10,000).
+ * @param timeWaitCap Sluice: most TIME-WAIT records per stack ({@code --time-wait-cap}, 0: the stack's default,
+ *                  its connection limit and at least 4,096), e.g. the kernel's tcp_max_tw_buckets.
  */
 public record Options(
     String workload, long warmupNs, long measureNs, int clientCpu, int serverCpu, String out, String io, String eal,
-    String transport, String role, String socket, int mtu)
+    String transport, String role, String socket, int mtu, long mslNs, int connections,
+    int timeWaitCap)
 {
     /** Request and reply size of ping-pong and request rate. */
     public static final int MESSAGE_BYTES = 64;
@@ -42,9 +48,11 @@ public record Options(
         {
             if (!args[i].startsWith("--") || i + 1 >= args.length)
             {
-                throw new IllegalArgumentException("usage: --workload pingpong|rate|bulk|connect-seq|connect-16 " +
+                throw new IllegalArgumentException("usage: --workload pingpong|rate|bulk|connect-seq|connect-16|" +
+                    "connect-16-server-close|idle " +
                     "[--warmup S] [--seconds S] [--client-cpu N] [--server-cpu N] [--out FILE] [--io spin|block] " +
-                    "[--eal ARGS] [--transport ring|memif --role client|server --socket PATH] [--mtu N]; got " +
+                    "[--eal ARGS] [--transport ring|memif --role client|server --socket PATH] [--mtu N] " +
+                    "[--msl-ms N] [--connections N] [--time-wait-cap N]; got " +
                     args[i]);
             }
             map.put(args[i].substring(2), args[++i]);
@@ -52,7 +60,7 @@ public record Options(
         final String workload = map.getOrDefault("workload", "pingpong");
         switch (workload)
         {
-            case "pingpong", "rate", "bulk", "connect-seq", "connect-16" ->
+            case "pingpong", "rate", "bulk", "connect-seq", "connect-16", "connect-16-server-close", "idle" ->
             {
             }
             default -> throw new IllegalArgumentException("unknown workload " + workload);
@@ -69,7 +77,10 @@ public record Options(
             map.getOrDefault("transport", "ring"),
             map.getOrDefault("role", "client"),
             map.getOrDefault("socket", "/tmp/slbn-memif.sock"),
-            Integer.parseInt(map.getOrDefault("mtu", "1500")));
+            Integer.parseInt(map.getOrDefault("mtu", "1500")),
+            Long.parseLong(map.getOrDefault("msl-ms", "10")) * 1_000_000L,
+            Integer.parseInt(map.getOrDefault("connections", "10000")),
+            Integer.parseInt(map.getOrDefault("time-wait-cap", "0")));
     }
 
     /**
@@ -89,6 +100,14 @@ public record Options(
      */
     public int concurrency()
     {
-        return "connect-16".equals(workload) ? 16 : 1;
+        return workload.startsWith("connect-16") ? 16 : 1;
+    }
+
+    /**
+     * @return whether the server closes each connection first (after its reply), so TIME-WAIT is the server's.
+     */
+    public boolean serverCloses()
+    {
+        return workload.endsWith("-server-close");
     }
 }

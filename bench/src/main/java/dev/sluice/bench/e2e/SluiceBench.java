@@ -1,5 +1,6 @@
 package dev.sluice.bench.e2e;
 
+import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,8 @@ import dev.sluice.bench.e2e.SluiceBenchClients.BulkClient;
 import dev.sluice.bench.e2e.SluiceBenchClients.ClientApp;
 import dev.sluice.bench.e2e.SluiceBenchClients.ConnectClient;
 import dev.sluice.bench.e2e.SluiceBenchClients.RequestClient;
+import dev.sluice.bench.e2e.SluiceBenchIdle.IdleClient;
+import dev.sluice.bench.e2e.SluiceBenchIdle.IdleServer;
 import dev.sluice.bench.e2e.SluiceBenchServer.ServerApp;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.stack.NetworkSegmentOutput;
@@ -50,7 +53,6 @@ public final class SluiceBench
     static final long SERVER_MAC = 0x02_00_00_78_00_02L;
     static final int SERVER_PORT = 7;
     static final int BULK_BLOCK = 64 * 1024;
-    static final long MSL_NS = 10_000_000L;
 
     private final Options options;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -117,11 +119,12 @@ public final class SluiceBench
         final String workload = options.workload();
         final boolean connect = workload.startsWith("connect");
         final boolean bulk = "bulk".equals(workload);
-        final int poolSize = connect ? 4096 : 128;
+        final boolean idle = "idle".equals(workload);
+        final int poolSize = idle ? options.connections() + 64 : connect ? 4096 : 128;
         final TcpConfig config = TcpConfig.builder()
             .mssBytes(mtu - 40) // MSS from the MTU; the smaller of the two ends' MSS options is used
             .noDelay(true)
-            .mslNs(MSL_NS)
+            .mslNs(options.mslNs())
             .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, connect ? 4096 : 64 * 1024)
             .backlog(poolSize)
             .build();
@@ -139,15 +142,20 @@ public final class SluiceBench
             }
         }
 
+        if (idle)
+        {
+            runIdle(eal, pool, ports, config, ealArgs.contains("--no-huge") ? "no-huge" : "hugepages");
+            return;
+        }
         startNs = System.nanoTime() + 500_000_000L;
         final Phase phase = new Phase(startNs, startNs + options.warmupNs(), startNs + options.warmupNs() + options.measureNs());
-        final ServerApp server = memif && !serverRole ? null : new ServerApp(phase, bulk, poolSize);
+        final ServerApp server = memif && !serverRole ? null : new ServerApp(phase, bulk, poolSize, options.serverCloses());
         final ClientApp client = serverRole ? null : switch (workload)
         {
             case "pingpong" -> new RequestClient(phase, 1);
             case "rate" -> new RequestClient(phase, Options.RATE_CONNECTIONS);
             case "bulk" -> new BulkClient(phase);
-            default -> new ConnectClient(phase, options.concurrency(), poolSize);
+            default -> new ConnectClient(phase, options.concurrency(), poolSize, options.serverCloses());
         };
 
         final AppAgent serverAgent = server == null ? null : shard(eal, pool, ports[ports.length - 1], SERVER_IP,
@@ -237,10 +245,92 @@ public final class SluiceBench
             "two shards over a crossed net_ring pair in one JVM") + ", " + mode +
             ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() + ", MTU " + mtu +
             (Boolean.getBoolean("sluice.gro") ? ", receive coalescing" : "") +
-            (connect ? ", MSL " + MSL_NS / 1_000_000 + " ms (TIME-WAIT 2 MSL)" : "") +
+            (connect ? ", MSL " + options.mslNs() / 1_000_000 + " ms (TIME-WAIT " + 2 * options.mslNs() / 1_000_000 +
+            " ms, at most " + (options.timeWaitCap() > 0 ? options.timeWaitCap() : "max(" + poolSize + ", 4096)") +
+            " records)" + (options.serverCloses() ? ", the server closes first" : ", the client closes first") : "") +
             (bulk ? ", alloc per op = per 1448-byte segment" : ""), extra);
         System.err.println("port MTU " + EthPort.of(ports[0]).mtu() + ", segments of up to " + (mtu - 40) +
             " bytes");
+    }
+
+    /**
+     * The idle workload: heap and direct memory of both stacks before the first connection and once N are
+     * ESTABLISHED and idle (each having sent and received 8 bytes), per connection end (divided by 2N).
+     */
+    private void runIdle(
+        final Eal eal, final MbufPool pool, final int[] ports, final TcpConfig config, final String mode)
+        throws Exception
+    {
+        final int n = options.connections();
+        final IdleServer server = new IdleServer(n);
+        final IdleClient client = new IdleClient(n);
+        final AppAgent serverAgent = shard(eal, pool, ports[1], SERVER_IP, SERVER_MAC, config, server,
+            options.serverCpu(), 0x5eed);
+        final AppAgent clientAgent = shard(eal, pool, ports[0], CLIENT_IP, CLIENT_MAC, config, client,
+            options.clientCpu(), 0xc11e);
+        final AgentRunner serverRunner = new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, serverAgent);
+        final AgentRunner clientRunner = new AgentRunner(new BusySpinIdleStrategy(), this::onError, null, clientAgent);
+        AgentRunner.startOnThread(serverRunner);
+        AgentRunner.startOnThread(clientRunner);
+        Thread.sleep(500);
+        final long heapBefore = usedHeapAfterGc();
+        final long directBefore = directMemoryUsed();
+        final long openedAtNs = System.nanoTime();
+        client.go = true;
+        final long deadlineNs = openedAtNs + 60_000_000_000L + n * 200_000L;
+        while (!client.idle() && failure.get() == null && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(10);
+        }
+        final long openNs = System.nanoTime() - openedAtNs;
+        Thread.sleep(1_000); // delayed ACKs of the last bytes: every send queue drains
+        final long heapAfter = usedHeapAfterGc();
+        final long directAfter = directMemoryUsed();
+        clientRunner.close();
+        serverRunner.close();
+        if (failure.get() != null)
+        {
+            throw new IllegalStateException("agent failed", failure.get());
+        }
+        if (!client.idle())
+        {
+            throw new IllegalStateException("not every connection exchanged its bytes: client " + client.describe() +
+                "; server " + server.describe());
+        }
+        final double heap = (heapAfter - heapBefore) / (2.0 * n);
+        final double direct = (directAfter - directBefore) / (2.0 * n);
+        System.err.printf(Locale.ROOT, "idle ESTABLISHED connections: %d per side; heap %.0f B + direct %.0f B per " +
+            "connection end%n", n, heap, direct);
+        Report.write(options, "sluice-ring", openNs, n, 0, null, "two shards over a crossed net_ring pair in one " +
+            "JVM, " + mode + "; " + n + " connections per side, each sent and received 8 bytes, then idle; heap " +
+            "after GC and direct memory (payload pool slabs) before and after, divided by " + 2 * n +
+            " connection ends", String.format(Locale.ROOT, "\"connections\":%d,\"heap_bytes_per_connection\":%.1f," +
+            "\"direct_bytes_per_connection\":%.1f,\"bytes_per_connection\":%.1f,\"client_state\":\"%s\"," +
+            "\"server_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"", n, heap, direct,
+            heap + direct, client.describe(), server.describe(), clientAgent.describe(), serverAgent.describe()));
+    }
+
+    private static long usedHeapAfterGc()
+    {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++)
+        {
+            System.gc();
+            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
+    private static long directMemoryUsed()
+    {
+        for (final BufferPoolMXBean bufferPool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
+        {
+            if ("direct".equals(bufferPool.getName()))
+            {
+                return bufferPool.getMemoryUsed();
+            }
+        }
+        return 0;
     }
 
     private AppAgent shard(
@@ -250,6 +340,10 @@ public final class SluiceBench
         final TcpStackCounters counters = new TcpStackCounters();
         final NetworkSegmentOutput output = new NetworkSegmentOutput(0, counters);
         final TcpStack stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters);
+        if (options.timeWaitCap() > 0)
+        {
+            stack.maxTimeWait(options.timeWaitCap());
+        }
         final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).mtu(options.mtu()).build();
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
@@ -432,7 +526,9 @@ public final class SluiceBench
                 counters.segmentsReceived() + " pool exhausted " + counters.poolExhausted() + " resets " +
                 counters.resetsToClosedPorts() + "; frames sent " + shard.transmitter().framesSent() +
                 " dropped " + shard.transmitter().framesDropped() + " claim failures " +
-                shard.transmitter().claimFailures() + "; net drops " + shard.counters().totalDrops();
+                shard.transmitter().claimFailures() + "; net drops " + shard.counters().totalDrops() + "; TIME-WAIT " +
+                stack.timeWaitCount() + " (entered " + counters.timeWaitEntered() + ", recycled " +
+                counters.timeWaitRecycled() + ", reused " + counters.timeWaitReused() + ")";
         }
     }
 }

@@ -225,11 +225,15 @@ final class SluiceBenchClients
         }
     }
 
-    /** Open, 1-byte request, 1-byte reply, close (client first); {@code concurrency} in flight. */
+    /**
+     * Open, 1-byte request, 1-byte reply, close: the client first, or (serverCloses) the server first after its
+     * reply and the client on its FIN; {@code concurrency} requests in flight.
+     */
     static final class ConnectClient extends ClientApp
     {
         private static final int FIRST_PORT = 1024;
         private final int concurrency;
+        private final boolean serverCloses;
         private final ConnectHandler[] free;
         private final UnsafeBuffer one = new UnsafeBuffer(ByteBuffer.allocateDirect(1));
         private int freeCount;
@@ -239,10 +243,11 @@ final class SluiceBenchClients
         private long completedEver;
         long refused;
 
-        ConnectClient(final Phase phase, final int concurrency, final int poolSize)
+        ConnectClient(final Phase phase, final int concurrency, final int poolSize, final boolean serverCloses)
         {
             super(phase);
             this.concurrency = concurrency;
+            this.serverCloses = serverCloses;
             free = new ConnectHandler[poolSize];
             for (int i = 0; i < poolSize; i++)
             {
@@ -316,12 +321,24 @@ final class SluiceBenchClients
                 completed(System.nanoTime() - startNs);
                 completedEver++;
                 inFlight--;
-                connection.close();
+                if (!serverCloses)
+                {
+                    connection.close();
+                }
                 if (inFlight < concurrency)
                 {
                     startOne();
                 }
                 return length;
+            }
+
+            @Override
+            public void onPeerClosed()
+            {
+                if (serverCloses)
+                {
+                    connection.close();
+                }
             }
 
             @Override

@@ -27,6 +27,7 @@ final class SluiceBenchServer
     {
         final Phase phase;
         final boolean sink;
+        final boolean closeAfterReply;
         final ServerHandler[] free;
         int freeCount;
         long errors;
@@ -35,10 +36,11 @@ final class SluiceBenchServer
         long bytesMeasured;
         long accepted;
 
-        ServerApp(final Phase phase, final boolean sink, final int poolSize)
+        ServerApp(final Phase phase, final boolean sink, final int poolSize, final boolean closeAfterReply)
         {
             this.phase = phase.copy();
             this.sink = sink;
+            this.closeAfterReply = closeAfterReply;
             free = new ServerHandler[poolSize];
             for (int i = 0; i < poolSize; i++)
             {
@@ -132,6 +134,10 @@ final class SluiceBenchServer
                 }
                 pending.putBytes(pendingLength, buffer, offset + sent, rest);
                 pendingLength += rest;
+            }
+            if (app.closeAfterReply)
+            {
+                connection.close(); // the reply (1 byte) is queued: the FIN follows it; TIME-WAIT is ours
             }
             return length;
         }

@@ -79,6 +79,8 @@ public final class NettyTransportBench
         print("sluice", sluice);
         System.out.printf("sluice/epoll: request rate %.2fx, p99 %.2fx%n",
             sluice.requestsPerSecond / epoll.requestsPerSecond, sluice.p99Us / epoll.p99Us);
+        json("epoll", epoll, seconds); // for scripts/bench --netty
+        json("sluice", sluice, seconds);
         System.exit(0);
     }
 
@@ -86,6 +88,13 @@ public final class NettyTransportBench
     {
         System.out.printf("%-8s %14.0f %10.1f %10.1f %14.0f%n", name, r.requestsPerSecond, r.p50Us, r.p99Us,
             r.bytesPerRequest);
+    }
+
+    private static void json(final String transport, final Result r, final int seconds)
+    {
+        System.out.printf(java.util.Locale.ROOT, "{\"transport\":\"%s\",\"seconds\":%d,\"requestsPerSecond\":%.1f," +
+            "\"p50Us\":%.2f,\"p99Us\":%.2f,\"loopBytesPerRequest\":%.1f}%n", transport, seconds, r.requestsPerSecond,
+            r.p50Us, r.p99Us, r.bytesPerRequest);
     }
 
     record Result(double requestsPerSecond, double p50Us, double p99Us, double bytesPerRequest)

@@ -24,6 +24,22 @@ class OptionsTest
         assertEquals("server", options.role());
         assertEquals("/tmp/s", options.socket());
         assertEquals(16, options.concurrency());
+        assertEquals(10_000_000L, options.mslNs());
+        assertEquals(false, options.serverCloses());
+    }
+
+    @Test
+    void shouldParseTheServerClosedConnectionRateAndTheIdleWorkload()
+    {
+        final Options rate = Options.parse(new String[] {"--workload", "connect-16-server-close", "--msl-ms", "30000"});
+        assertEquals(16, rate.concurrency());
+        assertEquals(true, rate.serverCloses());
+        assertEquals(30_000_000_000L, rate.mslNs());
+        final Options idle = Options.parse(new String[] {"--workload", "idle", "--connections", "500"});
+        assertEquals(500, idle.connections());
+        assertEquals(0, idle.timeWaitCap());
+        assertEquals(131_072, Options.parse(new String[] {"--time-wait-cap", "131072"}).timeWaitCap());
+        assertEquals(false, idle.serverCloses());
     }
 
     @Test
