@@ -315,6 +315,9 @@ def measure(path, case, direction, seconds, repeat, rows):
     for i in range(repeat):
         label = "%s %s %s %d" % (path.name, name.replace("%", "pct").replace(" ", "_").replace("(", "")
                                  .replace(")", ""), direction, i + 1)
+        if per_mille:
+            sh("ip", "netns", "exec", path.peer_ns, "nft", "reset", "counters", "table", "inet", "losstable",
+               stdout=subprocess.DEVNULL)  # per transfer
         t0 = time.time()
         try:
             result, why = getattr(path, direction)(impair, seconds, label)
