@@ -34,6 +34,8 @@ import org.HdrHistogram.Histogram;
  */
 public final class KernelBench
 {
+    /** A connect-16-server-close connection's start time once its reply arrived: it waits for the server's FIN. */
+    private static final long REPLIED = Long.MIN_VALUE;
     private final Options options;
     private final boolean spin;
     private final ServerSocketChannel listener;
@@ -588,8 +590,6 @@ public final class KernelBench
             selector.close();
         }
     }
-
-    private static final long REPLIED = Long.MIN_VALUE;
 
     private void startConnection(final Selector selector) throws IOException
     {
