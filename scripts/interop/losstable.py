@@ -131,11 +131,16 @@ def nft_counters(ns):
 LINUX_CC = "cubic"
 
 
-def one_segment_per_packet(ns, iface):
-    """TCP builds GSO packets of up to 64 KiB even with the device's offloads off, and nft's output hook sees
-    them whole: one drop would lose up to 45 segments. A GSO limit of one segment makes every packet the hooks
-    see one segment, so numgen drops segments at the stated rate."""
-    sh("ip", "netns", "exec", ns, "ip", "link", "set", "dev", iface, "gso_max_segs", "1")
+def offloads_off(ns, iface, peer):
+    """Segmentation and checksum offloads off on a Linux end, as scripts/lib/veth.sh does for the veth pair.
+    On the Linux peer's device (where the nft rules are) GSO is also limited to one segment: TCP builds GSO
+    packets of up to 64 KiB even with the device's GSO off, and the output chain sees them whole (in an A/B
+    here, a 1 % rule dropped 152 packets of 665,000 segments: one drop = up to 45 segments). The input chain
+    sees single segments already (the sender's device segments them), so the stack under test keeps its GSO."""
+    sh("ip", "netns", "exec", ns, "ethtool", "-K", iface, "tx", "off", "rx", "off", "tso", "off", "gso", "off",
+       "gro", "off", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    if peer:
+        sh("ip", "netns", "exec", ns, "ip", "link", "set", "dev", iface, "gso_max_segs", "1")
 
 
 def start_receiver(ns, seconds):
@@ -193,7 +198,7 @@ class SluicePath:
         configure = interop.configure_kernel_side
 
         def configure_kernel_side():  # before the address: no connection exists yet
-            one_segment_per_packet(self.peer_ns, interop.IFACE)
+            offloads_off(self.peer_ns, interop.IFACE, True)
             configure()
         interop.configure_kernel_side = configure_kernel_side
         interop.KERNEL_IP, interop.SLUICE_IP = "10.79.0.1", "10.79.0.2"
@@ -269,8 +274,7 @@ class LinuxPath:
     def up(self):
         interop.veth_lib(self.root, "veth_up %s %s %s %s %s/24" % (NS_A, NS_B, IF_A, IF_B, VETH_B_IP))
         sh("ip", "netns", "exec", NS_A, "ip", "addr", "add", VETH_A_IP + "/24", "dev", IF_A)
-        one_segment_per_packet(NS_A, IF_A)
-        one_segment_per_packet(NS_B, IF_B)
+        offloads_off(NS_B, IF_B, True)  # veth_up turned the offloads of both ends off already
 
     def down(self):
         interop.veth_lib(self.root, "veth_down %s %s" % (NS_A, NS_B))
