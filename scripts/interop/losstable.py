@@ -244,23 +244,25 @@ class SluicePath:
         if result is None:
             return None, why
         total, elapsed = result
+        # the connection's line: complete (the file may be read while the line is written) and with the byte
+        # count sent; other lines (the port probe's empty connection) are not it
         deadline = time.time() + 20
+        seen = []
         while time.time() < deadline:
-            lines = sink_lines(log_path)
-            if len(lines) > len(before):
-                m = re.search(r" (\d+) bytes in .* sha256 ([0-9a-f]{64})", lines[-1])
-                if not m or int(m.group(1)) != total:
-                    return None, "sink reported: " + lines[-1]
-                if m.group(2) != interop.pattern_sha256(total):
-                    return None, "SHA-256 mismatch over %d bytes" % total
-                return (total, elapsed), ""
+            seen = sink_lines(log_path)[len(before):]
+            for line in seen:
+                m = re.search(r" (\d+) bytes in .* sha256 ([0-9a-f]{64})$", line)
+                if m and int(m.group(1)) == total:
+                    if m.group(2) != interop.pattern_sha256(total):
+                        return None, "SHA-256 mismatch over %d bytes" % total
+                    return (total, elapsed), ""
             time.sleep(0.1)
-        return None, "sink reported no connection"
+        return None, "sink reported no connection of %d bytes: %s" % (total, seen[-3:])
 
 
 def sink_lines(path):
     with open(path, errors="replace") as f:
-        return [line.strip() for line in f if line.startswith("sink: ")]
+        return [line.strip() for line in f if line.startswith("sink: ") and line.endswith("\n")]
 
 
 class LinuxPath:
