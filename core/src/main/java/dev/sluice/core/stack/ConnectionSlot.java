@@ -68,7 +68,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
             return length; // the connection is aborted after this step
         }
     }
@@ -85,7 +85,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
             }
             catch (final RuntimeException ex)
             {
-                stack.handlerFailed(this, ex);
+                stack.handlerFailures.failed(this, ex);
             }
             return;
         }
@@ -99,7 +99,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 
@@ -120,7 +120,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 
@@ -141,7 +141,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 
@@ -196,7 +196,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 

@@ -1,5 +1,9 @@
 package dev.sluice.core.stack;
 
+import static dev.sluice.core.wire.TcpHeader.ACK;
+import static dev.sluice.core.wire.TcpHeader.RST;
+import static dev.sluice.core.wire.TcpHeader.SYN;
+
 import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
@@ -72,7 +76,32 @@ final class Listeners
         return listener == null ? 0 : listener.synReceived;
     }
 
-    void accept(
+    // a segment with no connection and no TIME-WAIT record: a listening port or a closed one
+    void onSegment(final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    {
+        final Listener listener = byPort.get(segment.destinationPort());
+        if (listener == null)
+        {
+            if (TcpConnection.replyToClosedPort(segment, output))
+            {
+                counters.resetsToClosedPorts++;
+            }
+            return;
+        }
+        if ((segment.flags() & (SYN | ACK | RST)) == SYN)
+        {
+            accept(listener, key, segment, localIp, nowNs);
+        }
+        else if (segment.has(ACK) && !segment.has(RST))
+        {
+            // §3.10.7.2 second: any acknowledgment is bad in LISTEN, <SEQ=SEG.ACK><CTL=RST>
+            TcpConnection.replyToClosedPort(segment, output);
+            counters.resetsToClosedPorts++;
+        }
+        // §3.10.7.2: a RST is ignored, anything else without SYN is dropped
+    }
+
+    private void accept(
         final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
     {
         // either way the peer retransmits its SYN; maybe there is room by then

@@ -1,9 +1,5 @@
 package dev.sluice.core.stack;
 
-import static dev.sluice.core.wire.TcpHeader.ACK;
-import static dev.sluice.core.wire.TcpHeader.RST;
-import static dev.sluice.core.wire.TcpHeader.SYN;
-
 import dev.sluice.core.channel.TcpChannel;
 import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.net.NetworkLayer;
@@ -15,7 +11,6 @@ import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
-import dev.sluice.core.wire.TcpHeader;
 import org.agrona.DirectBuffer;
 
 import java.util.function.Consumer;
@@ -42,37 +37,16 @@ import java.util.function.IntPredicate;
  *       cookies). Other segments to a listening port: an ACK gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest
  *       is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
  *   <li>Active opens name their local port or take an ephemeral one ({@link #connect(int, int,
- *       TcpReceiveHandler, long)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
+ *       TcpReceiveHandler, long, IntPredicate)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
  *   <li>ICMP errors (MUST-54) are matched to a connection by the quoted header and handed to
  *       {@link TcpConnection#onIcmpError}, which checks the quoted sequence number (RFC 5927) and decides.</li>
  * </ul>
  *
  * <h2>Timers and the ready list</h2>
- * {@link #poll} runs once per duty cycle after every segment of the burst (MUST-58, MUST-59). It does not
- * visit every connection:
- * <ul>
- *   <li><b>Timers.</b> Each connection's {@link TcpConnection#nextDeadlineNs()} is armed in one
- *       {@link ConnectionTimerWheel} per shard, whose nodes are the connections themselves; an expired timer calls {@link TcpConnection#onTimer} if the
- *       connection's deadline is really due. A connection's timer is re-synced after every interaction
- *       (segment, timer, poll, application call): it is re-armed only when the deadline moved earlier; a
- *       deadline that moved later (the RTO restarted by an ACK) or went away leaves the armed timer alone,
- *       and when that fires early it is simply re-armed for the current deadline. So a steady ACK clock
- *       costs no wheel operation per segment.</li>
- *   <li><b>Tick.</b> 2<sup>20</sup> ns (about 1.05 ms; the wheel needs a power of two): the shortest TCP
- *       timers (delayed ACK, 200 ms minimum RTO) tolerate firing up to one tick late, Linux's own jiffies
- *       are 1 to 4 ms. <b>Wheel span:</b> {@value #TIMER_TICKS_PER_WHEEL} ticks, about 1.07 s: a deadline
- *       beyond one turn simply stays in its bucket and is looked at once per turn. The wheel's memory is a
- *       reference and a long per tick, whatever the number of timers (a storm of connections accepted in
- *       the same millisecond costs nothing more).</li>
- *   <li><b>Ready list.</b> Only connections that may have output are polled: those that received a segment,
- *       had a timer fire, were opened, or that the application touched. Application calls on a connection
- *       outside the stack's callbacks ({@link TcpConnection#send}, {@link TcpConnection#close},
- *       {@link TcpConnection#consumed}, {@link TcpConnection#abort}) are noticed through the
- *       {@link TcpConnection.ActivityListener} every pooled connection carries (and through
- *       {@link TcpReceiveHandler#onClosed} for ABORT): the application simply calls the connection, on the
- *       shard's thread, and the next {@link #poll} sends what is due. Other calls that change what may be
- *       sent ({@link TcpConnection#noDelay(boolean)}) are followed by {@link #wake}.</li>
- * </ul>
+ * {@link #poll} runs once per duty cycle after every segment of the burst (MUST-58, MUST-59): it fires the
+ * connection timers that are due (one wheel per shard, see {@code ConnectionTimers}) and polls only the
+ * connections on the ready list (those that received a segment, had a timer fire, were opened, or that the
+ * application touched; {@link #wake} for calls the stack cannot notice by itself).
  * Single-threaded; no allocation per segment, timer or poll (the wheel grows only if more timers than it
  * was sized for fall in one tick).
  */
@@ -101,6 +75,7 @@ public final class TcpStack implements TransportHandler
     private final ConnectionTimers timers;
     final HandlerFailures handlerFailures;
     private final ChallengeAckLimiter challengeAcks;
+    private final IcmpErrors icmpErrors;
     private TimeWaitTable timeWait;
     private boolean compactTimeWait = true;
     private Thread ownerThread;
@@ -162,6 +137,7 @@ public final class TcpStack implements TransportHandler
         this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
         this.listeners = new Listeners(this, table, output, counters, handlerFailures);
         this.timers = new ConnectionTimers(counters, table);
+        this.icmpErrors = new IcmpErrors(this, table, output, counters);
     }
 
     /**
@@ -291,24 +267,32 @@ public final class TcpStack implements TransportHandler
         {
             throw new NullPointerException("handler");
         }
+        return activeOpen(remoteIp, remotePort, localPort, handler, attachment, null, nowNs);
+    }
+
+    // §3.10.1 active OPEN into a pooled connection; one of channelHandler and delegate is null
+    private ConnectionSlot activeOpen(
+        final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler channelHandler,
+        final Object attachment, final TcpReceiveHandler delegate, final long nowNs)
+    {
         checkPort(remotePort, "remotePort");
         checkPort(localPort, "localPort");
         final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (table.contains(key))
-        {
-            return null;
-        }
-        final ConnectionSlot slot = table.take();
+        final ConnectionSlot slot = table.contains(key) ? null : table.take();
         if (slot == null)
         {
             return null;
         }
         output.nowNs(nowNs);
-        slot.handler = handler;
+        slot.handler = channelHandler;
         slot.attachment = attachment;
+        if (channelHandler == null)
+        {
+            slot.delegate = delegate != null ? delegate : TcpReceiveHandler.DISCARD;
+        }
         table.activate(slot, key);
         slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
-        markReady(slot);
+        markReady(slot); // its timer is armed at the next poll
         return slot;
     }
 
@@ -331,18 +315,8 @@ public final class TcpStack implements TransportHandler
         final long nowNs, final IntPredicate portFilter)
     {
         checkThread();
-        checkPort(remotePort, "remotePort");
-        if (!table.mayOpen())
-        {
-            return null;
-        }
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
-        if (localPort == 0)
-        {
-            counters.ephemeralPortsExhausted++;
-            return null;
-        }
-        return open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
+        return localPort == 0 ? null : open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
     }
 
     /**
@@ -444,47 +418,15 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final int localPort, final TcpReceiveHandler handler,
         final long nowNs)
     {
-        checkPort(remotePort, "remotePort");
-        checkPort(localPort, "localPort");
-        final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (table.contains(key))
-        {
-            return null;
-        }
-        final ConnectionSlot slot = table.take();
-        if (slot == null)
-        {
-            return null;
-        }
-        output.nowNs(nowNs);
-        slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
-        table.activate(slot, key);
-        slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
-        markReady(slot); // its timer is armed at the next poll
-        return slot.connection;
+        final ConnectionSlot slot = activeOpen(remoteIp, remotePort, localPort, null, null, handler, nowNs);
+        return slot == null ? null : slot.connection;
     }
 
     /**
      * Active OPEN from an ephemeral local port: the first free port of the ephemeral range in the order of
-     * RFC 6056 algorithm 3 (a keyed hash of the remote address and port, plus a counter), skipping listening
-     * ports and every port whose tuple is still in the table (TIME-WAIT included).
-     *
-     * @param remoteIp   the peer's address.
-     * @param remotePort the peer's port.
-     * @param handler    where the connection's data and events go.
-     * @param nowNs      the duty cycle's time.
-     * @return the connection (in SYN-SENT), or null if the pool or the port range is exhausted.
-     */
-    public TcpConnection connect(
-        final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs)
-    {
-        return connect(remoteIp, remotePort, handler, nowNs, null);
-    }
-
-    /**
-     * Active OPEN from an ephemeral local port accepted by {@code portFilter}, e.g. one whose flow hash
-     * steers the peer's replies to the calling core; otherwise as {@link #connect(int, int,
-     * TcpReceiveHandler, long)}.
+     * RFC 6056 algorithm 3 (a keyed hash of the remote address and port, plus a counter) that
+     * {@code portFilter} accepts (e.g. one whose flow hash steers the peer's replies to the calling core),
+     * skipping listening ports and every port whose tuple is still in use (TIME-WAIT included).
      *
      * @param remoteIp   the peer's address.
      * @param remotePort the peer's port.
@@ -497,24 +439,25 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs,
         final IntPredicate portFilter)
     {
+        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        return localPort == 0 ? null : connect(remoteIp, remotePort, localPort, handler, nowNs);
+    }
+
+    // 0 if the pool is exhausted or no acceptable port is free (counted)
+    private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
+    {
         checkPort(remotePort, "remotePort");
         if (!table.mayOpen())
         {
-            return null;
+            return 0;
         }
-        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
-        if (localPort == 0)
+        final int port = ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter,
+            listeners, table.map(), timeWait);
+        if (port == 0)
         {
             counters.ephemeralPortsExhausted++;
-            return null;
         }
-        return connect(remoteIp, remotePort, localPort, handler, nowNs);
-    }
-
-    private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
-    {
-        return ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter, listeners,
-            table.map(), timeWait);
+        return port;
     }
 
     @Override
@@ -539,32 +482,13 @@ public final class TcpStack implements TransportHandler
         {
             return;
         }
-        final Listener listener = listeners.get(segment.destinationPort());
-        if (listener == null)
-        {
-            if (TcpConnection.replyToClosedPort(segment, output))
-            {
-                counters.resetsToClosedPorts++;
-            }
-            return;
-        }
-        if ((segment.flags() & (SYN | ACK | RST)) == SYN)
-        {
-            listeners.accept(listener, key, segment, destinationIp, nowNs);
-        }
-        else if (segment.has(ACK) && !segment.has(RST))
-        {
-            // §3.10.7.2 second: any acknowledgment is bad in LISTEN, <SEQ=SEG.ACK><CTL=RST>
-            TcpConnection.replyToClosedPort(segment, output);
-            counters.resetsToClosedPorts++;
-        }
-        // §3.10.7.2: a RST is ignored, anything else without SYN is dropped
+        listeners.onSegment(key, segment, destinationIp, nowNs);
     }
 
     // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
     void afterInteraction(final ConnectionSlot slot)
     {
-        abortIfHandlerFailed(slot);
+        handlerFailures.abortIfFailed(slot);
         Listeners.leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
@@ -578,38 +502,8 @@ public final class TcpStack implements TransportHandler
         final int quotedSourceIp, final int quotedDestinationIp, final DirectBuffer buffer,
         final int quotedTcpOffset, final int quotedTcpLength, final long nowNs)
     {
-        // RFC 5927 §4.1: the quote names the connection (addresses and ports) and a sequence number in flight
-        if (quotedTcpLength < 8)
-        {
-            counters.icmpErrorsIgnored++; // the network layer promises 8 bytes; never read past the quote
-            return;
-        }
-        final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
-        final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
-        final ConnectionSlot slot = table.get(connectionKey(quotedDestinationIp, remotePort, localPort));
-        if (slot == null || slot.connection.localIp() != quotedSourceIp)
-        {
-            counters.icmpErrorsIgnored++;
-            return;
-        }
-        output.nowNs(nowNs);
-        final int seq = TcpHeader.sequence(buffer, quotedTcpOffset);
-        switch (slot.connection.onIcmpError(errorKind, icmpType, icmpCode, restOfHeader & 0xFFFF, seq, nowNs))
-        {
-            case TcpConnection.ICMP_PATH_MTU_LOWERED ->
-            {
-                counters.icmpPathMtuLowered++;
-                afterInteraction(slot);
-            }
-            case TcpConnection.ICMP_OUT_OF_WINDOW -> counters.icmpErrorsOutOfWindow++;
-            case TcpConnection.ICMP_SOFT_RECORDED -> counters.icmpSoftErrors++;
-            case TcpConnection.ICMP_ABORTED ->
-            {
-                counters.icmpHardErrorsAborted++;
-                afterInteraction(slot);
-            }
-            default -> counters.icmpErrorsIgnored++;
-        }
+        icmpErrors.onIcmpError(errorKind, icmpType, icmpCode, restOfHeader, quotedSourceIp, quotedDestinationIp,
+            buffer, quotedTcpOffset, quotedTcpLength, nowNs);
     }
 
     /**
@@ -647,7 +541,7 @@ public final class TcpStack implements TransportHandler
             }
             counters.connectionsPolled++;
             work += slot.connection.poll(nowNs);
-            abortIfHandlerFailed(slot);
+            handlerFailures.abortIfFailed(slot);
             recordTimeWait(slot, nowNs);
             Listeners.leaveBacklogIfSynchronized(slot);
             final int released = releaseIfDone(slot);
@@ -893,26 +787,6 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
-    private void abortIfHandlerFailed(final ConnectionSlot slot)
-    {
-        if (slot.handlerFailed)
-        {
-            slot.handlerFailed = false;
-            if (slot.connection.state() != TcpState.CLOSED)
-            {
-                counters.handlerAborts++;
-                slot.connection.abort();
-            }
-        }
-    }
-
-    void handlerFailed(final ConnectionSlot slot, final RuntimeException ex)
-    {
-        slot.handlerFailed = true;
-        handlerFailures.onException(ex);
-    }
-
     /**
      * Where exceptions thrown by application handlers are reported (each is also counted, and its connection
      * aborted); by default their stack traces go to standard error.
@@ -942,6 +816,4 @@ public final class TcpStack implements TransportHandler
         table.release(slot);
         return 1;
     }
-
-
 }

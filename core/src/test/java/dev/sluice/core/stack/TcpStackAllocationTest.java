@@ -122,7 +122,7 @@ class TcpStackAllocationTest
     {
         client.reset();
         server.reset();
-        client.connection = pair.b.stack.connect(IP_A, PORT, client, pair.nowNs);
+        client.connection = pair.b.stack.connect(IP_A, PORT, client, pair.nowNs, null);
         assertNotNull(client.connection);
         pair.runUntil(bothEstablished, 100);
         assertEquals(1_000, client.connection.send(data, 0, 1_000));
