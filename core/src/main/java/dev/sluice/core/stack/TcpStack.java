@@ -6,6 +6,7 @@ import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
+import dev.sluice.core.tcp.SynCookies;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
@@ -33,9 +34,10 @@ import java.util.function.IntPredicate;
  *       retransmits it.</li>
  *   <li>A SYN to a listening port with no connection takes a pooled connection, puts it in LISTEN and feeds
  *       it the SYN (§3.10.7.2), unless the listener already holds its backlog of connections in
- *       SYN-RECEIVED: then the SYN is dropped and counted and the peer retransmits it (Linux without SYN
- *       cookies). Other segments to a listening port: an ACK gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest
- *       is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
+ *       SYN-RECEIVED: then the SYN is answered with a SYN cookie and nothing is kept (RFC 4987 §3.6, Linux's
+ *       tcp_syncookies=1; {@link #synCookies(boolean)}), or dropped and counted when cookies are off. Other
+ *       segments to a listening port: an ACK returning a valid cookie creates the connection, any other ACK
+ *       gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
  *   <li>Active opens name their local port or take an ephemeral one ({@link #connect(int, int,
  *       TcpReceiveHandler, long, IntPredicate)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
  *   <li>ICMP errors (MUST-54) are matched to a connection by the quoted header and handed to
@@ -56,6 +58,8 @@ public final class TcpStack implements TransportHandler
     public static final long TIMER_TICK_NS = 1L << 20;
     /** Ticks per turn of the timer wheel (about 1.07 s per turn). */
     public static final int TIMER_TICKS_PER_WHEEL = 1024;
+    /** Default SYN backlog of a listener, when the connection limit is higher: Linux's somaxconn (4096). */
+    public static final int DEFAULT_SYN_BACKLOG = 4096;
     /** Lowest ephemeral port by default (Linux {@code ip_local_port_range}). */
     public static final int DEFAULT_EPHEMERAL_PORT_LOW = 32_768;
     /** Highest ephemeral port by default (Linux {@code ip_local_port_range}). */
@@ -78,7 +82,8 @@ public final class TcpStack implements TransportHandler
     private final IcmpErrors icmpErrors;
     private TimeWaitTable timeWait;
     private boolean compactTimeWait = true;
-    private Thread ownerThread;
+    private int synBacklog = DEFAULT_SYN_BACKLOG;
+    final ShardThread thread = new ShardThread();
     private final EphemeralPorts ephemeralPorts;
 
     /**
@@ -135,7 +140,8 @@ public final class TcpStack implements TransportHandler
         this.timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator,
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
-        this.listeners = new Listeners(this, table, output, counters, handlerFailures);
+        this.listeners = new Listeners(this, table, output, counters, handlerFailures,
+            new SynCookies(config, isnGenerator));
         this.timers = new ConnectionTimers(counters, table);
         this.icmpErrors = new IcmpErrors(this, table, output, counters);
     }
@@ -169,9 +175,8 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port (§3.10.1) with the default backlog: the pool size, so only the pool limits the
-     * listener (with the constructor that sizes the pool by {@link TcpConfig#backlog()}, that is the
-     * configured backlog).
+     * Passive OPEN on a port (§3.10.1) with the default SYN backlog: {@link #synBacklog(int)}, at most the
+     * connection limit.
      *
      * @param localPort our port, 1..65535.
      * @param acceptor  gives the handler of each new connection.
@@ -179,13 +184,13 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpAcceptor acceptor)
     {
-        listen(localPort, acceptor, Math.min(maxConnections, 65_535));
+        listen(localPort, acceptor, Math.min(maxConnections, synBacklog));
     }
 
     /**
      * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection creates one, as long as
      * fewer than {@code backlog} of this listener's connections are still in SYN-RECEIVED; SYNs beyond that
-     * are dropped and counted ({@link TcpStackCounters#synsDroppedBacklog()}): the peer retransmits them.
+     * get a SYN cookie (see {@link #synCookies(boolean)}).
      *
      * @param localPort our port, 1..65535.
      * @param acceptor  gives the handler of each new connection.
@@ -204,9 +209,8 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1), with the connection limit (at most 65,535) as
-     * backlog: see
-     * {@link #listen(int, TcpChannelHandler, int)}.
+     * Passive OPEN on a port for channel handlers (§3.10.1) with the default SYN backlog
+     * ({@link #synBacklog(int)}, at most the connection limit): see {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
      * @param handler   receives {@link TcpChannelHandler#onAccept} for every SYN to the port, then (unless it
@@ -216,7 +220,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpChannelHandler handler)
     {
-        listen(localPort, handler, Math.min(maxConnections, 65_535));
+        listen(localPort, handler, Math.min(maxConnections, synBacklog));
     }
 
     /**
@@ -234,7 +238,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpChannelHandler handler, final int backlog)
     {
-        checkThread();
+        thread.check();
         checkPort(localPort, "localPort");
         Listeners.checkBacklog(backlog);
         if (handler == null)
@@ -262,7 +266,7 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler handler,
         final Object attachment, final long nowNs)
     {
-        checkThread();
+        thread.check();
         if (handler == null)
         {
             throw new NullPointerException("handler");
@@ -314,7 +318,7 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final TcpChannelHandler handler, final Object attachment,
         final long nowNs, final IntPredicate portFilter)
     {
-        checkThread();
+        thread.check();
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
         return localPort == 0 ? null : open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
     }
@@ -327,7 +331,7 @@ public final class TcpStack implements TransportHandler
      */
     public void ownerThread(final Thread thread)
     {
-        this.ownerThread = thread;
+        this.thread.bind(thread);
     }
 
     /**
@@ -335,7 +339,7 @@ public final class TcpStack implements TransportHandler
      */
     public Thread ownerThread()
     {
-        return ownerThread;
+        return thread.owner();
     }
 
     /**
@@ -347,24 +351,8 @@ public final class TcpStack implements TransportHandler
      */
     public int forEachChannel(final Consumer<? super TcpChannel> visitor)
     {
-        checkThread();
+        thread.check();
         return table.forEach(visitor);
-    }
-
-    void checkThread()
-    {
-        final Thread owner = ownerThread;
-        if (owner != null && owner != Thread.currentThread())
-        {
-            throw wrongThread(owner);
-        }
-    }
-
-    private static WrongThreadException wrongThread(final Thread owner)
-    {
-        return new WrongThreadException("a Sluice channel belongs to shard thread " + owner.getName() +
-            " and was used from thread " + Thread.currentThread().getName() +
-            ": post the call to the shard (execute) or use a SluiceSocket");
     }
 
     /**
@@ -520,13 +508,10 @@ public final class TcpStack implements TransportHandler
         if (!timers.started())
         {
             timers.start(nowNs);
-            if (ownerThread == null)
-            {
-                ownerThread = Thread.currentThread();
-            }
+            thread.bindIfUnbound();
         }
         int work = timers.poll(nowNs) + timeWait.expire(nowNs);
-        publishGauges();
+        table.publishGauges();
 
         final int count = table.swapReady();
         final ConnectionSlot[] batch = table.batch();
@@ -570,6 +555,28 @@ public final class TcpStack implements TransportHandler
             timeWait.add(slot.key, slot.connection, nowNs + config.timeWaitNs());
             slot.connection.releaseTimeWait();
         }
+    }
+
+    /**
+     * Whether a SYN beyond a listener's backlog is answered with a SYN cookie (default, as Linux's
+     * tcp_syncookies=1) or dropped and counted ({@link TcpStackCounters#synsDroppedBacklog()}).
+     *
+     * @param enabled true for cookies.
+     */
+    public void synCookies(final boolean enabled)
+    {
+        listeners.synCookies(enabled);
+    }
+
+    /**
+     * The SYN backlog of listeners opened without one (default {@value #DEFAULT_SYN_BACKLOG}, Linux's somaxconn).
+     *
+     * @param backlog most connections of a listener in SYN-RECEIVED, &gt;= 1.
+     */
+    public void synBacklog(final int backlog)
+    {
+        Listeners.checkBacklog(backlog);
+        this.synBacklog = backlog;
     }
 
     /**
@@ -622,16 +629,6 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * When the last TIME-WAIT record ends (for a command that waits for it before exiting).
-     *
-     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
-     */
-    public long timeWaitDeadlineNs()
-    {
-        return timeWait.lastDeadlineNs();
-    }
-
-    /**
      * When the oldest TIME-WAIT record ends (for drivers that jump a virtual clock from event to event).
      *
      * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
@@ -649,14 +646,6 @@ public final class TcpStack implements TransportHandler
     public ChallengeAckLimiter challengeAckLimiter()
     {
         return challengeAcks;
-    }
-
-    private void publishGauges()
-    {
-        counters.connectionsOpen = table.activeCount();
-        counters.payloadChunksInUse = pool.inUseChunks();
-        counters.payloadAllocationFailures = pool.allocationFailures();
-        counters.payloadBytesReserved = pool.reservedBytes();
     }
 
     void markReady(final ConnectionSlot slot)

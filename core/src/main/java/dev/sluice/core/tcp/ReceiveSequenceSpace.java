@@ -3,6 +3,7 @@ package dev.sluice.core.tcp;
 import static dev.sluice.core.tcp.SequenceNumbers.gt;
 import static dev.sluice.core.tcp.SequenceNumbers.lt;
 
+import dev.sluice.core.wire.TcpOptions;
 import org.agrona.DirectBuffer;
 
 /**
@@ -106,9 +107,20 @@ final class ReceiveSequenceSpace
      */
     void onPeerSyn(final TcpSegment segment)
     {
-        nxt = segment.seq() + 1;
-        irs = segment.seq();
-        windowScaling.onPeerSyn(segment.options());
+        onPeerSyn(segment.seq(), segment.options());
+    }
+
+    /**
+     * The peer's SYN, by its sequence number and options (also a SYN restored from a SYN cookie).
+     *
+     * @param synSeq  the SYN's SEG.SEQ.
+     * @param options its options.
+     */
+    void onPeerSyn(final int synSeq, final TcpOptions options)
+    {
+        nxt = synSeq + 1;
+        irs = synSeq;
+        windowScaling.onPeerSyn(options);
         windowCap = windowScaling.maxReceiveWindow();
         wnd = window();
     }
