@@ -20,10 +20,11 @@ import java.nio.ByteOrder;
  *           MAX_SYNCOOKIE_AGE 2)
  *   mssIndex  the peer's MSS rounded down to one of {@link #MSS_TABLE} (536, 1300, 1440, 1460); a guessed
  *           ACK passes only if its low 24 bits decode to one of these 4 classes: odds 2^-22 per period
- * TSval (when the SYN carries timestamps) = our timestamp clock with its low 6 bits replaced by the options,
- *   never ahead of the clock: bits 0-3 the peer's window scale (15: none), bit 4 SACK-permitted.
- *   The completing ACK echoes it in TSecr. Without timestamps the connection runs without window scaling
- *   and SACK, as Linux does.
+ * TSval (when the SYN carries timestamps) = the timestamp clock with its low 6 bits replaced by the
+ *   options, never ahead of the clock (bits 0-3 the peer's window scale, 15: none; bit 4 SACK-permitted),
+ *   plus the 4-tuple's timestamp offset, as Linux adds its ts_off after encoding: the options are not
+ *   readable on the wire. The completing ACK echoes it in TSecr; less the offset, the low bits decode.
+ *   Without timestamps the connection runs without window scaling and SACK, as Linux does.
  * </pre>
  *
  * Single-threaded (the hash state and its message buffer are fields), no allocation per SYN or ACK.
@@ -157,7 +158,7 @@ public final class SynCookies
      * Our TSval for a cookie SYN-ACK: the clock with the options in its low 6 bits, moved back one step of 64
      * if that would put it ahead of the clock (Linux's cookie_init_timestamp).
      *
-     * @param tsNow           our timestamp clock for the 4-tuple now.
+     * @param tsNow           the timestamp clock now (before the 4-tuple's offset is added).
      * @param peerWindowScale the SYN's window scale shift (above 14 is used as 14), or {@link #NO_WINDOW_SCALE}.
      * @param sackPermitted   whether SACK is in effect (both offered it).
      * @return the TSval.
@@ -231,11 +232,10 @@ public final class SynCookies
         }
         final boolean scaling = config.windowScaling() && peer.hasWindowScale();
         final boolean sack = config.sack() && peer.sackPermitted();
-        final int tsNow = (int)(nowNs / Timestamps.TICK_NS) +
+        final int tsVal = encodeTimestamp((int)(nowNs / Timestamps.TICK_NS),
+            scaling ? peer.windowScale() : NO_WINDOW_SCALE, sack) +
             isnGenerator.timestampOffset(localIp, localPort, remoteIp, remotePort);
-        options.clear().mss(config.mssBytes()).sackPermitted(sack)
-            .timestamps(encodeTimestamp(tsNow, scaling ? peer.windowScale() : NO_WINDOW_SCALE, sack),
-                peer.timestampValue());
+        options.clear().mss(config.mssBytes()).sackPermitted(sack).timestamps(tsVal, peer.timestampValue());
         if (scaling)
         {
             options.windowScale(WindowScaling.shiftFor(config.receiveBufferBytes()));
@@ -269,7 +269,8 @@ public final class SynCookies
         {
             return true; // Linux: without timestamps the connection runs without window scaling and SACK
         }
-        final int tsEcr = options.timestampEchoReply();
+        final int tsEcr = options.timestampEchoReply() -
+            isnGenerator.timestampOffset(localIp, ack.destinationPort(), ack.sourceIp(), ack.sourcePort());
         final int shift = decodeWindowScale(tsEcr);
         final boolean sack = decodeSackPermitted(tsEcr);
         if (!config.timestamps() || (sack && !config.sack()) ||

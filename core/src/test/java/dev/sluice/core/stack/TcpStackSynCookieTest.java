@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.core.tcp.SynCookies;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
@@ -132,13 +133,15 @@ class TcpStackSynCookieTest
         assertEquals(client.connection.rcvWnd(), serverSide.sndWnd(), "the client's window, scaled by its shift");
         assertEquals(1460, serverSide.sendMssBytes());
 
-        // the cookie SYN-ACK offered what the client's SYN did; the TSval's low bits carry its window scale
-        // (the client's shift for a 256 KiB buffer: 3) and SACK-permitted
+        // the cookie SYN-ACK offered what the client's SYN did; its TSval less the 4-tuple's timestamp offset
+        // carries the client's window scale (3 for a 256 KiB buffer) and SACK-permitted in its low bits
         final TcpOptions synAck = options(lastFromServer(TcpHeader.SYN | TcpHeader.ACK));
         assertTrue(synAck.hasTimestamps() && synAck.sackPermitted() && synAck.hasWindowScale());
         assertEquals(1460, synAck.mss());
-        assertEquals(3, synAck.timestampValue() & 0xF);
-        assertEquals(0x10, synAck.timestampValue() & 0x10);
+        final int tsClock = synAck.timestampValue() -
+            pair.a.isnGenerator.timestampOffset(IP_A, PORT, IP_B, CLIENT_PORT + 1);
+        assertEquals(3, SynCookies.decodeWindowScale(tsClock));
+        assertTrue(SynCookies.decodeSackPermitted(tsClock));
 
         // data both ways beyond an unscaled window: the restored window scale and timestamps are in effect
         final UnsafeBuffer data = new UnsafeBuffer(new byte[100_000]);
