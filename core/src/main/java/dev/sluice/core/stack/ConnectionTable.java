@@ -71,8 +71,9 @@ final class ConnectionTable
     }
 
     // the gauges of the counters, once per poll
-    void publishGauges()
+    void publishGauges(final ChallengeAckLimiter challengeAcks)
     {
+        counters.challengeAcksLimited = challengeAcks.suppressed();
         counters.connectionsOpen = activeCount();
         counters.payloadChunksInUse = pool.inUseChunks();
         counters.payloadAllocationFailures = pool.allocationFailures();

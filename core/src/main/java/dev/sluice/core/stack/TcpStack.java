@@ -137,6 +137,7 @@ public final class TcpStack implements TransportHandler
         this.handlerFailures = new HandlerFailures(counters);
         this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
+        output.challengeAckLimiter(challengeAcks); // live connections and TIME-WAIT records share it
         this.timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator,
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
@@ -511,7 +512,7 @@ public final class TcpStack implements TransportHandler
             thread.bindIfUnbound();
         }
         int work = timers.poll(nowNs) + timeWait.expire(nowNs);
-        table.publishGauges();
+        table.publishGauges(challengeAcks);
 
         final int count = table.swapReady();
         final ConnectionSlot[] batch = table.batch();
@@ -639,7 +640,7 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * The stack-wide challenge-ACK limit (RFC 5961 §7).
+     * The stack-wide challenge-ACK limit (RFC 5961 §7) of live connections and TIME-WAIT records.
      *
      * @return the limiter.
      */

@@ -41,6 +41,7 @@ public final class TcpStackCounters
     long synCookiesSent;
     long synCookiesAccepted;
     long synCookiesRejected;
+    long challengeAcksLimited;
 
     /**
      * Connections in the table (gauge, as of the last poll).
@@ -132,6 +133,17 @@ public final class TcpStackCounters
     public long synCookiesRejected()
     {
         return synCookiesRejected;
+    }
+
+    /**
+     * Challenge ACKs (RFC 5961 §7) not sent because the shard's allowance per second was spent (gauge, as of
+     * the last poll; Linux TCPChallengeACK beyond tcp_challenge_ack_limit).
+     *
+     * @return count.
+     */
+    public long challengeAcksLimited()
+    {
+        return challengeAcksLimited;
     }
 
     /**

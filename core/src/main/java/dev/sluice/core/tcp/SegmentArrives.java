@@ -525,10 +525,12 @@ final class SegmentArrives
         c.timers.timeWaitNs = nowNs + c.config.timeWaitNs(); // MUST-13
     }
 
-    // RFC 5961 §7: challenge ACKs of one connection at most one per challengeAckIntervalNs (like Linux)
+    // RFC 5961 §7: challenge ACKs of one connection at most one per challengeAckIntervalNs, then within the
+    // stack-wide allowance per second (like Linux: the per-socket limit, then tcp_challenge_ack_limit)
     private static void challengeAck(final TcpConnection c, final long nowNs)
     {
-        if (c.challengeAckSent && nowNs - c.lastChallengeAckNs < c.config.challengeAckIntervalNs())
+        if ((c.challengeAckSent && nowNs - c.lastChallengeAckNs < c.config.challengeAckIntervalNs()) ||
+            !c.output.mayChallengeAck(nowNs))
         {
             c.challengeAcksSuppressed++;
             return;
