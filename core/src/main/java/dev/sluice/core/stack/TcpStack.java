@@ -148,21 +148,6 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Creates the stack with {@link TcpConfig#backlog()} pooled connections.
-     *
-     * @param config       validated TCP settings.
-     * @param isnGenerator the shard's ISN source.
-     * @param output       the shard's segment output.
-     * @param counters     where events are counted.
-     */
-    public TcpStack(
-        final TcpConfig config, final IsnGenerator isnGenerator, final NetworkSegmentOutput output,
-        final TcpStackCounters counters)
-    {
-        this(config, isnGenerator, output, counters, config.backlog());
-    }
-
-    /**
      * The key of a connection in the table: remote ip, remote port, local port.
      *
      * @param remoteIp   the peer's address.
