@@ -339,7 +339,8 @@ public final class SluiceBench
     {
         final TcpStackCounters counters = new TcpStackCounters();
         final NetworkSegmentOutput output = new NetworkSegmentOutput(0, counters);
-        final TcpStack stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters);
+        final TcpStack stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters,
+            config.backlog());
         if (options.timeWaitCap() > 0)
         {
             stack.maxTimeWait(options.timeWaitCap());

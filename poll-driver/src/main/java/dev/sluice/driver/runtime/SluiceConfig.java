@@ -16,6 +16,7 @@ import java.util.Set;
 
 import dev.sluice.core.net.LinkImpairment;
 import dev.sluice.core.stack.MemoryBudget;
+import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.tcp.CongestionAlgorithm;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
@@ -56,6 +57,8 @@ import dev.sluice.nativebindings.dpdk.Eal;
  * @param timeWaitWait   whether an active-open command stays until its connection's TIME-WAIT ends.
  * @param sinkSha256     whether {@code sink} reports the SHA-256 of each connection's bytes.
  * @param impairTx       netem-style impairment of transmitted frames.
+ * @param synBacklog     most half-open (SYN-RECEIVED) connections per listener and core before SYN cookies.
+ * @param synCookies     whether SYNs beyond the backlog get a SYN cookie (RFC 4987) or are dropped.
  */
 public record SluiceConfig(
     Command command,
@@ -82,7 +85,9 @@ public record SluiceConfig(
     LinkImpairment impairTx,
     long memoryBudgetBytes,
     boolean timeWaitWait,
-    boolean sinkSha256)
+    boolean sinkSha256,
+    int synBacklog,
+    boolean synCookies)
 {
     /** Where the counters go unless {@code --counters-file} says otherwise. */
     public static final String DEFAULT_COUNTERS_FILE = "/dev/shm/sluice.counters";
@@ -147,6 +152,9 @@ public record SluiceConfig(
         flag("memory-budget", "SIZE", ALL, "memory per core for connections and buffered data, e.g. 512m, 2g " +
             "(default: a quarter of the RAM, at most the JVM heap limit, shared by the cores)");
         flag("max-connections", "N", ALL, "most connections per core (default: memory budget / 2 KiB)");
+        flag("syn-backlog", "N", SERVERS, "half-open connections per core before SYN cookies (default " +
+            TcpStack.DEFAULT_SYN_BACKLOG + ", Linux's somaxconn)");
+        flag("no-syn-cookies", null, SERVERS, "drop SYNs beyond --syn-backlog instead of answering with a SYN cookie");
         flag("no-time-wait-wait", null, EnumSet.of(Command.SOURCE), "exit without waiting for TIME-WAIT to end");
         flag("sha256", null, EnumSet.of(Command.SINK), "report the SHA-256 of each connection's bytes (data checks)");
         flag("mss", "BYTES", ALL, "MSS we announce (default and cap: MTU - 40)");
@@ -335,6 +343,8 @@ public record SluiceConfig(
         }
         b.timeWaitWait(!"true".equals(values.get("no-time-wait-wait")));
         b.sinkSha256("true".equals(values.get("sha256")));
+        setLong(values, "syn-backlog", v -> b.synBacklog((int)Math.min(v, Integer.MAX_VALUE)));
+        b.synCookies(!"true".equals(values.get("no-syn-cookies")));
         setLong(values, "mss", v -> b.mssBytes((int)v));
         setLong(values, "rto-min-ms", b::rtoMinMs);
         setLong(values, "rto-initial-ms", b::rtoInitialMs);
