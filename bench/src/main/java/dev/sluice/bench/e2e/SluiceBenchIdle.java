@@ -145,7 +145,7 @@ final class SluiceBenchIdle
             int work = 0;
             while (opened < limit && work < 128)
             {
-                final TcpConnection c = stack.connect(SERVER_IP, SERVER_PORT + opened / PER_PORT, this, nowNs);
+                final TcpConnection c = stack.connect(SERVER_IP, SERVER_PORT + opened / PER_PORT, this, nowNs, null);
                 if (c == null)
                 {
                     errors++;
