@@ -26,7 +26,7 @@ import org.agrona.DirectBuffer;
  * {@link #wnd} and {@link #irs} are read by the connection's parts directly; this class writes them. No
  * allocation; single-threaded.
  */
-final class ReceiveSequenceSpace
+final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sink: no extra object per connection
 {
     private final TcpConfig config;
     private final TcpReceiveHandler handler;
@@ -34,8 +34,6 @@ final class ReceiveSequenceSpace
     private final WindowScaling windowScaling;
     private final ReassemblyBuffer reassembly;
     private final SackReceiver sack;
-    private final ReassemblySink reassemblySink = new ReassemblySink();
-    private final int receiveBufferBytes;
 
     int nxt;
     int wnd;
@@ -62,7 +60,6 @@ final class ReceiveSequenceSpace
         this.windowScaling = windowScaling;
         this.reassembly = reassembly;
         this.sack = sack;
-        this.receiveBufferBytes = config.receiveBufferBytes();
         this.rcvMss = initialRcvMss();
     }
 
@@ -393,14 +390,14 @@ final class ReceiveSequenceSpace
     // RCV.NXT + RCV.WND never moves left (SHLD-14)
     private int window()
     {
-        return Math.max(0, Math.min(receiveBufferBytes - unreadBytes, windowCap));
+        return Math.max(0, Math.min(config.receiveBufferBytes() - unreadBytes, windowCap));
     }
 
     private int drain(final int rcvNxt)
     {
         int newRcvNxt = rcvNxt;
         int drained;
-        while ((drained = reassembly.readInOrder(newRcvNxt, reassemblySink)) > 0)
+        while ((drained = reassembly.readInOrder(newRcvNxt, this)) > 0)
         {
             newRcvNxt += drained; // the reassembly buffer trims what the frame already delivered
         }
@@ -416,12 +413,10 @@ final class ReceiveSequenceSpace
         }
     }
 
-    private final class ReassemblySink implements ReassemblyBuffer.Sink
+    /** The reassembly buffer's in-order bytes (its {@link ReassemblyBuffer.Sink}). */
+    @Override
+    public void onData(final DirectBuffer buffer, final int offset, final int length)
     {
-        @Override
-        public void onData(final DirectBuffer buffer, final int offset, final int length)
-        {
-            deliver(buffer, offset, length);
-        }
+        deliver(buffer, offset, length);
     }
 }

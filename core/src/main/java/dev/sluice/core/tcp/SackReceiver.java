@@ -30,8 +30,8 @@ final class SackReceiver
     private final boolean offered;
     private final ReassemblyBuffer reassembly;
     private int[] recent; // a sequence number in each recently reported block; allocated at the first one
-    private int recentCount;
-    private int maxBlocks;
+    private byte recentCount; // <= MAX_RECENT; bytes keep this object at 32 B (issue 11)
+    private byte maxBlocks; // <= TcpOptions.MAX_SACK_BLOCKS
     private boolean enabled;
     private boolean dsackPending;
     private int dsackStart;
@@ -100,7 +100,7 @@ final class SackReceiver
         final int count = Math.min(kept, MAX_RECENT - 1);
         System.arraycopy(recent, 0, recent, 1, count);
         recent[0] = seq;
-        recentCount = count + 1;
+        recentCount = (byte)(count + 1);
     }
 
     /**
@@ -155,7 +155,7 @@ final class SackReceiver
      */
     void addBlocks(final TcpOptions options, final int rcvNxt, final int maxBlocks)
     {
-        this.maxBlocks = maxBlocks;
+        this.maxBlocks = (byte)maxBlocks;
         long added = 0; // bit i: reassembly range i is in the option (at most 64 ranges, TcpConfig)
         if (dsackPending)
         {
@@ -179,7 +179,7 @@ final class SackReceiver
             recent[kept++] = recent[i];
             added = addRange(options, range, added);
         }
-        recentCount = kept;
+        recentCount = (byte)kept;
         for (int range = reassembly.rangeCount() - 1; range >= 0 && options.sackBlockCount() < maxBlocks; range--)
         {
             if (gt(reassembly.rangeEnd(range), rcvNxt))

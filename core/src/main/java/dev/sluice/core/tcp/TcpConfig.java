@@ -91,7 +91,7 @@ public record TcpConfig(
     boolean windowScaling,
     boolean timestamps,
     boolean sack,
-    CongestionAlgorithm congestionControl)
+    CongestionAlgorithm congestionControl) implements RttEstimator.Settings
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;
