@@ -32,7 +32,7 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
     private final TcpReceiveHandler handler;
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
-    private final ReassemblyBuffer reassembly;
+    private final ChunkPool pool; // of the reassembly store, created at the first out-of-order segment
     private final SackReceiver sack;
 
     int nxt;
@@ -52,13 +52,13 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
 
     ReceiveSequenceSpace(
         final TcpConfig config, final TcpReceiveHandler handler, final TcpTimers timers,
-        final WindowScaling windowScaling, final ReassemblyBuffer reassembly, final SackReceiver sack)
+        final WindowScaling windowScaling, final ChunkPool pool, final SackReceiver sack)
     {
         this.config = config;
         this.handler = handler;
         this.timers = timers;
         this.windowScaling = windowScaling;
-        this.reassembly = reassembly;
+        this.pool = pool;
         this.sack = sack;
         this.rcvMss = initialRcvMss();
     }
@@ -76,7 +76,10 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
         nxt = 0;
         wnd = 0;
         irs = 0;
-        reassembly.clear();
+        if (sack.reassembly != null)
+        {
+            sack.reassembly.clear(); // kept for the next connection of this TCB: allocated once
+        }
         unreadBytes = 0;
         rcvUp = 0;
         urgentValid = false;
@@ -159,7 +162,7 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
      */
     boolean isInOrder(final int textSeq)
     {
-        return textSeq == nxt && reassembly.isEmpty();
+        return textSeq == nxt && (sack.reassembly == null || sack.reassembly.isEmpty());
     }
 
     /**
@@ -187,11 +190,12 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
         }
         if (seq != rcvNxt)
         {
-            if (reassembly.insert(rcvNxt, wnd, seq, segment.buffer(), offset, length) > 0)
+            final ReassemblyBuffer store = reassembly();
+            if (store.insert(rcvNxt, wnd, seq, segment.buffer(), offset, length) > 0)
             {
                 sack.onOutOfOrder(seq); // its block goes first in the next ACK (RFC 2018 §4)
             }
-            else if (reassembly.lastDuplicateBytes() == length)
+            else if (store.lastDuplicateBytes() == length)
             {
                 sack.onDuplicate(seq, seq + length); // held already: D-SACK (RFC 2883 §4)
             }
@@ -237,7 +241,7 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
      */
     void hold(final TcpSegment segment)
     {
-        reassembly.insert(nxt, wnd, nxt, segment.buffer(), segment.payloadOffset(), segment.payloadLength());
+        reassembly().insert(nxt, wnd, nxt, segment.buffer(), segment.payloadOffset(), segment.payloadLength());
     }
 
     /**
@@ -393,11 +397,29 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
         return Math.max(0, Math.min(config.receiveBufferBytes() - unreadBytes, windowCap));
     }
 
+    // the store, created at the first out-of-order segment (or SYN text) and kept while the TCB lives: a
+    // connection that never sees reordering or loss pays no 48 B for it (issue 11, an idle connection < 1 KiB)
+    private ReassemblyBuffer reassembly()
+    {
+        ReassemblyBuffer store = sack.reassembly;
+        if (store == null)
+        {
+            store = new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges(), pool);
+            sack.reassembly = store;
+        }
+        return store;
+    }
+
     private int drain(final int rcvNxt)
     {
+        final ReassemblyBuffer store = sack.reassembly;
+        if (store == null)
+        {
+            return rcvNxt;
+        }
         int newRcvNxt = rcvNxt;
         int drained;
-        while ((drained = reassembly.readInOrder(newRcvNxt, this)) > 0)
+        while ((drained = store.readInOrder(newRcvNxt, this)) > 0)
         {
             newRcvNxt += drained; // the reassembly buffer trims what the frame already delivered
         }

@@ -51,12 +51,10 @@ public abstract sealed class TcpControlBlock permits TcpConnection
         this.timers = new TcpTimers(config);
         this.windowScaling = new WindowScaling(config);
         this.timestamps = new Timestamps(config);
-        final ReassemblyBuffer reassembly = new ReassemblyBuffer(config.receiveBufferBytes(),
-            config.maxReassemblyRanges(), pool);
-        this.sack = new SackReceiver(config, reassembly);
+        this.sack = new SackReceiver(config);
         this.flow = new TcpFlow(output, timestamps, sack);
         this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes(), pool));
-        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, reassembly, sack);
+        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, pool, sack);
         this.recovery = new LossRecovery(config);
         this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling);
         this.userTimeoutNs = config.r2Ns();
