@@ -37,7 +37,8 @@ final class LossRecovery
 
     LossRecovery(final TcpConfig config)
     {
-        this.congestion = CongestionControl.create(config.initialWindowSegments(), config.congestionControl());
+        this.congestion = CongestionControl.create(config.initialWindowSegments(), config.congestionControl(),
+            config.hyStart());
         this.rtt = new RttEstimator(config);
     }
 
@@ -83,7 +84,9 @@ final class LossRecovery
     {
         // the timed segment gives the precise sample (Karn, MUST-18: only a segment sent once); when a
         // retransmission cancelled the timing, the timestamp echo still measures (RFC 7323 §4.1, no ambiguity)
-        if (!rtt.onAck(snd.una, nowNs) && tsRttNs >= 0 && karnAmbiguous && !rtt.isTiming())
+        final long timedSentNs = rtt.timedSentNs();
+        final boolean timed = rtt.onAck(snd.una, nowNs);
+        if (!timed && tsRttNs >= 0 && karnAmbiguous && !rtt.isTiming())
         {
             rtt.onRttSample(tsRttNs);
         }
@@ -92,7 +95,9 @@ final class LossRecovery
             rexmtNxt = snd.una;
         }
         final long srttNs = rtt.hasSample() ? rtt.srttNs() : 0;
-        return congestion.onNewAck(ackedBytes, snd.una, snd.flight(), nowNs, srttNs) && snd.una != snd.nxt;
+        final long sampleNs = timed ? nowNs - timedSentNs : tsRttNs; // HyStart++'s currRTT (RFC 9406 §4.2)
+        return congestion.onNewAck(ackedBytes, snd.una, snd.flight(), nowNs, srttNs, sampleNs) &&
+            snd.una != snd.nxt;
     }
 
     /**

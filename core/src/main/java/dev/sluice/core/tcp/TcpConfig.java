@@ -26,6 +26,8 @@ package dev.sluice.core.tcp;
  *   <li>{@code congestionControl} NEWRENO (RFC 5681, RFC 6582); CUBIC (RFC 9438, Linux's default) is
  *       selectable. Not yet the default: CUBIC's 24 bytes of state put an idle connection at about 1025 B
  *       (NewReno: 1005-1009 B), over TcpStackMemoryTest's 1 KiB bound.</li>
+ *   <li>{@code hyStart} on: the initial slow start runs RFC 9406 HyStart++ (leaves slow start when the RTT grows,
+ *       before the queue overflows).</li>
  * </ul>
  *
  * @param mssBytes             MSS we advertise; where segments are built it must still be clamped to
@@ -65,6 +67,8 @@ package dev.sluice.core.tcp;
  *                             peer's SYN carries it too: SACK blocks and D-SACK in our ACKs, RFC 6675 recovery.
  * @param congestionControl    congestion avoidance of every connection: {@link CongestionAlgorithm#NEWRENO}
  *                             (RFC 5681/6582, the default) or {@link CongestionAlgorithm#CUBIC} (RFC 9438).
+ * @param hyStart              whether the initial slow start of every connection runs RFC 9406 HyStart++ (on by
+ *                             default; needs an RTT sample per ACK, i.e. timestamps, to act).
  */
 public record TcpConfig(
     int mssBytes,
@@ -91,7 +95,8 @@ public record TcpConfig(
     boolean windowScaling,
     boolean timestamps,
     boolean sack,
-    CongestionAlgorithm congestionControl) implements RttEstimator.Settings
+    CongestionAlgorithm congestionControl,
+    boolean hyStart) implements RttEstimator.Settings
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;
@@ -217,6 +222,7 @@ public record TcpConfig(
         private boolean timestamps = true;
         private boolean sack = true;
         private CongestionAlgorithm congestionControl = CongestionAlgorithm.NEWRENO;
+        private boolean hyStart = true;
 
         private Builder()
         {
@@ -443,6 +449,18 @@ public record TcpConfig(
         }
 
         /**
+         * Turns RFC 9406 HyStart++ in the initial slow start on (the default) or off (standard slow start).
+         *
+         * @param hyStart true for HyStart++.
+         * @return this.
+         */
+        public Builder hyStart(final boolean hyStart)
+        {
+            this.hyStart = hyStart;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the configuration.
@@ -454,7 +472,7 @@ public record TcpConfig(
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
                 backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling, timestamps, sack,
-                congestionControl);
+                congestionControl, hyStart);
         }
     }
 }
