@@ -335,6 +335,17 @@ public sealed class CongestionControl extends HyStart permits CubicCongestionCon
     }
 
     /**
+     * During fast recovery, the window RFC 6937 PRR allows (pipe + sndcnt); replaces NewReno's inflation and
+     * deflation and RFC 6675's cwnd = ssthresh.
+     *
+     * @param window bytes.
+     */
+    void recoveryWindow(final int window)
+    {
+        cwnd = window;
+    }
+
+    /**
      * Whether SACK-based loss recovery (RFC 6675) is running.
      *
      * @return true in SACK recovery.

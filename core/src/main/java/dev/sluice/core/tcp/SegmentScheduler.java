@@ -256,6 +256,7 @@ final class SegmentScheduler
         {
             flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
             recovery.onNewDataSent(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
+            recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else
         {
@@ -318,6 +319,7 @@ final class SegmentScheduler
                 flags |= PSH;
             }
             flow.data(seq, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
+            recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else
         {
