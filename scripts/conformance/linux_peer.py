@@ -33,7 +33,7 @@ def echo(port):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
     s.bind(("0.0.0.0", port))
-    s.listen(128)
+    s.listen(64)  # the SYN backlog checks_cookies.py fills (Sluice: --syn-backlog 64)
     print("listening", flush=True)
     while True:
         c, _ = s.accept()

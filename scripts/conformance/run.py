@@ -27,6 +27,7 @@ import framework  # noqa: E402
 from framework import REGISTRY, CheckFailed, CheckSkipped, Ctx, Result, Tester  # noqa: E402
 import checks_passive  # noqa: E402,F401
 import checks_recovery  # noqa: E402,F401
+import checks_cookies  # noqa: E402,F401
 import checks_active  # noqa: E402,F401
 import checks_final  # noqa: E402,F401
 from targets import LinuxTarget, SluiceTarget, TARGET_IP, TESTER_IP  # noqa: E402

@@ -247,7 +247,9 @@ class SluiceTarget(Target):
     def start_passive(self, tester):
         if self.passive is None or not self.passive.alive():
             tester.target_mac = None
-            self.passive = self._start(tester, ["echo"] + self._common() + ["--listen", str(LISTEN_PORT)],
+            # the SYN backlog checks_cookies.py fills (Linux: linux_peer.py's listen backlog)
+            self.passive = self._start(tester, ["echo"] + self._common() + ["--listen", str(LISTEN_PORT),
+                                                                              "--syn-backlog", "64"],
                                        "sluice-echo.log")
             tester.resolve_target(30)
 

@@ -51,7 +51,8 @@ public final class CountersFile implements AutoCloseable
         "tcp: connections refused (memory pressure)", "tcp: handler exceptions",
         "tcp: connections aborted (handler exception)", "tcp: connections open", "tcp: payload chunks in use",
         "tcp: payload chunk allocation failures", "tcp: payload bytes reserved", "tcp: TIME-WAIT entered",
-        "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN"};
+        "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN", "tcp: SYN cookies sent",
+        "tcp: SYN cookies accepted", "tcp: SYN cookies rejected", "tcp: challenge ACKs over the shard's limit"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -231,6 +232,10 @@ public final class CountersFile implements AutoCloseable
         to[28].setRelease(from.timeWaitEntered());
         to[29].setRelease(from.timeWaitRecycled());
         to[30].setRelease(from.timeWaitReused());
+        to[31].setRelease(from.synCookiesSent());
+        to[32].setRelease(from.synCookiesAccepted());
+        to[33].setRelease(from.synCookiesRejected());
+        to[34].setRelease(from.challengeAcksLimited());
     }
 
     /**

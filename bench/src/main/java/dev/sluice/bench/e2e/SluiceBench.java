@@ -252,7 +252,8 @@ public final class SluiceBench
     {
         final TcpStackCounters counters = new TcpStackCounters();
         final NetworkSegmentOutput output = new NetworkSegmentOutput(0, counters);
-        final TcpStack stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters);
+        final TcpStack stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters,
+            config.backlog());
         final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).mtu(options.mtu()).build();
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);

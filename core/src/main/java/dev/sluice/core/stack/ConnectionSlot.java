@@ -68,7 +68,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
             return length; // the connection is aborted after this step
         }
     }
@@ -85,7 +85,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
             }
             catch (final RuntimeException ex)
             {
-                stack.handlerFailed(this, ex);
+                stack.handlerFailures.failed(this, ex);
             }
             return;
         }
@@ -99,7 +99,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 
@@ -120,7 +120,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 
@@ -141,7 +141,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 
@@ -196,7 +196,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
         }
         catch (final RuntimeException ex)
         {
-            stack.handlerFailed(this, ex);
+            stack.handlerFailures.failed(this, ex);
         }
     }
 
@@ -205,14 +205,14 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public long id()
     {
-        stack.checkThread();
+        stack.thread.check();
         return id;
     }
 
     @Override
     public int send(final DirectBuffer source, final int offset, final int length)
     {
-        stack.checkThread();
+        stack.thread.check();
         if (outputShutdown)
         {
             return NOT_OPEN;
@@ -223,7 +223,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public void flush()
     {
-        stack.checkThread();
+        stack.thread.check();
         if (inUse)
         {
             stack.markReady(this);
@@ -233,7 +233,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public void consume(final int bytes)
     {
-        stack.checkThread();
+        stack.thread.check();
         connection.consumed(bytes);
         if (finDeferred && connection.unreadBytes() == 0 && connection.state().isSynchronized())
         {
@@ -244,7 +244,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public boolean shutdownOutput()
     {
-        stack.checkThread();
+        stack.thread.check();
         if (outputShutdown)
         {
             return false;
@@ -282,7 +282,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public boolean close()
     {
-        stack.checkThread();
+        stack.thread.check();
         outputShutdown = true;
         finDeferred = false;
         return connection.close();
@@ -291,7 +291,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public void abort()
     {
-        stack.checkThread();
+        stack.thread.check();
         outputShutdown = true;
         finDeferred = false;
         connection.abort();
@@ -300,49 +300,49 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public TcpState state()
     {
-        stack.checkThread();
+        stack.thread.check();
         return connection.state();
     }
 
     @Override
     public boolean isOpen()
     {
-        stack.checkThread();
+        stack.thread.check();
         return connection.state() != TcpState.CLOSED;
     }
 
     @Override
     public boolean isOutputShutdown()
     {
-        stack.checkThread();
+        stack.thread.check();
         return outputShutdown || connection.state() == TcpState.CLOSED;
     }
 
     @Override
     public TcpCloseReason closeReason()
     {
-        stack.checkThread();
+        stack.thread.check();
         return connection.state() == TcpState.CLOSED ? connection.closeReason() : null;
     }
 
     @Override
     public int unreadBytes()
     {
-        stack.checkThread();
+        stack.thread.check();
         return connection.unreadBytes();
     }
 
     @Override
     public int sendQueueBytes()
     {
-        stack.checkThread();
+        stack.thread.check();
         return connection.sendQueueBytes();
     }
 
     @Override
     public int writableBytes()
     {
-        stack.checkThread();
+        stack.thread.check();
         if (outputShutdown)
         {
             return 0;
@@ -364,56 +364,56 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public int localIp()
     {
-        stack.checkThread();
+        stack.thread.check();
         return connection.localIp();
     }
 
     @Override
     public int localPort()
     {
-        stack.checkThread();
+        stack.thread.check();
         return (int)key & 0xFFFF;
     }
 
     @Override
     public int remoteIp()
     {
-        stack.checkThread();
+        stack.thread.check();
         return (int)(key >>> 32);
     }
 
     @Override
     public int remotePort()
     {
-        stack.checkThread();
+        stack.thread.check();
         return (int)(key >>> 16) & 0xFFFF;
     }
 
     @Override
     public Object attachment()
     {
-        stack.checkThread();
+        stack.thread.check();
         return attachment;
     }
 
     @Override
     public void attach(final Object attachment)
     {
-        stack.checkThread();
+        stack.thread.check();
         this.attachment = attachment;
     }
 
     @Override
     public TcpChannelHandler handler()
     {
-        stack.checkThread();
+        stack.thread.check();
         return handler;
     }
 
     @Override
     public void handler(final TcpChannelHandler handler)
     {
-        stack.checkThread();
+        stack.thread.check();
         if (handler == null)
         {
             throw new NullPointerException("handler");
@@ -424,7 +424,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public void noDelay(final boolean noDelay)
     {
-        stack.checkThread();
+        stack.thread.check();
         connection.noDelay(noDelay);
         if (inUse)
         {
@@ -435,7 +435,7 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     @Override
     public void keepAlive(final boolean enabled)
     {
-        stack.checkThread();
+        stack.thread.check();
         connection.keepAlive(enabled);
         if (inUse)
         {

@@ -70,6 +70,16 @@ final class ConnectionTable
         return connections;
     }
 
+    // the gauges of the counters, once per poll
+    void publishGauges(final ChallengeAckLimiter challengeAcks)
+    {
+        counters.challengeAcksLimited = challengeAcks.suppressed();
+        counters.connectionsOpen = activeCount();
+        counters.payloadChunksInUse = pool.inUseChunks();
+        counters.payloadAllocationFailures = pool.allocationFailures();
+        counters.payloadBytesReserved = pool.reservedBytes();
+    }
+
     int activeCount()
     {
         return activeCount;

@@ -1,5 +1,6 @@
 package dev.sluice.core.stack;
 
+import dev.sluice.core.tcp.TcpState;
 import org.agrona.ErrorHandler;
 
 /**
@@ -33,6 +34,27 @@ final class HandlerFailures
         if (count <= FULL_REPORTS || Long.bitCount(count) == 1)
         {
             errorHandler.onError(new HandlerException(count, ex));
+        }
+    }
+
+    // a handler threw in the step of this connection's that is running: that connection is aborted after it
+    void failed(final ConnectionSlot slot, final RuntimeException ex)
+    {
+        slot.handlerFailed = true;
+        onException(ex);
+    }
+
+    // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
+    void abortIfFailed(final ConnectionSlot slot)
+    {
+        if (slot.handlerFailed)
+        {
+            slot.handlerFailed = false;
+            if (slot.connection.state() != TcpState.CLOSED)
+            {
+                counters.handlerAborts++;
+                slot.connection.abort();
+            }
         }
     }
 

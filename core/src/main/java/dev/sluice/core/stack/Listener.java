@@ -2,13 +2,18 @@ package dev.sluice.core.stack;
 
 import dev.sluice.core.channel.TcpChannelHandler;
 
-/** A listening port: its acceptor (or channel handler), backlog and connections still in SYN-RECEIVED. */
+/**
+ * A listening port: its acceptor (or channel handler), backlog, connections still in SYN-RECEIVED, and when it
+ * last answered a SYN with a cookie.
+ */
 final class Listener
 {
     final TcpAcceptor acceptor;
     final TcpChannelHandler channelHandler;
     final int backlog;
     int synReceived;
+    boolean cookiesSent;
+    long lastCookieNs;
 
     Listener(final TcpAcceptor acceptor, final TcpChannelHandler channelHandler, final int backlog)
     {

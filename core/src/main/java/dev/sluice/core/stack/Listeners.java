@@ -1,15 +1,24 @@
 package dev.sluice.core.stack;
 
+import static dev.sluice.core.wire.TcpHeader.ACK;
+import static dev.sluice.core.wire.TcpHeader.RST;
+import static dev.sluice.core.wire.TcpHeader.SYN;
+
 import dev.sluice.core.channel.TcpChannelHandler;
+import dev.sluice.core.tcp.SynCookies;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
+import dev.sluice.core.wire.TcpOptions;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
  * A shard's listening ports and their backlogs: a SYN to a listening port takes a pooled connection in LISTEN
- * (§3.10.7.2), which counts against its listener's backlog while it is in SYN-RECEIVED. Single-threaded; no
+ * (§3.10.7.2), which counts against its listener's backlog while it is in SYN-RECEIVED. A SYN beyond the backlog
+ * is answered with a SYN cookie (RFC 4987 §3.6, {@link SynCookies}; Linux's default tcp_syncookies=1), or
+ * dropped and counted when cookies are off; the ACK that returns a valid cookie creates the connection
+ * ESTABLISHED, an invalid one is answered with a RST like any ACK in LISTEN (Linux). Single-threaded; no
  * allocation but the {@link Listener} of {@link #add}.
  */
 final class Listeners
@@ -20,16 +29,25 @@ final class Listeners
     private final NetworkSegmentOutput output;
     private final TcpStackCounters counters;
     private final HandlerFailures handlerFailures;
+    private final SynCookies cookies;
+    private final TcpOptions restoredSyn = new TcpOptions();
+    private boolean synCookies = true;
 
     Listeners(
         final TcpStack stack, final ConnectionTable table, final NetworkSegmentOutput output,
-        final TcpStackCounters counters, final HandlerFailures handlerFailures)
+        final TcpStackCounters counters, final HandlerFailures handlerFailures, final SynCookies cookies)
     {
+        this.cookies = cookies;
         this.stack = stack;
         this.table = table;
         this.output = output;
         this.counters = counters;
         this.handlerFailures = handlerFailures;
+    }
+
+    void synCookies(final boolean enabled)
+    {
+        this.synCookies = enabled;
     }
 
     static void checkBacklog(final int backlog)
@@ -72,19 +90,108 @@ final class Listeners
         return listener == null ? 0 : listener.synReceived;
     }
 
-    void accept(
-        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    // a segment with no connection and no TIME-WAIT record: a listening port or a closed one
+    void onSegment(final long key, final TcpSegment segment, final int localIp, final long nowNs)
     {
-        // either way the peer retransmits its SYN; maybe there is room by then
-        if (table.activeCount() < table.maxConnections() && listener.synReceived >= listener.backlog)
+        final Listener listener = byPort.get(segment.destinationPort());
+        if (listener == null)
         {
-            counters.synsDroppedBacklog++;
+            if (TcpConnection.replyToClosedPort(segment, output))
+            {
+                counters.resetsToClosedPorts++;
+            }
             return;
         }
+        final int controls = segment.flags() & (SYN | ACK | RST);
+        if (controls == SYN)
+        {
+            onSyn(listener, key, segment, localIp, nowNs);
+        }
+        else if (controls == ACK && cookieAckExpected(listener, nowNs))
+        {
+            onCookieAck(listener, key, segment, localIp, nowNs);
+        }
+        else if (segment.has(ACK) && !segment.has(RST))
+        {
+            refuse(segment); // §3.10.7.2 second: any acknowledgment is bad in LISTEN, <SEQ=SEG.ACK><CTL=RST>
+        }
+        // §3.10.7.2: a RST is ignored, anything else without SYN is dropped
+    }
+
+    private void refuse(final TcpSegment segment)
+    {
+        TcpConnection.replyToClosedPort(segment, output);
+        counters.resetsToClosedPorts++;
+    }
+
+    private void onSyn(
+        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    {
+        if (table.activeCount() < table.maxConnections() && listener.synReceived >= listener.backlog)
+        {
+            if (synCookies)
+            {
+                // RFC 4987 §3.6: answer without keeping state; the ACK that returns the cookie creates the connection
+                cookies.sendSynAck(segment, localIp, output, output.optionsHolder(), nowNs);
+                counters.synCookiesSent++;
+                listener.lastCookieNs = nowNs;
+                listener.cookiesSent = true;
+            }
+            else
+            {
+                counters.synsDroppedBacklog++; // the peer retransmits its SYN; maybe there is room by then
+            }
+            return;
+        }
+        final ConnectionSlot slot = admit(listener, key, segment, localIp);
+        if (slot != null)
+        {
+            counters.synsAccepted++;
+            table.activate(slot, key);
+            enterBacklog(slot, listener);
+            slot.connection.onSegment(segment, nowNs);
+            stack.afterInteraction(slot);
+        }
+    }
+
+    // Linux checks cookies only while the listener's queue overflowed recently (tcp_synq_no_recent_overflow):
+    // otherwise an ACK in LISTEN is just answered with a RST
+    private static boolean cookieAckExpected(final Listener listener, final long nowNs)
+    {
+        return listener.cookiesSent &&
+            nowNs - listener.lastCookieNs < SynCookies.MAX_AGE_PERIODS * SynCookies.PERIOD_NS;
+    }
+
+    private void onCookieAck(
+        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    {
+        if (!cookies.validate(segment, localIp, nowNs, restoredSyn))
+        {
+            counters.synCookiesRejected++;
+            refuse(segment); // as Linux: a failed cookie is an ACK in LISTEN, <SEQ=SEG.ACK><CTL=RST>
+            return;
+        }
+        counters.synCookiesAccepted++;
+        final ConnectionSlot slot = admit(listener, key, segment, localIp);
+        if (slot != null)
+        {
+            table.activate(slot, key);
+            slot.listener = listener;
+            slot.connection.synReceivedFromCookie(segment, restoredSyn, nowNs);
+            slot.connection.onSegment(segment, nowNs); // the fifth step: ESTABLISHED, then its text
+            stack.afterInteraction(slot);
+        }
+    }
+
+    // a pooled connection in LISTEN whose handler accepted the peer, or null (pool exhausted: counted by the
+    // table; refused by a channel handler: RST)
+    private ConnectionSlot admit(
+        final Listener listener, final long key, final TcpSegment segment, final int localIp)
+    {
         final ConnectionSlot slot = table.take();
         if (slot == null)
         {
-            return;
+            return null;
         }
         final TcpConnection connection = slot.connection;
         connection.listen(localIp, segment.destinationPort());
@@ -99,9 +206,8 @@ final class Listeners
                 slot.handler = null;
                 connection.releaseFromListen();
                 table.putBack(slot);
-                TcpConnection.replyToClosedPort(segment, output); // RST: connection refused
-                counters.resetsToClosedPorts++;
-                return;
+                refuse(segment); // RST: connection refused
+                return null;
             }
         }
         else
@@ -115,15 +221,11 @@ final class Listeners
             {
                 handlerFailures.onException(ex);
                 handler = null;
-                slot.handlerFailed = true; // refused once the SYN is processed: RST
+                slot.handlerFailed = true; // refused once the segment is processed: RST
             }
             slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
         }
-        counters.synsAccepted++;
-        table.activate(slot, key);
-        enterBacklog(slot, listener);
-        connection.onSegment(segment, nowNs);
-        stack.afterInteraction(slot);
+        return slot;
     }
 
     private boolean accepts(final TcpChannelHandler handler, final ConnectionSlot slot)

@@ -28,6 +28,7 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
     private final TcpOptions synOptions = new TcpOptions();
     private final TcpOptions connectionOptions = new TcpOptions(); // filled by one connection per segment
     private NetworkLayer networkLayer;
+    private ChallengeAckLimiter challengeAcks;
     private int maxMssBytes;
     private long nowNs;
 
@@ -53,6 +54,22 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         this.networkLayer = networkLayer;
         // MUST-67: the MSS we announce never exceeds what our MTU carries without options
         this.maxMssBytes = networkLayer.config().maxIpv4PayloadLength() - TcpHeader.MIN_HEADER_LENGTH;
+    }
+
+    /**
+     * The shard's stack-wide challenge-ACK limit, which {@link #mayChallengeAck} applies (set by the stack).
+     *
+     * @param limiter the stack's limiter.
+     */
+    public void challengeAckLimiter(final ChallengeAckLimiter limiter)
+    {
+        this.challengeAcks = limiter;
+    }
+
+    @Override
+    public boolean mayChallengeAck(final long nowNs)
+    {
+        return challengeAcks == null || challengeAcks.tryAcquire(nowNs);
     }
 
     /**

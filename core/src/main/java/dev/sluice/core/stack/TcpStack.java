@@ -1,21 +1,17 @@
 package dev.sluice.core.stack;
 
-import static dev.sluice.core.wire.TcpHeader.ACK;
-import static dev.sluice.core.wire.TcpHeader.RST;
-import static dev.sluice.core.wire.TcpHeader.SYN;
-
 import dev.sluice.core.channel.TcpChannel;
 import dev.sluice.core.channel.TcpChannelHandler;
 import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.core.net.TransportHandler;
 import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
+import dev.sluice.core.tcp.SynCookies;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
 import dev.sluice.core.tcp.TcpSegment;
 import dev.sluice.core.tcp.TcpState;
-import dev.sluice.core.wire.TcpHeader;
 import org.agrona.DirectBuffer;
 
 import java.util.function.Consumer;
@@ -38,41 +34,21 @@ import java.util.function.IntPredicate;
  *       retransmits it.</li>
  *   <li>A SYN to a listening port with no connection takes a pooled connection, puts it in LISTEN and feeds
  *       it the SYN (§3.10.7.2), unless the listener already holds its backlog of connections in
- *       SYN-RECEIVED: then the SYN is dropped and counted and the peer retransmits it (Linux without SYN
- *       cookies). Other segments to a listening port: an ACK gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest
- *       is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
+ *       SYN-RECEIVED: then the SYN is answered with a SYN cookie and nothing is kept (RFC 4987 §3.6, Linux's
+ *       tcp_syncookies=1; {@link #synCookies(boolean)}), or dropped and counted when cookies are off. Other
+ *       segments to a listening port: an ACK returning a valid cookie creates the connection, any other ACK
+ *       gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
  *   <li>Active opens name their local port or take an ephemeral one ({@link #connect(int, int,
- *       TcpReceiveHandler, long)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
+ *       TcpReceiveHandler, long, IntPredicate)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
  *   <li>ICMP errors (MUST-54) are matched to a connection by the quoted header and handed to
  *       {@link TcpConnection#onIcmpError}, which checks the quoted sequence number (RFC 5927) and decides.</li>
  * </ul>
  *
  * <h2>Timers and the ready list</h2>
- * {@link #poll} runs once per duty cycle after every segment of the burst (MUST-58, MUST-59). It does not
- * visit every connection:
- * <ul>
- *   <li><b>Timers.</b> Each connection's {@link TcpConnection#nextDeadlineNs()} is armed in one
- *       {@link ConnectionTimerWheel} per shard, whose nodes are the connections themselves; an expired timer calls {@link TcpConnection#onTimer} if the
- *       connection's deadline is really due. A connection's timer is re-synced after every interaction
- *       (segment, timer, poll, application call): it is re-armed only when the deadline moved earlier; a
- *       deadline that moved later (the RTO restarted by an ACK) or went away leaves the armed timer alone,
- *       and when that fires early it is simply re-armed for the current deadline. So a steady ACK clock
- *       costs no wheel operation per segment.</li>
- *   <li><b>Tick.</b> 2<sup>20</sup> ns (about 1.05 ms; the wheel needs a power of two): the shortest TCP
- *       timers (delayed ACK, 200 ms minimum RTO) tolerate firing up to one tick late, Linux's own jiffies
- *       are 1 to 4 ms. <b>Wheel span:</b> {@value #TIMER_TICKS_PER_WHEEL} ticks, about 1.07 s: a deadline
- *       beyond one turn simply stays in its bucket and is looked at once per turn. The wheel's memory is a
- *       reference and a long per tick, whatever the number of timers (a storm of connections accepted in
- *       the same millisecond costs nothing more).</li>
- *   <li><b>Ready list.</b> Only connections that may have output are polled: those that received a segment,
- *       had a timer fire, were opened, or that the application touched. Application calls on a connection
- *       outside the stack's callbacks ({@link TcpConnection#send}, {@link TcpConnection#close},
- *       {@link TcpConnection#consumed}, {@link TcpConnection#abort}) are noticed through the
- *       {@link TcpConnection.ActivityListener} every pooled connection carries (and through
- *       {@link TcpReceiveHandler#onClosed} for ABORT): the application simply calls the connection, on the
- *       shard's thread, and the next {@link #poll} sends what is due. Other calls that change what may be
- *       sent ({@link TcpConnection#noDelay(boolean)}) are followed by {@link #wake}.</li>
- * </ul>
+ * {@link #poll} runs once per duty cycle after every segment of the burst (MUST-58, MUST-59): it fires the
+ * connection timers that are due (one wheel per shard, see {@code ConnectionTimers}) and polls only the
+ * connections on the ready list (those that received a segment, had a timer fire, were opened, or that the
+ * application touched; {@link #wake} for calls the stack cannot notice by itself).
  * Single-threaded; no allocation per segment, timer or poll (the wheel grows only if more timers than it
  * was sized for fall in one tick).
  */
@@ -82,6 +58,8 @@ public final class TcpStack implements TransportHandler
     public static final long TIMER_TICK_NS = 1L << 20;
     /** Ticks per turn of the timer wheel (about 1.07 s per turn). */
     public static final int TIMER_TICKS_PER_WHEEL = 1024;
+    /** Default SYN backlog of a listener, when the connection limit is higher: Linux's somaxconn (4096). */
+    public static final int DEFAULT_SYN_BACKLOG = 4096;
     /** Lowest ephemeral port by default (Linux {@code ip_local_port_range}). */
     public static final int DEFAULT_EPHEMERAL_PORT_LOW = 32_768;
     /** Highest ephemeral port by default (Linux {@code ip_local_port_range}). */
@@ -101,9 +79,11 @@ public final class TcpStack implements TransportHandler
     private final ConnectionTimers timers;
     final HandlerFailures handlerFailures;
     private final ChallengeAckLimiter challengeAcks;
+    private final IcmpErrors icmpErrors;
     private TimeWaitTable timeWait;
     private boolean compactTimeWait = true;
-    private Thread ownerThread;
+    private int synBacklog = DEFAULT_SYN_BACKLOG;
+    final ShardThread thread = new ShardThread();
     private final EphemeralPorts ephemeralPorts;
 
     /**
@@ -157,26 +137,14 @@ public final class TcpStack implements TransportHandler
         this.handlerFailures = new HandlerFailures(counters);
         this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
+        output.challengeAckLimiter(challengeAcks); // live connections and TIME-WAIT records share it
         this.timeWait = new TimeWaitTable(counters, challengeAcks, isnGenerator,
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
-        this.listeners = new Listeners(this, table, output, counters, handlerFailures);
+        this.listeners = new Listeners(this, table, output, counters, handlerFailures,
+            new SynCookies(config, isnGenerator));
         this.timers = new ConnectionTimers(counters, table);
-    }
-
-    /**
-     * Creates the stack with {@link TcpConfig#backlog()} pooled connections.
-     *
-     * @param config       validated TCP settings.
-     * @param isnGenerator the shard's ISN source.
-     * @param output       the shard's segment output.
-     * @param counters     where events are counted.
-     */
-    public TcpStack(
-        final TcpConfig config, final IsnGenerator isnGenerator, final NetworkSegmentOutput output,
-        final TcpStackCounters counters)
-    {
-        this(config, isnGenerator, output, counters, config.backlog());
+        this.icmpErrors = new IcmpErrors(this, table, output, counters);
     }
 
     /**
@@ -193,9 +161,8 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port (§3.10.1) with the default backlog: the pool size, so only the pool limits the
-     * listener (with the constructor that sizes the pool by {@link TcpConfig#backlog()}, that is the
-     * configured backlog).
+     * Passive OPEN on a port (§3.10.1) with the default SYN backlog: {@link #synBacklog(int)}, at most the
+     * connection limit.
      *
      * @param localPort our port, 1..65535.
      * @param acceptor  gives the handler of each new connection.
@@ -203,13 +170,13 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpAcceptor acceptor)
     {
-        listen(localPort, acceptor, Math.min(maxConnections, 65_535));
+        listen(localPort, acceptor, Math.min(maxConnections, synBacklog));
     }
 
     /**
      * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection creates one, as long as
      * fewer than {@code backlog} of this listener's connections are still in SYN-RECEIVED; SYNs beyond that
-     * are dropped and counted ({@link TcpStackCounters#synsDroppedBacklog()}): the peer retransmits them.
+     * get a SYN cookie (see {@link #synCookies(boolean)}).
      *
      * @param localPort our port, 1..65535.
      * @param acceptor  gives the handler of each new connection.
@@ -228,9 +195,8 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1), with the connection limit (at most 65,535) as
-     * backlog: see
-     * {@link #listen(int, TcpChannelHandler, int)}.
+     * Passive OPEN on a port for channel handlers (§3.10.1) with the default SYN backlog
+     * ({@link #synBacklog(int)}, at most the connection limit): see {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
      * @param handler   receives {@link TcpChannelHandler#onAccept} for every SYN to the port, then (unless it
@@ -240,7 +206,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpChannelHandler handler)
     {
-        listen(localPort, handler, Math.min(maxConnections, 65_535));
+        listen(localPort, handler, Math.min(maxConnections, synBacklog));
     }
 
     /**
@@ -258,7 +224,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpChannelHandler handler, final int backlog)
     {
-        checkThread();
+        thread.check();
         checkPort(localPort, "localPort");
         Listeners.checkBacklog(backlog);
         if (handler == null)
@@ -286,29 +252,37 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler handler,
         final Object attachment, final long nowNs)
     {
-        checkThread();
+        thread.check();
         if (handler == null)
         {
             throw new NullPointerException("handler");
         }
+        return activeOpen(remoteIp, remotePort, localPort, handler, attachment, null, nowNs);
+    }
+
+    // §3.10.1 active OPEN into a pooled connection; one of channelHandler and delegate is null
+    private ConnectionSlot activeOpen(
+        final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler channelHandler,
+        final Object attachment, final TcpReceiveHandler delegate, final long nowNs)
+    {
         checkPort(remotePort, "remotePort");
         checkPort(localPort, "localPort");
         final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (table.contains(key))
-        {
-            return null;
-        }
-        final ConnectionSlot slot = table.take();
+        final ConnectionSlot slot = table.contains(key) ? null : table.take();
         if (slot == null)
         {
             return null;
         }
         output.nowNs(nowNs);
-        slot.handler = handler;
+        slot.handler = channelHandler;
         slot.attachment = attachment;
+        if (channelHandler == null)
+        {
+            slot.delegate = delegate != null ? delegate : TcpReceiveHandler.DISCARD;
+        }
         table.activate(slot, key);
         slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
-        markReady(slot);
+        markReady(slot); // its timer is armed at the next poll
         return slot;
     }
 
@@ -330,19 +304,9 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final TcpChannelHandler handler, final Object attachment,
         final long nowNs, final IntPredicate portFilter)
     {
-        checkThread();
-        checkPort(remotePort, "remotePort");
-        if (!table.mayOpen())
-        {
-            return null;
-        }
+        thread.check();
         final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
-        if (localPort == 0)
-        {
-            counters.ephemeralPortsExhausted++;
-            return null;
-        }
-        return open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
+        return localPort == 0 ? null : open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
     }
 
     /**
@@ -353,7 +317,7 @@ public final class TcpStack implements TransportHandler
      */
     public void ownerThread(final Thread thread)
     {
-        this.ownerThread = thread;
+        this.thread.bind(thread);
     }
 
     /**
@@ -361,7 +325,7 @@ public final class TcpStack implements TransportHandler
      */
     public Thread ownerThread()
     {
-        return ownerThread;
+        return thread.owner();
     }
 
     /**
@@ -373,24 +337,8 @@ public final class TcpStack implements TransportHandler
      */
     public int forEachChannel(final Consumer<? super TcpChannel> visitor)
     {
-        checkThread();
+        thread.check();
         return table.forEach(visitor);
-    }
-
-    void checkThread()
-    {
-        final Thread owner = ownerThread;
-        if (owner != null && owner != Thread.currentThread())
-        {
-            throw wrongThread(owner);
-        }
-    }
-
-    private static WrongThreadException wrongThread(final Thread owner)
-    {
-        return new WrongThreadException("a Sluice channel belongs to shard thread " + owner.getName() +
-            " and was used from thread " + Thread.currentThread().getName() +
-            ": post the call to the shard (execute) or use a SluiceSocket");
     }
 
     /**
@@ -444,47 +392,15 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final int localPort, final TcpReceiveHandler handler,
         final long nowNs)
     {
-        checkPort(remotePort, "remotePort");
-        checkPort(localPort, "localPort");
-        final long key = connectionKey(remoteIp, remotePort, localPort);
-        if (table.contains(key))
-        {
-            return null;
-        }
-        final ConnectionSlot slot = table.take();
-        if (slot == null)
-        {
-            return null;
-        }
-        output.nowNs(nowNs);
-        slot.delegate = handler != null ? handler : TcpReceiveHandler.DISCARD;
-        table.activate(slot, key);
-        slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
-        markReady(slot); // its timer is armed at the next poll
-        return slot.connection;
+        final ConnectionSlot slot = activeOpen(remoteIp, remotePort, localPort, null, null, handler, nowNs);
+        return slot == null ? null : slot.connection;
     }
 
     /**
      * Active OPEN from an ephemeral local port: the first free port of the ephemeral range in the order of
-     * RFC 6056 algorithm 3 (a keyed hash of the remote address and port, plus a counter), skipping listening
-     * ports and every port whose tuple is still in the table (TIME-WAIT included).
-     *
-     * @param remoteIp   the peer's address.
-     * @param remotePort the peer's port.
-     * @param handler    where the connection's data and events go.
-     * @param nowNs      the duty cycle's time.
-     * @return the connection (in SYN-SENT), or null if the pool or the port range is exhausted.
-     */
-    public TcpConnection connect(
-        final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs)
-    {
-        return connect(remoteIp, remotePort, handler, nowNs, null);
-    }
-
-    /**
-     * Active OPEN from an ephemeral local port accepted by {@code portFilter}, e.g. one whose flow hash
-     * steers the peer's replies to the calling core; otherwise as {@link #connect(int, int,
-     * TcpReceiveHandler, long)}.
+     * RFC 6056 algorithm 3 (a keyed hash of the remote address and port, plus a counter) that
+     * {@code portFilter} accepts (e.g. one whose flow hash steers the peer's replies to the calling core),
+     * skipping listening ports and every port whose tuple is still in use (TIME-WAIT included).
      *
      * @param remoteIp   the peer's address.
      * @param remotePort the peer's port.
@@ -497,24 +413,25 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs,
         final IntPredicate portFilter)
     {
+        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        return localPort == 0 ? null : connect(remoteIp, remotePort, localPort, handler, nowNs);
+    }
+
+    // 0 if the pool is exhausted or no acceptable port is free (counted)
+    private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
+    {
         checkPort(remotePort, "remotePort");
         if (!table.mayOpen())
         {
-            return null;
+            return 0;
         }
-        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
-        if (localPort == 0)
+        final int port = ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter,
+            listeners, table.map(), timeWait);
+        if (port == 0)
         {
             counters.ephemeralPortsExhausted++;
-            return null;
         }
-        return connect(remoteIp, remotePort, localPort, handler, nowNs);
-    }
-
-    private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
-    {
-        return ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter, listeners,
-            table.map(), timeWait);
+        return port;
     }
 
     @Override
@@ -539,32 +456,13 @@ public final class TcpStack implements TransportHandler
         {
             return;
         }
-        final Listener listener = listeners.get(segment.destinationPort());
-        if (listener == null)
-        {
-            if (TcpConnection.replyToClosedPort(segment, output))
-            {
-                counters.resetsToClosedPorts++;
-            }
-            return;
-        }
-        if ((segment.flags() & (SYN | ACK | RST)) == SYN)
-        {
-            listeners.accept(listener, key, segment, destinationIp, nowNs);
-        }
-        else if (segment.has(ACK) && !segment.has(RST))
-        {
-            // §3.10.7.2 second: any acknowledgment is bad in LISTEN, <SEQ=SEG.ACK><CTL=RST>
-            TcpConnection.replyToClosedPort(segment, output);
-            counters.resetsToClosedPorts++;
-        }
-        // §3.10.7.2: a RST is ignored, anything else without SYN is dropped
+        listeners.onSegment(key, segment, destinationIp, nowNs);
     }
 
     // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
     void afterInteraction(final ConnectionSlot slot)
     {
-        abortIfHandlerFailed(slot);
+        handlerFailures.abortIfFailed(slot);
         Listeners.leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
@@ -578,38 +476,8 @@ public final class TcpStack implements TransportHandler
         final int quotedSourceIp, final int quotedDestinationIp, final DirectBuffer buffer,
         final int quotedTcpOffset, final int quotedTcpLength, final long nowNs)
     {
-        // RFC 5927 §4.1: the quote names the connection (addresses and ports) and a sequence number in flight
-        if (quotedTcpLength < 8)
-        {
-            counters.icmpErrorsIgnored++; // the network layer promises 8 bytes; never read past the quote
-            return;
-        }
-        final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
-        final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
-        final ConnectionSlot slot = table.get(connectionKey(quotedDestinationIp, remotePort, localPort));
-        if (slot == null || slot.connection.localIp() != quotedSourceIp)
-        {
-            counters.icmpErrorsIgnored++;
-            return;
-        }
-        output.nowNs(nowNs);
-        final int seq = TcpHeader.sequence(buffer, quotedTcpOffset);
-        switch (slot.connection.onIcmpError(errorKind, icmpType, icmpCode, restOfHeader & 0xFFFF, seq, nowNs))
-        {
-            case TcpConnection.ICMP_PATH_MTU_LOWERED ->
-            {
-                counters.icmpPathMtuLowered++;
-                afterInteraction(slot);
-            }
-            case TcpConnection.ICMP_OUT_OF_WINDOW -> counters.icmpErrorsOutOfWindow++;
-            case TcpConnection.ICMP_SOFT_RECORDED -> counters.icmpSoftErrors++;
-            case TcpConnection.ICMP_ABORTED ->
-            {
-                counters.icmpHardErrorsAborted++;
-                afterInteraction(slot);
-            }
-            default -> counters.icmpErrorsIgnored++;
-        }
+        icmpErrors.onIcmpError(errorKind, icmpType, icmpCode, restOfHeader, quotedSourceIp, quotedDestinationIp,
+            buffer, quotedTcpOffset, quotedTcpLength, nowNs);
     }
 
     /**
@@ -626,13 +494,10 @@ public final class TcpStack implements TransportHandler
         if (!timers.started())
         {
             timers.start(nowNs);
-            if (ownerThread == null)
-            {
-                ownerThread = Thread.currentThread();
-            }
+            thread.bindIfUnbound();
         }
         int work = timers.poll(nowNs) + timeWait.expire(nowNs);
-        publishGauges();
+        table.publishGauges(challengeAcks);
 
         final int count = table.swapReady();
         final ConnectionSlot[] batch = table.batch();
@@ -647,7 +512,7 @@ public final class TcpStack implements TransportHandler
             }
             counters.connectionsPolled++;
             work += slot.connection.poll(nowNs);
-            abortIfHandlerFailed(slot);
+            handlerFailures.abortIfFailed(slot);
             recordTimeWait(slot, nowNs);
             Listeners.leaveBacklogIfSynchronized(slot);
             final int released = releaseIfDone(slot);
@@ -676,6 +541,28 @@ public final class TcpStack implements TransportHandler
             timeWait.add(slot.key, slot.connection, nowNs + config.timeWaitNs());
             slot.connection.releaseTimeWait();
         }
+    }
+
+    /**
+     * Whether a SYN beyond a listener's backlog is answered with a SYN cookie (default, as Linux's
+     * tcp_syncookies=1) or dropped and counted ({@link TcpStackCounters#synsDroppedBacklog()}).
+     *
+     * @param enabled true for cookies.
+     */
+    public void synCookies(final boolean enabled)
+    {
+        listeners.synCookies(enabled);
+    }
+
+    /**
+     * The SYN backlog of listeners opened without one (default {@value #DEFAULT_SYN_BACKLOG}, Linux's somaxconn).
+     *
+     * @param backlog most connections of a listener in SYN-RECEIVED, &gt;= 1.
+     */
+    public void synBacklog(final int backlog)
+    {
+        Listeners.checkBacklog(backlog);
+        this.synBacklog = backlog;
     }
 
     /**
@@ -728,16 +615,6 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * When the last TIME-WAIT record ends (for a command that waits for it before exiting).
-     *
-     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
-     */
-    public long timeWaitDeadlineNs()
-    {
-        return timeWait.lastDeadlineNs();
-    }
-
-    /**
      * When the oldest TIME-WAIT record ends (for drivers that jump a virtual clock from event to event).
      *
      * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
@@ -748,21 +625,13 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * The stack-wide challenge-ACK limit (RFC 5961 §7).
+     * The stack-wide challenge-ACK limit (RFC 5961 §7) of live connections and TIME-WAIT records.
      *
      * @return the limiter.
      */
     public ChallengeAckLimiter challengeAckLimiter()
     {
         return challengeAcks;
-    }
-
-    private void publishGauges()
-    {
-        counters.connectionsOpen = table.activeCount();
-        counters.payloadChunksInUse = pool.inUseChunks();
-        counters.payloadAllocationFailures = pool.allocationFailures();
-        counters.payloadBytesReserved = pool.reservedBytes();
     }
 
     void markReady(final ConnectionSlot slot)
@@ -893,26 +762,6 @@ public final class TcpStack implements TransportHandler
         }
     }
 
-    // a handler threw during the step just finished: that connection is aborted (RST), the shard carries on
-    private void abortIfHandlerFailed(final ConnectionSlot slot)
-    {
-        if (slot.handlerFailed)
-        {
-            slot.handlerFailed = false;
-            if (slot.connection.state() != TcpState.CLOSED)
-            {
-                counters.handlerAborts++;
-                slot.connection.abort();
-            }
-        }
-    }
-
-    void handlerFailed(final ConnectionSlot slot, final RuntimeException ex)
-    {
-        slot.handlerFailed = true;
-        handlerFailures.onException(ex);
-    }
-
     /**
      * Where exceptions thrown by application handlers are reported (each is also counted, and its connection
      * aborted); by default their stack traces go to standard error.
@@ -942,6 +791,4 @@ public final class TcpStack implements TransportHandler
         table.release(slot);
         return 1;
     }
-
-
 }

@@ -38,6 +38,10 @@ public final class TcpStackCounters
     long payloadAllocationFailures;
     long payloadBytesReserved;
     long handlerAborts;
+    long synCookiesSent;
+    long synCookiesAccepted;
+    long synCookiesRejected;
+    long challengeAcksLimited;
 
     /**
      * Connections in the table (gauge, as of the last poll).
@@ -97,6 +101,49 @@ public final class TcpStackCounters
     public long timeWaitRecycled()
     {
         return timeWaitRecycled;
+    }
+
+    /**
+     * SYN-ACKs sent with a SYN cookie because the listener's SYN backlog was full (RFC 4987 §3.6; Linux
+     * SyncookiesSent).
+     *
+     * @return count.
+     */
+    public long synCookiesSent()
+    {
+        return synCookiesSent;
+    }
+
+    /**
+     * ACKs whose SYN cookie was valid: a connection was created ESTABLISHED (Linux SyncookiesRecv).
+     *
+     * @return count.
+     */
+    public long synCookiesAccepted()
+    {
+        return synCookiesAccepted;
+    }
+
+    /**
+     * ACKs to a listener that had sent cookies recently whose cookie was invalid or too old: answered with a
+     * RST like any ACK in LISTEN (Linux SyncookiesFailed).
+     *
+     * @return count.
+     */
+    public long synCookiesRejected()
+    {
+        return synCookiesRejected;
+    }
+
+    /**
+     * Challenge ACKs (RFC 5961 §7) not sent because the shard's allowance per second was spent (gauge, as of
+     * the last poll; Linux TCPChallengeACK beyond tcp_challenge_ack_limit).
+     *
+     * @return count.
+     */
+    public long challengeAcksLimited()
+    {
+        return challengeAcksLimited;
     }
 
     /**

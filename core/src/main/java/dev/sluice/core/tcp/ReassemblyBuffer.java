@@ -95,6 +95,12 @@ public final class ReassemblyBuffer
     private int epoch;
     private long memoryDrops;
 
+    // the shard's payload memory (a receiver clamps its window by it under pressure)
+    ChunkPool pool()
+    {
+        return pool;
+    }
+
     /**
      * A store with a private pool just large enough for it (for use outside a stack, e.g. tests).
      *

@@ -3,6 +3,7 @@ package dev.sluice.core.tcp;
 import static dev.sluice.core.tcp.SequenceNumbers.gt;
 import static dev.sluice.core.tcp.SequenceNumbers.lt;
 
+import dev.sluice.core.wire.TcpOptions;
 import org.agrona.DirectBuffer;
 
 /**
@@ -106,9 +107,20 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
      */
     void onPeerSyn(final TcpSegment segment)
     {
-        nxt = segment.seq() + 1;
-        irs = segment.seq();
-        windowScaling.onPeerSyn(segment.options());
+        onPeerSyn(segment.seq(), segment.options());
+    }
+
+    /**
+     * The peer's SYN, by its sequence number and options (also a SYN restored from a SYN cookie).
+     *
+     * @param synSeq  the SYN's SEG.SEQ.
+     * @param options its options.
+     */
+    void onPeerSyn(final int synSeq, final TcpOptions options)
+    {
+        nxt = synSeq + 1;
+        irs = synSeq;
+        windowScaling.onPeerSyn(options);
         windowCap = windowScaling.maxReceiveWindow();
         wnd = window();
     }
@@ -229,8 +241,9 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
         {
             timers.delayedAckNs = nowNs + config.delayedAckNs();
         }
+        final int edge = nxt + wnd;
         nxt = newRcvNxt;
-        wnd = window();
+        wnd = window(edge);
     }
 
     /**
@@ -253,8 +266,9 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
         if (newRcvNxt != nxt)
         {
             unackedBytes += newRcvNxt - nxt;
+            final int edge = nxt + wnd;
             nxt = newRcvNxt;
-            wnd = window();
+            wnd = window(edge);
             ackPending = true;
         }
     }
@@ -370,7 +384,7 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
         if (announceWindow)
         {
             final int before = wnd;
-            wnd = window();
+            wnd = window(nxt + before);
             final int threshold = Math.min(config.receiveBufferBytes() / 2, config.mssBytes());
             if ((before == 0 && wnd > 0) || wnd - before >= threshold)
             {
@@ -408,6 +422,23 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
             sack.reassembly = store;
         }
         return store;
+    }
+
+    // RCV.WND after RCV.NXT moved or bytes were consumed. Under memory pressure (the shard's pool below its
+    // reserve) the window grows no further than what the pool can still back, as Linux clamps windows under
+    // tcp_memory_pressure; it never shrinks below what was promised: the edge RCV.NXT + RCV.WND last
+    // advertised stays where it was (RFC 9293 §3.8.6, SHLD-14).
+    private int window(final int promisedEdge)
+    {
+        final int open = window();
+        final ChunkPool pool = reassembly.pool();
+        if (!pool.underPressure())
+        {
+            return open;
+        }
+        final int promised = Math.max(0, promisedEdge - nxt);
+        final long backable = (long)Math.max(0, pool.availableChunks() - pool.reserveChunks()) * pool.chunkBytes();
+        return (int)Math.min(open, Math.max(promised, backable));
     }
 
     private int drain(final int rcvNxt)

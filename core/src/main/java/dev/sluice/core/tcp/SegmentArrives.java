@@ -9,6 +9,8 @@ import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
 import static dev.sluice.core.wire.TcpHeader.URG;
 
+import dev.sluice.core.wire.TcpOptions;
+
 /**
  * SEGMENT ARRIVES (RFC 9293 §3.10.7) for one connection: LISTEN (§3.10.7.2), SYN-SENT (§3.10.7.3) and every
  * other state (§3.10.7.4), one method per step in the RFC's order, each returning what happens next
@@ -67,25 +69,34 @@ final class SegmentArrives
         // third: SYN (the security check is not implemented: no compartments)
         if (segment.has(SYN))
         {
-            c.flow.remote(segment.sourceIp(), segment.sourcePort());
-            c.snd.mssBytes = peerMss(segment);
-            c.rcv.onPeerSyn(segment);
-            c.timestamps.open(c.isnGenerator.timestampOffset(c.flow.localIp(), c.flow.localPort(), c.flow.remoteIp(),
-                c.flow.remotePort()));
-            c.timestamps.onPeerSyn(segment.options());
-            c.sack.onPeerSyn(segment.options());
+            synReceived(c, segment.sourceIp(), segment.sourcePort(), segment.seq(), segment.options(),
+                c.isnGenerator.nextIsn(c.flow.localIp(), c.flow.localPort(), segment.sourceIp(), segment.sourcePort(),
+                nowNs), nowNs);
             if (segment.payloadLength() > 0)
             {
                 c.rcv.hold(segment); // "queued for processing after the connection is established"
             }
-            c.snd.open(c.isnGenerator.nextIsn(c.flow.localIp(), c.flow.localPort(), c.flow.remoteIp(),
-                c.flow.remotePort(), nowNs));
             c.scheduler.sendSynAck();
-            c.state = TcpState.SYN_RECEIVED;
-            c.timers.onSegmentReceived(nowNs);
-            c.timers.retransmissionNs = nowNs + c.recovery.rtoNs(); // SYN-ACK retransmission (MUST-22)
         }
         // fourth: other text or control, drop
+    }
+
+    // LISTEN's third step without the reply: IRS and the SYN's options taken, ISS chosen, SYN-RECEIVED with the
+    // SYN-ACK's retransmission timer (MUST-22); also a SYN restored from a SYN cookie (RFC 4987 §3.6)
+    static void synReceived(
+        final TcpConnection c, final int remoteIp, final int remotePort, final int synSeq, final TcpOptions synOptions,
+        final int iss, final long nowNs)
+    {
+        c.flow.remote(remoteIp, remotePort);
+        c.snd.mssBytes = synOptions.hasMss() ? synOptions.mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES; // MUST-15
+        c.rcv.onPeerSyn(synSeq, synOptions);
+        c.timestamps.open(c.isnGenerator.timestampOffset(c.flow.localIp(), c.flow.localPort(), remoteIp, remotePort));
+        c.timestamps.onPeerSyn(synOptions);
+        c.sack.onPeerSyn(synOptions);
+        c.snd.open(iss);
+        c.state = TcpState.SYN_RECEIVED;
+        c.timers.onSegmentReceived(nowNs);
+        c.timers.retransmissionNs = nowNs + c.recovery.rtoNs(); // SYN-ACK retransmission (MUST-22)
     }
 
     // §3.10.7.3
@@ -514,10 +525,12 @@ final class SegmentArrives
         c.timers.timeWaitNs = nowNs + c.config.timeWaitNs(); // MUST-13
     }
 
-    // RFC 5961 §7: challenge ACKs of one connection at most one per challengeAckIntervalNs (like Linux)
+    // RFC 5961 §7: challenge ACKs of one connection at most one per challengeAckIntervalNs, then within the
+    // stack-wide allowance per second (like Linux: the per-socket limit, then tcp_challenge_ack_limit)
     private static void challengeAck(final TcpConnection c, final long nowNs)
     {
-        if (c.challengeAckSent && nowNs - c.lastChallengeAckNs < c.config.challengeAckIntervalNs())
+        if ((c.challengeAckSent && nowNs - c.lastChallengeAckNs < c.config.challengeAckIntervalNs()) ||
+            !c.output.mayChallengeAck(nowNs))
         {
             c.challengeAcksSuppressed++;
             return;

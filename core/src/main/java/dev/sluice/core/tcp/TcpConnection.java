@@ -7,6 +7,7 @@ import static dev.sluice.core.wire.TcpHeader.ACK;
 import static dev.sluice.core.wire.TcpHeader.RST;
 import static dev.sluice.core.wire.TcpHeader.SYN;
 
+import dev.sluice.core.wire.TcpOptions;
 import org.agrona.DirectBuffer;
 
 /**
@@ -184,6 +185,29 @@ public final class TcpConnection extends TcpControlBlock
         flow.local(localIp, localPort);
         this.passiveOpen = true;
         state = TcpState.LISTEN;
+    }
+
+    /**
+     * A SYN cookie's handshake completes (RFC 4987 §3.6): LISTEN → SYN-RECEIVED as if the SYN that the cookie
+     * answered had arrived and our SYN-ACK with ISS = SEG.ACK - 1 had been sent; the caller then hands this
+     * connection the ACK itself ({@link #onSegment}), which the fifth step of §3.10.7.4 takes to ESTABLISHED.
+     *
+     * @param ack        the completing ACK, whose cookie the caller validated.
+     * @param synOptions the options of the SYN, restored from the cookie (MSS class; window scale, SACK-permitted
+     *                   and timestamps with TS.Recent = the ACK's TSval when it carries timestamps).
+     * @param nowNs      the duty cycle's time.
+     * @throws IllegalStateException unless LISTEN.
+     */
+    public void synReceivedFromCookie(final TcpSegment ack, final TcpOptions synOptions, final long nowNs)
+    {
+        if (state != TcpState.LISTEN)
+        {
+            throw new IllegalStateException("a cookie needs LISTEN, state is " + state.rfcName());
+        }
+        timestamps.now(nowNs);
+        SegmentArrives.synReceived(this, ack.sourceIp(), ack.sourcePort(), ack.seq() - 1, synOptions, ack.ack() - 1,
+            nowNs);
+        timestamps.onAckSent(rcv.nxt); // our SYN-ACK acknowledged the SYN: Last.ACK.sent (RFC 7323 §4.3)
     }
 
     /**

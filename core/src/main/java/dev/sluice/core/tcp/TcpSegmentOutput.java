@@ -69,6 +69,19 @@ public interface TcpSegmentOutput
         int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
         int mssOptionBytes, int windowScaleShift);
     /**
+     * The stack-wide challenge-ACK limit (RFC 5961 §7, Linux's tcp_challenge_ack_limit), asked after a
+     * connection's own limit let a challenge ACK through: false when the shard's allowance for this second is
+     * spent (the caller drops the challenge ACK). The default has no stack-wide limit.
+     *
+     * @param nowNs the duty cycle's time.
+     * @return true if the challenge ACK may be sent.
+     */
+    default boolean mayChallengeAck(final long nowNs)
+    {
+        return true;
+    }
+
+    /**
      * The holder a connection fills with the options of each segment it sends through this output, right
      * before {@link #sendSegment}. An output used by one thread may hand every connection the same holder (a
      * shard's output does: it saves a holder per connection); the default gives each caller its own.

@@ -179,6 +179,7 @@ final class StackPair
         final NetworkSegmentOutput output = new NetworkSegmentOutput(0, counters);
         final NetCounters netCounters = new NetCounters();
         final TcpStack stack;
+        final IsnGenerator isnGenerator;
         final NetworkLayer layer;
         Shard peer;
         long framesLost;
@@ -206,7 +207,8 @@ final class StackPair
                 pending[i] = new UnsafeBuffer(new byte[SLOT_BYTES]);
                 inFlight[i] = new UnsafeBuffer(new byte[SLOT_BYTES]);
             }
-            stack = new TcpStack(config, new IsnGenerator(isnKey, ~isnKey), output, counters, maxConnections);
+            isnGenerator = new IsnGenerator(isnKey, ~isnKey);
+            stack = new TcpStack(config, isnGenerator, output, counters, maxConnections);
             layer = new NetworkLayer(
                 NetConfig.builder().localMac(mac).localIp(ip, 24).build(), this, stack, netCounters);
             output.bind(layer);

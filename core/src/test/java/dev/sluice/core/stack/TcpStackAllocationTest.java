@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.core.tcp.TcpCloseReason;
 import dev.sluice.core.tcp.TcpConfig;
+import dev.sluice.core.tcp.TcpSegmentOutput;
+import dev.sluice.core.wire.TcpHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +26,7 @@ class TcpStackAllocationTest
     private static final int PORT = 7;
     private static final int ROUNDS = 6;
     private static final int SEGMENTS_PER_ROUND = 10_000;
+    private static final int FLOOD_PORT = 61_000;
 
     private final com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
@@ -31,12 +34,14 @@ class TcpStackAllocationTest
     private final Endpoint client = new Endpoint();
     private final UnsafeBuffer data = new UnsafeBuffer(new byte[64 * 1024]);
     private StackPair pair;
+    private int floodSyns;
+    private int serverConnectionsLeft;
 
     private final StackPair.Condition bothEstablished = () -> client.established == 1 && server.established == 1;
     private final StackPair.Condition serverGotAll = () -> server.received == 1_000;
     private final StackPair.Condition serverPeerClosed = () -> server.peerClosed == 1;
     private final StackPair.Condition bothFreed = () -> client.closeReason != null && server.closeReason != null &&
-        pair.a.stack.connectionCount() == 0 && pair.b.stack.connectionCount() == 0;
+        pair.a.stack.connectionCount() == serverConnectionsLeft && pair.b.stack.connectionCount() == 0;
 
     @Test
     void shouldNotAllocateWhileTenThousandSegmentsFlowThroughAnEstablishedConnection()
@@ -117,12 +122,56 @@ class TcpStackAllocationTest
         assertEquals(0, steadyState(allocated), "bytes allocated per round: " + java.util.Arrays.toString(allocated));
     }
 
+    @Test
+    void shouldNotAllocateWhileASynFloodIsAnsweredWithCookiesAndCookieConnectionsComeAndGo_RFC4987_3_6()
+    {
+        pair = new StackPair(TcpConfig.builder().mslNs(1_000_000L).build(), 4, 4);
+        pair.a.stack.listen(PORT, server, 1);
+        // SYN-ACKs to the flood's ports are lost (the flood's sources are silent)
+        pair.tap = (from, frame, length) -> !(from == pair.a && StackPair.isTcp(frame) &&
+            StackPair.tcpFlags(frame) == (TcpHeader.SYN | TcpHeader.ACK) &&
+            TcpHeader.destinationPort(frame, StackPair.TCP) >= FLOOD_PORT);
+        floodSyns(1); // holds the backlog (1) in SYN-RECEIVED: every later SYN gets a cookie
+        serverConnectionsLeft = 1;
+        final StackPair.Condition timeWaitOver = () -> pair.b.stack.timeWaitCount() == 0;
+        final long[] allocated = new long[ROUNDS];
+        for (int round = 0; round < ROUNDS; round++)
+        {
+            final long cookiesAccepted = pair.a.counters.synCookiesAccepted();
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 10; i++)
+            {
+                floodSyns(100);
+                oneConnectionLifetime();
+                pair.runUntil(timeWaitOver, 1_000);
+            }
+            allocated[round] = threads.getCurrentThreadAllocatedBytes() - before;
+            assertEquals(cookiesAccepted + 10, pair.a.counters.synCookiesAccepted(), "connections by cookie");
+        }
+        assertEquals(0, steadyState(allocated), "bytes allocated per round: " + java.util.Arrays.toString(allocated));
+        assertTrue(pair.a.counters.synCookiesSent() >= ROUNDS * 10 * 101L);
+        assertEquals(1, pair.a.stack.synReceivedCount(PORT));
+    }
+
+    private void floodSyns(final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            // the first port is the backlog's holder, never reused
+            final int port = floodSyns == 0 ? FLOOD_PORT : FLOOD_PORT + 1 + floodSyns % 4_000;
+            floodSyns++;
+            pair.b.output.sendSyn(StackPair.IP_B, port, IP_A, PORT, floodSyns * 7919,
+                0, TcpHeader.SYN, 65_535, 1460, TcpSegmentOutput.NO_WINDOW_SCALE);
+        }
+        pair.step();
+    }
+
     // ephemeral port, handshake, 1000 bytes, close from the client, TIME-WAIT on the client until it expires
     private void oneConnectionLifetime()
     {
         client.reset();
         server.reset();
-        client.connection = pair.b.stack.connect(IP_A, PORT, client, pair.nowNs);
+        client.connection = pair.b.stack.connect(IP_A, PORT, client, pair.nowNs, null);
         assertNotNull(client.connection);
         pair.runUntil(bothEstablished, 100);
         assertEquals(1_000, client.connection.send(data, 0, 1_000));

@@ -17,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The listen backlog (issue 4): a listener holds at most {@code backlog} connections in SYN-RECEIVED; SYNs
- * beyond it are dropped and counted, and the peer's retransmitted SYN is accepted once there is room (Linux
- * without SYN cookies).
+ * The listen backlog (issue 4): a listener holds at most {@code backlog} connections in SYN-RECEIVED; with SYN
+ * cookies off, SYNs beyond it are dropped and counted, and the peer's retransmitted SYN is accepted once there is
+ * room (Linux with tcp_syncookies=0; the cookies are TcpStackSynCookieTest's).
  */
 class TcpStackBacklogTest
 {
@@ -59,6 +59,7 @@ class TcpStackBacklogTest
     @Test
     void shouldDropSynsBeyondTheBacklogAndAcceptTheRetransmittedSynOnceThereIsRoom()
     {
+        pair.a.stack.synCookies(false); // Linux's tcp_syncookies=0
         pair.a.stack.listen(PORT, server, 2);
         loseSynAcks = true;
         final TcpConnection[] clients = new TcpConnection[3];

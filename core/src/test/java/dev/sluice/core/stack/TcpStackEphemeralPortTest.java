@@ -40,7 +40,7 @@ class TcpStackEphemeralPortTest
         final Set<Integer> ports = new HashSet<>();
         for (int i = 0; i < 10; i++)
         {
-            final TcpConnection connection = pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs);
+            final TcpConnection connection = pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs, null);
             assertNotNull(connection);
             assertTrue(connection.localPort() >= 32_768 && connection.localPort() <= 60_999,
                 "port " + connection.localPort());
@@ -63,23 +63,23 @@ class TcpStackEphemeralPortTest
         assertTrue(pair.b.stack.isTimeWait(IP_A, PORT, second));
         assertNotEquals(first, second);
 
-        assertNull(pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs), "both in TIME-WAIT");
+        assertNull(pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs, null), "both in TIME-WAIT");
         assertEquals(1, pair.b.counters.ephemeralPortsExhausted());
         // another remote port makes another tuple: the same local port may serve it
-        final TcpConnection other = pair.b.stack.connect(IP_A, OTHER_PORT, TcpReceiveHandler.DISCARD, pair.nowNs);
+        final TcpConnection other = pair.b.stack.connect(IP_A, OTHER_PORT, TcpReceiveHandler.DISCARD, pair.nowNs, null);
         assertNotNull(other);
         other.abort();
 
         pair.runUntil(() -> pair.b.stack.timeWaitCount() == 0, 30_000);
         pair.steps(1);
-        assertNotNull(pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs),
+        assertNotNull(pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs, null),
             "a port is free once its TIME-WAIT ended");
     }
 
     private int openAndCloseFromTheClient()
     {
         final Endpoint client = new Endpoint();
-        client.connection = pair.b.stack.connect(IP_A, PORT, client, pair.nowNs);
+        client.connection = pair.b.stack.connect(IP_A, PORT, client, pair.nowNs, null);
         assertNotNull(client.connection);
         pair.runUntil(() -> client.established == 1 && server.established > 0, 100);
         final TcpConnection serverSide = server.connection;
@@ -128,10 +128,10 @@ class TcpStackEphemeralPortTest
         pair.b.stack.ephemeralPorts(50_000, 50_001);
         pair.b.stack.listen(50_000, new Endpoint());
 
-        final TcpConnection connection = pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs);
+        final TcpConnection connection = pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs, null);
         assertNotNull(connection);
         assertEquals(50_001, connection.localPort());
-        assertNull(pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs));
+        assertNull(pair.b.stack.connect(IP_A, PORT, TcpReceiveHandler.DISCARD, pair.nowNs, null));
     }
 
     @Test

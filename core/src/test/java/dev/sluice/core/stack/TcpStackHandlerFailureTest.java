@@ -90,8 +90,8 @@ class TcpStackHandlerFailureTest
         });
         final Client bad = new Client();
         final Client good = new Client();
-        final TcpConnection badConnection = pair.b.stack.connect(IP_A, 7, bad, pair.nowNs);
-        final TcpConnection goodConnection = pair.b.stack.connect(IP_A, 7, good, pair.nowNs);
+        final TcpConnection badConnection = pair.b.stack.connect(IP_A, 7, bad, pair.nowNs, null);
+        final TcpConnection goodConnection = pair.b.stack.connect(IP_A, 7, good, pair.nowNs, null);
         pair.runUntil(() -> badConnection.state() == TcpState.ESTABLISHED &&
             goodConnection.state() == TcpState.ESTABLISHED, 30_000);
 
@@ -118,7 +118,7 @@ class TcpStackHandlerFailureTest
             throw new IllegalArgumentException("acceptor bug");
         });
         final Client client = new Client();
-        pair.b.stack.connect(IP_A, 7, client, pair.nowNs);
+        pair.b.stack.connect(IP_A, 7, client, pair.nowNs, null);
         pair.runUntil(() -> client.closed != null, 30_000);
         assertEquals(1, pair.a.counters.handlerExceptions());
         assertEquals(0, pair.a.stack.connectionCount());

@@ -98,7 +98,7 @@ class TcpStackMemoryTest
             final TcpConnection[] clients = new TcpConnection[10];
             for (int i = 0; i < clients.length; i++)
             {
-                clients[i] = pair.b.stack.connect(IP_A, 7, client, pair.nowNs);
+                clients[i] = pair.b.stack.connect(IP_A, 7, client, pair.nowNs, null);
                 clients[i].send(hello, 0, hello.capacity());
             }
             final long target = server.received + 80;
@@ -139,7 +139,7 @@ class TcpStackMemoryTest
         pair.a.stack.listen(7, (dev.sluice.core.channel.TcpChannelHandler)(ch, buffer, offset, length) -> length);
         for (int i = 0; i < 200; i++)
         {
-            assertNotNull(pair.b.stack.connect(IP_A, 7, TcpReceiveHandler.DISCARD, pair.nowNs));
+            assertNotNull(pair.b.stack.connect(IP_A, 7, TcpReceiveHandler.DISCARD, pair.nowNs, null));
         }
         pair.runUntil(() -> pair.a.stack.connectionCount() == 200, 30_000);
         assertEquals(0, pair.a.counters.synsDroppedBacklog());
@@ -152,7 +152,7 @@ class TcpStackMemoryTest
         final Shared server = new Shared();
         final Shared client = new Shared();
         pair.a.stack.listen(7, c -> server);
-        final TcpConnection c = pair.b.stack.connect(IP_A, 7, client, pair.nowNs);
+        final TcpConnection c = pair.b.stack.connect(IP_A, 7, client, pair.nowNs, null);
         final UnsafeBuffer big = new UnsafeBuffer(new byte[100_000]);
         assertEquals(100_000, c.send(big, 0, big.capacity()));
         assertTrue(pair.b.stack.pool().inUseChunks() >= 100_000 / ChunkPool.DEFAULT_CHUNK_BYTES);
@@ -171,7 +171,7 @@ class TcpStackMemoryTest
         final Shared server = new Shared();
         final Shared client = new Shared();
         pair.a.stack.listen(7, c -> server);
-        final TcpConnection first = pair.b.stack.connect(IP_A, 7, client, pair.nowNs);
+        final TcpConnection first = pair.b.stack.connect(IP_A, 7, client, pair.nowNs, null);
         pair.runUntil(() -> client.established == 1, 100);
 
         // the server's pool is pressed below its reserve (by others' data, here by the test)
@@ -192,7 +192,7 @@ class TcpStackMemoryTest
             }
             return true;
         };
-        final TcpConnection second = pair.b.stack.connect(IP_A, 7, client, pair.nowNs);
+        final TcpConnection second = pair.b.stack.connect(IP_A, 7, client, pair.nowNs, null);
         pair.steps(20);
         assertEquals(1, pair.a.counters.connectionsRefusedMemory(), "the SYN is dropped and counted");
         assertEquals(0, synAcks[0], "no reply: the peer retransmits, as to a Linux listener out of memory");
@@ -238,7 +238,7 @@ class TcpStackMemoryTest
         {
             for (int i = 0; i < BATCH && opened < n; i++, opened++)
             {
-                final TcpConnection c = pair.b.stack.connect(IP_A, FIRST_PORT + opened / PER_PORT, client, pair.nowNs);
+                final TcpConnection c = pair.b.stack.connect(IP_A, FIRST_PORT + opened / PER_PORT, client, pair.nowNs, null);
                 assertNotNull(c, "connection " + opened);
                 c.send(hello, 0, hello.capacity());
                 clients[opened] = c;

@@ -75,7 +75,7 @@ class TcpStackSoakTest
         // opened one at a time: the accept order then matches the client order
         for (int i = 0; i < CONNECTIONS; i++)
         {
-            clients[i].connection = pair.b.stack.connect(IP_A, PORT, clients[i], pair.nowNs);
+            clients[i].connection = pair.b.stack.connect(IP_A, PORT, clients[i], pair.nowNs, null);
             assertNotNull(clients[i].connection);
             final Endpoint client = clients[i];
             pair.runUntil(() -> client.established == 1, 100);

@@ -319,6 +319,12 @@ abstract class TcpConnectionScript
         connection = new TcpConnection(newConfig, isnGenerator, output, app);
     }
 
+    /** Like {@link #useConfig} with the payload memory of a stack's shard. */
+    void useConfig(final TcpConfig newConfig, final ChunkPool pool)
+    {
+        connection = new TcpConnection(newConfig, isnGenerator, output, app, pool);
+    }
+
     void sendAt(final Seg s, final long atNs)
     {
         nowNs = atNs;

@@ -17,7 +17,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * handler's own buffer and not consumed, so the receive window closes while the peer does not read
  * (flow control end to end); {@code onWritable} sends it and releases the window. When the peer closes,
  * the connection is closed once everything was echoed. Handlers come from a per-shard
- * {@link ChannelHandlerPool}; nothing is allocated per segment.
+ * {@link ChannelHandlerPool}; nothing is allocated per segment. A handler's buffer is allocated the first time
+ * its connection needs it (memory on demand, issue 11): a SYN flood that holds thousands of connections in
+ * SYN-RECEIVED, each with a handler, then costs no receive-buffer-sized allocation per SYN.
  */
 public final class EchoApp implements Application
 {
@@ -33,7 +35,8 @@ public final class EchoApp implements Application
     private static final class Handler extends ChannelHandlerPool.Pooled
     {
         private final ShardCounters counters;
-        private final UnsafeBuffer pending;
+        private final int capacity;
+        private UnsafeBuffer pending; // null until the send queue first refuses bytes
         private int pendingStart;
         private int pendingEnd;
         private boolean peerClosed;
@@ -41,7 +44,7 @@ public final class EchoApp implements Application
         Handler(final ShardCounters counters, final int capacity)
         {
             this.counters = counters;
-            this.pending = new UnsafeBuffer(ByteBuffer.allocateDirect(capacity));
+            this.capacity = capacity;
         }
 
         @Override
@@ -73,6 +76,10 @@ public final class EchoApp implements Application
             final int rest = length - sent;
             if (rest > 0)
             {
+                if (pending == null)
+                {
+                    pending = new UnsafeBuffer(ByteBuffer.allocateDirect(capacity)); // once per handler, kept
+                }
                 if (pendingEnd + rest > pending.capacity())
                 {
                     pending.putBytes(0, pending, pendingStart, pendingEnd - pendingStart);

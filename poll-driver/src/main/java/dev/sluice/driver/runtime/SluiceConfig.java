@@ -16,6 +16,7 @@ import java.util.Set;
 
 import dev.sluice.core.net.LinkImpairment;
 import dev.sluice.core.stack.MemoryBudget;
+import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.tcp.CongestionAlgorithm;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
@@ -55,6 +56,8 @@ import dev.sluice.nativebindings.dpdk.Eal;
  * @param memoryBudgetBytes memory per core: connections (heap) and payload (off-heap), see {@link MemoryBudget}.
  * @param timeWaitWait   whether an active-open command stays until its connection's TIME-WAIT ends.
  * @param impairTx       netem-style impairment of transmitted frames.
+ * @param synBacklog     most half-open (SYN-RECEIVED) connections per listener and core before SYN cookies.
+ * @param synCookies     whether SYNs beyond the backlog get a SYN cookie (RFC 4987) or are dropped.
  */
 public record SluiceConfig(
     Command command,
@@ -80,7 +83,9 @@ public record SluiceConfig(
     LinkImpairment impairRx,
     LinkImpairment impairTx,
     long memoryBudgetBytes,
-    boolean timeWaitWait)
+    boolean timeWaitWait,
+    int synBacklog,
+    boolean synCookies)
 {
     /** Where the counters go unless {@code --counters-file} says otherwise. */
     public static final String DEFAULT_COUNTERS_FILE = "/dev/shm/sluice.counters";
@@ -145,6 +150,9 @@ public record SluiceConfig(
         flag("memory-budget", "SIZE", ALL, "memory per core for connections and buffered data, e.g. 512m, 2g " +
             "(default: a quarter of the RAM, at most the JVM heap limit, shared by the cores)");
         flag("max-connections", "N", ALL, "most connections per core (default: memory budget / 2 KiB)");
+        flag("syn-backlog", "N", SERVERS, "half-open connections per core before SYN cookies (default " +
+            TcpStack.DEFAULT_SYN_BACKLOG + ", Linux's somaxconn)");
+        flag("no-syn-cookies", null, SERVERS, "drop SYNs beyond --syn-backlog instead of answering with a SYN cookie");
         flag("no-time-wait-wait", null, EnumSet.of(Command.SOURCE), "exit without waiting for TIME-WAIT to end");
         flag("mss", "BYTES", ALL, "MSS we announce (default and cap: MTU - 40)");
         flag("msl-ms", "MS", ALL, "maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30000)");
@@ -331,6 +339,8 @@ public record SluiceConfig(
             b.memoryBudgetBytes(budget);
         }
         b.timeWaitWait(!"true".equals(values.get("no-time-wait-wait")));
+        setLong(values, "syn-backlog", v -> b.synBacklog((int)Math.min(v, Integer.MAX_VALUE)));
+        b.synCookies(!"true".equals(values.get("no-syn-cookies")));
         setLong(values, "mss", v -> b.mssBytes((int)v));
         setLong(values, "rto-min-ms", b::rtoMinMs);
         setLong(values, "rto-initial-ms", b::rtoInitialMs);

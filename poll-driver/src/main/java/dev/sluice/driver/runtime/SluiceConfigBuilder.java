@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.sluice.core.net.LinkImpairment;
 import dev.sluice.core.stack.MemoryBudget;
+import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.tcp.CongestionAlgorithm;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
@@ -40,6 +41,8 @@ public final class SluiceConfigBuilder
     private long maxConnections = -1;
     private long memoryBudgetBytes = -1;
     private boolean timeWaitWait = true;
+    private long synBacklog = TcpStack.DEFAULT_SYN_BACKLOG;
+    private boolean synCookies = true;
     private long mssBytes = -1; // -1: MTU - 40 (jumbo frames: 8960 at MTU 9000)
     private long mslMs = 30_000;
     private long rtoMinMs = 200;
@@ -247,6 +250,28 @@ public final class SluiceConfigBuilder
     public SluiceConfigBuilder memoryBudgetBytes(final long memoryBudgetBytes)
     {
         this.memoryBudgetBytes = memoryBudgetBytes;
+        return this;
+    }
+
+    /**
+     * @param synBacklog most connections of a listener in SYN-RECEIVED per core before SYNs get cookies (or are
+     *                   dropped), &gt;= 1 (default {@value TcpStack#DEFAULT_SYN_BACKLOG}, Linux's somaxconn).
+     * @return this.
+     */
+    public SluiceConfigBuilder synBacklog(final int synBacklog)
+    {
+        this.synBacklog = synBacklog;
+        return this;
+    }
+
+    /**
+     * @param synCookies whether SYNs beyond the SYN backlog are answered with SYN cookies (default, RFC 4987, as
+     *                   Linux's tcp_syncookies=1) or dropped ({@code --no-syn-cookies}).
+     * @return this.
+     */
+    public SluiceConfigBuilder synCookies(final boolean synCookies)
+    {
+        this.synCookies = synCookies;
         return this;
     }
 
@@ -483,6 +508,7 @@ public final class SluiceConfigBuilder
                 rtoMinMs + ")");
         }
         range("msl-ms", mslMs, 1, 3_600_000);
+        range("syn-backlog", synBacklog, 1, 65_535);
         range("delayed-ack-ms", delayedAckMs, 0, 499);
         range("keepalive-idle-s", keepAliveIdleS, 1, 7 * 24 * 3600);
         powerOfTwo("send-buffer", sendBufferBytes);
@@ -510,7 +536,7 @@ public final class SluiceConfigBuilder
         }
         return new SluiceConfig(command, device, ip, prefixLength, gatewayIp, listenPort, connectIp, connectPort,
             bytes, cores, cpus, idle, ealArgs, mac, pcapFile, countersFile, seconds, (int)mtu, (int)connections,
-            tcpConfig, impairRx, impairTx, budget, timeWaitWait);
+            tcpConfig, impairRx, impairTx, budget, timeWaitWait, (int)synBacklog, synCookies);
     }
 
     private static void range(final String name, final long value, final long min, final long max)

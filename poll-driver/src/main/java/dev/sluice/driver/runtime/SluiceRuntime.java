@@ -228,7 +228,8 @@ public final class SluiceRuntime implements AutoCloseable
             }
             final NetConfig netConfig = netBuilder.build();
             final SecureRandom random = new SecureRandom();
-            final IsnGenerator isn = new IsnGenerator(random.nextLong(), random.nextLong());
+            final long isnKey0 = random.nextLong();
+            final long isnKey1 = random.nextLong();
             counters = config.countersFile() == null ? null :
                 CountersFile.create(Path.of(config.countersFile()), 128 * cores + 64);
 
@@ -243,8 +244,11 @@ public final class SluiceRuntime implements AutoCloseable
             {
                 final TcpStackCounters tcpCounters = new TcpStackCounters();
                 final NetworkSegmentOutput output = new NetworkSegmentOutput(0, tcpCounters);
-                final TcpStack tcp = new TcpStack(config.tcp(), isn, output, tcpCounters, config.maxConnections(),
-                    MemoryBudget.of(config.memoryBudgetBytes()).newPool());
+                // one key for all shards, one generator each: its SipHash state is single-threaded
+                final TcpStack tcp = new TcpStack(config.tcp(), new IsnGenerator(isnKey0, isnKey1), output,
+                    tcpCounters, config.maxConnections(), MemoryBudget.of(config.memoryBudgetBytes()).newPool());
+                tcp.synBacklog(config.synBacklog());
+                tcp.synCookies(config.synCookies());
                 final PcapWriter pcap = config.pcapFile() == null ? null : new PcapWriter(
                     Path.of(pcapName(config.pcapFile(), i, cores)), 4 << 20, wallNs, System.nanoTime());
                 final ShardAgent agent = new ShardAgent(eal, pool, port.id(), i, netConfig, tcp, output,

@@ -52,12 +52,23 @@ class SluiceConfigTest
         assertEquals(dev.sluice.core.stack.MemoryBudget.of(c.memoryBudgetBytes()).maxConnections(), c.maxConnections());
         assertTrue(c.memoryBudgetBytes() >= dev.sluice.core.stack.MemoryBudget.MIN_BUDGET_BYTES);
         assertTrue(c.timeWaitWait());
+        assertEquals(dev.sluice.core.stack.TcpStack.DEFAULT_SYN_BACKLOG, c.synBacklog(), "Linux's somaxconn");
+        assertTrue(c.synCookies(), "Linux's tcp_syncookies=1");
         assertFalse(c.tcp().noDelay());
         assertEquals(CongestionAlgorithm.CUBIC, c.tcp().congestionControl());
         assertEquals(30_000_000_000L, c.tcp().mslNs());
         assertEquals(200_000_000L, c.tcp().rtoMinNs());
         assertEquals(List.of("--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
             "--vdev=net_tap0,iface=sl0"), c.fullEalArgs());
+    }
+
+    @Test
+    void shouldParseTheSynBacklogAndSynCookies_RFC4987()
+    {
+        final SluiceConfig c = parse("echo " + BASE + " --listen 7 --syn-backlog 2 --no-syn-cookies");
+        assertEquals(2, c.synBacklog());
+        assertFalse(c.synCookies());
+        assertThrows(ConfigException.class, () -> parse("echo " + BASE + " --listen 7 --syn-backlog 0"));
     }
 
     @Test

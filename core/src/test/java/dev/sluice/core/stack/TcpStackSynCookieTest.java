@@ -1,0 +1,259 @@
+package dev.sluice.core.stack;
+
+import static dev.sluice.core.stack.StackPair.IP_A;
+import static dev.sluice.core.stack.StackPair.IP_B;
+import static dev.sluice.core.stack.StackPair.TCP;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.core.tcp.SynCookies;
+import dev.sluice.core.tcp.TcpConfig;
+import dev.sluice.core.tcp.TcpConnection;
+import dev.sluice.core.tcp.TcpReceiveHandler;
+import dev.sluice.core.tcp.TcpSegmentOutput;
+import dev.sluice.core.tcp.TcpState;
+import dev.sluice.core.wire.TcpHeader;
+import dev.sluice.core.wire.TcpOptions;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Issue 11, SYN cookies (RFC 4987 §3.6) at a listener whose SYN backlog is full: the SYN-ACK carries the cookie
+ * and nothing is kept, the ACK returning it creates the connection ESTABLISHED with the options restored, a
+ * forged one is answered like any ACK in LISTEN (a RST, as Linux).
+ */
+class TcpStackSynCookieTest
+{
+    private static final int PORT = 7;
+    private static final int CLIENT_PORT = 40_000;
+    private static final int RAW_PORT = 50_000;
+    private static final int RAW_ISN = 0x1000_0000;
+
+    private final StackPair pair = new StackPair(TcpConfig.builder().build(), 8, 8);
+    private final List<Endpoint> accepted = new ArrayList<>();
+    private final List<UnsafeBuffer> fromServer = new ArrayList<>();
+    private boolean loseSynAcks;
+
+    TcpStackSynCookieTest()
+    {
+        pair.tap = this::tap;
+    }
+
+    private boolean tap(final StackPair.Shard from, final DirectBuffer frame, final int length)
+    {
+        if (!StackPair.isTcp(frame))
+        {
+            return true;
+        }
+        if (from == pair.a)
+        {
+            fromServer.add(StackPair.copy(frame, length));
+            return !(loseSynAcks && StackPair.tcpFlags(frame) == (TcpHeader.SYN | TcpHeader.ACK));
+        }
+        return true;
+    }
+
+    private TcpReceiveHandler accept(final TcpConnection connection)
+    {
+        final Endpoint endpoint = new Endpoint();
+        endpoint.connection = connection;
+        accepted.add(endpoint);
+        return endpoint;
+    }
+
+    // a listener with backlog 1, held by a handshake whose SYN-ACK is lost: the next SYN finds it full
+    private void fullBacklog()
+    {
+        pair.a.stack.listen(PORT, this::accept, 1);
+        loseSynAcks = true;
+        pair.b.stack.connect(IP_A, PORT, CLIENT_PORT, new Endpoint(), pair.nowNs);
+        pair.steps(5);
+        assertEquals(1, pair.a.stack.synReceivedCount(PORT));
+        loseSynAcks = false;
+        fromServer.clear();
+    }
+
+    private UnsafeBuffer lastFromServer(final int flags)
+    {
+        for (int i = fromServer.size() - 1; i >= 0; i--)
+        {
+            if (StackPair.tcpFlags(fromServer.get(i)) == flags)
+            {
+                return fromServer.get(i);
+            }
+        }
+        throw new AssertionError("no segment with flags " + flags + " from the server");
+    }
+
+    private static TcpOptions options(final UnsafeBuffer frame)
+    {
+        final TcpOptions options = new TcpOptions();
+        assertTrue(options.parseHeader(frame, TCP, TcpHeader.headerLength(frame, TCP)) >= 0);
+        return options;
+    }
+
+    // a SYN from the client's address on a port its stack knows nothing of, straight through its output
+    private void rawSyn(final int mssBytes)
+    {
+        pair.b.output.sendSyn(IP_B, RAW_PORT, IP_A, PORT, RAW_ISN, 0, TcpHeader.SYN, 65_535, mssBytes,
+            TcpSegmentOutput.NO_WINDOW_SCALE);
+        pair.steps(2); // delivered, answered
+
+    }
+
+    private void rawAck(final int seq, final int ack)
+    {
+        pair.b.output.sendControl(IP_B, RAW_PORT, IP_A, PORT, seq, ack, TcpHeader.ACK, 65_535,
+            TcpSegmentOutput.NO_MSS_OPTION);
+        pair.steps(2);
+    }
+
+    @Test
+    void shouldCompleteAHandshakeWithACookieWhenTheBacklogIsFull_RFC4987_3_6()
+    {
+        fullBacklog();
+        final Endpoint client = new Endpoint();
+        client.connection = pair.b.stack.connect(IP_A, PORT, CLIENT_PORT + 1, client, pair.nowNs);
+        pair.runUntil(() -> client.established == 1 && accepted.size() == 2 && accepted.get(1).established == 1,
+            100);
+
+        assertEquals(1, pair.a.counters.synCookiesSent());
+        assertEquals(1, pair.a.counters.synCookiesAccepted());
+        assertEquals(0, pair.a.counters.synsDroppedBacklog());
+        assertEquals(1, pair.a.counters.synsAccepted(), "only the first SYN took a connection at SYN time");
+        assertEquals(1, pair.a.stack.synReceivedCount(PORT), "a cookie connection never takes a backlog place");
+        final TcpConnection serverSide = accepted.get(1).connection;
+        assertEquals(TcpState.ESTABLISHED, serverSide.state());
+        assertTrue(serverSide.timestampsEnabled() && serverSide.sackEnabled(), "restored from the TSval");
+        assertEquals(client.connection.rcvWnd(), serverSide.sndWnd(), "the client's window, scaled by its shift");
+        assertEquals(1460, serverSide.sendMssBytes());
+
+        // the cookie SYN-ACK offered what the client's SYN did; its TSval less the 4-tuple's timestamp offset
+        // carries the client's window scale (3 for a 256 KiB buffer) and SACK-permitted in its low bits
+        final TcpOptions synAck = options(lastFromServer(TcpHeader.SYN | TcpHeader.ACK));
+        assertTrue(synAck.hasTimestamps() && synAck.sackPermitted() && synAck.hasWindowScale());
+        assertEquals(1460, synAck.mss());
+        final int tsClock = synAck.timestampValue() -
+            pair.a.isnGenerator.timestampOffset(IP_A, PORT, IP_B, CLIENT_PORT + 1);
+        assertEquals(3, SynCookies.decodeWindowScale(tsClock));
+        assertTrue(SynCookies.decodeSackPermitted(tsClock));
+
+        // data both ways beyond an unscaled window: the restored window scale and timestamps are in effect
+        final UnsafeBuffer data = new UnsafeBuffer(new byte[100_000]);
+        for (int i = 0; i < data.capacity(); i++)
+        {
+            data.putByte(i, (byte)(i * 7));
+        }
+        final Endpoint server = accepted.get(1);
+        assertEquals(data.capacity(), client.connection.send(data, 0, data.capacity()));
+        assertEquals(data.capacity(), server.connection.send(data, 0, data.capacity()));
+        pair.runUntil(() -> server.received == data.capacity() && client.received == data.capacity(), 2_000);
+        assertEquals(client.checksum, server.checksum);
+        final UnsafeBuffer dataSegment = lastFromServer(TcpHeader.ACK);
+        assertTrue(options(dataSegment).hasTimestamps(), "timestamps on every segment once restored");
+        assertTrue(TcpHeader.window(dataSegment, TCP) < (256 * 1024) >> 2, "the window field is scaled");
+    }
+
+    @Test
+    void shouldRestoreTheMssClassAndRunWithoutOptionsWhenTheSynHasNoTimestamps_RFC4987_3_6()
+    {
+        fullBacklog();
+        rawSyn(1400);
+        final UnsafeBuffer synAck = lastFromServer(TcpHeader.SYN | TcpHeader.ACK);
+        assertEquals(TcpHeader.MIN_HEADER_LENGTH + 4, TcpHeader.headerLength(synAck, TCP), "MSS option only");
+        assertEquals(RAW_ISN + 1, TcpHeader.acknowledgment(synAck, TCP));
+        assertEquals(1, pair.a.counters.synCookiesSent());
+        assertEquals(1, pair.a.stack.connectionCount(), "nothing kept for the cookie");
+
+        rawAck(RAW_ISN + 1, TcpHeader.sequence(synAck, TCP) + 1);
+        assertEquals(1, pair.a.counters.synCookiesAccepted());
+        assertEquals(2, accepted.size());
+        final Endpoint server = accepted.get(1);
+        assertEquals(TcpState.ESTABLISHED, server.connection.state());
+        assertTrue(!server.connection.timestampsEnabled() && !server.connection.sackEnabled());
+
+        // 1400 is in the 1300 class (Linux's msstab): no segment carries more
+        fromServer.clear();
+        final UnsafeBuffer data = new UnsafeBuffer(new byte[4_000]);
+        server.connection.send(data, 0, data.capacity());
+        pair.steps(2);
+        final UnsafeBuffer first = fromServer.get(0);
+        assertEquals(1300, StackPair.tcpPayloadLength(first));
+        assertEquals(TcpHeader.MIN_HEADER_LENGTH, TcpHeader.headerLength(first, TCP), "no timestamps");
+    }
+
+    @Test
+    void shouldAnswerAForgedCookieWithAResetAndCountIt_RFC4987_3_6()
+    {
+        fullBacklog();
+        rawSyn(1460);
+        final int cookie = TcpHeader.sequence(lastFromServer(TcpHeader.SYN | TcpHeader.ACK), TCP);
+        fromServer.clear();
+
+        rawAck(RAW_ISN + 1, cookie + 1 + 0x0100_0000); // another count
+        assertEquals(1, pair.a.counters.synCookiesRejected());
+        assertEquals(0, pair.a.counters.synCookiesAccepted());
+        final UnsafeBuffer reset = lastFromServer(TcpHeader.RST);
+        assertEquals(cookie + 1 + 0x0100_0000, TcpHeader.sequence(reset, TCP), "<SEQ=SEG.ACK><CTL=RST>");
+        assertEquals(1, pair.a.stack.connectionCount());
+        assertEquals(1, accepted.size());
+    }
+
+    @Test
+    void shouldNotCheckCookiesAtAListenerThatSentNone_RFC4987_3_6()
+    {
+        pair.a.stack.listen(PORT, this::accept, 1);
+        pair.b.stack.connect(IP_A, 9, CLIENT_PORT, new Endpoint(), pair.nowNs); // refused: resolves ARP
+        pair.steps(5);
+        fromServer.clear();
+
+        rawAck(RAW_ISN + 1, 12_345);
+        assertEquals(0, pair.a.counters.synCookiesRejected());
+        assertEquals(12_345, TcpHeader.sequence(lastFromServer(TcpHeader.RST), TCP), "§3.10.7.2: any ACK, a RST");
+    }
+
+    @Test
+    void shouldDropSynsBeyondTheBacklogWhenCookiesAreOff()
+    {
+        pair.a.stack.synCookies(false);
+        fullBacklog();
+        rawSyn(1460);
+        assertEquals(0, pair.a.counters.synCookiesSent());
+        assertEquals(1, pair.a.counters.synsDroppedBacklog());
+        assertTrue(fromServer.isEmpty(), "no reply");
+    }
+
+    @Test
+    void shouldRefuseACookieConnectionWhenTheConnectionLimitIsReached_RFC4987_3_6()
+    {
+        final StackPair small = new StackPair(TcpConfig.builder().build(), 1, 8);
+        final List<UnsafeBuffer> synAcks = new ArrayList<>();
+        small.tap = (from, frame, length) ->
+        {
+            final boolean synAck = from == small.a && StackPair.isTcp(frame) &&
+                StackPair.tcpFlags(frame) == (TcpHeader.SYN | TcpHeader.ACK);
+            if (synAck)
+            {
+                synAcks.add(StackPair.copy(frame, length));
+            }
+            return !synAck || synAcks.size() > 1; // the first handshake stays in SYN-RECEIVED
+        };
+        small.a.stack.listen(PORT, this::accept, 1);
+        small.b.stack.connect(IP_A, PORT, CLIENT_PORT, new Endpoint(), small.nowNs);
+        small.steps(5);
+        final Endpoint client = new Endpoint();
+        final TcpConnection second = small.b.stack.connect(IP_A, PORT, CLIENT_PORT + 1, client, small.nowNs);
+        small.steps(5);
+
+        // the pool (1) is full: the SYN is dropped for memory, no cookie (Linux drops under memory pressure)
+        assertEquals(0, small.a.counters.synCookiesSent());
+        assertEquals(1, small.a.counters.poolExhausted());
+        assertNotNull(second);
+        assertEquals(TcpState.SYN_SENT, second.state());
+    }
+}
