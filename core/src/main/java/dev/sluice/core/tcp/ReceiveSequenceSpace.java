@@ -431,7 +431,7 @@ final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sin
     private int window(final int promisedEdge)
     {
         final int open = window();
-        final ChunkPool pool = reassembly.pool();
+        // the pool the reassembly store draws from (the field), whether or not the store exists yet
         if (!pool.underPressure())
         {
             return open;
