@@ -68,6 +68,7 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
 
     private final SluiceSocketChannelConfig config = new SluiceSocketChannelConfig(this);
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(4);
+    private final UnsafeBuffer inboundView = new UnsafeBuffer(0, 0); // over a pooled ByteBuf's memory while copying
     private final SluiceIoHandler ownerHandler;
     private SluiceIoHandler ioHandler;
     private final SluiceIoHandle handle = new SluiceIoHandle(this);
@@ -431,6 +432,11 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
             view.wrap(buf.array(), buf.arrayOffset() + index, length);
             return t.send(view, 0, length);
         }
+        if (buf.hasMemoryAddress())
+        {
+            view.wrap(buf.memoryAddress() + index, length); // no ByteBuffer slice per write (internalNioBuffer has one)
+            return t.send(view, 0, length);
+        }
         if (buf.nioBufferCount() == 1)
         {
             final ByteBuffer nio = buf.internalNioBuffer(index, length);
@@ -499,6 +505,12 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
         if (last.hasArray())
         {
             buffer.getBytes(offset, last.array(), last.arrayOffset() + writerIndex, length);
+        }
+        else if (last.hasMemoryAddress())
+        {
+            // not internalNioBuffer: Netty 4.2's adaptive allocator slices a new ByteBuffer for every call
+            inboundView.wrap(last.memoryAddress() + writerIndex, length);
+            inboundView.putBytes(0, buffer, offset, length);
         }
         else
         {
