@@ -64,6 +64,7 @@ public final class SluiceIoHandler implements IoHandler
     private final ArrayDeque<SluiceSocketChannel> ready = new ArrayDeque<>();
     private final List<Registration> registrations = new ArrayList<>();
     private final UnsafeBuffer sendView = new UnsafeBuffer(0, 0);
+    private final byte[] copyScratch = new byte[16 * 1024];
     private Thread thread;
     private volatile boolean parked;
     private volatile boolean woken;
@@ -262,6 +263,12 @@ public final class SluiceIoHandler implements IoHandler
     UnsafeBuffer sendView()
     {
         return sendView;
+    }
+
+    /** Staging for copies between frames and ByteBufs that have neither an array nor a memory address. */
+    byte[] copyScratch()
+    {
+        return copyScratch;
     }
 
     /**
