@@ -34,7 +34,9 @@ import dev.sluice.driver.runtime.SluiceRuntime;
  * once (a flag keeps a socket queued at most once); the shard copies the ring into TCP's send queue at its
  * next duty cycle. Received bytes are released to TCP's receive window as the application reads them, so a
  * slow reader closes the window (RFC 9293 flow control). In steady state neither side locks or allocates per
- * read or write.
+ * read or write. A parked virtual thread is unparked by another application thread already inside a call on
+ * the same shard, or else by the shard's waker thread ({@link Wakeups}); waiting parks at once (an adaptive
+ * bounded spin before parking can be turned on with {@code -Dsluice.socket.spinNs=NANOS}).
  *
  * <h2>Differences from {@code java.net.Socket}</h2>
  * <ul>
