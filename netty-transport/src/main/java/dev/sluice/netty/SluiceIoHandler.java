@@ -31,11 +31,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * queue, in a loop):
  * <ul>
  * <li>{@link #initialize()} (on the loop thread) registers the thread with DPDK and starts the shard.</li>
- * <li>{@link #run} never blocks: it runs one duty cycle (rx burst, TCP, the pipelines' reads, tx) and returns,
- *     so tasks and scheduled tasks run between cycles at the cost of one queue check. Where epoll or NIO
- *     would block in {@code epoll_wait}/{@code select} (only when {@link IoHandlerContext#canBlock()}), this
- *     handler spins (the default, {@code --idle spin}) or, with {@code --idle backoff}, backs off and parks;
- *     {@link #wakeup()} unparks it, like an eventfd write wakes epoll.</li>
+ * <li>{@link #run} runs one duty cycle (rx burst, TCP, the pipelines' reads, tx) and returns if it did any
+ *     work or a task is waiting, so tasks and scheduled tasks run between cycles. Where epoll or NIO would
+ *     block in {@code epoll_wait}/{@code select} (only when {@link IoHandlerContext#canBlock()}), this handler
+ *     keeps running duty cycles (spinning, the default {@code --idle spin}; or, with {@code --idle backoff},
+ *     backing off and parking) until one does work, {@link #wakeup()} is called (like an eventfd write wakes
+ *     epoll) or the next scheduled task is due: an idle loop does not pay the event loop's task checks
+ *     between every two empty cycles.</li>
  * <li>{@link #register} accepts the Sluice channels; their events do not travel through {@code IoHandle.handle}
  *     but arrive as the stack's callbacks on this thread.</li>
  * <li>{@link #prepareToDestroy()} closes every channel (FIN) while the group's quiet period keeps the
@@ -62,8 +64,10 @@ public final class SluiceIoHandler implements IoHandler
     private final ArrayDeque<SluiceSocketChannel> ready = new ArrayDeque<>();
     private final List<Registration> registrations = new ArrayList<>();
     private final UnsafeBuffer sendView = new UnsafeBuffer(0, 0);
+    private final byte[] copyScratch = new byte[16 * 1024];
     private Thread thread;
     private volatile boolean parked;
+    private volatile boolean woken;
     private boolean started;
 
     SluiceIoHandler(
@@ -111,19 +115,33 @@ public final class SluiceIoHandler implements IoHandler
         {
             return 0;
         }
-        final int work = agent.doWork() + deliverReady();
-        if (idle != null)
+        int work = agent.doWork(); // the pipelines' reads run inside, before TCP's output step (see initialize)
+        if (work > 0 || !context.canBlock())
         {
-            if (work > 0 || !context.canBlock())
+            if (idle != null)
             {
                 idle.reset();
             }
-            else
+            return work;
+        }
+        // Nothing to do and no task due: where epoll would block in epoll_wait, keep polling here until work,
+        // a wakeup() (a task from another thread) or the next scheduled task's time, rather than going back
+        // through the event loop's task-queue checks between every two empty duty cycles.
+        woken = false;
+        final long untilNs = agent.nowNs() + context.delayNanos(System.nanoTime());
+        while (work == 0 && !woken && agent.nowNs() - untilNs < 0)
+        {
+            if (idle != null)
             {
                 parked = true; // wakeup() from another thread unparks
                 idle.idle();
                 parked = false;
             }
+            work = agent.doWork();
+        }
+        if (idle != null && work > 0)
+        {
+            idle.reset();
         }
         return work;
     }
@@ -188,6 +206,7 @@ public final class SluiceIoHandler implements IoHandler
     @Override
     public void wakeup()
     {
+        woken = true;
         if (parked)
         {
             LockSupport.unpark(thread);
@@ -244,6 +263,12 @@ public final class SluiceIoHandler implements IoHandler
     UnsafeBuffer sendView()
     {
         return sendView;
+    }
+
+    /** Staging for copies between frames and ByteBufs that have neither an array nor a memory address. */
+    byte[] copyScratch()
+    {
+        return copyScratch;
     }
 
     /**

@@ -25,6 +25,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.ServerSocketChannel;
@@ -39,8 +40,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * the shard that owns its flow, and every operation runs on that thread.
  *
  * <h2>Reading and flow control</h2>
- * Received bytes are copied once from the frame into a pooled {@link ByteBuf} of the channel's allocator, in the
- * stack's callback. They are not zero-copy because the frame's mbuf is freed in bulk right after the burst
+ * Received bytes are copied once from the frame into a pooled {@link ByteBuf} of the channel's allocator (sized
+ * by the channel's {@code RecvByteBufAllocator}, as epoll and NIO size their reads), in the stack's callback. They are not zero-copy because the frame's mbuf is freed in bulk right after the burst
  * (nothing may hold an mbuf past the duty cycle, so a slow reader can never drain the mempool), while a
  * ByteBuf's lifetime is the pipeline's to decide. The copied bytes are <em>not consumed</em> in the stack until
  * the pipeline reads them: with {@code autoRead} off and no {@code read()}, they stay held and keep counting
@@ -63,11 +64,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class SluiceSocketChannel extends AbstractChannel implements SocketChannel
 {
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
-    private static final int INBOUND_CHUNK_BYTES = 8192;
     private static final TcpConfig DEFAULT_TCP = TcpConfig.builder().build();
 
     private final SluiceSocketChannelConfig config = new SluiceSocketChannelConfig(this);
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(4);
+    private final UnsafeBuffer inboundView = new UnsafeBuffer(0, 0); // over a pooled ByteBuf's memory while copying
     private final SluiceIoHandler ownerHandler;
     private SluiceIoHandler ioHandler;
     private final SluiceIoHandle handle = new SluiceIoHandle(this);
@@ -431,17 +432,20 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
             view.wrap(buf.array(), buf.arrayOffset() + index, length);
             return t.send(view, 0, length);
         }
-        if (buf.nioBufferCount() == 1)
+        if (buf.hasMemoryAddress())
         {
-            final ByteBuffer nio = buf.internalNioBuffer(index, length);
-            view.wrap(nio, nio.position(), length);
+            view.wrap(buf.memoryAddress() + index, length); // no ByteBuffer slice per write (internalNioBuffer has one)
             return t.send(view, 0, length);
         }
+        // a direct or composite buffer without an address: staged through the shard's scratch array
+        // (getBytes(byte[]) allocates nothing; internalNioBuffer and nioBuffers slice new ByteBuffers per call)
+        final byte[] scratch = ioHandler.copyScratch();
         int sent = 0;
-        for (final ByteBuffer nio : buf.nioBuffers(index, length))
+        while (sent < length)
         {
-            final int n = nio.remaining();
-            view.wrap(nio, nio.position(), n);
+            final int n = Math.min(scratch.length, length - sent);
+            buf.getBytes(index + sent, scratch, 0, n);
+            view.wrap(scratch, 0, n);
             final int accepted = t.send(view, 0, n);
             if (accepted < 0)
             {
@@ -456,6 +460,11 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
         return sent;
     }
 
+
+    private SluiceIoHandler handler()
+    {
+        return ioHandler != null ? ioHandler : ownerHandler;
+    }
 
     // --- the stack's callbacks (shard thread) ---
 
@@ -492,13 +501,30 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
         ByteBuf last = pending.peekLast();
         if (last == null || last.writableBytes() < length)
         {
-            last = config.getAllocator().ioBuffer(Math.max(length, INBOUND_CHUNK_BYTES));
+            // sized by the channel's RecvByteBufAllocator (adaptive by default), as epoll and NIO size their reads:
+            // small requests get small buffers, bulk transfers grow to the allocator's maximum
+            last = config.getAllocator().ioBuffer(Math.max(length, unsafe().recvBufAllocHandle().guess()));
             pending.add(last);
         }
         final int writerIndex = last.writerIndex();
         if (last.hasArray())
         {
             buffer.getBytes(offset, last.array(), last.arrayOffset() + writerIndex, length);
+        }
+        else if (last.hasMemoryAddress())
+        {
+            // not internalNioBuffer: Netty 4.2's adaptive allocator slices a new ByteBuffer for every call
+            inboundView.wrap(last.memoryAddress() + writerIndex, length);
+            inboundView.putBytes(0, buffer, offset, length);
+        }
+        else if (handler() != null && length <= handler().copyScratch().length)
+        {
+            // a direct buffer without an address (Netty does not use Unsafe on this JDK): through the shard's
+            // scratch array, because setBytes(byte[]) reuses the buffer's cached ByteBuffer, where
+            // internalNioBuffer would slice a new one per call; a second copy of a frame's payload is cheaper
+            final byte[] scratch = handler().copyScratch();
+            buffer.getBytes(offset, scratch, 0, length);
+            last.setBytes(writerIndex, scratch, 0, length);
         }
         else
         {
@@ -585,6 +611,10 @@ public final class SluiceSocketChannel extends AbstractChannel implements Socket
             {
                 tcp.consume(pendingBytes);
             }
+            final RecvByteBufAllocator.Handle sizing = unsafe().recvBufAllocHandle();
+            sizing.reset(config);
+            sizing.lastBytesRead(pendingBytes);
+            sizing.readComplete(); // the next buffers' size follows what this read brought
             pendingBytes = 0;
             ByteBuf buf;
             while (open && (buf = pending.poll()) != null)

@@ -57,6 +57,18 @@ public final class Affinity
      */
     public static void pin(final int cpu)
     {
+        pin(0, cpu);
+    }
+
+    /**
+     * Pins a thread of this process.
+     *
+     * @param tid the thread's Linux id (0: the calling thread).
+     * @param cpu the CPU number, or a negative value to leave the thread unpinned.
+     * @throws IllegalStateException if the kernel refuses.
+     */
+    public static void pin(final int tid, final int cpu)
+    {
         if (cpu < 0)
         {
             return;
@@ -65,7 +77,7 @@ public final class Affinity
         {
             final MemorySegment mask = arena.allocate(MASK_BYTES);
             mask.set(ValueLayout.JAVA_LONG, (cpu / 64) * 8L, 1L << (cpu % 64));
-            final int rc = (int)SCHED_SETAFFINITY.invokeExact(0, (long)MASK_BYTES, mask);
+            final int rc = (int)SCHED_SETAFFINITY.invokeExact(tid, (long)MASK_BYTES, mask);
             if (rc != 0)
             {
                 throw new IllegalStateException("sched_setaffinity(cpu " + cpu + ") failed");

@@ -8,9 +8,14 @@ import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,6 +32,9 @@ import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.EthPort;
 import dev.sluice.nativebindings.dpdk.RingPorts;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
 
 /**
  * The same virtual-thread request/response code on JDK sockets (the kernel over loopback) and on Sluice's
@@ -37,10 +45,19 @@ import org.HdrHistogram.Histogram;
  * <ul>
  *   <li>{@code rate}: 64 connections at once, requests per second.</li>
  *   <li>{@code pingpong}: one connection, round-trip latency p50/p99/p99.9 (HdrHistogram).</li>
- *   <li>Sluice only: bytes allocated by each shard thread during the measurement, per request.</li>
+ *   <li>Sluice only: bytes allocated by the shard threads during the measurement, per request.</li>
  * </ul>
- * Usage: {@code BlockingSocketBench --transport jdk|sluice [--seconds S] [--warmup S] [--connections N]
- * [--idle spin|backoff|yield] [--threads virtual|platform] [--eal "ARGS"]}; prints one line of JSON per workload.
+ *
+ * <p>Where the CPUs go. By default ({@code --drive one}) both stacks' shards run on one busy-spinning platform
+ * thread (Agrona's {@code CompositeAgent}), pinned to {@code --shard-cpu} (default 0), as a one-core Sluice
+ * deployment would: the other CPUs are left to the virtual threads' carriers (and the sockets' waker). The
+ * kernel run gets the same machine: its work runs on the carriers' CPUs inside their system calls.
+ * {@code --drive threads} gives each stack its own shard thread with {@code --idle} (the earlier arrangement:
+ * on two CPUs, two spinning shards starve the carriers, so it ran with backoff).
+ *
+ * <p>Usage: {@code BlockingSocketBench --transport jdk|sluice [--seconds S] [--warmup S] [--connections N]
+ * [--drive one|threads] [--shard-cpu N|-1] [--idle spin|backoff|yield] [--threads virtual|platform]
+ * [--eal "ARGS"]}; prints one line of JSON per workload.
  */
 public final class BlockingSocketBench
 {
@@ -83,7 +100,8 @@ public final class BlockingSocketBench
         try (ExecutorService threads = platform ? Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory()) :
                 Executors.newVirtualThreadPerTaskExecutor();
              Transport transport = "sluice".equals(transportName) ?
-                 new OnSluice(value(args, "--idle", "backoff"), value(args, "--eal", null)) : new Jdk())
+                 new OnSluice(value(args, "--drive", "one"), Integer.parseInt(value(args, "--shard-cpu", "0")),
+                     value(args, "--idle", "backoff"), value(args, "--eal", null)) : new Jdk())
         {
             try (Closeable server = transport.serve(threads))
             {
@@ -148,12 +166,14 @@ public final class BlockingSocketBench
         }
         Thread.sleep(TimeUnit.SECONDS.toMillis(warmupS));
         final long bytesBefore = transport.shardBytes();
+        final Map<String, long[]> schedBefore = schedByThreadKind();
         final long startNs = System.nanoTime();
         measuring.set(true);
         Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
         measuring.set(false);
         final long elapsedNs = System.nanoTime() - startNs;
         final long shardBytes = bytesBefore < 0 ? -1 : transport.shardBytes() - bytesBefore;
+        final Map<String, long[]> schedAfter = schedByThreadKind();
         stop.set(true);
         done.await(30, TimeUnit.SECONDS);
         for (final Conn c : conns)
@@ -164,10 +184,85 @@ public final class BlockingSocketBench
         final double rate = n / (elapsedNs / 1e9);
         System.out.printf(Locale.ROOT, "{\"transport\":\"%s\",\"workload\":\"%s\",\"connections\":%d," +
             "\"requests\":%d,\"requestsPerSecond\":%.0f,\"p50Us\":%.1f,\"p99Us\":%.1f,\"p999Us\":%.1f," +
-            "\"shardBytesPerRequest\":%s}%n", name, workload, connections, n, rate,
+            "\"shardBytesPerRequest\":%s,\"threads\":{%s}}%n", name, workload, connections, n, rate,
             histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
             histogram.getValueAtPercentile(99.9) / 1e3,
-            shardBytes < 0 ? "null" : String.format(Locale.ROOT, "%.3f", n == 0 ? 0.0 : (double)shardBytes / n));
+            shardBytes < 0 ? "null" : String.format(Locale.ROOT, "%.3f", n == 0 ? 0.0 : (double)shardBytes / n),
+            schedJson(schedBefore, schedAfter, elapsedNs, n));
+    }
+
+    /**
+     * Per kind of thread (shard, waker, carrier, other; from the thread names in /proc), the sums of: CPU time,
+     * run-queue wait, voluntary and involuntary context switches. Read by this thread before and after the
+     * measurement; the measured threads do no I/O for it.
+     */
+    private static Map<String, long[]> schedByThreadKind()
+    {
+        final Map<String, long[]> sums = new TreeMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task")))
+        {
+            for (final Path task : tasks)
+            {
+                try
+                {
+                    final String comm = Files.readString(task.resolve("comm")).trim();
+                    final String kind = comm.contains("sluice-shard") ? "shard" :
+                        comm.startsWith("sluice-socket-w") ? "waker" :
+                        comm.startsWith("ForkJoinPool") ? "carrier" : "other";
+                    final String[] stat = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
+                    long voluntary = 0;
+                    long involuntary = 0;
+                    for (final String line : Files.readAllLines(task.resolve("status")))
+                    {
+                        if (line.startsWith("voluntary_ctxt_switches:"))
+                        {
+                            voluntary = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                        else if (line.startsWith("nonvoluntary_ctxt_switches:"))
+                        {
+                            involuntary = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                    final long[] sum = sums.computeIfAbsent(kind, k -> new long[5]);
+                    sum[0] += Long.parseLong(stat[0]);
+                    sum[1] += Long.parseLong(stat[1]);
+                    sum[2] += voluntary;
+                    sum[3] += involuntary;
+                    sum[4]++;
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            // no /proc: no figures
+        }
+        return sums;
+    }
+
+    private static String schedJson(
+        final Map<String, long[]> before, final Map<String, long[]> after, final long elapsedNs, final long requests)
+    {
+        final StringBuilder json = new StringBuilder();
+        for (final Map.Entry<String, long[]> e : after.entrySet())
+        {
+            final long[] a = e.getValue();
+            final long[] b = before.getOrDefault(e.getKey(), new long[5]);
+            final double perRequest = Math.max(1, requests);
+            if (json.length() > 0)
+            {
+                json.append(',');
+            }
+            json.append(String.format(Locale.ROOT, "\"%s\":{\"count\":%d,\"cpuUsPerRequest\":%.2f,\"cpuPct\":%.1f," +
+                "\"runqueueWaitPct\":%.1f," +
+                "\"voluntarySwitchesPerRequest\":%.3f,\"involuntarySwitchesPerRequest\":%.3f}", e.getKey(), a[4],
+                (a[0] - b[0]) / 1e3 / perRequest, 100.0 * (a[0] - b[0]) / elapsedNs, 100.0 * (a[1] - b[1]) / elapsedNs,
+                (a[2] - b[2]) / perRequest, (a[3] - b[3]) / perRequest));
+        }
+        return json.toString();
     }
 
     private static void readFully(final InputStream in, final byte[] b) throws IOException
@@ -262,16 +357,39 @@ public final class BlockingSocketBench
     {
         private final SluiceRuntime server;
         private final SluiceRuntime client;
+        private final AgentRunner driver; // null: each stack runs its own shard thread
 
-        OnSluice(final String idle, final String ealArgs)
+        OnSluice(final String drive, final int shardCpu, final String idle, final String ealArgs)
         {
             final Eal eal = Eal.init(ealArgs == null ? Eal.DEFAULT_ARGS : List.of(ealArgs.trim().split("\\s+")));
             final int[] ports = RingPorts.createCrossedPair("slsk_server", "slsk_client", 4096);
             final SluiceConfig.IdleMode mode = SluiceConfig.IdleMode.valueOf(idle.toUpperCase(Locale.ROOT));
-            server = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[0])).config(
-                config("slsk_server", "10.79.0.2", mode)));
-            client = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[1])).config(
-                config("slsk_client", "10.79.0.1", mode)));
+            final boolean one = "one".equals(drive);
+            server = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[0])).externallyDriven(one)
+                .config(config("slsk_server", "10.79.0.2", mode)));
+            client = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[1])).externallyDriven(one)
+                .config(config("slsk_client", "10.79.0.1", mode)));
+            if (one)
+            {
+                driver = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null,
+                    new CompositeAgent(server.agent(0), client.agent(0)));
+                AgentRunner.startOnThread(driver, r -> new Thread(() ->
+                {
+                    if (shardCpu >= 0)
+                    {
+                        Affinity.pin(shardCpu);
+                    }
+                    r.run();
+                }, "sluice-shards"));
+                while (!server.agent(0).isRunning() || !client.agent(0).isRunning())
+                {
+                    Thread.onSpinWait();
+                }
+            }
+            else
+            {
+                driver = null;
+            }
         }
 
         private static SluiceConfig config(final String device, final String ip, final SluiceConfig.IdleMode idle)
@@ -311,7 +429,8 @@ public final class BlockingSocketBench
         {
             final com.sun.management.ThreadMXBean mx =
                 (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-            return mx.getThreadAllocatedBytes(server.shardThread(0).threadId()) +
+            return driver != null ? mx.getThreadAllocatedBytes(driver.thread().threadId()) :
+                mx.getThreadAllocatedBytes(server.shardThread(0).threadId()) +
                 mx.getThreadAllocatedBytes(client.shardThread(0).threadId());
         }
 
@@ -320,6 +439,10 @@ public final class BlockingSocketBench
         {
             client.closeConnections(TimeUnit.MILLISECONDS.toNanos(200));
             server.closeConnections(TimeUnit.MILLISECONDS.toNanos(200));
+            if (driver != null)
+            {
+                driver.close(); // runs each agent's onClose on the driving thread
+            }
             client.close();
             server.close();
         }

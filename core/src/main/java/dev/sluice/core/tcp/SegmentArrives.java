@@ -530,7 +530,7 @@ final class SegmentArrives
     private static void challengeAck(final TcpConnection c, final long nowNs)
     {
         if ((c.challengeAckSent && nowNs - c.lastChallengeAckNs < c.config.challengeAckIntervalNs()) ||
-            !c.output.mayChallengeAck(nowNs))
+            !c.flow.output().mayChallengeAck(nowNs))
         {
             c.challengeAcksSuppressed++;
             return;

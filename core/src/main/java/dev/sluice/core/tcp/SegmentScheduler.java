@@ -23,16 +23,14 @@ final class SegmentScheduler
     private final ReceiveSequenceSpace rcv;
     private final LossRecovery recovery;
     private final TcpTimers timers;
-    private final WindowScaling windowScaling;
-    private final Timestamps timestamps;
+    private final WindowScaling windowScaling; // timestamps are the flow's: one reference fewer per connection
 
     private boolean noDelay;
     private long lastSendNs;
 
     SegmentScheduler(
         final TcpConfig config, final TcpFlow flow, final SendSequenceSpace snd, final ReceiveSequenceSpace rcv,
-        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling,
-        final Timestamps timestamps)
+        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling)
     {
         this.config = config;
         this.flow = flow;
@@ -41,7 +39,6 @@ final class SegmentScheduler
         this.recovery = recovery;
         this.timers = timers;
         this.windowScaling = windowScaling;
-        this.timestamps = timestamps;
         this.noDelay = config.noDelay();
     }
 
@@ -59,7 +56,7 @@ final class SegmentScheduler
      */
     int effectiveSendMssBytes()
     {
-        return sendMssBytes() - (timestamps.enabled() ? Timestamps.OPTION_BYTES : 0);
+        return sendMssBytes() - (flow.timestampsEnabled() ? Timestamps.OPTION_BYTES : 0);
     }
 
     // the send MSS without options: min(the peer's MSS, ours)
@@ -259,6 +256,7 @@ final class SegmentScheduler
         {
             flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
             recovery.onNewDataSent(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
+            recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else
         {
@@ -321,6 +319,7 @@ final class SegmentScheduler
                 flags |= PSH;
             }
             flow.data(seq, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
+            recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else
         {

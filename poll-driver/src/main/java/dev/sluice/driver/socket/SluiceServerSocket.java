@@ -258,7 +258,7 @@ public final class SluiceServerSocket implements Closeable
         final Thread waiter = acceptors.poll();
         if (waiter != null)
         {
-            LockSupport.unpark(waiter);
+            state.shard.wake(waiter); // a virtual thread through the wake queue: nothing allocated on the shard
         }
     }
 

@@ -34,7 +34,9 @@ import dev.sluice.driver.runtime.SluiceRuntime;
  * once (a flag keeps a socket queued at most once); the shard copies the ring into TCP's send queue at its
  * next duty cycle. Received bytes are released to TCP's receive window as the application reads them, so a
  * slow reader closes the window (RFC 9293 flow control). In steady state neither side locks or allocates per
- * read or write.
+ * read or write. A parked virtual thread is unparked by another application thread already inside a call on
+ * the same shard, or else by the shard's waker thread ({@link Wakeups}); waiting parks at once (an adaptive
+ * bounded spin before parking can be turned on with {@code -Dsluice.socket.spinNs=NANOS}).
  *
  * <h2>Differences from {@code java.net.Socket}</h2>
  * <ul>
@@ -52,6 +54,13 @@ import dev.sluice.driver.runtime.SluiceRuntime;
  */
 public final class SluiceSocket implements Closeable
 {
+    /**
+     * Longest spin of a read before it parks ({@code -Dsluice.socket.spinNs}; default 0: park at once). Off by
+     * default: on a machine whose application threads share their CPUs (two vCPUs, one of them a shard's), a
+     * spinning reader holds the CPU its peer needs to answer; measured in README (blocking sockets).
+     */
+    static final long SPIN_NS = Long.getLong("sluice.socket.spinNs", 0);
+
     private final SocketShards shards;
     private final SocketState state;
     private final Input input = new Input();
@@ -60,6 +69,8 @@ public final class SluiceSocket implements Closeable
     private volatile boolean lingerZero;
     private volatile boolean closed;
     private volatile boolean connecting;
+    private int spinFailures; // reader thread only
+    private int spinSkip;     // reader thread only
 
     /**
      * An unconnected socket of a running stack.
@@ -444,7 +455,8 @@ public final class SluiceSocket implements Closeable
     int read(final byte[] b, final int off, final int len) throws IOException
     {
         Objects.checkFromIndexSize(off, len, b.length);
-        if (state.shard == null)
+        final SocketShard shard = state.shard;
+        if (shard == null)
         {
             throw new SocketException("Socket is not connected");
         }
@@ -452,8 +464,23 @@ public final class SluiceSocket implements Closeable
         {
             return 0;
         }
+        shard.enterCall();
+        try
+        {
+            return awaitAndRead(shard, b, off, len);
+        }
+        finally
+        {
+            shard.leaveCall();
+        }
+    }
+
+    /** Inside a counted call ({@link SocketShard#enterCall()}); leaves it while spinning or parked. */
+    private int awaitAndRead(final SocketShard shard, final byte[] b, final int off, final int len) throws IOException
+    {
         long deadlineNs = 0;
         final Thread me = Thread.currentThread();
+        boolean spun = false;
         while (true)
         {
             if (closed)
@@ -486,6 +513,14 @@ public final class SluiceSocket implements Closeable
                 throw new SocketException(reason == TcpCloseReason.TIMEOUT ? "Connection timed out" :
                     reason == TcpCloseReason.ABORTED ? "Connection aborted" : "Connection reset");
             }
+            if (!spun)
+            {
+                spun = true;
+                if (spinBeforePark(shard))
+                {
+                    continue;
+                }
+            }
             state.reader = me;
             if (state.rx.available() > 0 || state.eof || state.closed != null || closed)
             {
@@ -505,24 +540,89 @@ public final class SluiceSocket implements Closeable
                     state.reader = null;
                     throw new SocketTimeoutException("Read timed out");
                 }
+                shard.leaveCall();
                 LockSupport.parkNanos(this, leftNs);
             }
             else
             {
+                shard.leaveCall();
                 LockSupport.park(this);
             }
+            shard.enterCall();
             state.reader = null;
             checkInterrupt();
         }
     }
 
+    /**
+     * The waiting policy of a read that finds no data: an adaptive, bounded spin before parking. A response
+     * that comes back within {@link #SPIN_NS} (a round trip through a busy-polling shard takes microseconds) is
+     * then taken without a park and the wake-up it needs (two context switches); a spin that ends empty
+     * makes the next waits of this socket park at once (1, 2, 4 .. 64 of them) before it tries again, so a
+     * socket whose answers come slowly (many connections per carrier) stops spinning and parks, as the issue
+     * asks. The spinning thread does not count as inside a call: other threads' wake-ups do not wait for it.
+     *
+     * @return whether data, end of stream or a close arrived while spinning.
+     */
+    private boolean spinBeforePark(final SocketShard shard)
+    {
+        if (SPIN_NS <= 0)
+        {
+            return false;
+        }
+        if (spinSkip > 0)
+        {
+            spinSkip--;
+            return false;
+        }
+        shard.leaveCall();
+        boolean arrived = false;
+        final long endNs = System.nanoTime() + SPIN_NS;
+        do
+        {
+            Thread.onSpinWait();
+            if (state.rx.available() > 0 || state.eof || state.closed != null || closed)
+            {
+                arrived = true;
+                break;
+            }
+        }
+        while (System.nanoTime() - endNs < 0);
+        shard.enterCall();
+        if (arrived)
+        {
+            spinFailures = 0;
+        }
+        else
+        {
+            spinFailures = Math.min(spinFailures + 1, 6);
+            spinSkip = (1 << spinFailures) - 1;
+        }
+        return arrived;
+    }
+
     void write(final byte[] b, final int off, final int len) throws IOException
     {
         Objects.checkFromIndexSize(off, len, b.length);
-        if (state.shard == null)
+        final SocketShard shard = state.shard;
+        if (shard == null)
         {
             throw new SocketException("Socket is not connected");
         }
+        shard.enterCall();
+        try
+        {
+            offerAll(shard, b, off, len);
+        }
+        finally
+        {
+            shard.leaveCall();
+        }
+    }
+
+    /** Inside a counted call ({@link SocketShard#enterCall()}); leaves it while parked. */
+    private void offerAll(final SocketShard shard, final byte[] b, final int off, final int len) throws IOException
+    {
         int offset = off;
         int remaining = len;
         final Thread me = Thread.currentThread();
@@ -555,7 +655,9 @@ public final class SluiceSocket implements Closeable
                 state.writer = null;
                 continue;
             }
+            shard.leaveCall();
             LockSupport.park(this);
+            shard.enterCall();
             state.writer = null;
             checkInterrupt();
         }

@@ -44,6 +44,7 @@ final class SocketShards
                 done[i] = added;
                 runtime.execute(i, nowNs ->
                 {
+                    shard.installedOnShardThread();
                     runtime.context(shard.context().index()).addWork(shard);
                     added.complete(null);
                 });
@@ -60,6 +61,10 @@ final class SocketShards
             catch (final ExecutionException | TimeoutException ex)
             {
                 throw new IllegalStateException("the shards did not install the socket pumps (are they running?)", ex);
+            }
+            for (final SocketShard shard : shards)
+            {
+                shard.startWaker();
             }
             installed = new SocketShards(runtime, shards);
             BY_RUNTIME.put(runtime, installed);
