@@ -240,6 +240,7 @@ public final class SluiceBench
             "two shards over a crossed net_ring pair in one JVM") + ", " + mode +
             ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() + ", MTU " + mtu +
             (Boolean.getBoolean("sluice.gro") ? ", receive coalescing" : "") +
+            (ShardAgent.segmentationBytesByProperty() > 0 ? ", GSO" : ", no GSO") +
             (connect ? ", MSL " + MSL_NS / 1_000_000 + " ms (TIME-WAIT 2 MSL)" : "") +
             (bulk ? ", alloc per op = per 1448-byte segment" : ""), extra);
         System.err.println("port MTU " + EthPort.of(ports[0]).mtu() + ", segments of up to " + (mtu - 40) +
@@ -257,6 +258,7 @@ public final class SluiceBench
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
         shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
+        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO, -Dsluice.gso=false turns it off
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 

@@ -142,6 +142,7 @@ public final class SluiceRuntime implements AutoCloseable
         // impairment copies frames between the stack and the device: checksums stay in software there
         final boolean impaired = config.impairRx().isActive() || config.impairTx().isActive();
         final boolean coalescing = Boolean.getBoolean(RX_COALESCING_PROPERTY) && !impaired;
+        final int gsoBytes = ShardAgent.segmentationBytesByProperty();
         final PortOffloads offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired);
         try
         {
@@ -208,8 +209,9 @@ public final class SluiceRuntime implements AutoCloseable
             port.id(), port.name(), info.driverName(), Addresses.macToString(mac), macNote, cores,
             QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
-        log.printf("sluice: offloads %s%s rx-coalescing=%s%n", offloads.describe(),
-            impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)");
+        log.printf("sluice: offloads %s%s rx-coalescing=%s gso=%s%n", offloads.describe(),
+            impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)",
+            gsoBytes > 0 ? "on (" + gsoBytes + " bytes)" : "off (-D" + ShardAgent.GSO_PROPERTY + "=false)");
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%n", pool.name(), poolSize,
             POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu));
 
@@ -253,6 +255,7 @@ public final class SluiceRuntime implements AutoCloseable
                 agent.impair(config.impairRx(), config.impairTx());
                 agent.offloads(offloads);
                 agent.coalesce(coalescing);
+                agent.segmentationOffload(gsoBytes);
                 final ShardContext shardContext = new ShardContext(agent, tcp, config.ip());
                 final ShardApplication part = app.forShard(shardContext);
                 if (config.listenPort() != 0 && part.listener() != null)
