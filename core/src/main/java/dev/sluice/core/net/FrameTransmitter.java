@@ -19,6 +19,13 @@ public interface FrameTransmitter
      * (not complemented), as DPDK's {@code RTE_MBUF_F_TX_TCP_CKSUM} requires.
      */
     int OFFLOAD_TCP_CHECKSUM = 2;
+    /**
+     * TCP segmentation offload (TSO): the frame holds one large TCP segment (IPv4 and TCP checksum offload
+     * implied) that the device cuts into frames of a given payload size, advancing SEG.SEQ and the IPv4
+     * identification, PSH and FIN on the last frame only; the TCP field holds the pseudo-header sum without
+     * the length (DPDK's {@code RTE_MBUF_F_TX_TCP_SEG}).
+     */
+    int OFFLOAD_TCP_SEGMENTATION = 4;
 
     /**
      * Claims a buffer for one frame.
@@ -65,5 +72,28 @@ public interface FrameTransmitter
             throw new IllegalStateException("this transmitter completes no checksums");
         }
         commit(length);
+    }
+
+    /**
+     * The longest frame {@link #claim} accepts for {@link #commitSegmentation} (TCP segmentation offload).
+     *
+     * @return bytes, Ethernet header included; 0 when the device offers no TSO (the default).
+     */
+    default int maxSegmentationFrameLength()
+    {
+        return 0;
+    }
+
+    /**
+     * Sends the claimed frame, one large TCP segment, for the device to cut into frames of
+     * {@code segmentBytes} payload bytes each (TSO). Only when {@link #maxSegmentationFrameLength()} &gt; 0.
+     *
+     * @param length          the frame's final length.
+     * @param tcpHeaderLength the TCP header's length, options included.
+     * @param segmentBytes    payload bytes per frame the device cuts.
+     */
+    default void commitSegmentation(final int length, final int tcpHeaderLength, final int segmentBytes)
+    {
+        throw new IllegalStateException("this transmitter offers no TCP segmentation offload");
     }
 }

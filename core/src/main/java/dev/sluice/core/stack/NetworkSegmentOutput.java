@@ -175,7 +175,9 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
     @Override
     public int largeSegmentBytes()
     {
-        return largeSegmentBytes;
+        // TSO where the device offers it (whatever the GSO switch says), else GSO when switched on
+        final int tsoBytes = networkLayer.maxSegmentationLength() - TcpHeader.MAX_HEADER_LENGTH;
+        return tsoBytes > 0 ? tsoBytes : largeSegmentBytes;
     }
 
     @Override
@@ -184,9 +186,15 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         final int ack, final int flags, final int window, final TcpOptions options, final SendBuffer source,
         final int length, final int segmentBytes)
     {
+        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + options.encodedLength();
+        if (headerLength + length <= networkLayer.maxSegmentationLength() &&
+            sendForDeviceSegmentation(localPort, remoteIp, remotePort, seq, ack, flags, window, options, source,
+                length, segmentBytes, headerLength))
+        {
+            return;
+        }
         // GSO: the TCP header and options once; per frame only SEG.SEQ, the last frame's PSH/FIN, the payload
         // and the checksums change
-        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + options.encodedLength();
         final int lastOnly = TcpHeader.PSH | TcpHeader.FIN;
         TcpHeader.write(headerTemplate, 0, localPort, remotePort, seq, ack, headerLength, flags & ~lastOnly, window,
             0);
@@ -217,6 +225,39 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
             }
             commit(buffer, offset, segmentLength, localIp, remoteIp);
         }
+    }
+
+    // TSO: one large segment for the device to cut; false if the next hop is not resolved (then GSO)
+    private boolean sendForDeviceSegmentation(
+        final int localPort, final int remoteIp, final int remotePort, final int seq, final int ack, final int flags,
+        final int window, final TcpOptions options, final SendBuffer source, final int length, final int segmentBytes,
+        final int headerLength)
+    {
+        final int segmentLength = headerLength + length;
+        final int frames = (length + segmentBytes - 1) / segmentBytes;
+        final int offset = networkLayer.beginTcpSegmentation(remoteIp, tos, segmentLength);
+        if (offset == NetworkLayer.SEND_NOT_DIRECT)
+        {
+            return false;
+        }
+        if (offset < 0)
+        {
+            counters.segmentsDropped += frames;
+            return true;
+        }
+        final MutableDirectBuffer buffer = networkLayer.txBuffer();
+        TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, headerLength, flags, window, 0);
+        options.encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
+        if (source.read(seq, buffer, offset + headerLength, length) != length)
+        {
+            networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
+            counters.segmentsDropped += frames;
+            return true;
+        }
+        networkLayer.commitTcpSegmentation(segmentLength, headerLength, segmentBytes);
+        counters.largeSegmentsSent++;
+        counters.segmentsSent += frames;
+        return true;
     }
 
     @Override
