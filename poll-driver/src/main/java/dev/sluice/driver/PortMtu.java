@@ -12,6 +12,8 @@ import dev.sluice.nativebindings.dpdk.PortInfo;
  */
 public final class PortMtu
 {
+    /** What net_tap's TSO check needs above the stack's MTU: the Ethernet header. */
+    static final int TAP_TSO_SLACK = 14;
     /** Ethernet header and one VLAN tag: a frame's bytes beyond its IP MTU. */
     private static final int FRAME_OVERHEAD = 18;
 
@@ -24,6 +26,23 @@ public final class PortMtu
      * @param mtu  the stack's MTU.
      * @return the MTU to configure the port with, or 0 for DPDK's default (1500) when the driver would refuse it
      *         or it is 1500 anyway.
+     */
+    public static int configurable(final PortInfo info, final int mtu, final boolean tso)
+    {
+        // net_tap (DPDK 22.11 and later) refuses a TSO segment when tso_segsz + l2_len + l3_len + l4_len exceeds
+        // the port's MTU, counting the 14-byte Ethernet header against an IP MTU: full-sized segments pass only
+        // with the port's MTU 14 bytes above the stack's (the stack still sends and announces its own MSS)
+        if (tso && "net_tap".equals(info.driverName()) && info.maxMtu() >= mtu + TAP_TSO_SLACK)
+        {
+            return mtu + TAP_TSO_SLACK;
+        }
+        return configurable(info, mtu);
+    }
+
+    /**
+     * @param info what the driver reports.
+     * @param mtu  the stack's MTU.
+     * @return the MTU to configure the port with, or 0 to keep the driver's default.
      */
     public static int configurable(final PortInfo info, final int mtu)
     {
@@ -42,6 +61,10 @@ public final class PortMtu
      */
     public static String describe(final PortInfo info, final int mtu, final int configured)
     {
+        if (configured == mtu + TAP_TSO_SLACK)
+        {
+            return mtu + " (net_tap port " + configured + " for TSO)";
+        }
         if (configured != 0 || mtu == 1500)
         {
             return Integer.toString(mtu);

@@ -95,6 +95,7 @@ public final class ShardAgent implements Agent, MessageHandler
     private boolean coalesce;
     private ReceiveCoalescer coalescer;
     private int segmentationBytes;
+    private MbufPool segmentationPool;
     private long nowNs;
     private volatile boolean running;
 
@@ -245,6 +246,17 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * TCP segmentation offload (call before the agent starts; with offloads whose {@link PortOffloads#tso()}
+     * is set): large segments go to the device in mbufs of this pool. Not on an impaired shard.
+     *
+     * @param largePool mbufs of {@link DpdkFrameTransmitter#LARGE_DATA_ROOM}, or null for none.
+     */
+    public void segmentationPool(final MbufPool largePool)
+    {
+        this.segmentationPool = largePool;
+    }
+
+    /**
      * The system property {@value #GSO_PROPERTY}: {@code true} (the default) hands over up to
      * {@value #GSO_MAX_BYTES} bytes at once, {@code false} one segment at a time.
      *
@@ -294,6 +306,10 @@ public final class ShardAgent implements Agent, MessageHandler
         else
         {
             transmitter.checksumOffloads(offloads.txChecksumOffloads());
+            if (offloads.tso() && segmentationPool != null)
+            {
+                transmitter.segmentationOffload(segmentationPool);
+            }
             rxChecksumStatus = offloads.rxChecksumOffload();
             network = new NetworkLayer(config, transmitter, transport, counters);
             input = network;
