@@ -65,6 +65,7 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     private int checksumOffloads;
     private MbufPool largePool;
     private int maxLargeFrameLength;
+    private int maxCutFrameLength;
     private long segmentsHandedOver;
 
     /**
@@ -145,14 +146,32 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
      */
     public void segmentationOffload(final MbufPool largePool)
     {
+        segmentationOffload(largePool, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Enables TCP segmentation offload on this queue, for frames the device cuts up to a length.
+     *
+     * @param largePool         mbufs of a large data room (e.g. {@link #LARGE_DATA_ROOM}).
+     * @param maxCutFrameLength the longest frame the device cuts ({@code PortMtu.tsoFrameLimit}).
+     */
+    public void segmentationOffload(final MbufPool largePool, final int maxCutFrameLength)
+    {
         this.largePool = largePool;
         this.maxLargeFrameLength = largePool == null ? 0 : LARGE_DATA_ROOM - MbufPool.HEADROOM;
+        this.maxCutFrameLength = maxCutFrameLength;
     }
 
     @Override
     public int maxSegmentationFrameLength()
     {
         return maxLargeFrameLength;
+    }
+
+    @Override
+    public int maxSegmentationCutLength()
+    {
+        return maxCutFrameLength;
     }
 
     @Override

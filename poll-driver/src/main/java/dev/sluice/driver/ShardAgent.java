@@ -96,6 +96,7 @@ public final class ShardAgent implements Agent, MessageHandler
     private ReceiveCoalescer coalescer;
     private int segmentationBytes;
     private MbufPool segmentationPool;
+    private int segmentationCutLength;
     private long nowNs;
     private volatile boolean running;
 
@@ -249,11 +250,13 @@ public final class ShardAgent implements Agent, MessageHandler
      * TCP segmentation offload (call before the agent starts; with offloads whose {@link PortOffloads#tso()}
      * is set): large segments go to the device in mbufs of this pool. Not on an impaired shard.
      *
-     * @param largePool mbufs of {@link DpdkFrameTransmitter#LARGE_DATA_ROOM}, or null for none.
+     * @param largePool         mbufs of {@link DpdkFrameTransmitter#LARGE_DATA_ROOM}, or null for none.
+     * @param maxCutFrameLength the longest frame the device cuts ({@link PortMtu#tsoFrameLimit}).
      */
-    public void segmentationPool(final MbufPool largePool)
+    public void segmentationPool(final MbufPool largePool, final int maxCutFrameLength)
     {
         this.segmentationPool = largePool;
+        this.segmentationCutLength = maxCutFrameLength;
     }
 
     /**
@@ -308,7 +311,7 @@ public final class ShardAgent implements Agent, MessageHandler
             transmitter.checksumOffloads(offloads.txChecksumOffloads());
             if (offloads.tso() && segmentationPool != null)
             {
-                transmitter.segmentationOffload(segmentationPool);
+                transmitter.segmentationOffload(segmentationPool, segmentationCutLength);
             }
             rxChecksumStatus = offloads.rxChecksumOffload();
             network = new NetworkLayer(config, transmitter, transport, counters);

@@ -85,6 +85,17 @@ public interface FrameTransmitter
     }
 
     /**
+     * The longest frame (Ethernet header included) the device cuts with TCP segmentation offload: a large
+     * segment whose frames would be longer is cut in software instead.
+     *
+     * @return bytes; unlimited by default.
+     */
+    default int maxSegmentationCutLength()
+    {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
      * Sends the claimed frame, one large TCP segment, for the device to cut into frames of
      * {@code segmentBytes} payload bytes each (TSO). Only when {@link #maxSegmentationFrameLength()} &gt; 0.
      *

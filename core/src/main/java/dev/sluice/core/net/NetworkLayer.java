@@ -471,6 +471,19 @@ public final class NetworkLayer implements FrameReceiver
     }
 
     /**
+     * Whether the device cuts frames of this many TCP header and payload bytes (TSO; some devices cut only
+     * frames within their own MTU).
+     *
+     * @param tcpHeaderLength the TCP header's length, options included.
+     * @param segmentBytes    payload bytes per frame.
+     * @return true if {@link #beginTcpSegmentation} may be used for such frames.
+     */
+    public boolean deviceCuts(final int tcpHeaderLength, final int segmentBytes)
+    {
+        return PAYLOAD_OFFSET + tcpHeaderLength + segmentBytes <= transmitter.maxSegmentationCutLength();
+    }
+
+    /**
      * Starts one large TCP segment for the device to cut into frames (TSO; only when
      * {@link #maxSegmentationLength()} &gt; 0): like {@link #beginIpv4}, but longer than the MTU, and only to a
      * resolved next hop; then {@link #commitTcpSegmentation} or {@link #abortIpv4()}.

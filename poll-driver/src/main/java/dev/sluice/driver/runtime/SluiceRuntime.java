@@ -222,7 +222,7 @@ public final class SluiceRuntime implements AutoCloseable
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%s%n", pool.name(), poolSize,
             POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu),
             largePool == null ? "" : " tso-mempool=" + largePool.name() + " data-room=" +
-            DpdkFrameTransmitter.LARGE_DATA_ROOM);
+            DpdkFrameTransmitter.LARGE_DATA_ROOM + " tso-frames<=" + PortMtu.tsoFrameLimit(info, portMtu));
 
         final ShardAgent[] agents = new ShardAgent[cores];
         final ShardContext[] contexts = new ShardContext[cores];
@@ -263,7 +263,7 @@ public final class SluiceRuntime implements AutoCloseable
                 agent.shareWith(i, rings);
                 agent.impair(config.impairRx(), config.impairTx());
                 agent.offloads(offloads);
-                agent.segmentationPool(largePool);
+                agent.segmentationPool(largePool, PortMtu.tsoFrameLimit(info, portMtu));
                 agent.coalesce(coalescing);
                 agent.segmentationOffload(gsoBytes);
                 final ShardContext shardContext = new ShardContext(agent, tcp, config.ip());
