@@ -39,6 +39,11 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     public static final int BURST = 32;
     /** Data room of the large mbufs for TSO segments (the most a {@code uint16_t} data room holds). */
     public static final int LARGE_DATA_ROOM = 0xFFFF;
+    /**
+     * Most frames one TSO segment is cut into: net_tap cuts with rte_gso into at most 64 (MAX_GSO_MBUFS) and
+     * drops a segment that needs more; a 64 KiB segment at a 1,460-byte MSS needs 45. More go by GSO.
+     */
+    public static final int MAX_SEGMENTATION_FRAMES = 64;
     private static final int FLUSH_ATTEMPTS = 4;
 
     private static final int L2_LENGTH = 14;
@@ -172,6 +177,12 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     public int maxSegmentationCutLength()
     {
         return maxCutFrameLength;
+    }
+
+    @Override
+    public int maxSegmentationFrames()
+    {
+        return MAX_SEGMENTATION_FRAMES;
     }
 
     @Override

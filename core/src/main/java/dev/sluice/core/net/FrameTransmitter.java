@@ -96,6 +96,17 @@ public interface FrameTransmitter
     }
 
     /**
+     * The most frames the device cuts one large segment into (DPDK's net_tap, through rte_gso, at most 64): a
+     * large segment that would need more is cut in software instead.
+     *
+     * @return frames; unlimited by default.
+     */
+    default int maxSegmentationFrames()
+    {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
      * Sends the claimed frame, one large TCP segment, for the device to cut into frames of
      * {@code segmentBytes} payload bytes each (TSO). Only when {@link #maxSegmentationFrameLength()} &gt; 0.
      *

@@ -476,11 +476,13 @@ public final class NetworkLayer implements FrameReceiver
      *
      * @param tcpHeaderLength the TCP header's length, options included.
      * @param segmentBytes    payload bytes per frame.
+     * @param frames          frames the segment is cut into.
      * @return true if {@link #beginTcpSegmentation} may be used for such frames.
      */
-    public boolean deviceCuts(final int tcpHeaderLength, final int segmentBytes)
+    public boolean deviceCuts(final int tcpHeaderLength, final int segmentBytes, final int frames)
     {
-        return PAYLOAD_OFFSET + tcpHeaderLength + segmentBytes <= transmitter.maxSegmentationCutLength();
+        return PAYLOAD_OFFSET + tcpHeaderLength + segmentBytes <= transmitter.maxSegmentationCutLength() &&
+            frames <= transmitter.maxSegmentationFrames();
     }
 
     /**

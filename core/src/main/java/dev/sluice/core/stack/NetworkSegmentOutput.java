@@ -188,7 +188,7 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
     {
         final int headerLength = TcpHeader.MIN_HEADER_LENGTH + options.encodedLength();
         if (headerLength + length <= networkLayer.maxSegmentationLength() &&
-            networkLayer.deviceCuts(headerLength, segmentBytes) &&
+            networkLayer.deviceCuts(headerLength, segmentBytes, (length + segmentBytes - 1) / segmentBytes) &&
             sendForDeviceSegmentation(localPort, remoteIp, remotePort, seq, ack, flags, window, options, source,
                 length, segmentBytes, headerLength))
         {
