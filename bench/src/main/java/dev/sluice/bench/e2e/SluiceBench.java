@@ -258,7 +258,7 @@ public final class SluiceBench
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
         shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
-        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO, -Dsluice.gso=false turns it off
+        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO, -Dsluice.gso=true turns it on
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 

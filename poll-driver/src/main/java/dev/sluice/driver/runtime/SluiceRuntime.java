@@ -218,7 +218,7 @@ public final class SluiceRuntime implements AutoCloseable
         log.printf("sluice: rss %s%n", rss);
         log.printf("sluice: offloads %s%s rx-coalescing=%s gso=%s%n", offloads.describe(),
             impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)",
-            gsoBytes > 0 ? "on (" + gsoBytes + " bytes)" : "off (-D" + ShardAgent.GSO_PROPERTY + "=false)");
+            gsoBytes > 0 ? "on (" + gsoBytes + " bytes)" : "off (-D" + ShardAgent.GSO_PROPERTY + "=true)");
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%s%n", pool.name(), poolSize,
             POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu),
             largePool == null ? "" : " tso-mempool=" + largePool.name() + " data-room=" +
