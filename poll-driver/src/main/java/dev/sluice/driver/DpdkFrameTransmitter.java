@@ -27,12 +27,25 @@ import org.agrona.concurrent.UnsafeBuffer;
  * ({@code RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM}, l2_len 14, l3_len 20).
  * A pcap capture of such frames records the checksum fields as handed to the device (0 and the
  * pseudo-header sum), not as they leave it.
+ *
+ * <p>With {@link #segmentationOffload(MbufPool)} (TSO, where the port offers it), a claim longer than a frame
+ * takes one mbuf from a pool of large mbufs (up to 65,407 data bytes: a 64 KiB segment fits one mbuf, so no
+ * chain is needed) and {@link #commitSegmentation} marks it {@code RTE_MBUF_F_TX_TCP_SEG} with l4_len and
+ * tso_segsz for the device to cut. {@link #segmentsHandedOver()} counts those.
  */
 public final class DpdkFrameTransmitter implements FrameTransmitter
 {
     /** Most frames in one tx burst. */
     public static final int BURST = 32;
+    /** Data room of the large mbufs for TSO segments (the most a {@code uint16_t} data room holds). */
+    public static final int LARGE_DATA_ROOM = 0xFFFF;
+    /**
+     * Most frames one TSO segment is cut into: net_tap cuts with rte_gso into at most 64 (MAX_GSO_MBUFS) and
+     * drops a segment that needs more; a 64 KiB segment at a 1,460-byte MSS needs 45. More go by GSO.
+     */
+    public static final int MAX_SEGMENTATION_FRAMES = 64;
     private static final int FLUSH_ATTEMPTS = 4;
+
     private static final int L2_LENGTH = 14;
     private static final int L3_LENGTH = 20;
     /** {@code tx_offload} of an untagged Ethernet + IPv4 (no options) frame: l2_len and l3_len. */
@@ -55,6 +68,10 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     private PcapWriter pcap;
     private long nowNs;
     private int checksumOffloads;
+    private MbufPool largePool;
+    private int maxLargeFrameLength;
+    private int maxCutFrameLength;
+    private long segmentsHandedOver;
 
     /**
      * @param lcore   the polling thread's lcore.
@@ -126,6 +143,71 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
         commit(length);
     }
 
+    /**
+     * Enables TCP segmentation offload on this queue (only when the port was configured with TSO and
+     * checksum offload): frames longer than a normal mbuf holds come from {@code largePool}.
+     *
+     * @param largePool mbufs of a large data room (e.g. {@link #LARGE_DATA_ROOM}).
+     */
+    public void segmentationOffload(final MbufPool largePool)
+    {
+        segmentationOffload(largePool, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Enables TCP segmentation offload on this queue, for frames the device cuts up to a length.
+     *
+     * @param largePool         mbufs of a large data room (e.g. {@link #LARGE_DATA_ROOM}).
+     * @param maxCutFrameLength the longest frame the device cuts ({@code PortMtu.tsoFrameLimit}).
+     */
+    public void segmentationOffload(final MbufPool largePool, final int maxCutFrameLength)
+    {
+        this.largePool = largePool;
+        this.maxLargeFrameLength = largePool == null ? 0 : LARGE_DATA_ROOM - MbufPool.HEADROOM;
+        this.maxCutFrameLength = maxCutFrameLength;
+    }
+
+    @Override
+    public int maxSegmentationFrameLength()
+    {
+        return maxLargeFrameLength;
+    }
+
+    @Override
+    public int maxSegmentationCutLength()
+    {
+        return maxCutFrameLength;
+    }
+
+    @Override
+    public int maxSegmentationFrames()
+    {
+        return MAX_SEGMENTATION_FRAMES;
+    }
+
+    @Override
+    public void commitSegmentation(final int length, final int tcpHeaderLength, final int segmentBytes)
+    {
+        if (largePool == null)
+        {
+            throw new IllegalStateException("TCP segmentation offload not enabled");
+        }
+        Mbuf.offloadFlags(claimedMbuf, RteMbuf.RTE_MBUF_F_TX_IPV4 | RteMbuf.RTE_MBUF_F_TX_IP_CKSUM |
+            RteMbuf.RTE_MBUF_F_TX_TCP_CKSUM | RteMbuf.RTE_MBUF_F_TX_TCP_SEG);
+        Mbuf.txOffload(claimedMbuf, TX_OFFLOAD_LENGTHS | ((long)tcpHeaderLength << RteMbuf.RTE_MBUF_L4_LEN_OFS) |
+            ((long)segmentBytes << RteMbuf.RTE_MBUF_TSO_SEGSZ_OFS));
+        segmentsHandedOver++;
+        commit(length);
+    }
+
+    /**
+     * @return large segments handed to the device to cut (TSO).
+     */
+    public long segmentsHandedOver()
+    {
+        return segmentsHandedOver;
+    }
+
     @Override
     public MutableDirectBuffer claim(final int maxLength)
     {
@@ -142,10 +224,30 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
             claimFailures++;
             return null;
         }
-        final long mbuf = Mbuf.at(stash, --stashed);
+        final long mbuf = Mbuf.at(stash, stashed - 1);
         if (maxLength > Mbuf.tailroom(mbuf))
         {
+            if (largePool != null)
+            {
+                return claimLarge(maxLength); // a TSO segment: the small mbuf stays in the stash
+            }
+            stashed--;
             lcore.free(mbuf);
+            claimFailures++;
+            return null;
+        }
+        stashed--;
+        claimedMbuf = mbuf;
+        claimBuffer.wrap(Mbuf.dataAddress(mbuf), maxLength);
+        return claimBuffer;
+    }
+
+    // one mbuf of the large pool for a TSO segment
+    private MutableDirectBuffer claimLarge(final int maxLength)
+    {
+        final long mbuf = maxLength <= maxLargeFrameLength ? lcore.alloc(largePool) : 0;
+        if (mbuf == 0)
+        {
             claimFailures++;
             return null;
         }

@@ -12,6 +12,23 @@ import dev.sluice.nativebindings.dpdk.PortInfo;
  */
 public final class PortMtu
 {
+    private static final String TAP = "net_tap";
+
+    /**
+     * The longest frame (Ethernet header included) a device cuts with TSO: net_tap refuses a segment whose
+     * tso_segsz plus headers exceeds the port's MTU; other devices cut to whatever tso_segsz says.
+     *
+     * @param info       what the driver reports.
+     * @param configured what {@link #configurable(PortInfo, int, boolean)} returned (0: the driver's default).
+     * @return bytes.
+     */
+    public static int tsoFrameLimit(final PortInfo info, final int configured)
+    {
+        return TAP.equals(info.driverName()) ? (configured != 0 ? configured : 1500) : Integer.MAX_VALUE;
+    }
+
+    /** What net_tap's TSO check needs above the stack's MTU: the Ethernet header. */
+    static final int TAP_TSO_SLACK = 14;
     /** Ethernet header and one VLAN tag: a frame's bytes beyond its IP MTU. */
     private static final int FRAME_OVERHEAD = 18;
 
@@ -24,6 +41,24 @@ public final class PortMtu
      * @param mtu  the stack's MTU.
      * @return the MTU to configure the port with, or 0 for DPDK's default (1500) when the driver would refuse it
      *         or it is 1500 anyway.
+     */
+    public static int configurable(final PortInfo info, final int mtu, final boolean tso)
+    {
+        // net_tap (DPDK 22.11 and later) refuses a TSO segment when tso_segsz + l2_len + l3_len + l4_len exceeds
+        // the port's MTU, counting the 14-byte Ethernet header against an IP MTU: full-sized segments pass only
+        // with the port's MTU 14 bytes above the stack's (the stack still sends and announces its own MSS)
+        if (tso && TAP.equals(info.driverName()) && info.maxMtu() >= mtu + TAP_TSO_SLACK &&
+            info.maxRxPktLen() >= mtu + TAP_TSO_SLACK + FRAME_OVERHEAD)
+        {
+            return mtu + TAP_TSO_SLACK;
+        }
+        return configurable(info, mtu);
+    }
+
+    /**
+     * @param info what the driver reports.
+     * @param mtu  the stack's MTU.
+     * @return the MTU to configure the port with, or 0 to keep the driver's default.
      */
     public static int configurable(final PortInfo info, final int mtu)
     {
@@ -42,6 +77,10 @@ public final class PortMtu
      */
     public static String describe(final PortInfo info, final int mtu, final int configured)
     {
+        if (configured == mtu + TAP_TSO_SLACK)
+        {
+            return mtu + " (net_tap port " + configured + " for TSO)";
+        }
         if (configured != 0 || mtu == 1500)
         {
             return Integer.toString(mtu);

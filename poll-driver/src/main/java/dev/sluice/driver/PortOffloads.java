@@ -16,8 +16,11 @@ import dev.sluice.nativebindings.dpdk.generated.RteMbuf;
  * <p>{@link #rxChecksumStatus(long)} turns an mbuf's {@code RTE_MBUF_F_RX_*_CKSUM_*} flags into the network
  * layer's {@code NetworkLayer.RX_*} bits on the data path (static, no allocation).
  *
- * <p>Switch: the system property {@value #PROPERTY} = {@code checksum} (the default: use what is offered)
- * or {@code none} (software only).
+ * <p>TCP segmentation offload (TSO) too when the PMD offers it beside TX checksum offload: connections then
+ * hand the device segments of up to 64 KiB ({@code RTE_ETH_TX_OFFLOAD_TCP_TSO}).
+ *
+ * <p>Switch: the system property {@value #PROPERTY} = {@code all} (the default: use what is offered),
+ * {@code checksum} (checksum offloads, no TSO) or {@code none} (software only).
  *
  * @param rxOffloads             {@code RTE_ETH_RX_OFFLOAD_*} to configure.
  * @param txOffloads             {@code RTE_ETH_TX_OFFLOAD_*} to configure.
@@ -26,15 +29,16 @@ import dev.sluice.nativebindings.dpdk.generated.RteMbuf;
  * @param offeredRx              the PMD's {@code rx_offload_capa}.
  * @param offeredTx              the PMD's {@code tx_offload_capa}.
  * @param requested              whether the switch allowed offloads.
+ * @param tso                    whether TX TCP segmentation offload is configured.
  */
 public record PortOffloads(
     long rxOffloads, long txOffloads, int txChecksumOffloads, boolean rxChecksumOffload, long offeredRx,
-    long offeredTx, boolean requested)
+    long offeredTx, boolean requested, boolean tso)
 {
-    /** The system property that switches offloads: {@code checksum} (default) or {@code none}. */
+    /** The system property that switches offloads: {@code all} (default), {@code checksum} or {@code none}. */
     public static final String PROPERTY = "sluice.offloads";
     /** No offloads: every checksum in software. */
-    public static final PortOffloads NONE = new PortOffloads(0, 0, 0, false, 0, 0, false);
+    public static final PortOffloads NONE = new PortOffloads(0, 0, 0, false, 0, 0, false, false);
 
     private static final long RX_CHECKSUM =
         RteEthdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RteEthdev.RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
@@ -52,26 +56,52 @@ public record PortOffloads(
      */
     public static PortOffloads choose(final PortInfo info, final boolean requested)
     {
+        return choose(info, requested, requested);
+    }
+
+    /**
+     * @param info         what the PMD reports.
+     * @param requested    false to keep every checksum in software.
+     * @param tsoRequested false to keep segmentation in software.
+     * @return the offloads to configure.
+     */
+    public static PortOffloads choose(final PortInfo info, final boolean requested, final boolean tsoRequested)
+    {
         final boolean rx = requested && info.supportsRx(RX_CHECKSUM);
         final boolean tx = requested && info.supportsTx(TX_CHECKSUM);
-        return new PortOffloads(rx ? RX_CHECKSUM : 0, tx ? TX_CHECKSUM : 0,
+        final boolean tso = tx && tsoRequested && info.supportsTx(RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO);
+        return new PortOffloads(rx ? RX_CHECKSUM : 0,
+            (tx ? TX_CHECKSUM : 0) | (tso ? RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO : 0),
             tx ? FrameTransmitter.OFFLOAD_IPV4_CHECKSUM | FrameTransmitter.OFFLOAD_TCP_CHECKSUM : 0, rx,
-            info.rxOffloadCapa(), info.txOffloadCapa(), requested);
+            info.rxOffloadCapa(), info.txOffloadCapa(), requested, tso);
     }
 
     /**
      * @return false when the system property {@value #PROPERTY} is {@code none}.
-     * @throws IllegalArgumentException for a value other than {@code checksum} and {@code none}.
+     * @throws IllegalArgumentException for a value other than {@code all}, {@code checksum} and {@code none}.
      */
     public static boolean requestedByProperty()
     {
-        final String value = System.getProperty(PROPERTY, "checksum");
+        return !"none".equals(propertyValue());
+    }
+
+    /**
+     * @return true when the system property {@value #PROPERTY} is {@code all} (the default).
+     * @throws IllegalArgumentException for a value other than {@code all}, {@code checksum} and {@code none}.
+     */
+    public static boolean tsoRequestedByProperty()
+    {
+        return "all".equals(propertyValue());
+    }
+
+    private static String propertyValue()
+    {
+        final String value = System.getProperty(PROPERTY, "all");
         return switch (value)
         {
-            case "checksum" -> true;
-            case "none" -> false;
+            case "all", "checksum", "none" -> value;
             default -> throw new IllegalArgumentException(
-                "-D" + PROPERTY + " must be checksum or none, not " + value);
+                "-D" + PROPERTY + " must be all, checksum or none, not " + value);
         };
     }
 
@@ -105,7 +135,8 @@ public record PortOffloads(
     {
         return "rx-checksum=" + (rxChecksumOffload ? "device" : offered(offeredRx, RX_CHECKSUM)) +
             " tx-checksum=" + (txChecksumOffloads != 0 ? "device" : offered(offeredTx, TX_CHECKSUM)) +
-            " tso=" + ((offeredTx & RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0 ? "offered (not used yet)" : "no") +
+            " tso=" + (tso ? "device (segments up to 64 KiB)" :
+            (offeredTx & RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0 ? "offered, not used (-D" + PROPERTY + ")" : "no") +
             " rx-capa=0x" + Long.toHexString(offeredRx) + " tx-capa=0x" + Long.toHexString(offeredTx);
     }
 

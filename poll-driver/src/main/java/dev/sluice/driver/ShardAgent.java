@@ -46,6 +46,10 @@ import org.agrona.concurrent.status.AtomicCounter;
  */
 public final class ShardAgent implements Agent, MessageHandler
 {
+    /** Software segmentation offload (GSO): {@code -Dsluice.gso=true|false}, read at start. */
+    public static final String GSO_PROPERTY = "sluice.gso";
+    /** Most payload bytes a connection hands over at once with GSO (Linux's GSO maximum, 64 KiB). */
+    public static final int GSO_MAX_BYTES = 65_536;
     /** Message type of a frame in a shard's inbound ring. */
     public static final int MSG_FRAME = 1;
     private static final int HANDOFF_DRAIN_LIMIT = 256;
@@ -90,6 +94,9 @@ public final class ShardAgent implements Agent, MessageHandler
     private boolean rxChecksumStatus;
     private boolean coalesce;
     private ReceiveCoalescer coalescer;
+    private int segmentationBytes;
+    private MbufPool segmentationPool;
+    private int segmentationCutLength;
     private long nowNs;
     private volatile boolean running;
 
@@ -228,6 +235,42 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * Segmentation offload in software (GSO, call before the agent starts): connections hand over up to
+     * {@code maxBytes} of full segments at once and the shard's TCP output cuts them into MSS-sized frames,
+     * the same bytes as one segment at a time ({@code NetworkSegmentOutput#segmentationOffload}).
+     *
+     * @param maxBytes most payload bytes per hand-over, 0 for off; see {@link #segmentationBytesByProperty()}.
+     */
+    public void segmentationOffload(final int maxBytes)
+    {
+        this.segmentationBytes = maxBytes;
+    }
+
+    /**
+     * TCP segmentation offload (call before the agent starts; with offloads whose {@link PortOffloads#tso()}
+     * is set): large segments go to the device in mbufs of this pool. Not on an impaired shard.
+     *
+     * @param largePool         mbufs of {@link DpdkFrameTransmitter#LARGE_DATA_ROOM}, or null for none.
+     * @param maxCutFrameLength the longest frame the device cuts ({@link PortMtu#tsoFrameLimit}).
+     */
+    public void segmentationPool(final MbufPool largePool, final int maxCutFrameLength)
+    {
+        this.segmentationPool = largePool;
+        this.segmentationCutLength = maxCutFrameLength;
+    }
+
+    /**
+     * The system property {@value #GSO_PROPERTY}: {@code true} hands over up to {@value #GSO_MAX_BYTES} bytes at
+     * once, {@code false} (the default until a quiet machine shows a gain) one segment at a time.
+     *
+     * @return bytes for {@link #segmentationOffload(int)}.
+     */
+    public static int segmentationBytesByProperty()
+    {
+        return Boolean.parseBoolean(System.getProperty(GSO_PROPERTY, "false")) ? GSO_MAX_BYTES : 0;
+    }
+
+    /**
      * Also publishes the runtime's and TCP's counters of this shard (call before the agent starts).
      *
      * @param shard from {@link CountersFile#allocateShardCounters(String)}.
@@ -266,6 +309,10 @@ public final class ShardAgent implements Agent, MessageHandler
         else
         {
             transmitter.checksumOffloads(offloads.txChecksumOffloads());
+            if (offloads.tso() && segmentationPool != null)
+            {
+                transmitter.segmentationOffload(segmentationPool, segmentationCutLength);
+            }
             rxChecksumStatus = offloads.rxChecksumOffload();
             network = new NetworkLayer(config, transmitter, transport, counters);
             input = network;
@@ -274,6 +321,7 @@ public final class ShardAgent implements Agent, MessageHandler
         if (tcpOutput != null)
         {
             tcpOutput.bind(network);
+            tcpOutput.segmentationOffload(segmentationBytes);
         }
         final long nowNs = clock.nanoTime();
         transmitter.nowNs(nowNs);

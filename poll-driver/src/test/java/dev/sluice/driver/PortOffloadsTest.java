@@ -3,6 +3,7 @@ package dev.sluice.driver;
 import dev.sluice.core.net.FrameTransmitter;
 import dev.sluice.core.net.NetworkLayer;
 import dev.sluice.nativebindings.dpdk.PortInfo;
+import dev.sluice.nativebindings.dpdk.generated.RteEthdev;
 import dev.sluice.nativebindings.dpdk.generated.RteMbuf;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,22 @@ class PortOffloadsTest
         assertEquals(FrameTransmitter.OFFLOAD_IPV4_CHECKSUM | FrameTransmitter.OFFLOAD_TCP_CHECKSUM,
             o.txChecksumOffloads());
         assertTrue(o.rxChecksumOffload());
-        assertTrue(o.describe().startsWith("rx-checksum=device tx-checksum=device tso=offered"), o.describe());
+        assertTrue(o.describe().startsWith("rx-checksum=device tx-checksum=device tso=device"), o.describe());
+        assertTrue(o.tso());
+        assertEquals(RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO, o.txOffloads() & RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO);
+    }
+
+    @Test
+    void shouldLeaveTsoAloneWhenOnlyChecksumsAreWantedOrNoChecksumOffload()
+    {
+        final PortOffloads checksumOnly = PortOffloads.choose(driver(TAP_RX, TAP_TX), true, false);
+        assertFalse(checksumOnly.tso());
+        assertEquals(0, checksumOnly.txOffloads() & RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO);
+        assertTrue(checksumOnly.describe().contains("tso=offered, not used"), checksumOnly.describe());
+        // TSO implies TCP checksum offload: a PMD offering TSO without it gets neither
+        final PortOffloads noChecksum = PortOffloads.choose(driver(TAP_RX, RteEthdev.RTE_ETH_TX_OFFLOAD_TCP_TSO), true);
+        assertFalse(noChecksum.tso());
+        assertEquals(0, noChecksum.txOffloads());
     }
 
     @Test

@@ -245,6 +245,7 @@ public final class SluiceBench
             "two shards over a crossed net_ring pair in one JVM") + ", " + mode +
             ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() + ", MTU " + mtu +
             (Boolean.getBoolean("sluice.gro") ? ", receive coalescing" : "") +
+            (ShardAgent.segmentationBytesByProperty() > 0 ? ", GSO" : ", no GSO") +
             (connect ? ", MSL " + options.mslNs() / 1_000_000 + " ms (TIME-WAIT " + 2 * options.mslNs() / 1_000_000 +
             " ms, at most " + (options.timeWaitCap() > 0 ? options.timeWaitCap() : "max(" + poolSize + ", 4096)") +
             " records)" + (options.serverCloses() ? ", the server closes first" : ", the client closes first") : "") +
@@ -349,6 +350,7 @@ public final class SluiceBench
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
         shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
+        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO, -Dsluice.gso=true turns it on
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 

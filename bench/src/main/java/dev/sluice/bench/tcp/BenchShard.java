@@ -57,8 +57,20 @@ final class BenchShard implements FrameTransmitter
     int peerSeq = 0x1234_5678;
     TcpConnection connection;
 
+    private final int txChecksumOffloads;
+
     BenchShard(final TcpConfig config)
     {
+        this(config, 0);
+    }
+
+    /**
+     * @param txChecksumOffloads {@code FrameTransmitter.OFFLOAD_*} bits this transmitter reports (the device
+     *                           would complete those checksums).
+     */
+    BenchShard(final TcpConfig config, final int txChecksumOffloads)
+    {
+        this.txChecksumOffloads = txChecksumOffloads;
         stack = new TcpStack(config, new IsnGenerator(11, 13), output, counters, 4);
         layer = new NetworkLayer(
             NetConfig.builder().localMac(LOCAL_MAC).localIp(LOCAL_IP, 24).build(), this, stack, new NetCounters());
@@ -198,6 +210,18 @@ final class BenchShard implements FrameTransmitter
     @Override
     public void abort()
     {
+    }
+
+    @Override
+    public int checksumOffloads()
+    {
+        return txChecksumOffloads;
+    }
+
+    @Override
+    public void commit(final int length, final int offloads)
+    {
+        commit(length);
     }
 
     /** A receive handler that reads one byte of every delivery (the data is touched) and consumes it all. */

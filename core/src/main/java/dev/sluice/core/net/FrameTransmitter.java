@@ -19,6 +19,13 @@ public interface FrameTransmitter
      * (not complemented), as DPDK's {@code RTE_MBUF_F_TX_TCP_CKSUM} requires.
      */
     int OFFLOAD_TCP_CHECKSUM = 2;
+    /**
+     * TCP segmentation offload (TSO): the frame holds one large TCP segment (IPv4 and TCP checksum offload
+     * implied) that the device cuts into frames of a given payload size, advancing SEG.SEQ and the IPv4
+     * identification, PSH and FIN on the last frame only; the TCP field holds the pseudo-header sum without
+     * the length (DPDK's {@code RTE_MBUF_F_TX_TCP_SEG}).
+     */
+    int OFFLOAD_TCP_SEGMENTATION = 4;
 
     /**
      * Claims a buffer for one frame.
@@ -65,5 +72,50 @@ public interface FrameTransmitter
             throw new IllegalStateException("this transmitter completes no checksums");
         }
         commit(length);
+    }
+
+    /**
+     * The longest frame {@link #claim} accepts for {@link #commitSegmentation} (TCP segmentation offload).
+     *
+     * @return bytes, Ethernet header included; 0 when the device offers no TSO (the default).
+     */
+    default int maxSegmentationFrameLength()
+    {
+        return 0;
+    }
+
+    /**
+     * The longest frame (Ethernet header included) the device cuts with TCP segmentation offload: a large
+     * segment whose frames would be longer is cut in software instead.
+     *
+     * @return bytes; unlimited by default.
+     */
+    default int maxSegmentationCutLength()
+    {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * The most frames the device cuts one large segment into (DPDK's net_tap, through rte_gso, at most 64): a
+     * large segment that would need more is cut in software instead.
+     *
+     * @return frames; unlimited by default.
+     */
+    default int maxSegmentationFrames()
+    {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * Sends the claimed frame, one large TCP segment, for the device to cut into frames of
+     * {@code segmentBytes} payload bytes each (TSO). Only when {@link #maxSegmentationFrameLength()} &gt; 0.
+     *
+     * @param length          the frame's final length.
+     * @param tcpHeaderLength the TCP header's length, options included.
+     * @param segmentBytes    payload bytes per frame the device cuts.
+     */
+    default void commitSegmentation(final int length, final int tcpHeaderLength, final int segmentBytes)
+    {
+        throw new IllegalStateException("this transmitter offers no TCP segmentation offload");
     }
 }

@@ -53,6 +53,8 @@ public final class NetworkLayer implements FrameReceiver
     public static final int SEND_QUEUE_FULL = -4;
     /** {@link #commitIpv4} result: dropped, the ARP cache is full of unresolved entries. */
     public static final int SEND_CACHE_FULL = -5;
+    /** {@link #beginTcpSegmentation} result: the next hop is not resolved; send the frames one by one. */
+    public static final int SEND_NOT_DIRECT = -6;
     /** {@link #commitIpv4} result: sent. */
     public static final int SENT = 0;
     /** {@link #commitIpv4} result: waiting for ARP resolution. */
@@ -452,6 +454,108 @@ public final class NetworkLayer implements FrameReceiver
         txProtocol = protocol;
         txTos = tos;
         return PAYLOAD_OFFSET;
+    }
+
+    /**
+     * The longest TCP segment (header and payload) {@link #beginTcpSegmentation} takes for the device to cut
+     * (TCP segmentation offload).
+     *
+     * @return bytes, 0 when the device offers no TSO.
+     */
+    public int maxSegmentationLength()
+    {
+        // one IPv4 datagram of at most 65,535 bytes, in one transmit buffer
+        final int frameLength = transmitter.maxSegmentationFrameLength();
+        return frameLength <= 0 ? 0 :
+            Math.min(0xFFFF, frameLength - EthernetHeader.HEADER_LENGTH) - Ipv4Header.MIN_HEADER_LENGTH;
+    }
+
+    /**
+     * Whether the device cuts frames of this many TCP header and payload bytes (TSO; some devices cut only
+     * frames within their own MTU).
+     *
+     * @param tcpHeaderLength the TCP header's length, options included.
+     * @param segmentBytes    payload bytes per frame.
+     * @param frames          frames the segment is cut into.
+     * @return true if {@link #beginTcpSegmentation} may be used for such frames.
+     */
+    public boolean deviceCuts(final int tcpHeaderLength, final int segmentBytes, final int frames)
+    {
+        return PAYLOAD_OFFSET + tcpHeaderLength + segmentBytes <= transmitter.maxSegmentationCutLength() &&
+            frames <= transmitter.maxSegmentationFrames();
+    }
+
+    /**
+     * Starts one large TCP segment for the device to cut into frames (TSO; only when
+     * {@link #maxSegmentationLength()} &gt; 0): like {@link #beginIpv4}, but longer than the MTU, and only to a
+     * resolved next hop; then {@link #commitTcpSegmentation} or {@link #abortIpv4()}.
+     *
+     * @param destinationIp destination address.
+     * @param tos           DSCP/ECN byte (MUST-48).
+     * @param segmentLength TCP header plus payload length, at most {@link #maxSegmentationLength()}.
+     * @return the offset of the TCP header in {@link #txBuffer()}; {@link #SEND_NOT_DIRECT} (not counted: send
+     * the frames one by one instead), {@link #SEND_TOO_LONG}, {@link #SEND_NO_ROUTE} or {@link #SEND_NO_BUFFER}.
+     */
+    public int beginTcpSegmentation(final int destinationIp, final int tos, final int segmentLength)
+    {
+        if (segmentLength > maxSegmentationLength())
+        {
+            counters.increment(NetCounterDescriptor.IPV4_TOO_LONG);
+            return SEND_TOO_LONG;
+        }
+        final int nextHop = NextHop.choose(destinationIp, config.localIp(), netmask, config.gatewayIp());
+        if (nextHop == NextHop.NO_ROUTE)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_NO_ROUTE);
+            return SEND_NO_ROUTE;
+        }
+        final long mac = arpCache.lookup(nextHop);
+        if (mac == ArpCache.UNRESOLVED)
+        {
+            return SEND_NOT_DIRECT;
+        }
+        final MutableDirectBuffer frame = transmitter.claim(PAYLOAD_OFFSET + segmentLength);
+        if (frame == null)
+        {
+            counters.increment(NetCounterDescriptor.TX_NO_BUFFER);
+            return SEND_NO_BUFFER;
+        }
+        txDirect = true;
+        EthernetHeader.write(frame, 0, mac, config.localMac(), EthernetHeader.ETHER_TYPE_IPV4);
+        txFrame = frame;
+        txNextHop = nextHop;
+        txDestination = destinationIp;
+        txProtocol = Ipv4Header.PROTOCOL_TCP;
+        txTos = tos;
+        return PAYLOAD_OFFSET;
+    }
+
+    /**
+     * Completes the large segment started by {@link #beginTcpSegmentation} and hands it to the device, which
+     * cuts it into {@code frames} frames of {@code segmentBytes} payload bytes (the last may be shorter), each
+     * with the next IPv4 identification: the same identifications the frames would get one by one.
+     *
+     * @param segmentLength   TCP header plus payload length actually written.
+     * @param tcpHeaderLength the TCP header's length, options included.
+     * @param segmentBytes    payload bytes per frame.
+     * @return {@link #SENT}.
+     */
+    public int commitTcpSegmentation(final int segmentLength, final int tcpHeaderLength, final int segmentBytes)
+    {
+        final MutableDirectBuffer frame = txFrame;
+        txFrame = null;
+        // TSO: the pseudo-header sum without the TCP length (the device adds each frame's own)
+        TcpHeader.putPseudoHeaderChecksum(frame, PAYLOAD_OFFSET, 0, config.localIp(), txDestination);
+        final int payload = segmentLength - tcpHeaderLength;
+        final int frames = (payload + segmentBytes - 1) / segmentBytes;
+        Ipv4Header.writeForChecksumOffload(frame, IPV4_OFFSET, txTos, Ipv4Header.MIN_HEADER_LENGTH + segmentLength,
+            nextIdentification & 0xFFFF, Ipv4Header.FLAG_DONT_FRAGMENT, config.ttl(), Ipv4Header.PROTOCOL_TCP,
+            config.localIp(), txDestination);
+        nextIdentification += frames;
+        counters.add(NetCounterDescriptor.IPV4_SENT, frames);
+        transmitter.commitSegmentation(IPV4_OFFSET + Ipv4Header.MIN_HEADER_LENGTH + segmentLength, tcpHeaderLength,
+            segmentBytes);
+        return SENT;
     }
 
     /**

@@ -7,6 +7,9 @@ import dev.sluice.core.wire.Ipv4Header;
 import dev.sluice.core.wire.TcpHeader;
 import dev.sluice.core.wire.TcpOptions;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
 
 /**
  * Builds each segment as an IPv4 datagram straight in the network layer's transmit buffer: TCP header, the
@@ -17,6 +20,11 @@ import org.agrona.MutableDirectBuffer;
  *
  * <p>The network layer needs its transport handler at construction, so this output is created first and
  * {@link #bind bound} afterwards. {@link TcpStack} keeps {@link #nowNs(long)} current. No allocation.
+ *
+ * <p>Segmentation offload ({@link #segmentationOffload}, off by default): connections hand over several full
+ * segments of new data in one {@link #sendLargeSegment} call; this output builds their TCP header and options
+ * once and emits MSS-sized frames in a tight loop (GSO, Linux's idea), each frame the same bytes the
+ * one-segment-per-call path builds.
  */
 public final class NetworkSegmentOutput implements TcpSegmentOutput
 {
@@ -27,6 +35,8 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
     private final TcpStackCounters counters;
     private final TcpOptions synOptions = new TcpOptions();
     private final TcpOptions connectionOptions = new TcpOptions(); // filled by one connection per segment
+    private final UnsafeBuffer headerTemplate = new UnsafeBuffer(new byte[TcpHeader.MAX_HEADER_LENGTH]);
+    private int largeSegmentBytes;
     private NetworkLayer networkLayer;
     private ChallengeAckLimiter challengeAcks;
     private int maxMssBytes;
@@ -162,6 +172,110 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
             return;
         }
         commit(buffer, offset, segmentLength, localIp, remoteIp);
+    }
+
+    /**
+     * Turns segmentation offload on or off for every connection of the shard.
+     *
+     * @param maxBytes the most payload bytes one {@link #sendLargeSegment} call takes (e.g. 65,536 like Linux's
+     *                 GSO), or 0 for one segment per call.
+     */
+    public void segmentationOffload(final int maxBytes)
+    {
+        if (maxBytes < 0)
+        {
+            throw new IllegalArgumentException("maxBytes must be >= 0, got " + maxBytes);
+        }
+        this.largeSegmentBytes = maxBytes;
+    }
+
+    @Override
+    public int largeSegmentBytes()
+    {
+        // TSO where the device offers it (whatever the GSO switch says), else GSO when switched on
+        final int tsoBytes = networkLayer.maxSegmentationLength() - TcpHeader.MAX_HEADER_LENGTH;
+        return tsoBytes > 0 ? tsoBytes : largeSegmentBytes;
+    }
+
+    @Override
+    public void sendLargeSegment(
+        final int localIp, final int localPort, final int remoteIp, final int remotePort, final int seq,
+        final int ack, final int flags, final int window, final TcpOptions options, final SendBuffer source,
+        final int length, final int segmentBytes)
+    {
+        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + options.encodedLength();
+        if (headerLength + length <= networkLayer.maxSegmentationLength() &&
+            networkLayer.deviceCuts(headerLength, segmentBytes, (length + segmentBytes - 1) / segmentBytes) &&
+            sendForDeviceSegmentation(localPort, remoteIp, remotePort, seq, ack, flags, window, options, source,
+                length, segmentBytes, headerLength))
+        {
+            return;
+        }
+        // GSO: the TCP header and options once; per frame only SEG.SEQ, the last frame's PSH/FIN, the payload
+        // and the checksums change
+        final int lastOnly = TcpHeader.PSH | TcpHeader.FIN;
+        TcpHeader.write(headerTemplate, 0, localPort, remotePort, seq, ack, headerLength, flags & ~lastOnly, window,
+            0);
+        options.encode(headerTemplate, TcpHeader.MIN_HEADER_LENGTH);
+        counters.largeSegmentsSent++;
+        for (int done = 0; done < length; done += segmentBytes)
+        {
+            final int n = Math.min(segmentBytes, length - done);
+            final int segmentLength = headerLength + n;
+            final int offset = networkLayer.beginIpv4(remoteIp, Ipv4Header.PROTOCOL_TCP, tos, segmentLength);
+            if (offset < 0)
+            {
+                counters.segmentsDropped++;
+                continue;
+            }
+            final MutableDirectBuffer buffer = networkLayer.txBuffer();
+            buffer.putBytes(offset, headerTemplate, 0, headerLength);
+            buffer.putInt(offset + TcpHeader.SEQUENCE_OFFSET, seq + done, ByteOrder.BIG_ENDIAN);
+            if (done + n == length && (flags & lastOnly) != 0)
+            {
+                buffer.putByte(offset + TcpHeader.FLAGS_OFFSET, (byte)flags);
+            }
+            if (source.read(seq + done, buffer, offset + headerLength, n) != n)
+            {
+                networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
+                counters.segmentsDropped++;
+                continue;
+            }
+            commit(buffer, offset, segmentLength, localIp, remoteIp);
+        }
+    }
+
+    // TSO: one large segment for the device to cut; false if the next hop is not resolved (then GSO)
+    private boolean sendForDeviceSegmentation(
+        final int localPort, final int remoteIp, final int remotePort, final int seq, final int ack, final int flags,
+        final int window, final TcpOptions options, final SendBuffer source, final int length, final int segmentBytes,
+        final int headerLength)
+    {
+        final int segmentLength = headerLength + length;
+        final int frames = (length + segmentBytes - 1) / segmentBytes;
+        final int offset = networkLayer.beginTcpSegmentation(remoteIp, tos, segmentLength);
+        if (offset == NetworkLayer.SEND_NOT_DIRECT)
+        {
+            return false;
+        }
+        if (offset < 0)
+        {
+            counters.segmentsDropped += frames;
+            return true;
+        }
+        final MutableDirectBuffer buffer = networkLayer.txBuffer();
+        TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, headerLength, flags, window, 0);
+        options.encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
+        if (source.read(seq, buffer, offset + headerLength, length) != length)
+        {
+            networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
+            counters.segmentsDropped += frames;
+            return true;
+        }
+        networkLayer.commitTcpSegmentation(segmentLength, headerLength, segmentBytes);
+        counters.largeSegmentsSent++;
+        counters.segmentsSent += frames;
+        return true;
     }
 
     @Override

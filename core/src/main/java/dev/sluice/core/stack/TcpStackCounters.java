@@ -14,6 +14,7 @@ public final class TcpStackCounters
     long icmpErrorsIgnored;
     long segmentsSent;
     long segmentsDropped;
+    long largeSegmentsSent;
     long connectionsReleased;
     long synsDroppedBacklog;
     long ephemeralPortsExhausted;
@@ -308,6 +309,17 @@ public final class TcpStackCounters
     public long segmentsDropped()
     {
         return segmentsDropped;
+    }
+
+    /**
+     * Large segments (several MSS of new data) connections handed over at once by segmentation offload
+     * (GSO cut in software, or TSO cut by the device); their frames count in {@link #segmentsSent()}.
+     *
+     * @return count.
+     */
+    public long largeSegmentsSent()
+    {
+        return largeSegmentsSent;
     }
 
     /**

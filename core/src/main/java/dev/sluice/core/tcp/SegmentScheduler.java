@@ -199,6 +199,14 @@ final class SegmentScheduler
             {
                 break; // nothing to send, a zero window or a full cwnd
             }
+            final int large = length == mss && !recovery.inSackRecovery() ? largeLength(unsent, usable, mss) : 0;
+            if (large > mss)
+            {
+                // segmentation offload: the full segments the loop would send one by one, handed over at once
+                sendNew(large, large == unsent ? ACK | PSH : ACK, mss, nowNs);
+                segments += large / mss;
+                continue;
+            }
             final boolean swsAllows = length == unsent || length >= snd.maxWnd / 2;
             if (length < mss && !withFin && !((noDelay || flight == 0) && swsAllows))
             {
@@ -216,7 +224,7 @@ final class SegmentScheduler
             {
                 flags |= FIN;
             }
-            sendNew(length, flags, nowNs);
+            sendNew(length, flags, mss, nowNs);
             segments++;
         }
         if (snd.una == snd.nxt && snd.buffer.tailSeq() != snd.nxt)
@@ -243,16 +251,40 @@ final class SegmentScheduler
         {
             final int length = Math.min(Math.min(unsent, usable), effectiveSendMssBytes());
             final boolean withFin = snd.finQueued() && length == unsent;
-            sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), nowNs);
+            sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), length, nowNs);
             return true;
         }
         return false;
     }
 
-    // a segment of new data at SND.NXT (and/or our FIN)
-    private void sendNew(final int length, final int flags, final long nowNs)
+    // the bytes of whole segments to hand over at once when the output offers segmentation offload: as many
+    // full segments as the windows, the queue and the offload allow; the segment that carries our FIN stays
+    // with the one-by-one path; 0 when offload is off
+    private int largeLength(final int unsent, final int usable, final int mss)
     {
-        if (length > 0)
+        final int max = flow.largeSegmentBytes();
+        if (max < 2 * mss)
+        {
+            return 0;
+        }
+        int length = Math.min(Math.min(unsent, usable), max);
+        length -= length % mss;
+        if (length == unsent && snd.finQueued())
+        {
+            length -= mss;
+        }
+        return length;
+    }
+
+    // new data at SND.NXT (and/or our FIN): one segment, or full segments of segmentBytes handed over at once
+    private void sendNew(final int length, final int flags, final int segmentBytes, final long nowNs)
+    {
+        if (length > segmentBytes)
+        {
+            flow.largeData(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length, segmentBytes);
+            recovery.onNewDataSent(snd.nxt + segmentBytes, nowNs); // times the first segment, as one by one
+        }
+        else if (length > 0)
         {
             flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
             recovery.onNewDataSent(snd.nxt + length, nowNs); // new data only: retransmissions are never timed

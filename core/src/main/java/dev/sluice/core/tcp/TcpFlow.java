@@ -141,6 +141,41 @@ final class TcpFlow
     }
 
     /**
+     * The most payload bytes {@link #largeData} takes (the shard output's segmentation offload).
+     *
+     * @return bytes, 0 when off.
+     */
+    int largeSegmentBytes()
+    {
+        return output.largeSegmentBytes();
+    }
+
+    /**
+     * Full segments of new data handed over at once (segmentation offload, TSO or GSO): on the wire the same
+     * segments as {@code length / segmentBytes} calls of {@link #data}.
+     *
+     * @param seq          SEG.SEQ of the first segment.
+     * @param ack          SEG.ACK.
+     * @param flags        flag bits (PSH only on the last segment).
+     * @param window       SEG.WND as carried in the header.
+     * @param source       the send buffer.
+     * @param length       payload bytes, at most {@link #largeSegmentBytes()}.
+     * @param segmentBytes payload bytes per segment.
+     */
+    void largeData(final int seq, final int ack, final int flags, final int window, final SendBuffer source,
+        final int length, final int segmentBytes)
+    {
+        options.clear();
+        if (timestamps.enabled())
+        {
+            options.timestamps(timestamps.tsVal(), timestamps.tsRecent());
+        }
+        output.sendLargeSegment(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, options, source,
+            length, segmentBytes);
+        onSent(ack, flags);
+    }
+
+    /**
      * A SYN or SYN-ACK with the MSS option and, unless {@link TcpSegmentOutput#NO_WINDOW_SCALE}, Window Scale.
      *
      * @param seq              SEG.SEQ.

@@ -133,4 +133,51 @@ public interface TcpSegmentOutput
             sendControl(localIp, localPort, remoteIp, remotePort, seq, ack, flags, window, NO_MSS_OPTION);
         }
     }
+
+    /**
+     * Segmentation offload (TSO in the device, or GSO in software: Linux's idea): the most payload bytes one
+     * {@link #sendLargeSegment} call takes. A connection then hands over up to this many bytes of new, full-sized
+     * segments at once and does its per-segment work (windows, timers, RTT timing) once for all of them.
+     *
+     * @return bytes, or 0 when the output cuts no segments itself (the default: one MSS per call).
+     */
+    default int largeSegmentBytes()
+    {
+        return 0;
+    }
+
+    /**
+     * Sends {@code length} payload bytes as consecutive segments of {@code segmentBytes} each (the last may be
+     * shorter) that carry the same header and options, sequence numbers advancing; PSH and FIN, if set, only
+     * on the last one, like the segments a connection would send one call at a time. The wire bytes equal
+     * those of {@code ceil(length / segmentBytes)} {@link #sendSegment} calls.
+     *
+     * <p>The default implementation makes those calls (correct for every output; no faster).
+     *
+     * @param localIp      our IPv4 address (source).
+     * @param localPort    our port.
+     * @param remoteIp     the peer's IPv4 address (destination).
+     * @param remotePort   the peer's port.
+     * @param seq          SEG.SEQ of the first segment.
+     * @param ack          SEG.ACK.
+     * @param flags        flag bits (PSH and FIN apply to the last segment only).
+     * @param window       SEG.WND, 0..65535.
+     * @param options      the options of every segment (read only during the call).
+     * @param source       the connection's send buffer.
+     * @param length       payload bytes, 1..{@link #largeSegmentBytes()} (any length for the default).
+     * @param segmentBytes payload bytes per segment (the effective send MSS), &gt; 0.
+     */
+    default void sendLargeSegment(
+        int localIp, int localPort, int remoteIp, int remotePort, int seq, int ack, int flags, int window,
+        TcpOptions options, SendBuffer source, int length, int segmentBytes)
+    {
+        final int lastOnly = dev.sluice.core.wire.TcpHeader.PSH | dev.sluice.core.wire.TcpHeader.FIN;
+        for (int done = 0; done < length; done += segmentBytes)
+        {
+            final int n = Math.min(segmentBytes, length - done);
+            final int pieceFlags = done + n == length ? flags : flags & ~lastOnly;
+            sendSegment(localIp, localPort, remoteIp, remotePort, seq + done, ack, pieceFlags, window, options,
+                source, n);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.core.wire;
 
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
 
 import java.nio.ByteOrder;
 
@@ -37,11 +38,30 @@ public final class Checksum
      */
     public static int sum(final DirectBuffer buffer, final int offset, final int length)
     {
+        // 32 bytes per step into two independent accumulators (the adds of one step do not wait for the other's),
+        // one bounds check for the whole range instead of one per load: the checksum is the largest per-byte
+        // cost of a bulk segment (issue 15)
+        buffer.boundsCheck(offset, length);
+        final byte[] array = buffer.byteArray();
+        final long address = buffer.addressOffset() + offset;
         long acc = 0;
-        int i = offset;
+        long acc1 = 0;
+        final int steps32 = length & ~31;
+        int j = 0;
+        while (j < steps32)
+        {
+            final long a = UnsafeApi.getLong(array, address + j);
+            final long b = UnsafeApi.getLong(array, address + j + 8);
+            final long c = UnsafeApi.getLong(array, address + j + 16);
+            final long d = UnsafeApi.getLong(array, address + j + 24);
+            acc += (a >>> 32) + (a & LOW_32_BITS) + (b >>> 32) + (b & LOW_32_BITS);
+            acc1 += (c >>> 32) + (c & LOW_32_BITS) + (d >>> 32) + (d & LOW_32_BITS);
+            j += 32;
+        }
+        acc += acc1;
+        int i = offset + j;
         final int end = offset + length;
-        final int end16 = offset + (length & ~15);
-        while (i < end16)
+        if (end - i >= 16)
         {
             final long a = buffer.getLong(i);
             final long b = buffer.getLong(i + 8);

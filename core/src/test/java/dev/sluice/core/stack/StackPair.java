@@ -194,6 +194,11 @@ final class StackPair
         private UnsafeBuffer[] outbox = pending;
         private int[] outboxLengths = pendingLengths;
         private boolean claimed;
+        // TSO as a device does it (DPDK's rte_gso, net_tap): off unless tsoEmulation is set
+        boolean tsoEmulation;
+        long tsoSegmentsCut;
+        private final UnsafeBuffer large = new UnsafeBuffer(new byte[EthernetHeader.HEADER_LENGTH + 0xFFFF]);
+        private boolean claimedLarge;
 
         Shard(
             final String name, final TcpConfig config, final int ip, final long mac, final long isnKey,
@@ -256,13 +261,68 @@ final class StackPair
             {
                 throw new IllegalStateException("claim while a claim is outstanding");
             }
+            if (maxLength > SLOT_BYTES && tsoEmulation && maxLength <= large.capacity())
+            {
+                claimed = true;
+                claimedLarge = true;
+                return large;
+            }
             if (maxLength > SLOT_BYTES || pendingCount == SLOTS)
             {
                 linkOverflows++;
                 return null;
             }
             claimed = true;
+            claimedLarge = false;
             return outbox[pendingCount];
+        }
+
+        @Override
+        public int maxSegmentationFrameLength()
+        {
+            return tsoEmulation ? large.capacity() : 0;
+        }
+
+        @Override
+        public void commitSegmentation(final int length, final int tcpHeaderLength, final int segmentBytes)
+        {
+            if (!claimed || !claimedLarge)
+            {
+                throw new IllegalStateException("commitSegmentation without a large claim");
+            }
+            claimed = false;
+            claimedLarge = false;
+            tsoSegmentsCut++;
+            // what a device does: headers copied per frame, SEG.SEQ and the IPv4 identification advanced, PSH
+            // and FIN kept for the last frame, total length and both checksums completed
+            final int headers = TCP + tcpHeaderLength;
+            final int payload = length - headers;
+            final int seq = TcpHeader.sequence(large, TCP);
+            final int id = Ipv4Header.identification(large, ETH);
+            final int flags = TcpHeader.flags(large, TCP);
+            for (int done = 0, i = 0; done < payload; done += segmentBytes, i++)
+            {
+                final int n = Math.min(segmentBytes, payload - done);
+                if (pendingCount == SLOTS)
+                {
+                    linkOverflows++;
+                    return;
+                }
+                final UnsafeBuffer frame = outbox[pendingCount];
+                frame.putBytes(0, large, 0, headers);
+                frame.putBytes(headers, large, headers + done, n);
+                frame.putShort(ETH + 2, (short)(Ipv4Header.MIN_HEADER_LENGTH + tcpHeaderLength + n),
+                    java.nio.ByteOrder.BIG_ENDIAN);
+                frame.putShort(ETH + 4, (short)(id + i), java.nio.ByteOrder.BIG_ENDIAN);
+                Ipv4Header.putChecksum(frame, ETH, Ipv4Header.MIN_HEADER_LENGTH);
+                frame.putInt(TCP + TcpHeader.SEQUENCE_OFFSET, seq + done, java.nio.ByteOrder.BIG_ENDIAN);
+                final boolean last = done + n == payload;
+                frame.putByte(TCP + TcpHeader.FLAGS_OFFSET,
+                    (byte)(last ? flags : flags & ~(TcpHeader.PSH | TcpHeader.FIN)));
+                TcpHeader.putChecksum(frame, TCP, tcpHeaderLength + n, Ipv4Header.source(frame, ETH),
+                    Ipv4Header.destination(frame, ETH));
+                outboxLengths[pendingCount++] = Math.max(EthernetHeader.MIN_FRAME_LENGTH, headers + n);
+            }
         }
 
         @Override
@@ -280,6 +340,7 @@ final class StackPair
         public void abort()
         {
             claimed = false;
+            claimedLarge = false;
         }
 
         @Override

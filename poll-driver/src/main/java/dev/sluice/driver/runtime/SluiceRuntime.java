@@ -23,6 +23,7 @@ import dev.sluice.driver.CountersFile;
 import dev.sluice.driver.PcapWriter;
 import dev.sluice.driver.PortMtu;
 import dev.sluice.driver.PortOffloads;
+import dev.sluice.driver.DpdkFrameTransmitter;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ShardCommand;
 import dev.sluice.driver.ThreadAffinity;
@@ -69,6 +70,7 @@ public final class SluiceRuntime implements AutoCloseable
 
     private final EthPort port;
     private final MbufPool pool;
+    private MbufPool largePool; // TSO segments, or null
     private final ShardAgent[] agents;
     private final ShardContext[] contexts;
     private final AgentRunner[] runners;
@@ -136,13 +138,18 @@ public final class SluiceRuntime implements AutoCloseable
             cores * (2 * QUEUE_DESCRIPTORS + 2 * 32 + POOL_CACHE) + POOL_IN_FLIGHT) * 2 - 1;
         // --mtu above 1500 (jumbo frames): mbufs that hold a whole frame, the port's MTU where its driver accepts
         final int dataRoom = MbufPool.dataRoomFor(config.mtu());
-        final int portMtu = PortMtu.configurable(info, config.mtu());
-        final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE, dataRoom);
-        String rss = "off (one queue)";
         // impairment copies frames between the stack and the device: checksums stay in software there
         final boolean impaired = config.impairRx().isActive() || config.impairTx().isActive();
         final boolean coalescing = Boolean.getBoolean(RX_COALESCING_PROPERTY) && !impaired;
-        final PortOffloads offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired);
+        final int gsoBytes = ShardAgent.segmentationBytesByProperty();
+        final PortOffloads offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired,
+            PortOffloads.tsoRequestedByProperty() && !impaired);
+        final int portMtu = PortMtu.configurable(info, config.mtu(), offloads.tso());
+        final MbufPool pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE, dataRoom);
+        // TSO: one large mbuf per segment handed to the device (a 64 KiB segment fits one: no chains)
+        final MbufPool largePool = !offloads.tso() ? null : MbufPool.create("sluice_tso_" + port.id(),
+            Integer.highestOneBit(cores * 64) * 2 - 1, 16, DpdkFrameTransmitter.LARGE_DATA_ROOM);
+        String rss = "off (one queue)";
         try
         {
             if (config.mac() != -1)
@@ -185,6 +192,7 @@ public final class SluiceRuntime implements AutoCloseable
         catch (final RuntimeException ex)
         {
             pool.close();
+            closePool(largePool);
             throw ex;
         }
 
@@ -208,10 +216,13 @@ public final class SluiceRuntime implements AutoCloseable
             port.id(), port.name(), info.driverName(), Addresses.macToString(mac), macNote, cores,
             QUEUE_DESCRIPTORS, QUEUE_DESCRIPTORS, Math.min(info.maxRxQueues(), info.maxTxQueues()));
         log.printf("sluice: rss %s%n", rss);
-        log.printf("sluice: offloads %s%s rx-coalescing=%s%n", offloads.describe(),
-            impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)");
-        log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%n", pool.name(), poolSize,
-            POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu));
+        log.printf("sluice: offloads %s%s rx-coalescing=%s gso=%s%n", offloads.describe(),
+            impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)",
+            gsoBytes > 0 ? "on (" + gsoBytes + " bytes)" : "off (-D" + ShardAgent.GSO_PROPERTY + "=true)");
+        log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%s%n", pool.name(), poolSize,
+            POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu),
+            largePool == null ? "" : " tso-mempool=" + largePool.name() + " data-room=" +
+            DpdkFrameTransmitter.LARGE_DATA_ROOM + " tso-frames<=" + PortMtu.tsoFrameLimit(info, portMtu));
 
         final ShardAgent[] agents = new ShardAgent[cores];
         final ShardContext[] contexts = new ShardContext[cores];
@@ -256,7 +267,9 @@ public final class SluiceRuntime implements AutoCloseable
                 agent.shareWith(i, rings);
                 agent.impair(config.impairRx(), config.impairTx());
                 agent.offloads(offloads);
+                agent.segmentationPool(largePool, PortMtu.tsoFrameLimit(info, portMtu));
                 agent.coalesce(coalescing);
+                agent.segmentationOffload(gsoBytes);
                 final ShardContext shardContext = new ShardContext(agent, tcp, config.ip());
                 final ShardApplication part = app.forShard(shardContext);
                 if (config.listenPort() != 0 && part.listener() != null)
@@ -294,6 +307,7 @@ public final class SluiceRuntime implements AutoCloseable
             port.stop();
             port.close();
             pool.close();
+            closePool(largePool);
             if (counters != null)
             {
                 counters.close();
@@ -302,6 +316,7 @@ public final class SluiceRuntime implements AutoCloseable
         }
         final SluiceRuntime runtime = new SluiceRuntime(port, pool, agents, contexts, runners, counters, log,
             context.commandTimeoutNs());
+        runtime.largePool = largePool;
         if (context.externallyDriven())
         {
             log.printf("sluice: %d shard(s) built, externally driven (the caller runs each agent)%n", cores);
@@ -599,9 +614,18 @@ public final class SluiceRuntime implements AutoCloseable
             log.println("sluice: closing " + port + ": " + ex.getMessage());
         }
         pool.close();
+        closePool(largePool);
         if (countersFile != null)
         {
             countersFile.close();
+        }
+    }
+
+    private static void closePool(final MbufPool pool)
+    {
+        if (pool != null)
+        {
+            pool.close();
         }
     }
 

@@ -47,6 +47,7 @@ class JumboRingIT
     void receiveCoalescingShouldDeliverTheTransferIntactInFewerSegments() throws Exception
     {
         System.setProperty(SluiceRuntime.RX_COALESCING_PROPERTY, "true");
+        System.setProperty(dev.sluice.driver.ShardAgent.GSO_PROPERTY, "true"); // and software segmentation offload
         try
         {
             // the sink checks nothing but the byte count; the source's pattern is checked by the echo IT. Here:
@@ -56,6 +57,7 @@ class JumboRingIT
         finally
         {
             System.clearProperty(SluiceRuntime.RX_COALESCING_PROPERTY);
+            System.clearProperty(dev.sluice.driver.ShardAgent.GSO_PROPERTY);
         }
         assertTrue(lastSinkCoalesced > 0, "segments merged by the sink's shard: " + lastSinkCoalesced);
     }
