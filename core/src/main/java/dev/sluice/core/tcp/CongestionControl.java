@@ -264,6 +264,19 @@ public sealed class CongestionControl permits CubicCongestionControl
     }
 
     /**
+     * A tail loss probe repaired a loss (RFC 8985 §7.4): a congestion event answered like the start of a
+     * recovery that is already over: ssthresh = cwnd = the reduced window (Linux's CWR for TLP).
+     *
+     * @param flightSize bytes outstanding.
+     */
+    public void onLossRepairedByProbe(final int flightSize)
+    {
+        ssthresh = reducedSsthresh(Math.max(flightSize, cwnd));
+        cwnd = Math.min(cwnd, ssthresh);
+        bytesAckedInAvoidance = 0;
+    }
+
+    /**
      * Whether SACK-based loss recovery (RFC 6675) is running.
      *
      * @return true in SACK recovery.

@@ -23,6 +23,7 @@ package dev.sluice.core.tcp;
  *   <li>{@code timestamps} on (RFC 7323 §3-5; Linux's net.ipv4.tcp_timestamps): 1 ms ticks with a
  *       per-connection offset.</li>
  *   <li>{@code sack} on (RFC 2018, RFC 2883, RFC 6675; Linux's net.ipv4.tcp_sack).</li>
+ *   <li>{@code rack} on (RFC 8985 RACK-TLP with SACK; Linux's net.ipv4.tcp_recovery = 1).</li>
  *   <li>{@code congestionControl} NEWRENO (RFC 5681, RFC 6582); CUBIC (RFC 9438, Linux's default) is
  *       selectable. Not yet the default: CUBIC's 24 bytes of state put an idle connection at about 1025 B
  *       (NewReno: 1005-1009 B), over TcpStackMemoryTest's 1 KiB bound.</li>
@@ -63,6 +64,9 @@ package dev.sluice.core.tcp;
  *                             when the peer's SYN carries them too: RTTM, PAWS.
  * @param sack                 whether our SYNs offer SACK-permitted (on by default, like Linux); in effect when the
  *                             peer's SYN carries it too: SACK blocks and D-SACK in our ACKs, RFC 6675 recovery.
+ * @param rack                 whether connections using SACK detect losses with RACK-TLP (RFC 8985, on by default,
+ *                             like Linux since 4.18): time-based loss detection and tail loss probes instead of
+ *                             RFC 6675's DupThresh and IsLost; off: RFC 6675 alone.
  * @param congestionControl    congestion avoidance of every connection: {@link CongestionAlgorithm#NEWRENO}
  *                             (RFC 5681/6582, the default) or {@link CongestionAlgorithm#CUBIC} (RFC 9438).
  */
@@ -91,6 +95,7 @@ public record TcpConfig(
     boolean windowScaling,
     boolean timestamps,
     boolean sack,
+    boolean rack,
     CongestionAlgorithm congestionControl)
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
@@ -216,6 +221,7 @@ public record TcpConfig(
         private boolean windowScaling = true;
         private boolean timestamps = true;
         private boolean sack = true;
+        private boolean rack = true;
         private CongestionAlgorithm congestionControl = CongestionAlgorithm.NEWRENO;
 
         private Builder()
@@ -431,6 +437,18 @@ public record TcpConfig(
         }
 
         /**
+         * Turns RACK-TLP loss detection (RFC 8985) on or off for connections that use SACK.
+         *
+         * @param rack true (the default) for RACK-TLP; false for RFC 6675's DupThresh alone and no tail loss probe.
+         * @return this.
+         */
+        public Builder rack(final boolean rack)
+        {
+            this.rack = rack;
+            return this;
+        }
+
+        /**
          * Chooses the congestion control of every connection.
          *
          * @param congestionControl NEWRENO (the default) or CUBIC.
@@ -454,7 +472,7 @@ public record TcpConfig(
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
                 backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling, timestamps, sack,
-                congestionControl);
+                rack, congestionControl);
         }
     }
 }

@@ -105,6 +105,25 @@ class TcpRecoverySimulationTest
     }
 
     @Test
+    void shouldToleratHeavyReorderingBelowTheRackWindow_RFC8985s6_2()
+    {
+        // a quarter of the frames held back by up to a quarter of the RTT (5 ms: passed by up to ~40 frames),
+        // no loss: every retransmission is spurious
+        double goodput = 0;
+        for (long seed = 1; seed <= 3; seed++)
+        {
+            final SimulationRun run = new SimulationRun(seed, link(0, 0.25, ONE_WAY_NS / 2), config(true), BYTES);
+            final double seedGoodput = goodput(run);
+            final TcpRecoveryCounters sender = run.a.tcpCounters.recovery();
+            System.out.printf("heavy reordering, seed %d: %.2f Mbit/s, %d frames held back, %d SACK recoveries, " +
+                    "%d RTOs, %d D-SACKs%n", seed, seedGoodput * 8e-6, run.link.framesReordered,
+                sender.sackRecoveries(), sender.retransmissionTimeouts(), sender.dsacks());
+            goodput += seedGoodput;
+        }
+        System.out.printf("heavy reordering, mean of 3 seeds: %.2f Mbit/s%n", goodput / 3 * 8e-6);
+    }
+
+    @Test
     void shouldRecoverBurstLossesWithSackFasterThanNewReno_RFC6675_RFC2018()
     {
         double sackGoodput = 0;
