@@ -441,20 +441,20 @@ final class LossRecovery
      *
      * @param snd         the send sequence space, SND.NXT still before the segment.
      * @param dataEnd     sequence number after its data.
-     * @param seqEnd      sequence number after the segment (after our FIN if it carries it).
      * @param nowNs       the duty cycle's time.
      * @param lastSendNs  when the data in flight was last sent.
      */
     void onNewDataSent(
-        final SendSequenceSpace snd, final int dataEnd, final int seqEnd, final long nowNs, final long lastSendNs)
+        final SendSequenceSpace snd, final int dataEnd, final long nowNs, final long lastSendNs)
     {
         if (dataEnd != snd.nxt && rtt.startTiming(dataEnd, nowNs))
         {
             karnAmbiguous = false;
         }
-        if (rackOn && (rack != null || snd.una != snd.nxt))
+        if (rackOn && dataEnd != snd.nxt && (rack != null || snd.una != snd.nxt))
         {
-            rack(snd, lastSendNs).onSent(snd.nxt, seqEnd, nowNs);
+            // data only: SACK blocks never cover a FIN; an entry holding it would never count as SACKed
+            rack(snd, lastSendNs).onSent(snd.nxt, dataEnd, nowNs);
         }
     }
 

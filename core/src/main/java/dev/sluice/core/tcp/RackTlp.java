@@ -26,7 +26,8 @@ import static dev.sluice.core.tcp.SequenceNumbers.lt;
  *                          a pure duplicate ACK, says the probe repaired a loss: cwnd is reduced
  * </pre>
  *
- * The entries are a ring in sequence order (start of entry k = end of entry k - 1, the first starts at SND.UNA)
+ * Entries hold data only (a FIN is never SACKed): our FIN sits after the last entry. The entries are a ring in
+ * sequence order (start of entry k = end of entry k - 1, the first starts at SND.UNA)
  * of three parallel arrays, created with 16 entries when a connection first has two segments in flight (an idle
  * or request-response connection with one segment in flight carries none) and doubled when the flight outgrows
  * them, up to {@value #MAX_ENTRIES}; beyond that new data joins the last entry. Reused with the TCB: no
@@ -304,9 +305,12 @@ final class RackTlp
         {
             reorderingSeen = true;
         }
-        if (retransmitted && rttNs < minRttNs)
+        if (retransmitted && rttNs < minRttNs - minRttNs / 8)
         {
-            return; // the original was delivered, or the retransmission: ambiguous (Karn)
+            // faster than the path allows: the ACK was for the original, not the retransmission (Karn). RFC 8985
+            // says below min_RTT; min_RTT is measured on full segments, and a short probe is serialised faster:
+            // 1/8 of slack (an original delivered shows an RTT near 0: it was sent at least an RTT earlier)
+            return;
         }
         if (!retransmitted && rttNs < minRttNs)
         {

@@ -279,7 +279,7 @@ final class SegmentScheduler
         }
         final int end = snd.nxt + length + ((flags & FIN) != 0 ? 1 : 0);
         // new data only is timed (retransmissions never are); RACK records every segment's transmit time
-        recovery.onNewDataSent(snd, snd.nxt + length, end, nowNs, lastSendNs);
+        recovery.onNewDataSent(snd, snd.nxt + length, nowNs, lastSendNs);
         rcv.onDataSent();
         timers.persistNs = TcpTimers.NONE;
         lastSendNs = nowNs;
@@ -352,7 +352,7 @@ final class SegmentScheduler
     private int retransmitLost(final RackTlp rack, final long nowNs)
     {
         final int k = rack.firstLost();
-        final int end = rack.end(k);
+        final int end = rack.end(k) == snd.dataEnd() ? snd.nxt : rack.end(k); // our FIN behind the last data too
         int seq = rack.start(k);
         int segments = 0;
         do
