@@ -1,13 +1,15 @@
 """Checks of the loss-recovery options against the target's listener (`echo`): RFC 7323
-timestamps (negotiation, on every segment, PAWS) and RFC 2018 / RFC 2883 selective
-acknowledgments (SACK-permitted, SACK blocks for out-of-order data, D-SACK for a duplicate).
+timestamps (negotiation, on every segment, PAWS), RFC 2018 / RFC 2883 selective
+acknowledgments (SACK-permitted, SACK blocks for out-of-order data, D-SACK for a duplicate) and
+the RFC 8985 tail loss probe (its timing against the RTO).
 
 Once timestamps are negotiated every segment the tester sends carries them, since RFC 7323
 §3.2 lets the target drop segments without them (Sluice does; Linux accepts them).
 """
 import struct
+import time
 
-from framework import ACK, NOP, PSH, SYN, check, opt_mss, require, seq_add
+from framework import ACK, NOP, PSH, SYN, check, opt_mss, pattern, require, seq_add, seq_le
 
 REPLY = 1.5
 TS0 = 1000
@@ -129,3 +131,48 @@ def dsack(ctx):
     s = c.expect(lambda s: s.flags & ACK and sack_of(s), REPLY, "an ACK with a D-SACK block")
     require(sack_of(s)[0] == (start, seq_add(start, 40)),
             "first block %s, expected the duplicate (%d, %d)" % (sack_of(s)[0], start, seq_add(start, 40)))
+
+
+TLP_ACK_DELAY = 0.05  # the tester holds every ACK this long: the target's SRTT becomes about 50 ms
+
+
+def _echo_unacked(c, data):
+    """Sends data, collects its echo without ACKing it; returns the echo's data segments."""
+    c.send_data(data)
+    got, segs = c.recv_stream(len(data), ack=False)
+    require(got == data, "echo of %d bytes: got %d" % (len(data), len(got)))
+    return segs
+
+
+def _hold_until(t):
+    delay = t - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+
+
+@check("tlp-probe-timing", ["RFC8985-7.2", "RFC8985-7.3"],
+       "a tail left unacknowledged draws a loss probe of the last segment after about 2*SRTT, before the RTO")
+def tlp_probe_timing(ctx):
+    c = ctx.conn()
+    c.open(options=opt_mss(1460) + opt_sack_permitted())
+    d = TLP_ACK_DELAY
+    for i in range(6):  # round trips of d: SRTT ~ d, RTTVAR small; RTO >= 200 ms on Linux and Sluice
+        segs = _echo_unacked(c, pattern(1000, i))
+        _hold_until(segs[-1].t + d)
+        c.send(ACK)
+    segs = _echo_unacked(c, pattern(6000, 7))
+    require(len(segs) >= 3, "a 6000-byte echo in %d segments: need 3 or more" % len(segs))
+    last = segs[-1]
+    tail_end = seq_add(last.seq, len(last.payload))
+    # everything but the last two segments, after d as before: two segments stay in flight (no WCDelAckT)
+    _hold_until(last.t + d)
+    c.send(ACK, ack=segs[-2].seq)
+    t_ack = time.monotonic()
+    probe = c.expect(lambda s: len(s.payload) > 0 and seq_le(segs[-2].seq, s.seq), 1.5, "a loss probe")
+    waited = probe.t - t_ack
+    c.send(ACK)
+    require(seq_add(probe.seq, len(probe.payload)) == tail_end,
+            "the probe %s does not end at the tail %d (the last segment is sent again)" % (probe, tail_end))
+    require(1.5 * d <= waited <= 2 * d + 0.045,
+            "probe %.0f ms after the ACK; expected about 2 * SRTT = %.0f ms (PTO, RFC 8985 7.2), well before the "
+            "200 ms minimum RTO" % (waited * 1000, 2 * d * 1000))

@@ -51,7 +51,9 @@ public final class CountersFile implements AutoCloseable
         "tcp: connections refused (memory pressure)", "tcp: handler exceptions",
         "tcp: connections aborted (handler exception)", "tcp: connections open", "tcp: payload chunks in use",
         "tcp: payload chunk allocation failures", "tcp: payload bytes reserved", "tcp: TIME-WAIT entered",
-        "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN"};
+        "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN",
+        "tcp: losses detected by RACK (RFC 8985)", "tcp: tail loss probes (TLP)", "tcp: losses repaired by TLP",
+        "tcp: spurious retransmissions (D-SACK)"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -231,6 +233,10 @@ public final class CountersFile implements AutoCloseable
         to[28].setRelease(from.timeWaitEntered());
         to[29].setRelease(from.timeWaitRecycled());
         to[30].setRelease(from.timeWaitReused());
+        to[31].setRelease(from.recovery().rackLosses());
+        to[32].setRelease(from.recovery().tlpProbes());
+        to[33].setRelease(from.recovery().tlpRepairedLosses());
+        to[34].setRelease(from.recovery().spuriousRetransmissions());
     }
 
     /**
