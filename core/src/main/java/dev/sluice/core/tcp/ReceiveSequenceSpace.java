@@ -26,16 +26,14 @@ import org.agrona.DirectBuffer;
  * {@link #wnd} and {@link #irs} are read by the connection's parts directly; this class writes them. No
  * allocation; single-threaded.
  */
-final class ReceiveSequenceSpace
+final class ReceiveSequenceSpace implements ReassemblyBuffer.Sink // its own sink: no extra object per connection
 {
     private final TcpConfig config;
     private final TcpReceiveHandler handler;
     private final TcpTimers timers;
     private final WindowScaling windowScaling;
-    private final ReassemblyBuffer reassembly;
+    private final ChunkPool pool; // of the reassembly store, created at the first out-of-order segment
     private final SackReceiver sack;
-    private final ReassemblySink reassemblySink = new ReassemblySink();
-    private final int receiveBufferBytes;
 
     int nxt;
     int wnd;
@@ -54,15 +52,14 @@ final class ReceiveSequenceSpace
 
     ReceiveSequenceSpace(
         final TcpConfig config, final TcpReceiveHandler handler, final TcpTimers timers,
-        final WindowScaling windowScaling, final ReassemblyBuffer reassembly, final SackReceiver sack)
+        final WindowScaling windowScaling, final ChunkPool pool, final SackReceiver sack)
     {
         this.config = config;
         this.handler = handler;
         this.timers = timers;
         this.windowScaling = windowScaling;
-        this.reassembly = reassembly;
+        this.pool = pool;
         this.sack = sack;
-        this.receiveBufferBytes = config.receiveBufferBytes();
         this.rcvMss = initialRcvMss();
     }
 
@@ -79,7 +76,10 @@ final class ReceiveSequenceSpace
         nxt = 0;
         wnd = 0;
         irs = 0;
-        reassembly.clear();
+        if (sack.reassembly != null)
+        {
+            sack.reassembly.clear(); // kept for the next connection of this TCB: allocated once
+        }
         unreadBytes = 0;
         rcvUp = 0;
         urgentValid = false;
@@ -162,7 +162,7 @@ final class ReceiveSequenceSpace
      */
     boolean isInOrder(final int textSeq)
     {
-        return textSeq == nxt && reassembly.isEmpty();
+        return textSeq == nxt && (sack.reassembly == null || sack.reassembly.isEmpty());
     }
 
     /**
@@ -190,11 +190,12 @@ final class ReceiveSequenceSpace
         }
         if (seq != rcvNxt)
         {
-            if (reassembly.insert(rcvNxt, wnd, seq, segment.buffer(), offset, length) > 0)
+            final ReassemblyBuffer store = reassembly();
+            if (store.insert(rcvNxt, wnd, seq, segment.buffer(), offset, length) > 0)
             {
                 sack.onOutOfOrder(seq); // its block goes first in the next ACK (RFC 2018 §4)
             }
-            else if (reassembly.lastDuplicateBytes() == length)
+            else if (store.lastDuplicateBytes() == length)
             {
                 sack.onDuplicate(seq, seq + length); // held already: D-SACK (RFC 2883 §4)
             }
@@ -240,7 +241,7 @@ final class ReceiveSequenceSpace
      */
     void hold(final TcpSegment segment)
     {
-        reassembly.insert(nxt, wnd, nxt, segment.buffer(), segment.payloadOffset(), segment.payloadLength());
+        reassembly().insert(nxt, wnd, nxt, segment.buffer(), segment.payloadOffset(), segment.payloadLength());
     }
 
     /**
@@ -393,14 +394,32 @@ final class ReceiveSequenceSpace
     // RCV.NXT + RCV.WND never moves left (SHLD-14)
     private int window()
     {
-        return Math.max(0, Math.min(receiveBufferBytes - unreadBytes, windowCap));
+        return Math.max(0, Math.min(config.receiveBufferBytes() - unreadBytes, windowCap));
+    }
+
+    // the store, created at the first out-of-order segment (or SYN text) and kept while the TCB lives: a
+    // connection that never sees reordering or loss pays no 48 B for it (issue 11, an idle connection < 1 KiB)
+    private ReassemblyBuffer reassembly()
+    {
+        ReassemblyBuffer store = sack.reassembly;
+        if (store == null)
+        {
+            store = new ReassemblyBuffer(config.receiveBufferBytes(), config.maxReassemblyRanges(), pool);
+            sack.reassembly = store;
+        }
+        return store;
     }
 
     private int drain(final int rcvNxt)
     {
+        final ReassemblyBuffer store = sack.reassembly;
+        if (store == null)
+        {
+            return rcvNxt;
+        }
         int newRcvNxt = rcvNxt;
         int drained;
-        while ((drained = reassembly.readInOrder(newRcvNxt, reassemblySink)) > 0)
+        while ((drained = store.readInOrder(newRcvNxt, this)) > 0)
         {
             newRcvNxt += drained; // the reassembly buffer trims what the frame already delivered
         }
@@ -416,12 +435,10 @@ final class ReceiveSequenceSpace
         }
     }
 
-    private final class ReassemblySink implements ReassemblyBuffer.Sink
+    /** The reassembly buffer's in-order bytes (its {@link ReassemblyBuffer.Sink}). */
+    @Override
+    public void onData(final DirectBuffer buffer, final int offset, final int length)
     {
-        @Override
-        public void onData(final DirectBuffer buffer, final int offset, final int length)
-        {
-            deliver(buffer, offset, length);
-        }
+        deliver(buffer, offset, length);
     }
 }

@@ -28,19 +28,20 @@ final class SackReceiver
     private static final int MAX_RECENT = TcpOptions.MAX_SACK_BLOCKS;
 
     private final boolean offered;
-    private final ReassemblyBuffer reassembly;
+    // the connection's out-of-order store, shared with ReceiveSequenceSpace, which creates it at the first
+    // out-of-order segment (null until then: most connections never see one, issue 11's 1 KiB per connection)
+    ReassemblyBuffer reassembly;
     private int[] recent; // a sequence number in each recently reported block; allocated at the first one
-    private int recentCount;
-    private int maxBlocks;
+    private byte recentCount; // <= MAX_RECENT; bytes keep this object at 32 B (issue 11)
+    private byte maxBlocks; // <= TcpOptions.MAX_SACK_BLOCKS
     private boolean enabled;
     private boolean dsackPending;
     private int dsackStart;
     private int dsackEnd;
 
-    SackReceiver(final TcpConfig config, final ReassemblyBuffer reassembly)
+    SackReceiver(final TcpConfig config)
     {
         this.offered = config.sack();
-        this.reassembly = reassembly;
     }
 
     void clear()
@@ -100,7 +101,7 @@ final class SackReceiver
         final int count = Math.min(kept, MAX_RECENT - 1);
         System.arraycopy(recent, 0, recent, 1, count);
         recent[0] = seq;
-        recentCount = count + 1;
+        recentCount = (byte)(count + 1);
     }
 
     /**
@@ -135,7 +136,7 @@ final class SackReceiver
         {
             return true;
         }
-        for (int i = 0; i < reassembly.rangeCount(); i++)
+        for (int i = 0; i < rangeCount(); i++)
         {
             if (gt(reassembly.rangeEnd(i), rcvNxt))
             {
@@ -155,7 +156,7 @@ final class SackReceiver
      */
     void addBlocks(final TcpOptions options, final int rcvNxt, final int maxBlocks)
     {
-        this.maxBlocks = maxBlocks;
+        this.maxBlocks = (byte)maxBlocks;
         long added = 0; // bit i: reassembly range i is in the option (at most 64 ranges, TcpConfig)
         if (dsackPending)
         {
@@ -179,8 +180,8 @@ final class SackReceiver
             recent[kept++] = recent[i];
             added = addRange(options, range, added);
         }
-        recentCount = kept;
-        for (int range = reassembly.rangeCount() - 1; range >= 0 && options.sackBlockCount() < maxBlocks; range--)
+        recentCount = (byte)kept;
+        for (int range = rangeCount() - 1; range >= 0 && options.sackBlockCount() < maxBlocks; range--)
         {
             if (gt(reassembly.rangeEnd(range), rcvNxt))
             {
@@ -199,10 +200,15 @@ final class SackReceiver
         return added | 1L << range;
     }
 
+    private int rangeCount()
+    {
+        return reassembly == null ? 0 : reassembly.rangeCount();
+    }
+
     // index of the held range containing seq, or -1
     private int rangeHolding(final int seq)
     {
-        for (int i = 0; i < reassembly.rangeCount(); i++)
+        for (int i = 0; i < rangeCount(); i++)
         {
             if (le(reassembly.rangeStart(i), seq) && lt(seq, reassembly.rangeEnd(i)))
             {

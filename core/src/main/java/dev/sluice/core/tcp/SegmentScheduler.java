@@ -23,16 +23,14 @@ final class SegmentScheduler
     private final ReceiveSequenceSpace rcv;
     private final LossRecovery recovery;
     private final TcpTimers timers;
-    private final WindowScaling windowScaling;
-    private final Timestamps timestamps;
+    private final WindowScaling windowScaling; // timestamps are the flow's: one reference fewer per connection
 
     private boolean noDelay;
     private long lastSendNs;
 
     SegmentScheduler(
         final TcpConfig config, final TcpFlow flow, final SendSequenceSpace snd, final ReceiveSequenceSpace rcv,
-        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling,
-        final Timestamps timestamps)
+        final LossRecovery recovery, final TcpTimers timers, final WindowScaling windowScaling)
     {
         this.config = config;
         this.flow = flow;
@@ -41,7 +39,6 @@ final class SegmentScheduler
         this.recovery = recovery;
         this.timers = timers;
         this.windowScaling = windowScaling;
-        this.timestamps = timestamps;
         this.noDelay = config.noDelay();
     }
 
@@ -59,7 +56,7 @@ final class SegmentScheduler
      */
     int effectiveSendMssBytes()
     {
-        return sendMssBytes() - (timestamps.enabled() ? Timestamps.OPTION_BYTES : 0);
+        return sendMssBytes() - (flow.timestampsEnabled() ? Timestamps.OPTION_BYTES : 0);
     }
 
     // the send MSS without options: min(the peer's MSS, ours)

@@ -96,7 +96,7 @@ public record TcpConfig(
     boolean timestamps,
     boolean sack,
     boolean rack,
-    CongestionAlgorithm congestionControl)
+    CongestionAlgorithm congestionControl) implements RttEstimator.Settings
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;

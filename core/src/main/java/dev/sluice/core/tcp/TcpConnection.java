@@ -232,7 +232,7 @@ public final class TcpConnection extends TcpControlBlock
         timestamps.now(nowNs);
         switch (state)
         {
-            case CLOSED -> replyToClosedPort(segment, output);
+            case CLOSED -> replyToClosedPort(segment, flow.output());
             case LISTEN -> SegmentArrives.inListen(this, segment, nowNs);
             case SYN_SENT -> SegmentArrives.inSynSent(this, segment, nowNs);
             case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT ->
@@ -674,8 +674,8 @@ public final class TcpConnection extends TcpControlBlock
             fireEvents();
             return ICMP_ABORTED;
         }
-        lastSoftErrorType = icmpType;
-        lastSoftErrorCode = icmpCode;
+        lastSoftErrorType = (short)(icmpType & 0xFF);
+        lastSoftErrorCode = (short)(icmpCode & 0xFF);
         lastSoftErrorNs = nowNs;
         softErrors++;
         return ICMP_SOFT_RECORDED;

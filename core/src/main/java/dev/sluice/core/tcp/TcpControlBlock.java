@@ -12,7 +12,6 @@ public abstract sealed class TcpControlBlock permits TcpConnection
 {
     final TcpConfig config;
     final IsnGenerator isnGenerator;
-    final TcpSegmentOutput output;
     final Timestamps timestamps;
     final SackReceiver sack;
     final TcpFlow flow;
@@ -33,12 +32,12 @@ public abstract sealed class TcpControlBlock permits TcpConnection
     int events;
     long lastChallengeAckNs; // RFC 5961 §7 rate limit (SegmentArrives.challengeAck)
     boolean challengeAckSent;
-    long challengeAcksSuppressed;
+    int challengeAcksSuppressed; // unsigned: narrow fields keep an idle connection under 1 KiB (issue 11)
     int excessiveRetransmissions;
     TcpCloseReason closeReason;
 
-    int lastSoftErrorType = TcpConnection.NO_SOFT_ERROR;
-    int lastSoftErrorCode;
+    short lastSoftErrorType = TcpConnection.NO_SOFT_ERROR; // an ICMP type 0..255 or NO_SOFT_ERROR
+    short lastSoftErrorCode;
     long lastSoftErrorNs;
     int softErrors;
 
@@ -48,19 +47,16 @@ public abstract sealed class TcpControlBlock permits TcpConnection
     {
         this.config = config;
         this.isnGenerator = isnGenerator;
-        this.output = output;
         this.handler = handler;
         this.timers = new TcpTimers(config);
         this.windowScaling = new WindowScaling(config);
         this.timestamps = new Timestamps(config);
-        final ReassemblyBuffer reassembly = new ReassemblyBuffer(config.receiveBufferBytes(),
-            config.maxReassemblyRanges(), pool);
-        this.sack = new SackReceiver(config, reassembly);
+        this.sack = new SackReceiver(config);
         this.flow = new TcpFlow(output, timestamps, sack);
         this.snd = new SendSequenceSpace(new SendBuffer(config.sendBufferBytes(), pool));
-        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, reassembly, sack);
+        this.rcv = new ReceiveSequenceSpace(config, handler, timers, windowScaling, pool, sack);
         this.recovery = new LossRecovery(config);
-        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling, timestamps);
+        this.scheduler = new SegmentScheduler(config, flow, snd, rcv, recovery, timers, windowScaling);
         this.userTimeoutNs = config.r2Ns();
         this.keepAlive = config.keepAliveEnabled();
     }
@@ -168,7 +164,7 @@ public abstract sealed class TcpControlBlock permits TcpConnection
     /** Challenge ACKs not sent because of the rate limit (RFC 5961 §7), since construction. */
     public long challengeAcksSuppressed()
     {
-        return challengeAcksSuppressed;
+        return Integer.toUnsignedLong(challengeAcksSuppressed);
     }
 
     /** Urgent bytes still ahead of the next byte to be delivered (MUST-33): up to RCV.UP, 0 when none. */

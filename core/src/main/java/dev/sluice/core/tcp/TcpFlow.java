@@ -31,6 +31,16 @@ final class TcpFlow
         this.options = output.optionsHolder();
     }
 
+    boolean timestampsEnabled()
+    {
+        return timestamps.enabled();
+    }
+
+    TcpSegmentOutput output()
+    {
+        return output;
+    }
+
     void local(final int localIp, final int localPort)
     {
         this.localIp = localIp;

@@ -18,16 +18,17 @@ final class WindowScaling
     /** {@link #offeredShift()} when our SYN carries no Window Scale option. */
     static final int NO_WINDOW_SCALE = -1;
 
-    private final int offeredShift;
+    // shifts are 0..14 (or NO_WINDOW_SCALE): bytes keep this object at 24 B (issue 11, an idle connection < 1 KiB)
+    private final byte offeredShift;
     private boolean enabled;
-    private int sndShift;
-    private int rcvShift;
+    private byte sndShift;
+    private byte rcvShift;
     private boolean edgeValid;
     private int lastAdvertisedEdge;
 
     WindowScaling(final TcpConfig config)
     {
-        this.offeredShift = config.windowScaling() ? shiftFor(config.receiveBufferBytes()) : NO_WINDOW_SCALE;
+        this.offeredShift = (byte)(config.windowScaling() ? shiftFor(config.receiveBufferBytes()) : NO_WINDOW_SCALE);
     }
 
     /**
@@ -76,7 +77,7 @@ final class WindowScaling
     void onPeerSyn(final TcpOptions options)
     {
         enabled = offeredShift != NO_WINDOW_SCALE && options.hasWindowScale();
-        sndShift = enabled ? Math.min(options.windowScale(), MAX_SHIFT) : 0;
+        sndShift = (byte)(enabled ? Math.min(options.windowScale(), MAX_SHIFT) : 0);
         rcvShift = enabled ? offeredShift : 0;
         edgeValid = false;
     }
