@@ -318,9 +318,14 @@ final class LossRecovery
             timers.armRetransmission(TcpTimers.REORDER, rack.reorderDeadlineNs);
             return;
         }
-        if (restartable && probeAllowed())
+        if (probeAllowed())
         {
-            timers.armRetransmission(TcpTimers.PROBE, nowNs + ptoNs(snd.flight(), smss));
+            // an ACK that acknowledges nothing new (the peer's data, a window update) leaves a running PTO alone
+            if (restartable || timers.retransmissionKind != TcpTimers.PROBE ||
+                timers.retransmissionNs == TcpTimers.NONE)
+            {
+                timers.armRetransmission(TcpTimers.PROBE, nowNs + ptoNs(snd.flight(), smss));
+            }
             return;
         }
         if (ackedNew || timers.retransmissionNs == TcpTimers.NONE || timers.retransmissionKind != TcpTimers.RTO)

@@ -121,7 +121,8 @@ class TcpRecoverySimulationTest
         long dupThreshDsacks = 0;
         for (long seed = 1; seed <= 3; seed++)
         {
-            final SimulationRun rack = new SimulationRun(seed, link(0, 0.25, ONE_WAY_NS / 2), config(true, true), BYTES);
+            final SimulationRun rack =
+                new SimulationRun(seed, link(0, 0.25, ONE_WAY_NS / 2), config(true, true), BYTES);
             final double rackSeedGoodput = goodput(rack);
             final TcpRecoveryCounters r = rack.a.tcpCounters.recovery();
             final SimulationRun dupThresh =

@@ -227,6 +227,22 @@ class TcpConnectionRackTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldKeepThePtoWhenAnAckAcknowledgesNothingNew_RFC8985s7_2()
+        {
+            final long sentNs = nowNs;
+            sendSegments(10);
+            final long ptoNs = connection.nextDeadlineNs();
+            nowNs += 10 * MS;
+            send(seg(REMOTE_ISS + 1, 0).withAck(seq(0)).withWindow(60_000).withPayload(100)); // the peer's data
+            poll();
+            output.sent.clear();
+            assertEquals(ptoNs, connection.nextDeadlineNs(), "only an ACK of new data restarts the PTO");
+            fireTimerAt(ptoNs);
+            assertEquals(1, counters.tlpProbes());
+            assertTrue(ptoNs - sentNs < connection.rtoNs());
+        }
+
+        @Test
         void shouldAddTheWorstCaseDelayedAckWithOneSegmentInFlight_RFC8985s7_2()
         {
             final long sentNs = nowNs;
