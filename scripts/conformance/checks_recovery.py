@@ -138,7 +138,7 @@ TLP_ACK_DELAY = 0.05  # the tester holds every ACK this long: the target's SRTT 
 
 def _echo_unacked(c, data):
     """Sends data, collects its echo without ACKing it; returns the echo's data segments."""
-    c.send_data(data)
+    c.send_data(data, chunk=1460)
     got, segs = c.recv_stream(len(data), ack=False)
     require(got == data, "echo of %d bytes: got %d" % (len(data), len(got)))
     return segs
@@ -160,8 +160,9 @@ def tlp_probe_timing(ctx):
         segs = _echo_unacked(c, pattern(1000, i))
         _hold_until(segs[-1].t + d)
         c.send(ACK)
-    segs = sorted(_echo_unacked(c, pattern(6000, 7)), key=lambda s: seq_add(s.seq, len(s.payload)) - c.irs)
-    require(len(segs) >= 3, "a 6000-byte echo in %d segments: need 3 or more" % len(segs))
+    # 4 full segments: no small tail that Nagle holds back until the PTO sends it as new data (RFC 8985 7.3)
+    segs = sorted(_echo_unacked(c, pattern(4 * 1460, 7)), key=lambda s: seq_add(s.seq, len(s.payload)) - c.irs)
+    require(len(segs) >= 3, "a 5840-byte echo in %d segments: need 3 or more" % len(segs))
     last = segs[-1]
     tail_end = seq_add(last.seq, len(last.payload))
     # nothing of it is acknowledged: the PTO runs from the last transmission, several segments in flight (no
