@@ -20,12 +20,15 @@ package dev.sluice.core.tcp;
  *                    recover = SND.NXT - 1 (RFC 6582 §4: no fast retransmit for the same flight)
  * </pre>
  *
- * This class is NewReno; {@link CubicCongestionControl} (RFC 9438) overrides only the reductions (beta_cubic =
+ * The initial slow start runs RFC 9406 HyStart++ ({@link HyStart}, the base class) when enabled: it leaves slow
+ * start when the round-trip time grows, through Conservative Slow Start, instead of at the first loss.
+ *
+ * <p>This class is NewReno; {@link CubicCongestionControl} (RFC 9438) overrides only the reductions (beta_cubic =
  * 0.7 instead of 1/2) and the growth in congestion avoidance: slow start and the recovery state machine are the
  * same. A subclass rather than a strategy object: CUBIC's few fields then cost no extra header (idle connections
  * stay under 1 KiB). Sequence numbers are compared modulo 2^32. No allocation; single-threaded.
  */
-public sealed class CongestionControl permits CubicCongestionControl
+public sealed class CongestionControl extends HyStart permits CubicCongestionControl
 {
     /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
     public static final int DUP_ACK_THRESHOLD = 3;
@@ -40,6 +43,7 @@ public sealed class CongestionControl permits CubicCongestionControl
     private int duplicateAcks;
     private boolean inRecovery;
     private boolean sackRecovery;
+    private final boolean hyStartEnabled; // RFC 9406 in the initial slow start (TcpConfig.hyStart)
     private int recover;
     private int fastRetransmits;
 
@@ -50,11 +54,23 @@ public sealed class CongestionControl permits CubicCongestionControl
      */
     public CongestionControl(final int initialWindowSegments)
     {
+        this(initialWindowSegments, true);
+    }
+
+    /**
+     * Creates NewReno congestion state; call {@link #reset} when the connection is synchronized.
+     *
+     * @param initialWindowSegments n of RFC 6928 (10), 1..127.
+     * @param hyStart               whether the initial slow start runs RFC 9406 HyStart++.
+     */
+    public CongestionControl(final int initialWindowSegments, final boolean hyStart)
+    {
         if (initialWindowSegments < 1 || initialWindowSegments > Byte.MAX_VALUE)
         {
             throw new IllegalArgumentException("initialWindowSegments must be 1..127, got " + initialWindowSegments);
         }
         this.initialWindowSegments = (byte)initialWindowSegments;
+        this.hyStartEnabled = hyStart;
         reset(TcpConnection.DEFAULT_SEND_MSS_BYTES, 0);
     }
 
@@ -67,8 +83,33 @@ public sealed class CongestionControl permits CubicCongestionControl
      */
     public static CongestionControl create(final int initialWindowSegments, final CongestionAlgorithm algorithm)
     {
+        return create(initialWindowSegments, algorithm, true);
+    }
+
+    /**
+     * Creates the congestion state of the given algorithm.
+     *
+     * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     * @param algorithm             NewReno or CUBIC congestion avoidance.
+     * @param hyStart               whether the initial slow start runs RFC 9406 HyStart++.
+     * @return the congestion state.
+     */
+    public static CongestionControl create(
+        final int initialWindowSegments, final CongestionAlgorithm algorithm, final boolean hyStart)
+    {
         return algorithm == CongestionAlgorithm.CUBIC ?
-            new CubicCongestionControl(initialWindowSegments) : new CongestionControl(initialWindowSegments);
+            new CubicCongestionControl(initialWindowSegments, hyStart) :
+            new CongestionControl(initialWindowSegments, hyStart);
+    }
+
+    /**
+     * Whether the initial slow start is RFC 9406 HyStart++'s and which part of it is running.
+     *
+     * @return true in HyStart++'s Conservative Slow Start (RFC 9406 §4.2).
+     */
+    public boolean inConservativeSlowStart()
+    {
+        return hyStartPhase() == CSS;
     }
 
     /**
@@ -89,6 +130,7 @@ public sealed class CongestionControl permits CubicCongestionControl
      */
     public void reset(final int smss, final int iss)
     {
+        startHyStart(hyStartEnabled, iss); // HyStart++'s first round starts at the first ACK of data
         this.smss = Math.max(1, smss);
         cwnd = initialWindow(this.smss, initialWindowSegments);
         ssthresh = Integer.MAX_VALUE;
@@ -146,6 +188,25 @@ public sealed class CongestionControl permits CubicCongestionControl
     public boolean onNewAck(
         final int ackedBytes, final int segAck, final int flightSize, final long nowNs, final long rttNs)
     {
+        return onNewAck(ackedBytes, segAck, flightSize, nowNs, rttNs, -1);
+    }
+
+    /**
+     * An ACK advanced SND.UNA, with the RTT it measures (HyStart++'s currRTT, RFC 9406 §4.2).
+     *
+     * @param ackedBytes  sequence space newly acknowledged.
+     * @param segAck      SEG.ACK.
+     * @param flightSize  bytes still outstanding after this ACK (SND.NXT - SND.UNA).
+     * @param nowNs       the duty cycle's time (CUBIC's t, RFC 9438 §4.2).
+     * @param rttNs       the smoothed RTT, 0 if none yet (CUBIC's target W_cubic(t + RTT)).
+     * @param rttSampleNs the RTT this ACK measures (timestamp echo or the timed segment), negative if none.
+     * @return true if the ACK is a partial ACK in fast recovery: the caller retransmits the segment at the
+     * new SND.UNA (RFC 6582 §3.2 step 5).
+     */
+    public boolean onNewAck(
+        final int ackedBytes, final int segAck, final int flightSize, final long nowNs, final long rttNs,
+        final long rttSampleNs)
+    {
         duplicateAcks = 0;
         if (inRecovery)
         {
@@ -170,7 +231,15 @@ public sealed class CongestionControl permits CubicCongestionControl
         }
         if (cwnd < ssthresh)
         {
-            cwnd = saturatedAdd(cwnd, Math.min(ackedBytes, smss));
+            final int growth = slowStartGrowth(ackedBytes, smss, segAck, segAck + flightSize, rttSampleNs);
+            if (growth == ENTER_AVOIDANCE)
+            {
+                ssthresh = cwnd; // RFC 9406 §4.2: CSS_ROUNDS rounds of CSS, congestion avoidance from here
+            }
+            else
+            {
+                cwnd = saturatedAdd(cwnd, growth);
+            }
         }
         else
         {
@@ -221,6 +290,7 @@ public sealed class CongestionControl permits CubicCongestionControl
         // one flight of data, e.g. duplicates caused by our own retransmissions after an RTO)
         if (duplicateAcks == DUP_ACK_THRESHOLD && SequenceNumbers.gt(sndUna, recover))
         {
+            stopHyStart(); // RFC 9406 §4.2: a loss ends slow start and CSS
             ssthresh = reducedSsthresh(flightSize);
             cwnd = saturatedAdd(ssthresh, DUP_ACK_THRESHOLD * smss);
             recover = sndNxt - 1;
@@ -254,6 +324,7 @@ public sealed class CongestionControl permits CubicCongestionControl
         {
             return false;
         }
+        stopHyStart(); // RFC 9406 §4.2
         ssthresh = reducedSsthresh(flightSize);
         cwnd = ssthresh;
         recover = sndNxt - 1;
@@ -277,6 +348,17 @@ public sealed class CongestionControl permits CubicCongestionControl
     }
 
     /**
+     * During fast recovery, the window RFC 6937 PRR allows (pipe + sndcnt); replaces NewReno's inflation and
+     * deflation and RFC 6675's cwnd = ssthresh.
+     *
+     * @param window bytes.
+     */
+    void recoveryWindow(final int window)
+    {
+        cwnd = window;
+    }
+
+    /**
      * Whether SACK-based loss recovery (RFC 6675) is running.
      *
      * @return true in SACK recovery.
@@ -296,6 +378,7 @@ public sealed class CongestionControl permits CubicCongestionControl
      */
     public void onRetransmissionTimeout(final int flightSize, final int sndNxt, final boolean firstTimeout)
     {
+        stopHyStart(); // RFC 9406 §4.3: later slow starts are standard
         ssthresh = timeoutSsthresh(flightSize, firstTimeout);
         cwnd = smss;
         bytesAckedInAvoidance = 0;

@@ -49,7 +49,18 @@ final class CubicCongestionControl extends CongestionControl
      */
     CubicCongestionControl(final int initialWindowSegments)
     {
-        super(initialWindowSegments);
+        this(initialWindowSegments, true);
+    }
+
+    /**
+     * Creates CUBIC congestion state; call {@link #reset} when the connection is synchronized.
+     *
+     * @param initialWindowSegments n of RFC 6928 (10), &gt;= 1.
+     * @param hyStart               whether the initial slow start runs RFC 9406 HyStart++.
+     */
+    CubicCongestionControl(final int initialWindowSegments, final boolean hyStart)
+    {
+        super(initialWindowSegments, hyStart);
     }
 
     @Override

@@ -15,6 +15,9 @@ import dev.sluice.core.wire.TcpOptions;
  * deems lost are retransmitted while pipe stays below cwnd. After an RTO, go-back-N skips SACKed data; a second
  * RTO in a row forgets the scoreboard (the receiver may have reneged, RFC 2018 §8).
  *
+ * During fast recovery (SACK or NewReno) {@link ProportionalRateReduction} (RFC 6937) sets cwnd on each ACK to
+ * pipe + sndcnt, so that the flight falls smoothly to ssthresh instead of stopping and bursting.
+ *
  * <p>It decides; the {@link SegmentScheduler} sends: methods return "retransmit SND.UNA now" and expose the
  * go-back-N range. No allocation; single-threaded.
  */
@@ -26,6 +29,7 @@ final class LossRecovery
     final RttEstimator rtt;
     final SackScoreboard scoreboard = new SackScoreboard();
     private TcpRecoveryCounters counters = NOT_SHARED;
+    private ProportionalRateReduction prr; // created at the first fast recovery: most connections never recover
     private int sackRecoveries;
     private int retransmissionTimeouts;
     private int dsacks;
@@ -41,7 +45,8 @@ final class LossRecovery
 
     LossRecovery(final TcpConfig config)
     {
-        this.congestion = CongestionControl.create(config.initialWindowSegments(), config.congestionControl());
+        this.congestion = CongestionControl.create(config.initialWindowSegments(), config.congestionControl(),
+            config.hyStart());
         this.rtt = new RttEstimator(config);
     }
 
@@ -94,7 +99,9 @@ final class LossRecovery
     {
         // the timed segment gives the precise sample (Karn, MUST-18: only a segment sent once); when a
         // retransmission cancelled the timing, the timestamp echo still measures (RFC 7323 §4.1, no ambiguity)
-        if (!rtt.onAck(snd.una, nowNs) && tsRttNs >= 0 && karnAmbiguous && !rtt.isTiming())
+        final long timedSentNs = rtt.timedSentNs();
+        final boolean timed = rtt.onAck(snd.una, nowNs);
+        if (!timed && tsRttNs >= 0 && karnAmbiguous && !rtt.isTiming())
         {
             rtt.onRttSample(tsRttNs);
         }
@@ -103,7 +110,14 @@ final class LossRecovery
             rexmtNxt = snd.una;
         }
         final long srttNs = rtt.hasSample() ? rtt.srttNs() : 0;
-        return congestion.onNewAck(ackedBytes, snd.una, snd.flight(), nowNs, srttNs) && snd.una != snd.nxt;
+        final long sampleNs = timed ? nowNs - timedSentNs : tsRttNs; // HyStart++'s currRTT (RFC 9406 §4.2)
+        final boolean partial = congestion.onNewAck(ackedBytes, snd.una, snd.flight(), nowNs, srttNs, sampleNs);
+        if (congestion.inRecovery() && !congestion.inSackRecovery())
+        {
+            // NewReno recovery goes on (a partial ACK): RFC 6937 without SACK (with SACK, onSack does it)
+            reduceWithoutSack(snd, prr.onCumulativeAck(ackedBytes));
+        }
+        return partial && snd.una != snd.nxt;
     }
 
     /**
@@ -115,10 +129,21 @@ final class LossRecovery
      */
     boolean onDuplicateAck(final SendSequenceSpace snd, final int flightBefore)
     {
-        if (!goBackN && congestion.onDuplicateAck(snd.una, snd.nxt, flightBefore))
+        if (goBackN)
+        {
+            return false;
+        }
+        if (congestion.onDuplicateAck(snd.una, snd.nxt, flightBefore))
         {
             counters.fastRetransmits++;
+            // RFC 6937: the DupThresh duplicates' segments have left the network; this one is delivered data
+            startPrr(flightBefore, (CongestionControl.DUP_ACK_THRESHOLD - 1) * congestion.smss);
+            reduceWithoutSack(snd, prr.onDuplicateAck(congestion.smss));
             return true;
+        }
+        if (congestion.inRecovery())
+        {
+            reduceWithoutSack(snd, prr.onDuplicateAck(congestion.smss));
         }
         return false;
     }
@@ -175,6 +200,8 @@ final class LossRecovery
         final SendSequenceSpace snd, final TcpOptions options, final int segAck, final boolean unaAdvanced,
         final int flightBefore, final int smss, final int ackInfo, final long nowNs)
     {
+        final long sackedBefore = scoreboard.sackedBytes(); // above the SND.UNA before this ACK
+        final int unaBefore = snd.nxt - flightBefore;
         final int newlySacked = scoreboard.update(options, segAck, snd.una, snd.nxt);
         final boolean dsack = scoreboard.lastWasDsack();
         if (dsack)
@@ -184,7 +211,16 @@ final class LossRecovery
         }
         if (rackOn)
         {
-            return rack != null && onRackAck(snd, options, segAck, dsack, newlySacked, ackInfo, nowNs);
+            if (rack == null)
+            {
+                return false;
+            }
+            final boolean started = onRackAck(snd, options, segAck, dsack, newlySacked, ackInfo, nowNs);
+            if (congestion.inSackRecovery() && prr != null)
+            {
+                reduceWithSack(snd, unaBefore, sackedBefore, smss); // RFC 6937 with RACK's pipe
+            }
+            return started;
         }
         if (!unaAdvanced && newlySacked > 0 && flightBefore > 0)
         {
@@ -197,7 +233,13 @@ final class LossRecovery
             scoreboard.startRecovery(snd.una);
             sackRecoveries++;
             counters.sackRecoveries++;
+            startPrr(snd.flight(), 0);
+            reduceWithSack(snd, unaBefore, sackedBefore, smss);
             return true;
+        }
+        if (congestion.inSackRecovery())
+        {
+            reduceWithSack(snd, unaBefore, sackedBefore, smss);
         }
         return false;
     }
@@ -242,6 +284,7 @@ final class LossRecovery
         {
             sackRecoveries++;
             counters.sackRecoveries++;
+            startPrr(snd.flight(), 0);
             return true;
         }
         return false;
@@ -256,7 +299,12 @@ final class LossRecovery
      */
     boolean onReorderTimeout(final SendSequenceSpace snd, final long nowNs)
     {
-        return rack != null && detectLosses(snd, nowNs);
+        if (rack != null && detectLosses(snd, nowNs))
+        {
+            reduceWithSack(snd, snd.una, scoreboard.sackedBytes(), congestion.smss); // PRR, nothing delivered yet
+            return true;
+        }
+        return false;
     }
 
     /** @return whether RACK-TLP (RFC 8985) is in use on this connection. */
@@ -376,6 +424,54 @@ final class LossRecovery
     {
         rack.onProbeSent(snd.nxt, isRetrans);
         counters.tlpProbes++;
+    }
+
+    private void startPrr(final int recoverFs, final int dupAckBytes)
+    {
+        if (prr == null)
+        {
+            prr = new ProportionalRateReduction(); // once per TCB, kept: no allocation on later recoveries
+        }
+        prr.start(recoverFs, dupAckBytes);
+    }
+
+    // RFC 6937 with SACK: DeliveredData = change_in(SND.UNA) + change_in(SACKed); cwnd = pipe + sndcnt
+    private void reduceWithSack(
+        final SendSequenceSpace snd, final int unaBefore, final long sackedBefore, final int smss)
+    {
+        final long delivered = (snd.una - unaBefore) + (scoreboard.sackedBytes() - sackedBefore);
+        final int pipe = rackOn && rack != null ? rack.pipe(snd.flight()) : scoreboard.pipe(snd.una, snd.nxt, smss);
+        final int sndcnt = prr.onAck((int)Math.max(0, delivered), pipe, congestion.ssthresh(), smss);
+        congestion.recoveryWindow(CongestionControl.saturatedAdd(pipe, sndcnt));
+    }
+
+    // RFC 6937 without SACK: pipe = flight - what duplicate ACKs reported; the scheduler compares cwnd with the
+    // flight, so cwnd = flight + sndcnt
+    private void reduceWithoutSack(final SendSequenceSpace snd, final int delivered)
+    {
+        final int flight = snd.flight();
+        final int pipe = Math.max(0, flight - prr.dupAckBytes());
+        final int sndcnt = prr.onAck(delivered, pipe, congestion.ssthresh(), congestion.smss);
+        congestion.recoveryWindow(CongestionControl.saturatedAdd(flight, sndcnt));
+    }
+
+    /**
+     * Bytes left in a segment (new data or a retransmission): PRR's prr_out while fast recovery runs.
+     *
+     * @param bytes payload bytes.
+     */
+    void onDataSent(final int bytes)
+    {
+        if (prr != null && congestion.inRecovery())
+        {
+            prr.onSent(bytes);
+        }
+    }
+
+    /** @return PRR's state, null before the first fast recovery. */
+    ProportionalRateReduction prr()
+    {
+        return prr;
     }
 
     /** @return whether RFC 6675 loss recovery is running: pipe, not the flight, is what cwnd limits. */

@@ -137,6 +137,16 @@ public final class RttEstimator
     }
 
     /**
+     * When the timed segment was sent (valid while {@link #isTiming()}).
+     *
+     * @return its transmission time.
+     */
+    long timedSentNs()
+    {
+        return timedSentNs;
+    }
+
+    /**
      * Whether a segment is being timed.
      *
      * @return true while a measurement is in progress.

@@ -269,6 +269,7 @@ final class SegmentScheduler
         if (length > 0)
         {
             flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
+            recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else
         {
@@ -410,6 +411,7 @@ final class SegmentScheduler
                 flags |= PSH;
             }
             flow.data(seq, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
+            recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else
         {

@@ -24,9 +24,10 @@ package dev.sluice.core.tcp;
  *       per-connection offset.</li>
  *   <li>{@code sack} on (RFC 2018, RFC 2883, RFC 6675; Linux's net.ipv4.tcp_sack).</li>
  *   <li>{@code rack} on (RFC 8985 RACK-TLP with SACK; Linux's net.ipv4.tcp_recovery = 1).</li>
- *   <li>{@code congestionControl} NEWRENO (RFC 5681, RFC 6582); CUBIC (RFC 9438, Linux's default) is
- *       selectable. Not yet the default: CUBIC's 24 bytes of state put an idle connection at about 1025 B
- *       (NewReno: 1005-1009 B), over TcpStackMemoryTest's 1 KiB bound.</li>
+ *   <li>{@code congestionControl} CUBIC (RFC 9438, Linux's default); NEWRENO (RFC 5681, RFC 6582) is
+ *       selectable.</li>
+ *   <li>{@code hyStart} on: the initial slow start runs RFC 9406 HyStart++ (leaves slow start when the RTT grows,
+ *       before the queue overflows).</li>
  * </ul>
  *
  * @param mssBytes             MSS we advertise; where segments are built it must still be clamped to
@@ -67,8 +68,10 @@ package dev.sluice.core.tcp;
  * @param rack                 whether connections using SACK detect losses with RACK-TLP (RFC 8985, on by default,
  *                             like Linux since 4.18): time-based loss detection and tail loss probes instead of
  *                             RFC 6675's DupThresh and IsLost; off: RFC 6675 alone.
- * @param congestionControl    congestion avoidance of every connection: {@link CongestionAlgorithm#NEWRENO}
- *                             (RFC 5681/6582, the default) or {@link CongestionAlgorithm#CUBIC} (RFC 9438).
+ * @param congestionControl    congestion avoidance of every connection: {@link CongestionAlgorithm#CUBIC}
+ *                             (RFC 9438, the default) or {@link CongestionAlgorithm#NEWRENO} (RFC 5681/6582).
+ * @param hyStart              whether the initial slow start of every connection runs RFC 9406 HyStart++ (on by
+ *                             default; needs an RTT sample per ACK, i.e. timestamps, to act).
  */
 public record TcpConfig(
     int mssBytes,
@@ -96,7 +99,8 @@ public record TcpConfig(
     boolean timestamps,
     boolean sack,
     boolean rack,
-    CongestionAlgorithm congestionControl) implements RttEstimator.Settings
+    CongestionAlgorithm congestionControl,
+    boolean hyStart) implements RttEstimator.Settings
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;
@@ -222,7 +226,8 @@ public record TcpConfig(
         private boolean timestamps = true;
         private boolean sack = true;
         private boolean rack = true;
-        private CongestionAlgorithm congestionControl = CongestionAlgorithm.NEWRENO;
+        private CongestionAlgorithm congestionControl = CongestionAlgorithm.CUBIC;
+        private boolean hyStart = true;
 
         private Builder()
         {
@@ -451,12 +456,24 @@ public record TcpConfig(
         /**
          * Chooses the congestion control of every connection.
          *
-         * @param congestionControl NEWRENO (the default) or CUBIC.
+         * @param congestionControl CUBIC (the default) or NEWRENO.
          * @return this.
          */
         public Builder congestionControl(final CongestionAlgorithm congestionControl)
         {
             this.congestionControl = congestionControl;
+            return this;
+        }
+
+        /**
+         * Turns RFC 9406 HyStart++ in the initial slow start on (the default) or off (standard slow start).
+         *
+         * @param hyStart true for HyStart++.
+         * @return this.
+         */
+        public Builder hyStart(final boolean hyStart)
+        {
+            this.hyStart = hyStart;
             return this;
         }
 
@@ -472,7 +489,7 @@ public record TcpConfig(
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
                 backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling, timestamps, sack,
-                rack, congestionControl);
+                rack, congestionControl, hyStart);
         }
     }
 }

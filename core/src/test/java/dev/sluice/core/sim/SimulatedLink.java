@@ -48,6 +48,12 @@ final class SimulatedLink
     private final int[] burstRemaining = new int[2];
     private long framesAtoB;
 
+    /** @return frames A has put on the link (direction 0), lost or not. */
+    long framesAtoB()
+    {
+        return framesAtoB;
+    }
+
     /**
      * @param impairments     what happens to frames.
      * @param random          the seed's random source for the link.

@@ -113,6 +113,8 @@ final class SimulationRun
     private final List<Accepted> pendingAccepts = new ArrayList<>();
     long nowNs;
     long iterations;
+    /** Called after every duty cycle of both shards (measurements of a test); null: none. */
+    Runnable afterStep;
     long timeWaitResets;
     private int nextConnect;
 
@@ -285,6 +287,10 @@ final class SimulationRun
             }
             nowNs = Math.max(nowNs, next);
             step();
+            if (afterStep != null)
+            {
+                afterStep.run();
+            }
         }
         verifyEnd();
         return summary();

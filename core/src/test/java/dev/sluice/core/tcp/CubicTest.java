@@ -238,12 +238,13 @@ class CubicTest
         }
 
         @Test
-        void shouldBeSelectablePerStackWithNewRenoTheDefault_RFC9438s1()
+        void shouldBeTheDefaultWithNewRenoSelectablePerStack_RFC9438s1()
         {
-            assertEquals(CongestionAlgorithm.NEWRENO, TcpConfig.builder().build().congestionControl());
-            final TcpConfig config = TcpConfig.builder().congestionControl(CongestionAlgorithm.CUBIC).build();
-            assertEquals(CongestionAlgorithm.CUBIC, config.congestionControl());
-            assertEquals(CongestionAlgorithm.CUBIC, new LossRecovery(config).congestion.algorithm());
+            assertEquals(CongestionAlgorithm.CUBIC, TcpConfig.builder().build().congestionControl());
+            assertEquals(CongestionAlgorithm.CUBIC, new LossRecovery(TcpConfig.builder().build()).congestion.algorithm());
+            final TcpConfig config = TcpConfig.builder().congestionControl(CongestionAlgorithm.NEWRENO).build();
+            assertEquals(CongestionAlgorithm.NEWRENO, config.congestionControl());
+            assertEquals(CongestionAlgorithm.NEWRENO, new LossRecovery(config).congestion.algorithm());
         }
 
         @Test

@@ -126,6 +126,39 @@ class TcpConnectionCongestionTest extends TcpConnectionScript
     }
 
     @Test
+    void shouldSendFromTheStartOfRecoveryInProportionWithoutSack_RFC6937s3()
+    {
+        sendInitialWindow();
+        for (int k = 1; k <= 10; k++)
+        {
+            send(ack(k * MSS)); // slow start, one segment per ACK: two out each time
+        }
+        poll();
+        output.sent.clear(); // segments 10..29 in flight, cwnd 20 SMSS
+        connection.send(new UnsafeBuffer(new byte[10 * MSS]), 0, 10 * MSS);
+        for (int i = 0; i < 3; i++)
+        {
+            send(ack(10 * MSS));
+        }
+        expectSegments(10, 1); // fast retransmit: RecoverFS 20 SMSS, ssthresh 10 SMSS
+        expectNothing();
+        // RFC 6937: a duplicate ACK is one segment delivered (the third included), sndcnt = CEIL(prr_delivered *
+        // 10 / 20) - prr_out (the retransmission counts): one new segment per two duplicates while pipe (flight less
+        // the duplicates) exceeds ssthresh; NewReno's inflated cwnd (ssthresh + 3 + n SMSS against 20 in flight)
+        // would send nothing before the eighth
+        for (int i = 1; i <= 7; i++)
+        {
+            send(ack(10 * MSS));
+            poll();
+            if (i % 2 == 1 && i > 1)
+            {
+                expectSegments(30 + (i - 3) / 2, 1);
+            }
+            expectNothing();
+        }
+    }
+
+    @Test
     void shouldRestartFromOneSegmentAndGoBackNAfterAnRto_MUST19()
     {
         sendInitialWindow();

@@ -278,7 +278,69 @@ class TcpConnectionSackTest extends TcpConnectionScript
             assertEquals(1, connection.sackRecoveries());
             assertEquals(1, stackCounters.sackRecoveries(), "counted for sluice stat too");
             assertEquals(0, stackCounters.fastRetransmits());
-            assertEquals(5000, connection.congestionControl().cwnd(), "cwnd = ssthresh = FlightSize / 2");
+            assertEquals(5000, connection.congestionControl().ssthresh(), "ssthresh = FlightSize / 2");
+            // RFC 6937: cwnd = pipe (segments 4-9 and the retransmission) + sndcnt, 0 after the fast retransmit
+            assertEquals(7000, connection.congestionControl().cwnd());
+        }
+
+        // twenty segments in flight (10..29) after slow start from IW10; SND.UNA = seq(10); 40,000 bytes queued
+        private void twentySegmentsInFlight()
+        {
+            establishedWithSack();
+            connection.noDelay(true);
+            assertEquals(70_000, connection.send(new UnsafeBuffer(new byte[70_000]), 0, 70_000));
+            poll();
+            for (int k = 1; k <= 10; k++)
+            {
+                ack(seq(k)); // one segment per ACK: cwnd += SMSS (slow start), two segments out
+            }
+            assertEquals(20_000, connection.congestionControl().cwnd());
+            assertEquals(30, retransmitted.size(), "segments 0..29 sent once");
+            retransmitted.clear();
+        }
+
+        @Test
+        void shouldSendInProportionToDeliveredDataWhilePipeExceedsSsthresh_RFC6937s3()
+        {
+            twentySegmentsInFlight();
+            ack(seq(10), seq(11), seq(12));
+            ack(seq(10), seq(11), seq(13));
+            ack(seq(10), seq(11), seq(14)); // third duplicate: recovery, RecoverFS = 20,000, ssthresh = 10,000
+            assertEquals(List.of(10), retransmitted, "the fast retransmit");
+            assertEquals(10_000, connection.congestionControl().ssthresh());
+            // each ACK delivers one segment; sndcnt = CEIL(prr_delivered * 10,000 / 20,000) - prr_out: one
+            // segment per two delivered, where RFC 6675 alone (cwnd = ssthresh = 10, pipe = 17) sends nothing
+            // until pipe falls below 10
+            final List<Integer> newPerAck = new ArrayList<>();
+            for (int k = 15; k <= 20; k++)
+            {
+                final int before = retransmitted.size();
+                ack(seq(10), seq(11), seq(k));
+                newPerAck.add(retransmitted.size() - before);
+            }
+            assertEquals(List.of(0, 0, 1, 0, 1, 0), newPerAck,
+                "prr_delivered 2..7 segments: prr_out may reach 1, 2, 2, 3, 3, 4 segments (the retransmission counts)");
+            assertEquals(List.of(10, 30, 31), retransmitted, "new data from SND.NXT");
+        }
+
+        @Test
+        void shouldSlowStartBackToSsthreshOnceLossesTookPipeBelowIt_RFC6937s3_SSRB()
+        {
+            twentySegmentsInFlight();
+            // segments 10..19 lost: the ACKs of 20, 21, 22 are the duplicates; at the third, 10..19 are deemed lost
+            ack(seq(10), seq(20), seq(21));
+            ack(seq(10), seq(20), seq(22));
+            ack(seq(10), seq(20), seq(23));
+            assertEquals(10_000, connection.congestionControl().ssthresh());
+            // pipe = 7,000 (23..29) < ssthresh: PRR-SSRB, sndcnt = MIN(ssthresh - pipe, MAX(prr_delivered - prr_out,
+            // DeliveredData) + MSS) = MIN(3,000, 1,000 + 1,000): two segments per segment delivered, where
+            // RFC 6675 alone (cwnd = ssthresh) would send three at once
+            assertEquals(List.of(10, 11), retransmitted);
+            ack(seq(10), seq(20), seq(24)); // pipe 8,000: MIN(2,000, MAX(0, 1,000) + 1,000)
+            assertEquals(List.of(10, 11, 12, 13), retransmitted);
+            ack(seq(10), seq(20), seq(25)); // pipe 9,000: MIN(1,000, 2,000): pipe reaches ssthresh
+            assertEquals(List.of(10, 11, 12, 13, 14), retransmitted);
+            assertEquals(10_000, connection.congestionControl().cwnd(), "cwnd = pipe + sndcnt = ssthresh");
         }
 
         @Test

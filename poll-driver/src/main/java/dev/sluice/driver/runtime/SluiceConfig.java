@@ -152,7 +152,7 @@ public record SluiceConfig(
         flag("rto-initial-ms", "MS", ALL, "retransmission timeout before an RTT sample (default 1000)");
         flag("delayed-ack-ms", "MS", ALL, "longest ACK delay, 0..499 (default 40)");
         flag("no-delay", null, ALL, "disable Nagle's algorithm");
-        flag("congestion-control", "ALG", ALL, "cubic (RFC 9438) or newreno (RFC 5681/6582; default newreno)");
+        flag("congestion-control", "ALG", ALL, "cubic (RFC 9438, default) or newreno (RFC 5681/6582)");
         flag("keepalive", null, ALL, "send keep-alives on idle connections");
         flag("keepalive-idle-s", "S", ALL, "idle time before the first keep-alive (default 7200)");
         flag("send-buffer", "BYTES", ALL, "send buffer per connection, power of two (default 262144)");

@@ -46,7 +46,7 @@ public final class SluiceConfigBuilder
     private long rtoInitialMs = 1000;
     private long delayedAckMs = 40;
     private boolean noDelay;
-    private CongestionAlgorithm congestionControl = CongestionAlgorithm.NEWRENO;
+    private CongestionAlgorithm congestionControl = CongestionAlgorithm.CUBIC;
     private boolean keepAlive;
     private long keepAliveIdleS = 7200;
     private long sendBufferBytes = 262_144;
@@ -334,7 +334,7 @@ public final class SluiceConfigBuilder
 
     /**
      * @param congestionControl congestion control of every connection ({@code --congestion-control cubic|newreno},
-     *                          default newreno).
+     *                          default cubic).
      * @return this.
      */
     public SluiceConfigBuilder congestionControl(final CongestionAlgorithm congestionControl)

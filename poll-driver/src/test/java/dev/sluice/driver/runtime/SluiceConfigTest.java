@@ -53,7 +53,7 @@ class SluiceConfigTest
         assertTrue(c.memoryBudgetBytes() >= dev.sluice.core.stack.MemoryBudget.MIN_BUDGET_BYTES);
         assertTrue(c.timeWaitWait());
         assertFalse(c.tcp().noDelay());
-        assertEquals(CongestionAlgorithm.NEWRENO, c.tcp().congestionControl());
+        assertEquals(CongestionAlgorithm.CUBIC, c.tcp().congestionControl());
         assertEquals(30_000_000_000L, c.tcp().mslNs());
         assertEquals(200_000_000L, c.tcp().rtoMinNs());
         assertEquals(List.of("--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
@@ -87,7 +87,7 @@ class SluiceConfigTest
             " --idle backoff --gateway 10.0.0.254 --mac 02:00:00:00:00:07 --pcap /tmp/x.pcap" +
             " --counters-file /tmp/c --mtu 1400 --max-connections 16 --mss 1200 --msl-ms 1000" +
             " --rto-min-ms 50 --rto-initial-ms 500 --delayed-ack-ms 0 --no-delay --keepalive" +
-            " --keepalive-idle-s 30 --send-buffer 65536 --receive-buffer 131072 --congestion-control cubic");
+            " --keepalive-idle-s 30 --send-buffer 65536 --receive-buffer 131072 --congestion-control newreno");
         assertEquals(SluiceConfig.Command.SOURCE, c.command());
         assertEquals(Addresses.parseIpv4("10.0.0.1"), c.connectIp());
         assertEquals(9000, c.connectPort());
@@ -102,7 +102,7 @@ class SluiceConfigTest
         assertEquals(1400, c.mtu());
         assertEquals(16, c.maxConnections());
         assertEquals(1200, c.tcp().mssBytes());
-        assertEquals(CongestionAlgorithm.CUBIC, c.tcp().congestionControl());
+        assertEquals(CongestionAlgorithm.NEWRENO, c.tcp().congestionControl());
         assertThrows(ConfigException.class, () -> parse("source " + BASE + " --connect 10.0.0.1:9000" +
             " --congestion-control bbr"));
         assertEquals(1_000_000_000L, c.tcp().mslNs());
