@@ -324,7 +324,8 @@ final class LossRecovery
     {
         if (rack == null && rackOn)
         {
-            rack = new RackTlp(); // once per TCB, reused; an idle connection with one segment in flight has none
+            // once per TCB, reused; an idle connection with one segment in flight has none
+            rack = new RackTlp(snd.buffer.capacityBytes(), congestion.smss);
         }
         if (rack != null && rackOn && rack.isUnseeded())
         {

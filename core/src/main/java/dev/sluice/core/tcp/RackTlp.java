@@ -27,10 +27,11 @@ import static dev.sluice.core.tcp.SequenceNumbers.lt;
  * </pre>
  *
  * Entries hold data only (a FIN is never SACKed): our FIN sits after the last entry. The entries are a ring in
- * sequence order (start of entry k = end of entry k - 1, the first starts at SND.UNA)
- * of three parallel arrays, created with 16 entries when a connection first has two segments in flight (an idle
- * or request-response connection with one segment in flight carries none) and doubled when the flight outgrows
- * them, up to {@value #MAX_ENTRIES}; beyond that new data joins the last entry. Reused with the TCB: no
+ * sequence order (start of entry k = end of entry k - 1, the first starts at SND.UNA) of three parallel arrays,
+ * created when a connection first has two segments in flight (an idle or request-response connection with one
+ * segment in flight carries none) with one entry per SMSS of the send buffer (a power of two, 16 to
+ * {@value #MAX_ENTRIES}): they never grow; when a flight of smaller segments fills them, new data joins the last
+ * entry. Reused with the TCB: no
  * allocation in steady state. Scans walk entries in sequence order and stop at the first segment sent for the
  * first time after RACK.xmit_ts (nothing later in sequence was sent earlier). Single-threaded.
  */
@@ -45,9 +46,9 @@ final class RackTlp
     static final int REO_WND_PERSIST = 16;
     private static final int MAX_REO_WND_MULT = 64;
 
-    private int[] ends = new int[INITIAL_ENTRIES];
-    private long[] xmitNs = new long[INITIAL_ENTRIES];
-    private byte[] flags = new byte[INITIAL_ENTRIES];
+    private final int[] ends;
+    private final long[] xmitNs;
+    private final byte[] flags;
     private int head;
     private int count;
     private int headStart; // SND.UNA
@@ -79,6 +80,23 @@ final class RackTlp
     private boolean tlpActive;
     private boolean tlpIsRetrans;
     private int tlpEndSeq;
+
+    /**
+     * Creates the state with room for a flight of the given size: one entry per segment, so the ring never
+     * grows (a flight of smaller segments than that shares the last entry when the ring is full).
+     *
+     * @param sendBufferBytes the most bytes that can be in flight.
+     * @param smss            the sender MSS.
+     */
+    RackTlp(final int sendBufferBytes, final int smss)
+    {
+        final int segments = (int)Math.min(MAX_ENTRIES, Math.max(INITIAL_ENTRIES,
+            ((long)sendBufferBytes + Math.max(1, smss) - 1) / Math.max(1, smss) + 1));
+        final int capacity = Integer.highestOneBit(segments - 1) << 1;
+        ends = new int[capacity];
+        xmitNs = new long[capacity];
+        flags = new byte[capacity];
+    }
 
     /**
      * Forgets the connection (the TCB is reused); the arrays stay.
@@ -142,7 +160,7 @@ final class RackTlp
                 fack = start;
             }
         }
-        if (count == ends.length && !grow())
+        if (count == ends.length)
         {
             final int last = index(count - 1);
             if ((flags[last] & SACKED) != 0)
@@ -165,30 +183,6 @@ final class RackTlp
         xmitNs[i] = nowNs;
         flags[i] = 0;
         count++;
-    }
-
-    private boolean grow()
-    {
-        if (ends.length >= MAX_ENTRIES)
-        {
-            return false;
-        }
-        final int capacity = ends.length * 2;
-        final int[] newEnds = new int[capacity];
-        final long[] newXmit = new long[capacity];
-        final byte[] newFlags = new byte[capacity];
-        for (int k = 0; k < count; k++)
-        {
-            final int i = index(k);
-            newEnds[k] = ends[i];
-            newXmit[k] = xmitNs[i];
-            newFlags[k] = flags[i];
-        }
-        ends = newEnds;
-        xmitNs = newXmit;
-        flags = newFlags;
-        head = 0;
-        return true;
     }
 
     /**
