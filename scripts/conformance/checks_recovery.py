@@ -1,13 +1,15 @@
 """Checks of the loss-recovery options against the target's listener (`echo`): RFC 7323
-timestamps (negotiation, on every segment, PAWS) and RFC 2018 / RFC 2883 selective
-acknowledgments (SACK-permitted, SACK blocks for out-of-order data, D-SACK for a duplicate).
+timestamps (negotiation, on every segment, PAWS), RFC 2018 / RFC 2883 selective
+acknowledgments (SACK-permitted, SACK blocks for out-of-order data, D-SACK for a duplicate) and
+the RFC 8985 tail loss probe (its timing against the RTO).
 
 Once timestamps are negotiated every segment the tester sends carries them, since RFC 7323
 §3.2 lets the target drop segments without them (Sluice does; Linux accepts them).
 """
 import struct
+import time
 
-from framework import ACK, NOP, PSH, SYN, check, opt_mss, require, seq_add
+from framework import ACK, NOP, PSH, SYN, check, opt_mss, pattern, require, seq_add, seq_le
 
 REPLY = 1.5
 TS0 = 1000
@@ -129,3 +131,59 @@ def dsack(ctx):
     s = c.expect(lambda s: s.flags & ACK and sack_of(s), REPLY, "an ACK with a D-SACK block")
     require(sack_of(s)[0] == (start, seq_add(start, 40)),
             "first block %s, expected the duplicate (%d, %d)" % (sack_of(s)[0], start, seq_add(start, 40)))
+
+
+TLP_ACK_DELAY = 0.05  # the tester holds every ACK this long: the target's SRTT becomes about 50 ms
+
+
+def _echo_unacked(c, data):
+    """Sends data, collects its echo without ACKing it; returns the echo's data segments."""
+    c.send_data(data, chunk=1460)
+    got, segs = c.recv_stream(len(data), ack=False)
+    require(got == data, "echo of %d bytes: got %d" % (len(data), len(got)))
+    return segs
+
+
+def _hold_until(t):
+    delay = t - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+
+
+@check("tlp-probe-timing", ["RFC8985-7.2", "RFC8985-7.3"],
+       "a response left unacknowledged draws a loss probe of its last segment after about 2*SRTT, before the RTO")
+def tlp_probe_timing(ctx):
+    c = ctx.conn()
+    c.open(options=opt_mss(1460) + opt_sack_permitted())
+    d = TLP_ACK_DELAY
+    # round trips of about d: the target's SRTT follows the ACK delays the tester really achieved (a loaded
+    # machine makes them longer), estimated here with RFC 6298's EWMA from the handshake's ~0 (low) or from the
+    # first sample (high); RTO >= 200 ms on both targets
+    srtt_lo = srtt_hi = None
+    for i in range(16):
+        segs = _echo_unacked(c, pattern(1000, i))
+        _hold_until(segs[-1].t + d)
+        c.send(ACK)
+        r = time.monotonic() - segs[-1].t
+        srtt_lo = r / 8 if srtt_lo is None else srtt_lo + (r - srtt_lo) / 8
+        srtt_hi = r if srtt_hi is None else srtt_hi + (r - srtt_hi) / 8
+    # 4 full segments: no small tail that Nagle holds back until the PTO sends it as new data (RFC 8985 7.3)
+    segs = sorted(_echo_unacked(c, pattern(4 * 1460, 7)), key=lambda s: seq_add(s.seq, len(s.payload)) - c.irs)
+    require(len(segs) >= 3, "a 5840-byte echo in %d segments: need 3 or more" % len(segs))
+    last = segs[-1]
+    tail_end = seq_add(last.seq, len(last.payload))
+    # nothing of it is acknowledged: the PTO runs from the last transmission, several segments in flight (no
+    # WCDelAckT)
+    t_sent = max(s.t for s in segs)
+    probe = c.expect(lambda s: len(s.payload) > 0 and s.t > t_sent and seq_le(segs[0].seq, s.seq), 1.5,
+                     "a loss probe")
+    waited = probe.t - t_sent
+    c.send(ACK)
+    require(seq_le(tail_end, seq_add(probe.seq, len(probe.payload) + 1460)) and
+            seq_le(seq_add(probe.seq, len(probe.payload)), tail_end),
+            "the probe %s, %.0f ms after the last segment, is not (part of) the last segment, which ends at %d; "
+            "the echo: %s" % (probe, waited * 1000, tail_end, segs))
+    require(2 * srtt_lo - 0.010 <= waited <= 2 * srtt_hi + 0.045,
+            "probe %.0f ms after the last segment; expected about 2 * SRTT = %.0f..%.0f ms (PTO, RFC 8985 7.2)"
+            % (waited * 1000, 2 * srtt_lo * 1000, 2 * srtt_hi * 1000))
+    require(waited < 0.2, "probe %.0f ms after the last segment: not before the 200 ms minimum RTO" % (waited * 1000))

@@ -52,7 +52,9 @@ public final class CountersFile implements AutoCloseable
         "tcp: connections aborted (handler exception)", "tcp: connections open", "tcp: payload chunks in use",
         "tcp: payload chunk allocation failures", "tcp: payload bytes reserved", "tcp: TIME-WAIT entered",
         "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN", "tcp: SYN cookies sent",
-        "tcp: SYN cookies accepted", "tcp: SYN cookies rejected", "tcp: challenge ACKs over the shard's limit"};
+        "tcp: SYN cookies accepted", "tcp: SYN cookies rejected", "tcp: challenge ACKs over the shard's limit",
+        "tcp: losses detected by RACK (RFC 8985)", "tcp: tail loss probes (TLP)", "tcp: losses repaired by TLP",
+        "tcp: spurious retransmissions (D-SACK)"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -236,6 +238,10 @@ public final class CountersFile implements AutoCloseable
         to[32].setRelease(from.synCookiesAccepted());
         to[33].setRelease(from.synCookiesRejected());
         to[34].setRelease(from.challengeAcksLimited());
+        to[35].setRelease(from.recovery().rackLosses());
+        to[36].setRelease(from.recovery().tlpProbes());
+        to[37].setRelease(from.recovery().tlpRepairedLosses());
+        to[38].setRelease(from.recovery().spuriousRetransmissions());
     }
 
     /**

@@ -335,6 +335,19 @@ public sealed class CongestionControl extends HyStart permits CubicCongestionCon
     }
 
     /**
+     * A tail loss probe repaired a loss (RFC 8985 §7.4): a congestion event answered like the start of a
+     * recovery that is already over: ssthresh = cwnd = the reduced window (Linux's CWR for TLP).
+     *
+     * @param flightSize bytes outstanding.
+     */
+    public void onLossRepairedByProbe(final int flightSize)
+    {
+        ssthresh = reducedSsthresh(Math.max(flightSize, cwnd));
+        cwnd = Math.min(cwnd, ssthresh);
+        bytesAckedInAvoidance = 0;
+    }
+
+    /**
      * During fast recovery, the window RFC 6937 PRR allows (pipe + sndcnt); replaces NewReno's inflation and
      * deflation and RFC 6675's cwnd = ssthresh.
      *

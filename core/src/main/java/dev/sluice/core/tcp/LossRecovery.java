@@ -1,5 +1,6 @@
 package dev.sluice.core.tcp;
 
+import static dev.sluice.core.tcp.SequenceNumbers.le;
 import static dev.sluice.core.tcp.SequenceNumbers.lt;
 
 import dev.sluice.core.wire.TcpOptions;
@@ -38,6 +39,9 @@ final class LossRecovery
     private boolean karnAmbiguous; // a retransmission since the last timed segment: only timestamps can measure
     private int rexmtNxt;
     private int rexmtEnd;
+    // RFC 8985 with SACK: RACK detects losses, TLP probes tails; its state comes with the second segment in flight
+    private boolean rackOn;
+    private RackTlp rack;
 
     LossRecovery(final TcpConfig config)
     {
@@ -52,6 +56,11 @@ final class LossRecovery
     void clear()
     {
         scoreboard.clear();
+        if (rack != null)
+        {
+            rack.clear();
+        }
+        rackOn = false;
         goBackN = false;
         karnAmbiguous = false;
         rtt.reset();
@@ -64,10 +73,12 @@ final class LossRecovery
      * @param smss             the effective send MSS.
      * @param iss              ISS.
      * @param synRetransmitted our SYN or SYN-ACK was retransmitted.
+     * @param rack             RACK-TLP (RFC 8985) detects losses: both sides use SACK and the stack enables it.
      */
-    void onSynchronized(final int smss, final int iss, final boolean synRetransmitted)
+    void onSynchronized(final int smss, final int iss, final boolean synRetransmitted, final boolean rack)
     {
         congestion.reset(smss, iss);
+        rackOn = rack;
         if (synRetransmitted)
         {
             rtt.onSynRetransmittedBeforeData();
@@ -163,6 +174,10 @@ final class LossRecovery
         {
             scoreboard.clear(); // RFC 2018 §8: the receiver may have reneged on what it SACKed
         }
+        if (rack != null)
+        {
+            rack.onRetransmissionTimeout(!firstTimeout); // go-back-N resends; an outstanding probe is forgotten
+        }
     }
 
     /**
@@ -176,19 +191,36 @@ final class LossRecovery
      * @param unaAdvanced  the ACK advanced SND.UNA.
      * @param flightBefore SND.NXT - SND.UNA before the ACK.
      * @param smss         the sender MSS.
-     * @return true when recovery starts: retransmit the first hole at SND.UNA now (RFC 6675 §5 step 4.3).
+     * @param ackInfo      {@link #ACK_RECOVERY_ENDED} and {@link #ACK_PURE_DUPLICATE} bits.
+     * @param nowNs        the ACK's arrival.
+     * @return true when recovery starts: retransmit the first hole at SND.UNA (RFC 6675 §5 step 4.3), or the
+     * first segment RACK deems lost (RFC 8985 §6.2), now.
      */
     boolean onSack(
         final SendSequenceSpace snd, final TcpOptions options, final int segAck, final boolean unaAdvanced,
-        final int flightBefore, final int smss)
+        final int flightBefore, final int smss, final int ackInfo, final long nowNs)
     {
         final long sackedBefore = scoreboard.sackedBytes(); // above the SND.UNA before this ACK
         final int unaBefore = snd.nxt - flightBefore;
         final int newlySacked = scoreboard.update(options, segAck, snd.una, snd.nxt);
-        if (scoreboard.lastWasDsack())
+        final boolean dsack = scoreboard.lastWasDsack();
+        if (dsack)
         {
             dsacks++;
             counters.dsacks++;
+        }
+        if (rackOn)
+        {
+            if (rack == null)
+            {
+                return false;
+            }
+            final boolean started = onRackAck(snd, options, segAck, dsack, newlySacked, ackInfo, nowNs);
+            if (congestion.inSackRecovery() && prr != null)
+            {
+                reduceWithSack(snd, unaBefore, sackedBefore, smss); // RFC 6937 with RACK's pipe
+            }
+            return started;
         }
         if (!unaAdvanced && newlySacked > 0 && flightBefore > 0)
         {
@@ -212,6 +244,189 @@ final class LossRecovery
         return false;
     }
 
+    /** {@link #onSack} ackInfo bit: the ACK ended a fast recovery (SND.UNA passed "recover"). */
+    static final int ACK_RECOVERY_ENDED = 1;
+    /** {@link #onSack} ackInfo bit: the ACK carries no data and does not advance SND.UNA. */
+    static final int ACK_PURE_DUPLICATE = 2;
+
+    // RFC 8985 §6.2 steps 2-5 and §7.4 for one ACK; true when recovery starts
+    private boolean onRackAck(
+        final SendSequenceSpace snd, final TcpOptions options, final int segAck, final boolean dsack,
+        final int newlySacked, final int ackInfo, final long nowNs)
+    {
+        final RackTlp r = rack;
+        r.onAck(snd.una, scoreboard, nowNs);
+        if (dsack && le(options.sackRightEdge(0), r.highRetransmitted()))
+        {
+            counters.spuriousRetransmissions++; // RFC 2883 §4: the receiver had it already: our resend was not needed
+        }
+        r.updateReoWnd(dsack, snd.una, snd.nxt, (ackInfo & ACK_RECOVERY_ENDED) != 0);
+        final boolean pureDuplicate = (ackInfo & ACK_PURE_DUPLICATE) != 0 && newlySacked == 0;
+        if (r.processAck(segAck, dsack, pureDuplicate, options.sackBlockCount()) && !congestion.inRecovery())
+        {
+            congestion.onLossRepairedByProbe(snd.flight()); // §7.4: the probe repaired a loss: a congestion event
+            counters.tlpRepairedLosses++;
+        }
+        return detectLosses(snd, nowNs);
+    }
+
+    // RACK_detect_loss_and_arm_timer() (§6.2 step 5, §6.3): true when the losses start a recovery
+    private boolean detectLosses(final SendSequenceSpace snd, final long nowNs)
+    {
+        final RackTlp r = rack;
+        final long srttNs = rtt.hasSample() ? rtt.srttNs() : rtt.rtoNs();
+        final long timeoutNs = r.detectLoss(nowNs, r.reoWndNs(congestion.inRecovery() || goBackN, srttNs));
+        r.reorderDeadlineNs = timeoutNs > 0 ? nowNs + timeoutNs : TcpTimers.NONE;
+        final int lost = r.takeNewlyLost();
+        counters.rackLosses += lost;
+        if (lost > 0 && !goBackN && !congestion.inRecovery() && snd.una != snd.nxt &&
+            congestion.enterSackRecovery(snd.una, snd.nxt, snd.flight()))
+        {
+            sackRecoveries++;
+            counters.sackRecoveries++;
+            startPrr(snd.flight(), 0);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * RACK's reordering timer expired (RFC 8985 §6.3): loss detection runs again.
+     *
+     * @param snd   the send sequence space.
+     * @param nowNs the duty cycle's time.
+     * @return true when the losses start a recovery: retransmit the first lost segment now.
+     */
+    boolean onReorderTimeout(final SendSequenceSpace snd, final long nowNs)
+    {
+        if (rack != null && detectLosses(snd, nowNs))
+        {
+            reduceWithSack(snd, snd.una, scoreboard.sackedBytes(), congestion.smss); // PRR, nothing delivered yet
+            return true;
+        }
+        return false;
+    }
+
+    /** @return whether RACK-TLP (RFC 8985) is in use on this connection. */
+    boolean rackOn()
+    {
+        return rackOn;
+    }
+
+    /**
+     * RACK's state, created with the entry of what is in flight when first needed.
+     *
+     * @param snd    the send sequence space.
+     * @param sentNs when the flight was last sent.
+     * @return the state, or null without RACK.
+     */
+    RackTlp rack(final SendSequenceSpace snd, final long sentNs)
+    {
+        if (rack == null && rackOn)
+        {
+            // once per TCB, reused; an idle connection with one segment in flight has none
+            rack = new RackTlp(snd.buffer.capacityBytes(), congestion.smss);
+        }
+        if (rack != null && rackOn && rack.isUnseeded())
+        {
+            rack.seed(snd.una, snd.nxt, sentNs, rtt.hasSample() ? rtt.srttNs() : Long.MAX_VALUE);
+        }
+        return rack;
+    }
+
+    /** @return RACK's state if created (and RACK on), else null. */
+    RackTlp rackIfAny()
+    {
+        return rackOn ? rack : null;
+    }
+
+    /**
+     * Arms the one retransmission deadline after an ACK or a transmission (RFC 8985 §6.3, §7.2, RFC 6298 (5.1)
+     * to (5.3)): nothing when all is acknowledged; RACK's reordering timer when a segment waits for its
+     * reordering window; the PTO when a tail loss probe is allowed (new data went, or new data was acknowledged);
+     * else the RTO: restarted when new data was acknowledged or another kind ran, left running otherwise.
+     *
+     * @param timers      the timers.
+     * @param snd         the send sequence space.
+     * @param nowNs       the duty cycle's time.
+     * @param restartable new data was acknowledged, or sent (not as a probe): the PTO may be restarted.
+     * @param ackedNew    new data was acknowledged: the RTO restarts (RFC 6298 (5.3)).
+     * @param smss        the sender MSS.
+     */
+    void armTimer(
+        final TcpTimers timers, final SendSequenceSpace snd, final long nowNs, final boolean restartable,
+        final boolean ackedNew, final int smss)
+    {
+        if (snd.una == snd.nxt)
+        {
+            timers.armRetransmission(TcpTimers.RTO, TcpTimers.NONE); // RFC 6298 (5.2)
+            return;
+        }
+        if (rackOn && rack != null && rack.reorderDeadlineNs != TcpTimers.NONE)
+        {
+            timers.armRetransmission(TcpTimers.REORDER, rack.reorderDeadlineNs);
+            return;
+        }
+        if (probeAllowed())
+        {
+            // an ACK that acknowledges nothing new (the peer's data, a window update) leaves a running PTO alone
+            if (restartable || timers.retransmissionKind != TcpTimers.PROBE ||
+                timers.retransmissionNs == TcpTimers.NONE)
+            {
+                timers.armRetransmission(TcpTimers.PROBE, nowNs + ptoNs(snd.flight(), smss));
+            }
+            return;
+        }
+        if (ackedNew || timers.retransmissionNs == TcpTimers.NONE || timers.retransmissionKind != TcpTimers.RTO)
+        {
+            timers.armRetransmission(TcpTimers.RTO, nowNs + rtt.rtoNs()); // RFC 6298 (5.1), (5.3)
+        }
+    }
+
+    // §7.2: only in the open state (no recovery, no SACKed data) and with no probe outstanding
+    private boolean probeAllowed()
+    {
+        return rackOn && !goBackN && !congestion.inRecovery() && scoreboard.isEmpty() &&
+            (rack == null || !rack.probeOutstanding());
+    }
+
+    /**
+     * TLP_calc_PTO() (RFC 8985 §7.2): 2 * SRTT, plus WCDelAckT when one segment is in flight (its ACK may be
+     * delayed), else plus 2 ms (Linux's TCP_TIMEOUT_MIN: on a sub-millisecond path 2 * SRTT is shorter than the
+     * gaps between ACKs and the timer wheel's tick), 1 s without an RTT sample; never later than the RTO.
+     *
+     * @param flight bytes in flight.
+     * @param smss   the sender MSS.
+     * @return nanoseconds.
+     */
+    long ptoNs(final int flight, final int smss)
+    {
+        long ptoNs = INITIAL_PTO_NS;
+        if (rtt.hasSample())
+        {
+            ptoNs = 2 * rtt.srttNs() + (flight <= smss ? WC_DEL_ACK_T_NS : PTO_SLACK_NS);
+        }
+        return Math.min(ptoNs, rtt.rtoNs());
+    }
+
+    /** WCDelAckT (RFC 8985 §7.2): the worst-case delayed-ACK timer, 200 ms. */
+    static final long WC_DEL_ACK_T_NS = 200_000_000L;
+    /** Added to 2 * SRTT with more than one segment in flight (Linux's TCP_TIMEOUT_MIN, 2 ms). */
+    static final long PTO_SLACK_NS = 2_000_000L;
+    private static final long INITIAL_PTO_NS = 1_000_000_000L;
+
+    /**
+     * A tail loss probe left (RFC 8985 §7.3).
+     *
+     * @param snd       the send sequence space, SND.NXT after the probe.
+     * @param isRetrans the probe retransmitted the last segment.
+     */
+    void onProbeSent(final SendSequenceSpace snd, final boolean isRetrans)
+    {
+        rack.onProbeSent(snd.nxt, isRetrans);
+        counters.tlpProbes++;
+    }
+
     private void startPrr(final int recoverFs, final int dupAckBytes)
     {
         if (prr == null)
@@ -226,7 +441,7 @@ final class LossRecovery
         final SendSequenceSpace snd, final int unaBefore, final long sackedBefore, final int smss)
     {
         final long delivered = (snd.una - unaBefore) + (scoreboard.sackedBytes() - sackedBefore);
-        final int pipe = scoreboard.pipe(snd.una, snd.nxt, smss);
+        final int pipe = rackOn && rack != null ? rack.pipe(snd.flight()) : scoreboard.pipe(snd.una, snd.nxt, smss);
         final int sndcnt = prr.onAck((int)Math.max(0, delivered), pipe, congestion.ssthresh(), smss);
         congestion.recoveryWindow(CongestionControl.saturatedAdd(pipe, sndcnt));
     }
@@ -323,26 +538,47 @@ final class LossRecovery
     }
 
     /**
-     * New data leaves: it is timed unless a measurement is running (RFC 6298: one at a time).
+     * New data leaves: it is timed unless a measurement is running (RFC 6298: one at a time), and RACK records
+     * its transmit time (its state is created when a second segment joins the flight).
      *
-     * @param seqEnd sequence number after the segment.
-     * @param nowNs  the duty cycle's time.
+     * @param snd         the send sequence space, SND.NXT still before the segment.
+     * @param dataEnd     sequence number after its data.
+     * @param nowNs       the duty cycle's time.
+     * @param lastSendNs  when the data in flight was last sent.
      */
-    void onNewDataSent(final int seqEnd, final long nowNs)
+    void onNewDataSent(
+        final SendSequenceSpace snd, final int dataEnd, final long nowNs, final long lastSendNs)
     {
-        if (rtt.startTiming(seqEnd, nowNs))
+        if (dataEnd != snd.nxt && rtt.startTiming(dataEnd, nowNs))
         {
             karnAmbiguous = false;
+        }
+        if (rackOn && dataEnd != snd.nxt && (rack != null || snd.una != snd.nxt))
+        {
+            // data only: SACK blocks never cover a FIN; an entry holding it would never count as SACKed
+            rack(snd, lastSendNs).onSent(snd.nxt, dataEnd, nowNs);
         }
     }
 
     /**
-     * A segment is sent again: the running measurement is ambiguous and dropped (Karn, MUST-18).
+     * A segment is sent again: the running measurement is ambiguous and dropped (Karn, MUST-18); RACK times it
+     * anew.
+     *
+     * @param snd        the send sequence space.
+     * @param seq        its first sequence number.
+     * @param end        the sequence number after it.
+     * @param nowNs      the duty cycle's time.
+     * @param lastSendNs when the data in flight was last sent.
      */
-    void onRetransmit()
+    void onRetransmit(final SendSequenceSpace snd, final int seq, final int end, final long nowNs,
+        final long lastSendNs)
     {
         rtt.onRetransmit();
         karnAmbiguous = true;
+        if (rackOn)
+        {
+            rack(snd, lastSendNs).onRetransmitted(seq, end, nowNs);
+        }
     }
 
     long rtoNs()

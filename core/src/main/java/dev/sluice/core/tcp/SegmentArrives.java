@@ -201,7 +201,8 @@ final class SegmentArrives
         {
             c.recovery.rtt.onRttSample(rttNs);
         }
-        c.recovery.onSynchronized(c.scheduler.effectiveSendMssBytes(), c.snd.iss, c.synRetransmitted);
+        c.recovery.onSynchronized(c.scheduler.effectiveSendMssBytes(), c.snd.iss, c.synRetransmitted,
+            c.sack.enabled() && c.config.rack());
         c.timers.onAckReceived(true);
         c.timers.onSegmentReceived(nowNs);
         if (c.snd.una == c.snd.nxt)
@@ -371,6 +372,7 @@ final class SegmentArrives
         c.timers.onAckReceived(lt(c.snd.una, segAck)); // zero-window probes are answered (MUST-37)
         final int flightBefore = c.snd.flight();
         final boolean unaAdvances = lt(c.snd.una, segAck);
+        final boolean recoveringBefore = c.recovery.congestion.inRecovery();
         if (unaAdvances)
         {
             final int acked = segAck - c.snd.una - (c.snd.una == c.snd.iss ? 1 : 0); // the SYN is no data
@@ -378,18 +380,20 @@ final class SegmentArrives
             c.snd.buffer.release(segAck); // an ACK of our FIN releases everything
             if (c.recovery.onNewAck(c.snd, acked, nowNs, c.timestamps.rttSampleNs(segment)))
             {
-                c.scheduler.retransmitAt(c.snd.una); // NewReno partial ACK (RFC 6582 §3.2 step 5)
+                c.scheduler.retransmitAt(c.snd.una, nowNs); // NewReno partial ACK (RFC 6582 §3.2 step 5)
             }
-            // RFC 6298 (5.2), (5.3): stop the timer when all is acknowledged, else restart it
-            c.timers.retransmissionNs = c.snd.una == c.snd.nxt ? TcpConnection.NO_DEADLINE : nowNs + c.recovery.rtoNs();
         }
         if (c.sack.enabled())
         {
-            // RFC 6675: the scoreboard, duplicate ACKs as SACK defines them, and the start of loss recovery
+            // RFC 6675: the scoreboard, duplicate ACKs as SACK defines them, and the start of loss recovery;
+            // with RACK-TLP (RFC 8985 §6.2, §7.4) the losses RACK detects start it
+            final int ackInfo = (recoveringBefore && !c.recovery.congestion.inRecovery() ?
+                LossRecovery.ACK_RECOVERY_ENDED : 0) |
+                (!unaAdvances && segment.payloadLength() == 0 ? LossRecovery.ACK_PURE_DUPLICATE : 0);
             if (c.recovery.onSack(c.snd, segment.options(), segAck, unaAdvances, flightBefore,
-                c.scheduler.effectiveSendMssBytes()))
+                c.scheduler.effectiveSendMssBytes(), ackInfo, nowNs))
             {
-                c.scheduler.retransmitHole(c.snd.una); // RFC 6675 §5 step 4.3
+                c.scheduler.retransmitOnRecoveryStart(nowNs); // RFC 6675 §5 step 4.3
             }
         }
         else if (!unaAdvances && segAck == c.snd.una && flightBefore > 0 && segment.payloadLength() == 0 &&
@@ -398,8 +402,14 @@ final class SegmentArrives
             // a duplicate ACK (RFC 5681 §2): the third starts fast retransmit and NewReno fast recovery
             if (c.recovery.onDuplicateAck(c.snd, flightBefore))
             {
-                c.scheduler.retransmitAt(c.snd.una);
+                c.scheduler.retransmitAt(c.snd.una, nowNs);
             }
+        }
+        if (unaAdvances || c.recovery.rackOn())
+        {
+            // RFC 6298 (5.2), (5.3): stop the timer when all is acknowledged, else restart it; RFC 8985: or RACK's
+            // reordering timer, or the PTO
+            c.recovery.armTimer(c.timers, c.snd, nowNs, unaAdvances, unaAdvances, c.scheduler.effectiveSendMssBytes());
         }
         if (c.snd.updateWindow(segment.seq(), segAck, segmentWindow(c, segment)) && c.snd.wnd > 0)
         {

@@ -167,26 +167,40 @@ final class SegmentScheduler
             }
             else
             {
-                recovery.rexmtSent(retransmitAt(rexmtNxt, recovery.scoreboard.holeEnd(rexmtNxt, snd.nxt)));
+                recovery.rexmtSent(retransmitAt(rexmtNxt, recovery.scoreboard.holeEnd(rexmtNxt, snd.nxt), nowNs));
                 segments++;
             }
         }
-        // RFC 6675 §5 (C): while pipe leaves room in cwnd, the holes deemed lost go first (NextSeg rule 1)
-        while (recovery.inSackRecovery())
+        final RackTlp rack = recovery.rackIfAny();
+        if (rack != null)
         {
-            final int lost = recovery.scoreboard.nextLost(snd.una, snd.nxt, mss);
-            if (lost == snd.nxt || recovery.cwnd() - recovery.scoreboard.pipe(snd.una, snd.nxt, mss) < mss)
+            // RFC 8985 §6.2 with RFC 6675 §5 (C): while pipe leaves room in cwnd, the segments RACK deemed lost go
+            // first (NextSeg rule 1 with RACK's notion of lost)
+            while (rack.lostEntries() > 0 && recovery.cwnd() - rack.pipe(snd.flight()) >= mss)
             {
-                break;
+                segments += retransmitLost(rack, nowNs);
             }
-            retransmitHole(lost);
-            segments++;
+        }
+        else
+        {
+            // RFC 6675 §5 (C): while pipe leaves room in cwnd, the holes deemed lost go first (NextSeg rule 1)
+            while (recovery.inSackRecovery())
+            {
+                final int lost = recovery.scoreboard.nextLost(snd.una, snd.nxt, mss);
+                if (lost == snd.nxt || recovery.cwnd() - recovery.scoreboard.pipe(snd.una, snd.nxt, mss) < mss)
+                {
+                    break;
+                }
+                retransmitHole(lost, nowNs);
+                segments++;
+            }
         }
         while (!snd.finSent())
         {
             final int unsent = snd.unsent();
-            // in RFC 6675 recovery new data goes when cwnd - pipe allows (NextSeg rule 2)
-            final int flight =
+            // in recovery new data goes when cwnd - pipe allows (NextSeg rule 2); with RACK, SACKed and lost
+            // segments are out of the network at any time (Linux's in_flight)
+            final int flight = rack != null ? rack.pipe(snd.flight()) :
                 recovery.inSackRecovery() ? recovery.scoreboard.pipe(snd.una, snd.nxt, mss) : snd.flight();
             final int cwndUsable = recovery.cwnd() - flight;
             // negative when the peer shrank the window (MUST-34); cwnd never cuts a segment short while
@@ -203,7 +217,7 @@ final class SegmentScheduler
             if (large > mss)
             {
                 // segmentation offload: the full segments the loop would send one by one, handed over at once
-                sendNew(large, large == unsent ? ACK | PSH : ACK, mss, nowNs);
+                sendNew(large, large == unsent ? ACK | PSH : ACK, mss, nowNs, false);
                 segments += large / mss;
                 continue;
             }
@@ -224,7 +238,7 @@ final class SegmentScheduler
             {
                 flags |= FIN;
             }
-            sendNew(length, flags, mss, nowNs);
+            sendNew(length, flags, mss, nowNs, false);
             segments++;
         }
         if (snd.una == snd.nxt && snd.buffer.tailSeq() != snd.nxt)
@@ -251,7 +265,8 @@ final class SegmentScheduler
         {
             final int length = Math.min(Math.min(unsent, usable), effectiveSendMssBytes());
             final boolean withFin = snd.finQueued() && length == unsent;
-            sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), length, nowNs);
+            sendNew(length, ACK | (length == unsent && length > 0 ? PSH : 0) | (withFin ? FIN : 0), length, nowNs,
+                false);
             return true;
         }
         return false;
@@ -277,63 +292,144 @@ final class SegmentScheduler
     }
 
     // new data at SND.NXT (and/or our FIN): one segment, or full segments of segmentBytes handed over at once
-    private void sendNew(final int length, final int flags, final int segmentBytes, final long nowNs)
+    // (segmentation offload: RACK records them as one entry, all sent at nowNs); a probe (RFC 8985 §7.3) does
+    // not restart the PTO
+    private void sendNew(
+        final int length, final int flags, final int segmentBytes, final long nowNs, final boolean probe)
     {
         if (length > segmentBytes)
         {
             flow.largeData(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length, segmentBytes);
-            recovery.onNewDataSent(snd.nxt + segmentBytes, nowNs); // times the first segment, as one by one
+            recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else if (length > 0)
         {
             flow.data(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow(), snd.buffer, length);
-            recovery.onNewDataSent(snd.nxt + length, nowNs); // new data only: retransmissions are never timed
             recovery.onDataSent(length); // PRR's prr_out (RFC 6937)
         }
         else
         {
             flow.control(snd.nxt, rcv.nxt, flags, rcv.advertisedWindow());
         }
+        final int end = snd.nxt + length + ((flags & FIN) != 0 ? 1 : 0);
+        // new data only is timed (retransmissions never are); RACK records every segment's transmit time
+        recovery.onNewDataSent(snd, snd.nxt + length, nowNs, lastSendNs);
         rcv.onDataSent();
-        if (timers.retransmissionNs == TcpTimers.NONE)
-        {
-            timers.retransmissionNs = nowNs + recovery.rtoNs(); // RFC 6298 (5.1)
-        }
         timers.persistNs = TcpTimers.NONE;
         lastSendNs = nowNs;
-        snd.nxt += length;
+        snd.nxt = end;
         if ((flags & FIN) != 0)
         {
-            snd.nxt += 1;
             snd.fin = SendSequenceSpace.Fin.SENT;
         }
+        // RFC 6298 (5.1): the RTO runs if it did not; RFC 8985 §7.2: or the PTO restarts
+        recovery.armTimer(timers, snd, nowNs, !probe, false, effectiveSendMssBytes());
+    }
+
+    /**
+     * The PTO expired (RFC 8985 §7.3): a probe of new data if the peer's window takes one, else the last segment
+     * sent again, to draw an ACK (and SACK) that lets RACK see a tail loss; cwnd does not hold it back. The RTO
+     * is armed after it, not another PTO.
+     *
+     * @param nowNs the duty cycle's time.
+     */
+    void sendProbe(final long nowNs)
+    {
+        final int mss = effectiveSendMssBytes();
+        final RackTlp rack = recovery.rack(snd, lastSendNs);
+        final int unsent = snd.unsent();
+        final int usable = snd.una + snd.wnd - snd.nxt;
+        final boolean isRetrans;
+        if (unsent > 0 && usable > 0 && !snd.finSent())
+        {
+            final int length = Math.min(Math.min(unsent, mss), usable);
+            final boolean withFin = snd.finQueued() && length == unsent;
+            sendNew(length, ACK | (length == unsent ? PSH : 0) | (withFin ? FIN : 0), length, nowNs, true);
+            isRetrans = false;
+        }
+        else
+        {
+            final int dataEnd = snd.dataEnd();
+            final int last = rack.lastStart();
+            final int seq = !lt(last, snd.una) && !lt(dataEnd, last) && dataEnd - last <= mss ? last :
+                dataEnd - Math.min(mss, dataEnd - snd.una);
+            retransmitAt(seq, snd.nxt, nowNs);
+            isRetrans = true;
+        }
+        recovery.onProbeSent(snd, isRetrans);
+        timers.armRetransmission(TcpTimers.RTO, nowNs + recovery.rtoNs()); // §7.3: the RTO, not another PTO
+    }
+
+    /**
+     * Loss recovery started: the first segment RACK deems lost (RFC 8985), or the hole at SND.UNA (RFC 6675 §5
+     * step 4.3), goes now.
+     *
+     * @param nowNs the duty cycle's time.
+     */
+    void retransmitOnRecoveryStart(final long nowNs)
+    {
+        final RackTlp rack = recovery.rackIfAny();
+        if (rack != null)
+        {
+            if (rack.lostEntries() > 0)
+            {
+                retransmitLost(rack, nowNs);
+            }
+        }
+        else
+        {
+            retransmitHole(snd.una, nowNs);
+        }
+    }
+
+    // the first segment RACK deems lost, whole (an entry joined when RACK's ring was full is larger than SMSS)
+    private int retransmitLost(final RackTlp rack, final long nowNs)
+    {
+        final int k = rack.firstLost();
+        final int end = rack.end(k) == snd.dataEnd() ? snd.nxt : rack.end(k); // our FIN behind the last data too
+        int seq = rack.start(k);
+        int segments = 0;
+        do
+        {
+            final int covered = retransmitAt(seq, end, nowNs);
+            seq += covered;
+            segments++;
+            if (covered == 0)
+            {
+                break;
+            }
+        }
+        while (lt(seq, end));
+        return segments;
     }
 
     /**
      * §3.10.8: one segment at {@code seq} (SND.UNA or a later go-back-N point), data and/or our FIN.
      *
-     * @param seq first sequence number.
+     * @param seq   first sequence number.
+     * @param nowNs the duty cycle's time.
      * @return the sequence space it covers.
      */
-    int retransmitAt(final int seq)
+    int retransmitAt(final int seq, final long nowNs)
     {
-        return retransmitAt(seq, snd.nxt);
+        return retransmitAt(seq, snd.nxt, nowNs);
     }
 
     /**
      * Retransmits the hole at {@code seq} (up to the next SACKed byte, one MSS at most) and records it as
      * retransmitted in this recovery (HighRxt, RFC 6675).
      *
-     * @param seq first unSACKed sequence number of the hole.
+     * @param seq   first unSACKed sequence number of the hole.
+     * @param nowNs the duty cycle's time.
      */
-    void retransmitHole(final int seq)
+    void retransmitHole(final int seq, final long nowNs)
     {
-        final int covered = retransmitAt(seq, recovery.scoreboard.holeEnd(seq, snd.nxt));
+        final int covered = retransmitAt(seq, recovery.scoreboard.holeEnd(seq, snd.nxt), nowNs);
         recovery.scoreboard.onRetransmitted(seq + covered);
     }
 
     // one segment at seq, data and/or our FIN, not beyond limit; returns the sequence space it covers
-    private int retransmitAt(final int seq, final int limit)
+    private int retransmitAt(final int seq, final int limit, final long nowNs)
     {
         final int dataEnd = snd.dataEnd();
         final int end = lt(limit, dataEnd) ? limit : dataEnd;
@@ -357,8 +453,9 @@ final class SegmentScheduler
         {
             flow.control(seq, rcv.nxt, flags, rcv.advertisedWindow());
         }
-        recovery.onRetransmit(); // Karn (MUST-18)
+        final int covered = length + (withFin ? 1 : 0);
+        recovery.onRetransmit(snd, seq, seq + covered, nowNs, lastSendNs); // Karn (MUST-18); RACK times it anew
         rcv.onDataSent();
-        return length + (withFin ? 1 : 0);
+        return covered;
     }
 }

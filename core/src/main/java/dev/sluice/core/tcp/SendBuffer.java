@@ -256,6 +256,16 @@ public final class SendBuffer
     }
 
     /**
+     * The most bytes the buffer holds (a limit, not an allocation).
+     *
+     * @return bytes.
+     */
+    public int capacityBytes()
+    {
+        return capacity;
+    }
+
+    /**
      * Chunks held now (0 when empty).
      *
      * @return chunks.

@@ -23,6 +23,7 @@ package dev.sluice.core.tcp;
  *   <li>{@code timestamps} on (RFC 7323 §3-5; Linux's net.ipv4.tcp_timestamps): 1 ms ticks with a
  *       per-connection offset.</li>
  *   <li>{@code sack} on (RFC 2018, RFC 2883, RFC 6675; Linux's net.ipv4.tcp_sack).</li>
+ *   <li>{@code rack} on (RFC 8985 RACK-TLP with SACK; Linux's net.ipv4.tcp_recovery = 1).</li>
  *   <li>{@code congestionControl} CUBIC (RFC 9438, Linux's default); NEWRENO (RFC 5681, RFC 6582) is
  *       selectable.</li>
  *   <li>{@code hyStart} on: the initial slow start runs RFC 9406 HyStart++ (leaves slow start when the RTT grows,
@@ -64,6 +65,9 @@ package dev.sluice.core.tcp;
  *                             when the peer's SYN carries them too: RTTM, PAWS.
  * @param sack                 whether our SYNs offer SACK-permitted (on by default, like Linux); in effect when the
  *                             peer's SYN carries it too: SACK blocks and D-SACK in our ACKs, RFC 6675 recovery.
+ * @param rack                 whether connections using SACK detect losses with RACK-TLP (RFC 8985, on by default,
+ *                             like Linux since 4.18): time-based loss detection and tail loss probes instead of
+ *                             RFC 6675's DupThresh and IsLost; off: RFC 6675 alone.
  * @param congestionControl    congestion avoidance of every connection: {@link CongestionAlgorithm#CUBIC}
  *                             (RFC 9438, the default) or {@link CongestionAlgorithm#NEWRENO} (RFC 5681/6582).
  * @param hyStart              whether the initial slow start of every connection runs RFC 9406 HyStart++ (on by
@@ -94,6 +98,7 @@ public record TcpConfig(
     boolean windowScaling,
     boolean timestamps,
     boolean sack,
+    boolean rack,
     CongestionAlgorithm congestionControl,
     boolean hyStart) implements RttEstimator.Settings
 {
@@ -220,6 +225,7 @@ public record TcpConfig(
         private boolean windowScaling = true;
         private boolean timestamps = true;
         private boolean sack = true;
+        private boolean rack = true;
         private CongestionAlgorithm congestionControl = CongestionAlgorithm.CUBIC;
         private boolean hyStart = true;
 
@@ -436,6 +442,18 @@ public record TcpConfig(
         }
 
         /**
+         * Turns RACK-TLP loss detection (RFC 8985) on or off for connections that use SACK.
+         *
+         * @param rack true (the default) for RACK-TLP; false for RFC 6675's DupThresh alone and no tail loss probe.
+         * @return this.
+         */
+        public Builder rack(final boolean rack)
+        {
+            this.rack = rack;
+            return this;
+        }
+
+        /**
          * Chooses the congestion control of every connection.
          *
          * @param congestionControl CUBIC (the default) or NEWRENO.
@@ -471,7 +489,7 @@ public record TcpConfig(
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
                 backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling, timestamps, sack,
-                congestionControl, hyStart);
+                rack, congestionControl, hyStart);
         }
     }
 }

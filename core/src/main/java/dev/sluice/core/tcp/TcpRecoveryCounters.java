@@ -11,6 +11,10 @@ public final class TcpRecoveryCounters
     long sackRecoveries;
     long retransmissionTimeouts;
     long dsacks;
+    long rackLosses;
+    long tlpProbes;
+    long tlpRepairedLosses;
+    long spuriousRetransmissions;
 
     /**
      * NewReno fast retransmits (RFC 5681 §3.2, RFC 6582), with peers that do not use SACK.
@@ -50,5 +54,47 @@ public final class TcpRecoveryCounters
     public long dsacks()
     {
         return dsacks;
+    }
+
+    /**
+     * Segments RACK deemed lost (RFC 8985 §6.2): sent before a segment that was delivered, and not delivered
+     * within RACK.rtt + reo_wnd.
+     *
+     * @return count.
+     */
+    public long rackLosses()
+    {
+        return rackLosses;
+    }
+
+    /**
+     * Tail loss probes sent (RFC 8985 §7.3).
+     *
+     * @return count.
+     */
+    public long tlpProbes()
+    {
+        return tlpProbes;
+    }
+
+    /**
+     * Losses a tail loss probe repaired (RFC 8985 §7.4), each answered by a cwnd reduction instead of an RTO.
+     *
+     * @return count.
+     */
+    public long tlpRepairedLosses()
+    {
+        return tlpRepairedLosses;
+    }
+
+    /**
+     * Retransmissions found spurious: a D-SACK (RFC 2883 §4) for data at or below the highest sequence number
+     * retransmitted.
+     *
+     * @return count.
+     */
+    public long spuriousRetransmissions()
+    {
+        return spuriousRetransmissions;
     }
 }

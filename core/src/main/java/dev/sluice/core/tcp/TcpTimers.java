@@ -12,6 +12,12 @@ final class TcpTimers
     static final long NONE = TcpConnection.NO_DEADLINE;
     /** {@link #onRetransmissionTimeout} result: R2 has passed, close the connection. */
     static final int GIVE_UP = -1;
+    /** {@link #retransmissionKind}: the retransmission timeout (RFC 6298). */
+    static final byte RTO = 0;
+    /** {@link #retransmissionKind}: the tail loss probe's PTO (RFC 8985 §7.2). */
+    static final byte PROBE = 1;
+    /** {@link #retransmissionKind}: RACK's reordering timer (RFC 8985 §6.3). */
+    static final byte REORDER = 2;
 
     private final TcpConfig config;
 
@@ -19,6 +25,11 @@ final class TcpTimers
     long timeWaitNs = NONE;
     long delayedAckNs = NONE;
     long persistNs = NONE;
+    /**
+     * What {@link #retransmissionNs} stands for: {@link #RTO}, {@link #PROBE} or {@link #REORDER} (one deadline,
+     * like Linux's icsk_pending: at most one of them runs, and each of the others re-arms the RTO).
+     */
+    byte retransmissionKind = RTO;
 
     private long firstRetransmissionNs = NONE;
     private int retransmissions;
@@ -36,6 +47,7 @@ final class TcpTimers
     void clear()
     {
         retransmissionNs = NONE;
+        retransmissionKind = RTO;
         timeWaitNs = NONE;
         delayedAckNs = NONE;
         persistNs = NONE;
@@ -58,6 +70,18 @@ final class TcpTimers
     {
         final long earliest = Math.min(Math.min(retransmissionNs, timeWaitNs), Math.min(delayedAckNs, persistNs));
         return Math.min(earliest, keepAliveDeadlineNs(keepAliveEligible));
+    }
+
+    /**
+     * Arms the retransmission deadline for one of its kinds.
+     *
+     * @param kind       {@link #RTO}, {@link #PROBE} or {@link #REORDER}.
+     * @param deadlineNs when, or {@link #NONE}.
+     */
+    void armRetransmission(final byte kind, final long deadlineNs)
+    {
+        retransmissionKind = deadlineNs == NONE ? RTO : kind;
+        retransmissionNs = deadlineNs;
     }
 
     static boolean due(final long deadlineNs, final long nowNs)

@@ -6,7 +6,9 @@ package dev.sluice.core.tcp;
  * (MUST-22); otherwise {@link LossRecovery} reacts (RTO backoff, MUST-19, Karn, MUST-18, RFC 5681 (4)) and the
  * {@link SegmentScheduler} resends SND.UNA, the rest following as cwnd allows; R1 advice (SHLD-9) and R2 (the
  * user timeout, MUST-20, MUST-21; MUST-23 for a SYN). Persist: the sender SWS override (MUST-38) or a
- * zero-window probe (MUST-36). Delayed ACK (MUST-40). Keep-alive (SHLD-12, MUST-29).
+ * zero-window probe (MUST-36). Delayed ACK (MUST-40). Keep-alive (SHLD-12, MUST-29). The retransmission
+ * deadline may instead stand for RACK-TLP's timers (RFC 8985): the PTO sends a tail loss probe (§7.3), the
+ * reordering timer runs RACK's loss detection again (§6.3); neither counts towards R1 or R2.
  *
  * <p>Part of {@link TcpConnection}, which owns the state and the lifecycle; the application hears what a
  * timeout decided after it. Static functions of the connection (no object per connection). No allocation;
@@ -36,7 +38,15 @@ final class Timeouts
         int fired = 0;
         if (TcpTimers.due(c.timers.retransmissionNs, nowNs))
         {
-            if (!onRetransmissionTimeout(c, nowNs))
+            if (c.timers.retransmissionKind == TcpTimers.PROBE)
+            {
+                onProbeTimeout(c, nowNs);
+            }
+            else if (c.timers.retransmissionKind == TcpTimers.REORDER)
+            {
+                onReorderTimeout(c, nowNs);
+            }
+            else if (!onRetransmissionTimeout(c, nowNs))
             {
                 return 1;
             }
@@ -103,10 +113,32 @@ final class Timeouts
         else
         {
             c.recovery.onRetransmissionTimeout(c.snd, retransmissions == 1);
-            c.recovery.goBackN(c.snd.una + c.scheduler.retransmitAt(c.snd.una), c.snd.nxt);
+            c.recovery.goBackN(c.snd.una + c.scheduler.retransmitAt(c.snd.una, nowNs), c.snd.nxt);
         }
-        c.timers.retransmissionNs = nowNs + c.recovery.rtoNs(); // RFC 6298 (5.5), (5.6)
+        c.timers.armRetransmission(TcpTimers.RTO, nowNs + c.recovery.rtoNs()); // RFC 6298 (5.5), (5.6)
         return true;
+    }
+
+    // RFC 8985 §7.3: the PTO expired: a tail loss probe, then the RTO
+    private static void onProbeTimeout(final TcpConnection c, final long nowNs)
+    {
+        c.timers.armRetransmission(TcpTimers.RTO, TcpTimers.NONE);
+        if (c.snd.una == c.snd.nxt || !c.state.isSynchronized())
+        {
+            return;
+        }
+        c.scheduler.sendProbe(nowNs);
+    }
+
+    // RFC 8985 §6.3: RACK's reordering timer expired: detect losses again, recover, re-arm
+    private static void onReorderTimeout(final TcpConnection c, final long nowNs)
+    {
+        c.timers.armRetransmission(TcpTimers.RTO, TcpTimers.NONE);
+        if (c.recovery.onReorderTimeout(c.snd, nowNs))
+        {
+            c.scheduler.retransmitOnRecoveryStart(nowNs);
+        }
+        c.recovery.armTimer(c.timers, c.snd, nowNs, false, true, c.scheduler.effectiveSendMssBytes());
     }
 
     // false once the connection gave up

@@ -43,6 +43,8 @@ final class SimulatedLink
     int lossBurstFrames = 1;
     /** If set, the frames of direction 0 (A to B) with these ordinals (0 = first frame) are dropped. */
     java.util.Set<Long> dropFramesAtoB = java.util.Set.of();
+    /** Ordinals of the frames of direction 0 (A to B) that carried TCP payload, when recorded. */
+    final java.util.List<Long> dataFramesAtoB = new java.util.ArrayList<>();
     private final int[] burstRemaining = new int[2];
     private long framesAtoB;
 
@@ -115,6 +117,10 @@ final class SimulatedLink
         }
         final long serialisedNs = Math.max(1, (long)Math.ceil(bytes.length / impairments.bytesPerNs()));
         dir.busyUntilNs = Math.max(nowNs, dir.busyUntilNs) + serialisedNs;
+        if (direction == 0 && carriesTcpPayload(bytes))
+        {
+            dataFramesAtoB.add(framesAtoB);
+        }
         if (direction == 0 && dropFramesAtoB.contains(framesAtoB++))
         {
             framesLost++;
@@ -158,6 +164,19 @@ final class SimulatedLink
         }
         maybeCorrupt(frame, protectedFrame);
         enqueue(frame);
+    }
+
+    // Ethernet, IPv4 (protocol 6), TCP with a payload
+    private static boolean carriesTcpPayload(final byte[] frame)
+    {
+        if (frame.length < 54 || frame[12] != 0x08 || frame[13] != 0x00 || frame[23] != 6)
+        {
+            return false;
+        }
+        final int ipHeader = (frame[14] & 0x0F) * 4;
+        final int ipTotal = ((frame[16] & 0xFF) << 8) | (frame[17] & 0xFF);
+        final int tcpHeader = ((frame[14 + ipHeader + 12] & 0xF0) >> 4) * 4;
+        return ipTotal - ipHeader - tcpHeader > 0;
     }
 
     private void maybeCorrupt(final Frame frame, final boolean protectedFrame)

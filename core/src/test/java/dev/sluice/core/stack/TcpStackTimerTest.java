@@ -270,8 +270,23 @@ class TcpStackTimerTest
     @Test
     void shouldNotRearmTheWheelForEveryAcknowledgment()
     {
+        // the RTO alone (RFC 6675 recovery, no tail loss probe): re-armed about once per RTO
+        assertWheelRearmsPerAck(
+            TcpConfig.builder().bufferBytes(64 * 1024, 4096).delayedAckNs(0).rack(false).build(), 20);
+    }
+
+    @Test
+    void shouldNotRearmTheWheelForEveryAcknowledgmentWithTailLossProbes_RFC8985s7_2()
+    {
+        // the PTO (2 * SRTT + 2 ms) moves with every ACK; a wheel timer that fires before it is re-armed then,
+        // about once per PTO, not per ACK
+        assertWheelRearmsPerAck(TcpConfig.builder().bufferBytes(64 * 1024, 4096).delayedAckNs(0).build(), 8);
+    }
+
+    private void assertWheelRearmsPerAck(final TcpConfig config, final int acksPerRearm)
+    {
         // a small receive window: many round trips, each ending in one aggregated ACK
-        final StackPair pair = open(TcpConfig.builder().bufferBytes(64 * 1024, 4096).delayedAckNs(0).build());
+        final StackPair pair = open(config);
         final UnsafeBuffer megabyte = new UnsafeBuffer(new byte[1 << 20]);
         final int[] queued = new int[1];
         pair.runUntil(() ->
@@ -283,7 +298,7 @@ class TcpStackTimerTest
         final long acks = pair.b.counters.segmentsReceived();
         final long armed = pair.b.counters.timersScheduled();
         assertTrue(acks > 100, "acks: " + acks);
-        assertTrue(armed * 20 < acks, "armed " + armed + " timers for " + acks + " acknowledgments");
+        assertTrue(armed * acksPerRearm < acks, "armed " + armed + " timers for " + acks + " acknowledgments");
         pair.steps(3);
         final TcpConnection connection = client.connection;
         assertEquals(connection.sndNxt(), connection.sndUna(), "everything acknowledged");

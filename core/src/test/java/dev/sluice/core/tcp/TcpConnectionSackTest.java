@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -215,6 +216,14 @@ class TcpConnectionSackTest extends TcpConnectionScript
     class Sender
     {
         private final List<Integer> retransmitted = new ArrayList<>();
+
+        // RFC 6675's DupThresh and IsLost alone: RACK-TLP (RFC 8985, on by default) has TcpConnectionRackTest
+        @BeforeEach
+        void rfc6675Alone()
+        {
+            useConfig(TcpConfig.builder().delayedAckNs(0).congestionControl(CongestionAlgorithm.NEWRENO).rack(false)
+                .build());
+        }
 
         // ten segments of 1,000 bytes in flight: SND.UNA = iss + 1, segment k starts at iss + 1 + 1000 k
         private void tenSegmentsInFlight()
