@@ -29,7 +29,8 @@ final class SackScoreboard
     static final int MAX_RANGES = 32;
     static final int DUP_THRESH = CongestionControl.DUP_ACK_THRESHOLD;
 
-    // allocated when the first SACK block arrives: an idle or loss-free connection carries none (then reused)
+    // allocated when the first SACK block about data in flight arrives (not for a D-SACK alone): an idle or
+    // loss-free connection carries none (then reused with the TCB)
     private int[] starts;
     private int[] ends;
     private int count;
@@ -39,6 +40,12 @@ final class SackScoreboard
     void clear()
     {
         count = 0;
+    }
+
+    /** @return whether this scoreboard holds its range arrays (allocated at its first SACKed range). */
+    boolean hasStorage()
+    {
+        return starts != null;
     }
 
     boolean isEmpty()
@@ -58,16 +65,6 @@ final class SackScoreboard
      */
     int update(final TcpOptions options, final int segAck, final int sndUna, final int sndNxt)
     {
-        if (starts == null)
-        {
-            if (options.sackBlockCount() == 0)
-            {
-                lastDsack = false;
-                return 0;
-            }
-            starts = new int[MAX_RANGES];
-            ends = new int[MAX_RANGES];
-        }
         onCumulativeAck(sndUna);
         final long before = sackedBytes();
         boolean dsack = false;
@@ -142,6 +139,13 @@ final class SackScoreboard
 
     private void add(final int left, final int right)
     {
+        if (starts == null)
+        {
+            // the first range this TCB ever holds: a D-SACK alone (a spurious retransmission, say a TLP probe
+            // of a segment that arrived) stores nothing, so it allocates nothing
+            starts = new int[MAX_RANGES];
+            ends = new int[MAX_RANGES];
+        }
         int first = 0;
         while (first < count && lt(ends[first], left))
         {

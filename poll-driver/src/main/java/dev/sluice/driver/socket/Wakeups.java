@@ -28,13 +28,16 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
  * sees no caller and wakes the waker, or the leaving caller sees the queued thread: no wake-up is lost, and
  * none waits longer than the rest of a call already under way (a call never parks or spins while counted).
  *
- * <p>The waker is pinned to the shard's CPU when the shard thread is pinned to one: that CPU has spare cycles
- * whenever the shard polls empty, while the application's CPUs are where the work is; a wake-up then
- * preempts the shard for a few microseconds instead of taking an application CPU.
+ * <p>The waker is left to the scheduler by default. Pinned to a busy-spinning shard's CPU
+ * ({@code -Dsluice.socket.wakerOnShardCpu=true}) it waits for the shard's time slice to end: on the quiet
+ * 2-vCPU machine (2026-12-05, `BlockingSocketBench --transport sluice --idle spin`) ping-pong p99 was
+ * 1,125 us pinned against 103 us unpinned, and the 64-connection rate 39,893 against 47,960 req/s. With one
+ * backing-off shard thread per stack (`--drive threads --idle backoff`) pinning won the rate (157,480 against
+ * 104,025 req/s) at a similar p99, so it stays a switch.
  *
  * <p>Switches, for comparison runs: {@code -Dsluice.socket.directWake=true} (the shard unparks virtual threads
  * itself: 24 bytes allocated on the shard thread per wake-up), {@code -Dsluice.socket.callersWake=false}
- * (always the waker), {@code -Dsluice.socket.wakerOnShardCpu=false} (the waker unpinned).
+ * (always the waker), {@code -Dsluice.socket.wakerOnShardCpu=true} (the waker on its shard's CPU).
  */
 final class Wakeups
 {
@@ -42,8 +45,8 @@ final class Wakeups
     static final boolean DIRECT_WAKE = Boolean.getBoolean("sluice.socket.directWake");
     /** Application threads inside calls unpark the queued ones (false: always the waker). */
     static final boolean CALLERS_WAKE = !"false".equals(System.getProperty("sluice.socket.callersWake"));
-    /** Pin the waker to its shard's CPU when the shard is pinned (false: leave it unpinned). */
-    static final boolean WAKER_ON_SHARD_CPU = !"false".equals(System.getProperty("sluice.socket.wakerOnShardCpu"));
+    /** Pin the waker to its shard's CPU when the shard is pinned (default false: left to the scheduler). */
+    static final boolean WAKER_ON_SHARD_CPU = Boolean.getBoolean("sluice.socket.wakerOnShardCpu");
     /** How long the idle waker parks before it looks at the queue anyway: a bound, not a poll period. */
     static final long WAKER_PARK_BOUND_NS = 1_000_000;
     private static final VarHandle CALLERS;
