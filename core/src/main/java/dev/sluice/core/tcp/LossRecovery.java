@@ -12,8 +12,11 @@ import dev.sluice.core.wire.TcpOptions;
  * timeout's go-back-N (after an RTO, SND.UNA .. the SND.NXT of that moment is sent again as cwnd allows,
  * SHLD-16), SACK-based loss recovery (RFC 6675, {@link SackScoreboard}) when both sides use SACK: an ACK that
  * SACKs new data is a duplicate; the third, or IsLost(SND.UNA), starts recovery, in which holes the scoreboard
- * deems lost are retransmitted while pipe stays below cwnd. After an RTO, go-back-N skips SACKed data; a second
- * RTO in a row forgets the scoreboard (the receiver may have reneged, RFC 2018 §8).
+ * deems lost are retransmitted while pipe stays below cwnd. After an RTO, go-back-N skips SACKed data; with
+ * RACK-TLP there is no go-back-N: RACK marks SND.UNA's segment and every unSACKed one older than RACK.rtt +
+ * reo_wnd lost (RFC 8985 §6.3) and those alone are resent, as cwnd allows. The scoreboard is forgotten when the
+ * receiver may have reneged (RFC 2018 §8): at a second RTO in a row, or when SND.UNA's own data is SACKed, a
+ * state an ACK that stops at SACKed data creates; such an ACK brings the RTO within max(SRTT / 2, 10 ms).
  *
  * During fast recovery (SACK or NewReno) {@link ProportionalRateReduction} (RFC 6937) sets cwnd on each ACK to
  * pipe + sndcnt, so that the flight falls smoothly to ssthresh instead of stopping and bursting.
@@ -36,6 +39,7 @@ final class LossRecovery
 
     // go-back-N after an RTO (or a path MTU decrease): rexmtNxt .. rexmtEnd is sent again
     private boolean goBackN;
+    private boolean rtoRecovery; // after an RTO with RACK (RFC 8985 §6.3): until SND.UNA reaches rexmtEnd
     private boolean karnAmbiguous; // a retransmission since the last timed segment: only timestamps can measure
     private int rexmtNxt;
     private int rexmtEnd;
@@ -62,6 +66,7 @@ final class LossRecovery
         }
         rackOn = false;
         goBackN = false;
+        rtoRecovery = false;
         karnAmbiguous = false;
         rtt.reset();
     }
@@ -108,6 +113,10 @@ final class LossRecovery
         if (goBackN && lt(rexmtNxt, snd.una))
         {
             rexmtNxt = snd.una;
+        }
+        if (rtoRecovery && !lt(snd.una, rexmtEnd))
+        {
+            rtoRecovery = false; // everything outstanding at the timeout is acknowledged
         }
         final long srttNs = rtt.hasSample() ? rtt.srttNs() : 0;
         final long sampleNs = timed ? nowNs - timedSentNs : tsRttNs; // HyStart++'s currRTT (RFC 9406 §4.2)
@@ -162,22 +171,45 @@ final class LossRecovery
      * The retransmission timer expired in a synchronized state: ssthresh and cwnd fall (RFC 5681 (4)), nothing
      * more is fast-retransmitted from this flight (RFC 6582 §4); everything in flight is to be sent again.
      *
+     * With RACK (RFC 8985 §6.3) the segments it deems lost are sent again, first SND.UNA's, the others as cwnd
+     * allows, each once; segments sent too recently to tell wait for RACK, SACKed ones are never resent (RFC 6675
+     * §5.1: the SACK information is used in the recovery after an RTO). Without RACK the caller goes back N.
+     *
      * @param snd          the send sequence space.
      * @param firstTimeout the first expiry for this segment.
+     * @param nowNs        the duty cycle's time.
+     * @return true when RACK marked the losses: retransmit the first now ({@link SegmentScheduler}
+     * #retransmitOnRecoveryStart), no go-back-N.
      */
-    void onRetransmissionTimeout(final SendSequenceSpace snd, final boolean firstTimeout)
+    boolean onRetransmissionTimeout(final SendSequenceSpace snd, final boolean firstTimeout, final long nowNs)
     {
         congestion.onRetransmissionTimeout(snd.flight(), snd.nxt, firstTimeout);
         retransmissionTimeouts++;
         counters.retransmissionTimeouts++;
-        if (!firstTimeout)
+        // RFC 2018 §8: the receiver may have reneged on what it SACKed: a second timeout in a row, or SND.UNA's
+        // own data SACKed (the peer reported it, then acknowledged up to it and no further: Linux's test)
+        final boolean reneged = !firstTimeout || sackedAtUna(snd);
+        if (reneged)
         {
-            scoreboard.clear(); // RFC 2018 §8: the receiver may have reneged on what it SACKed
+            scoreboard.clear();
         }
-        if (rack != null)
+        rtoRecovery = false;
+        if (rack == null)
         {
-            rack.onRetransmissionTimeout(!firstTimeout); // go-back-N resends; an outstanding probe is forgotten
+            return false;
         }
+        if (rack.isEmpty() || rack.start(0) != snd.una)
+        {
+            rack.onRetransmissionTimeout(reneged); // go-back-N resends; an outstanding probe is forgotten
+            return false;
+        }
+        final long srttNs = rtt.hasSample() ? rtt.srttNs() : rtt.rtoNs();
+        rack.markLossesOnRto(nowNs, rack.reoWndNs(true, srttNs), reneged);
+        rack.reorderDeadlineNs = TcpTimers.NONE;
+        rtoRecovery = true; // Linux's CA_Loss: until SND.UNA passes the SND.NXT of the timeout
+        rexmtEnd = snd.nxt;
+        goBackN = false; // RACK's marks say what to resend (a path MTU decrease's range too)
+        return true;
     }
 
     /**
@@ -275,7 +307,8 @@ final class LossRecovery
     {
         final RackTlp r = rack;
         final long srttNs = rtt.hasSample() ? rtt.srttNs() : rtt.rtoNs();
-        final long timeoutNs = r.detectLoss(nowNs, r.reoWndNs(congestion.inRecovery() || goBackN, srttNs));
+        final boolean recovering = congestion.inRecovery() || goBackN || rtoRecovery;
+        final long timeoutNs = r.detectLoss(nowNs, r.reoWndNs(recovering, srttNs));
         r.reorderDeadlineNs = timeoutNs > 0 ? nowNs + timeoutNs : TcpTimers.NONE;
         final int lost = r.takeNewlyLost();
         counters.rackLosses += lost;
@@ -329,7 +362,7 @@ final class LossRecovery
         }
         if (rack != null && rackOn && rack.isUnseeded())
         {
-            rack.seed(snd.una, snd.nxt, sentNs, rtt.hasSample() ? rtt.srttNs() : Long.MAX_VALUE);
+            rack.seed(snd.una, snd.nxt, sentNs, rtt.hasSample() ? rtt.srttNs() : Long.MAX_VALUE, congestion.smss);
         }
         return rack;
     }
@@ -362,6 +395,14 @@ final class LossRecovery
             timers.armRetransmission(TcpTimers.RTO, TcpTimers.NONE); // RFC 6298 (5.2)
             return;
         }
+        if (ackedNew && sackedAtUna(snd))
+        {
+            // RFC 2018 §8: the peer acknowledged up to data it had SACKed: it dropped (reneged on) it. An ACK that
+            // clarifies may follow; if none does within max(SRTT / 2, 10 ms) (Linux's tcp_check_sack_reneging),
+            // the RTO forgets the scoreboard and resends: not a whole RTO (200 ms or more) per reneged range
+            timers.armRetransmission(TcpTimers.RTO, nowNs + renegingDelayNs());
+            return;
+        }
         if (rackOn && rack != null && rack.reorderDeadlineNs != TcpTimers.NONE)
         {
             timers.armRetransmission(TcpTimers.REORDER, rack.reorderDeadlineNs);
@@ -383,10 +424,24 @@ final class LossRecovery
         }
     }
 
+    // the data at SND.UNA is SACKed: the peer acknowledged up to it and no further, so it dropped it (RFC 2018 §8)
+    private boolean sackedAtUna(final SendSequenceSpace snd)
+    {
+        return !scoreboard.isEmpty() && scoreboard.skipSacked(snd.una) != snd.una;
+    }
+
+    private long renegingDelayNs()
+    {
+        return Math.min(rtt.rtoNs(), Math.max(RENEGING_DELAY_NS, rtt.hasSample() ? rtt.srttNs() / 2 : 0));
+    }
+
+    /** The least time a suspected reneging is given to clear up before the RTO resends (Linux: 10 ms). */
+    static final long RENEGING_DELAY_NS = 10_000_000L;
+
     // §7.2: only in the open state (no recovery, no SACKed data) and with no probe outstanding
     private boolean probeAllowed()
     {
-        return rackOn && !goBackN && !congestion.inRecovery() && scoreboard.isEmpty() &&
+        return rackOn && !goBackN && !rtoRecovery && !congestion.inRecovery() && scoreboard.isEmpty() &&
             (rack == null || !rack.probeOutstanding());
     }
 
@@ -545,9 +600,11 @@ final class LossRecovery
      * @param dataEnd     sequence number after its data.
      * @param nowNs       the duty cycle's time.
      * @param lastSendNs  when the data in flight was last sent.
+     * @param segmentBytes the size the data was cut into (several segments at once with segmentation offload).
      */
     void onNewDataSent(
-        final SendSequenceSpace snd, final int dataEnd, final long nowNs, final long lastSendNs)
+        final SendSequenceSpace snd, final int dataEnd, final long nowNs, final long lastSendNs,
+        final int segmentBytes)
     {
         if (dataEnd != snd.nxt && rtt.startTiming(dataEnd, nowNs))
         {
@@ -556,7 +613,7 @@ final class LossRecovery
         if (rackOn && dataEnd != snd.nxt && (rack != null || snd.una != snd.nxt))
         {
             // data only: SACK blocks never cover a FIN; an entry holding it would never count as SACKed
-            rack(snd, lastSendNs).onSent(snd.nxt, dataEnd, nowNs);
+            rack(snd, lastSendNs).onSent(snd.nxt, dataEnd, nowNs, segmentBytes);
         }
     }
 

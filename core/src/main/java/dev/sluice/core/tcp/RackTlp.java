@@ -129,8 +129,9 @@ final class RackTlp
      * @param sentNs when it was (last) sent.
      * @param srttNs SRTT so far, the first estimate of min_RTT until a segment RACK times is delivered; or
      *               {@link Long#MAX_VALUE}.
+     * @param segmentBytes the send MSS: what was sent in one go is one entry per segment.
      */
-    void seed(final int sndUna, final int sndNxt, final long sentNs, final long srttNs)
+    void seed(final int sndUna, final int sndNxt, final long sentNs, final long srttNs, final int segmentBytes)
     {
         seeded = true;
         minRttNs = srttNs;
@@ -139,18 +140,35 @@ final class RackTlp
         highRetransmitted = sndUna;
         if (sndUna != sndNxt)
         {
-            onSent(sndUna, sndNxt, sentNs);
+            onSent(sndUna, sndNxt, sentNs, segmentBytes);
         }
     }
 
     /**
-     * New data (and/or our FIN) left: a new entry.
+     * New data left, one segment or several handed over at once (segmentation offload): one entry per segment of
+     * {@code segmentBytes}, the frames the receiver SACKs one by one, so that a loss inside a large send marks
+     * one segment lost and the rest SACKed (Linux splits its TSO buffers on SACK for the same reason). While the
+     * ring is full, the rest joins the last entry.
      *
-     * @param start  its first sequence number (SND.NXT before).
-     * @param end    the sequence number after it.
-     * @param nowNs  the duty cycle's time.
+     * @param start        its first sequence number (SND.NXT before).
+     * @param end          the sequence number after it.
+     * @param nowNs        the duty cycle's time.
+     * @param segmentBytes the size the data was cut into (the send MSS).
      */
-    void onSent(final int start, final int end, final long nowNs)
+    void onSent(final int start, final int end, final long nowNs, final int segmentBytes)
+    {
+        final int step = Math.max(1, segmentBytes);
+        int s = start;
+        while (end - s > step && count < ends.length)
+        {
+            onSentSegment(s, s + step, nowNs);
+            s += step;
+        }
+        onSentSegment(s, end, nowNs);
+    }
+
+    // one entry, or the last one grown when the ring is full
+    private void onSentSegment(final int start, final int end, final long nowNs)
     {
         if (count == 0)
         {
@@ -451,6 +469,45 @@ final class RackTlp
         {
             sackedBytes = 0;
             segsSacked = 0;
+        }
+        tlpActive = false;
+    }
+
+    /**
+     * RACK_mark_losses_on_RTO() (RFC 8985 §6.3): the retransmission timer expired. The first segment was sent an
+     * RTO ago: lost; any other segment not SACKed is lost once xmit_ts + RACK.rtt + reo_wnd has passed; the ones
+     * sent more recently than that wait for RACK like any other. SACKed segments stay SACKed (nothing the peer
+     * holds is sent again) unless the scoreboard was forgotten (the receiver may have reneged).
+     *
+     * @param nowNs        the duty cycle's time.
+     * @param reoWndNs     the reordering window.
+     * @param forgetSacked the scoreboard was cleared: SACKed marks go too.
+     */
+    void markLossesOnRto(final long nowNs, final long reoWndNs, final boolean forgetSacked)
+    {
+        if (forgetSacked)
+        {
+            for (int k = 0; k < count; k++)
+            {
+                flags[index(k)] &= ~SACKED;
+            }
+            sackedBytes = 0;
+            segsSacked = 0;
+        }
+        for (int k = 0; k < count; k++)
+        {
+            final int i = index(k);
+            final byte f = flags[i];
+            if ((f & (SACKED | LOST)) != 0)
+            {
+                continue;
+            }
+            if (k == 0 || xmitNs[i] + rackRttNs + reoWndNs - nowNs <= 0)
+            {
+                flags[i] = (byte)(f | LOST);
+                lostBytes += ends[i] - start(k);
+                lostEntries++;
+            }
         }
         tlpActive = false;
     }

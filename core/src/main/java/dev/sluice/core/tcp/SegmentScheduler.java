@@ -292,7 +292,7 @@ final class SegmentScheduler
     }
 
     // new data at SND.NXT (and/or our FIN): one segment, or full segments of segmentBytes handed over at once
-    // (segmentation offload: RACK records them as one entry, all sent at nowNs); a probe (RFC 8985 §7.3) does
+    // (segmentation offload: RACK records one entry per segment, all sent at nowNs); a probe (RFC 8985 §7.3) does
     // not restart the PTO
     private void sendNew(
         final int length, final int flags, final int segmentBytes, final long nowNs, final boolean probe)
@@ -313,7 +313,7 @@ final class SegmentScheduler
         }
         final int end = snd.nxt + length + ((flags & FIN) != 0 ? 1 : 0);
         // new data only is timed (retransmissions never are); RACK records every segment's transmit time
-        recovery.onNewDataSent(snd, snd.nxt + length, nowNs, lastSendNs);
+        recovery.onNewDataSent(snd, snd.nxt + length, nowNs, lastSendNs, segmentBytes);
         rcv.onDataSent();
         timers.persistNs = TcpTimers.NONE;
         lastSendNs = nowNs;

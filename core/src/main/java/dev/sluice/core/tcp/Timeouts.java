@@ -112,8 +112,14 @@ final class Timeouts
         }
         else
         {
-            c.recovery.onRetransmissionTimeout(c.snd, retransmissions == 1);
-            c.recovery.goBackN(c.snd.una + c.scheduler.retransmitAt(c.snd.una, nowNs), c.snd.nxt);
+            if (c.recovery.onRetransmissionTimeout(c.snd, retransmissions == 1, nowNs))
+            {
+                c.scheduler.retransmitOnRecoveryStart(nowNs); // RFC 8985 §6.3: SND.UNA's segment, RACK deems lost
+            }
+            else
+            {
+                c.recovery.goBackN(c.snd.una + c.scheduler.retransmitAt(c.snd.una, nowNs), c.snd.nxt);
+            }
         }
         c.timers.armRetransmission(TcpTimers.RTO, nowNs + c.recovery.rtoNs()); // RFC 6298 (5.5), (5.6)
         return true;

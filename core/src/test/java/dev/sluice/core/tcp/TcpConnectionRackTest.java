@@ -143,6 +143,22 @@ class TcpConnectionRackTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldTellEachSegmentOfALargeSendSackedOrLost_RFC8985s6_2_RFC2018s3()
+        {
+            output.largeSegmentBytes = 64 * MSS; // segmentation offload: the ten segments leave in one call
+            sendSegments(10);
+            nowNs += RTT_NS;
+            ack(seq(0), seq(1), seq(2), seq(3), seq(10)); // 1 and 3..9 arrived: 0 and 2 are lost, nothing else
+            assertEquals(List.of(0, 2), retransmitted, "the two lost segments, not the whole large send");
+            assertEquals(2, counters.rackLosses());
+            nowNs += RTT_NS;
+            ack(seq(10));
+            assertEquals(List.of(0, 2), retransmitted);
+            assertEquals(0, counters.dsacks());
+            assertEquals(0, counters.retransmissionTimeouts());
+        }
+
+        @Test
         void shouldNotRetransmitWhenTheReorderedSegmentArrivesWithinTheWindow_RFC8985s6_2()
         {
             sendSegments(10);
@@ -306,6 +322,57 @@ class TcpConnectionRackTest extends TcpConnectionScript
             ack(seq(1));
             assertEquals(0, counters.tlpRepairedLosses());
             assertTrue(connection.congestionControl().cwnd() >= cwndBefore);
+        }
+    }
+
+    @Nested
+    class RetransmissionTimeout
+    {
+        @Test
+        void shouldResendWhatThePeerRenegedOnWithinTenMillisecondsNotOneRtoPerRange_RFC2018s8_RFC8985s6_3()
+        {
+            sendSegments(10);
+            nowNs += RTT_NS;
+            ack(seq(0), seq(5), seq(10)); // 5..9 SACKed, 0..4 lost at once (DupThresh SACKed, reo_wnd = 0)
+            assertEquals(List.of(0, 1, 2, 3, 4), retransmitted);
+            nowNs += RTT_NS;
+            ack(seq(5)); // 0..4 arrived, yet nothing above: the peer dropped the 5..9 it had SACKed (reneged)
+            final long renegedNs = nowNs;
+            assertTrue(connection.nextDeadlineNs() - nowNs <= LossRecovery.RENEGING_DELAY_NS,
+                "not a whole RTO: " + (connection.nextDeadlineNs() - nowNs) + " ns");
+            fireTimerAt(connection.nextDeadlineNs());
+            for (int round = 0; round < 10 && retransmitted.getLast() < 9; round++)
+            {
+                nowNs += RTT_NS;
+                ack(seq(retransmitted.getLast() + 1)); // each resent segment arrives
+            }
+            nowNs += RTT_NS;
+            ack(seq(10));
+            assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), retransmitted, "each once, the reneged ones included");
+            assertEquals(1, counters.retransmissionTimeouts(), "one timeout forgets the scoreboard (RFC 6675 §5.1)");
+            assertTrue(nowNs - renegedNs < LossRecovery.RENEGING_DELAY_NS + 5 * RTT_NS, (nowNs - renegedNs) + " ns");
+        }
+
+        @Test
+        void shouldResendOnlyTheUnsackedSegmentsTheTimeoutDeemsLost_RFC8985s6_3_RFC6675s5_1()
+        {
+            sendSegments(10);
+            nowNs += RTT_NS;
+            ack(seq(0), seq(1), seq(2), seq(3), seq(4), seq(5), seq(6), seq(7), seq(10)); // holes 0, 2, 4, 6
+            assertEquals(List.of(0, 2, 4, 6), retransmitted);
+            fireTimerAt(connection.nextDeadlineNs()); // every retransmission was lost: the RTO
+            assertEquals(1, counters.retransmissionTimeouts());
+            assertEquals(List.of(0, 2, 4, 6, 0), retransmitted, "SND.UNA's segment first, cwnd = 1 SMSS");
+            nowNs += RTT_NS;
+            ack(seq(2), seq(3), seq(4), seq(5), seq(6), seq(7), seq(10));
+            nowNs += RTT_NS;
+            ack(seq(4), seq(5), seq(6), seq(7), seq(10));
+            nowNs += RTT_NS;
+            ack(seq(6), seq(7), seq(10));
+            nowNs += RTT_NS;
+            ack(seq(10));
+            assertEquals(List.of(0, 2, 4, 6, 0, 2, 4, 6), retransmitted, "the holes again, each once; nothing SACKed");
+            assertEquals(1, counters.retransmissionTimeouts());
         }
     }
 }

@@ -137,6 +137,14 @@ abstract class TcpConnectionScript
     static final class RecordingOutput implements TcpSegmentOutput
     {
         final ArrayDeque<Sent> sent = new ArrayDeque<>();
+        /** Segmentation offload when above 0: large sends arrive as one call, recorded segment by segment. */
+        int largeSegmentBytes;
+
+        @Override
+        public int largeSegmentBytes()
+        {
+            return largeSegmentBytes;
+        }
 
         @Override
         public void sendControl(
