@@ -18,6 +18,7 @@ import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.stack.NetworkSegmentOutput;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
+import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
@@ -284,7 +285,8 @@ public final class SluiceBench
             Thread.sleep(10);
         }
         final long openNs = System.nanoTime() - openedAtNs;
-        Thread.sleep(1_000); // delayed ACKs of the last bytes: every send queue drains
+        // delayed ACKs of the last bytes: every send queue drains; then the pools give their drained slabs back
+        Thread.sleep(1_000 + 2 * ChunkPool.SLAB_DECAY_NS / 1_000_000);
         final long heapAfter = usedHeapAfterGc();
         final long directAfter = directMemoryUsed();
         clientRunner.close();
@@ -304,7 +306,7 @@ public final class SluiceBench
             "connection end%n", n, heap, direct);
         Report.write(options, "sluice-ring", openNs, n, 0, null, "two shards over a crossed net_ring pair in one " +
             "JVM, " + mode + "; " + n + " connections per side, each sent and received 8 bytes, then idle; heap " +
-            "after GC and direct memory (payload pool slabs) before and after, divided by " + 2 * n +
+            "after GC and direct memory (payload pool slabs, given back once drained) before and after, divided by " + 2 * n +
             " connection ends", String.format(Locale.ROOT, "\"connections\":%d,\"heap_bytes_per_connection\":%.1f," +
             "\"direct_bytes_per_connection\":%.1f,\"bytes_per_connection\":%.1f,\"client_state\":\"%s\"," +
             "\"server_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"", n, heap, direct,

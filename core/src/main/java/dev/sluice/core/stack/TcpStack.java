@@ -496,7 +496,7 @@ public final class TcpStack implements TransportHandler
             timers.start(nowNs);
             thread.bindIfUnbound();
         }
-        int work = timers.poll(nowNs) + timeWait.expire(nowNs);
+        int work = timers.poll(nowNs) + timeWait.expire(nowNs) + pool.releaseIdleSlabs(nowNs);
         table.publishGauges(challengeAcks);
 
         final int count = table.swapReady();

@@ -22,7 +22,8 @@ import java.lang.management.ManagementFactory;
 /**
  * Issue 11, memory on demand: connections are created when first needed and reused, hold payload chunks only
  * while bytes are buffered, and cost well under 1 KiB each when idle; under memory pressure new connections are
- * refused (counted, no reply) while the open ones keep their data.
+ * refused (counted, no reply) while the open ones keep their data. The off-heap figure is measured by the JVM's
+ * direct-buffer counter once the pools have given their drained slabs back ({@link ChunkPool#SLAB_DECAY_NS}).
  *
  * <p>{@link #shouldHoldManyIdleConnectionsUnderOneKibEach} runs {@code -Dsluice.memory.connections=N} connections
  * (20,000 by default; the README's 1,000,000 figure comes from
@@ -261,6 +262,12 @@ class TcpStackMemoryTest
         assertEquals(n, pair.a.stack.connectionCount());
         assertEquals(0, pair.a.stack.pool().inUseChunks(), "idle connections hold no payload chunk");
         assertEquals(0, pair.b.stack.pool().inUseChunks());
+        final long reservedA = pair.a.stack.pool().reservedBytes();
+        final long reservedB = pair.b.stack.pool().reservedBytes();
+        final long directDuring = directMemoryUsed();
+        pair.idle(2 * ChunkPool.SLAB_DECAY_NS + StackPair.STEP_NS); // drained slabs go back to the OS
+        assertEquals(0, pair.a.stack.pool().reservedBytes() + pair.b.stack.pool().reservedBytes());
+        assertEquals(n, pair.a.stack.connectionCount());
 
         final long heapAfter = usedHeapAfterGc();
         if (Boolean.getBoolean("sluice.memory.histogram"))
@@ -280,11 +287,14 @@ class TcpStackMemoryTest
         final long directAfter = directMemoryUsed();
         final double heapPerConnection = (heapAfter - heapBefore) / (2.0 * n);
         final double directPerConnection = (directAfter - directBefore) / (2.0 * n);
-        System.out.printf("idle ESTABLISHED connections: %d per side; heap %.0f B + direct %.0f B per connection " +
-            "(both stacks measured together, divided by %d; direct = pool slabs reserved during the exchange: " +
-            "%d + %d bytes, 0 chunks in use)%n", n, heapPerConnection, directPerConnection, 2 * n,
-            pair.a.stack.pool().reservedBytes(), pair.b.stack.pool().reservedBytes());
+        System.out.printf("idle ESTABLISHED connections: %d per side; heap %.0f B + direct %.0f B = %.0f B per " +
+            "connection (both stacks measured together, divided by %d; direct: the JVM's direct-buffer counter, " +
+            "%.0f B per connection while the first messages were buffered, pool slabs %d + %d bytes then, released " +
+            "once drained)%n", n, heapPerConnection, directPerConnection, heapPerConnection + directPerConnection,
+            2 * n, (directDuring - directBefore) / (2.0 * n), reservedA, reservedB);
         assertTrue(heapPerConnection <= 1024, "heap per idle connection " + heapPerConnection);
+        assertTrue(heapPerConnection + directPerConnection <= 1024,
+            "heap + off-heap per idle connection " + (heapPerConnection + directPerConnection));
 
         for (int i = 0; i < n; i++)
         {
