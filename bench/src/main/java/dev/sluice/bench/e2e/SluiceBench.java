@@ -1,6 +1,5 @@
 package dev.sluice.bench.e2e;
 
-import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +14,7 @@ import dev.sluice.bench.e2e.SluiceBenchIdle.IdleClient;
 import dev.sluice.bench.e2e.SluiceBenchIdle.IdleServer;
 import dev.sluice.bench.e2e.SluiceBenchServer.ServerApp;
 import dev.sluice.core.net.NetConfig;
+import dev.sluice.core.stack.JvmMemory;
 import dev.sluice.core.stack.NetworkSegmentOutput;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
@@ -275,8 +275,8 @@ public final class SluiceBench
         AgentRunner.startOnThread(serverRunner);
         AgentRunner.startOnThread(clientRunner);
         Thread.sleep(500);
-        final long heapBefore = usedHeapAfterGc();
-        final long directBefore = directMemoryUsed();
+        final long heapBefore = JvmMemory.usedHeapAfterGc();
+        final long directBefore = JvmMemory.directMemoryUsed();
         final long openedAtNs = System.nanoTime();
         client.go = true;
         final long deadlineNs = openedAtNs + 60_000_000_000L + n * 200_000L;
@@ -287,8 +287,8 @@ public final class SluiceBench
         final long openNs = System.nanoTime() - openedAtNs;
         // delayed ACKs of the last bytes: every send queue drains; then the pools give their drained slabs back
         Thread.sleep(1_000 + 2 * ChunkPool.SLAB_DECAY_NS / 1_000_000);
-        final long heapAfter = usedHeapAfterGc();
-        final long directAfter = directMemoryUsed();
+        final long heapAfter = JvmMemory.usedHeapAfterGc();
+        final long directAfter = JvmMemory.directMemoryUsed();
         clientRunner.close();
         serverRunner.close();
         if (failure.get() != null)
@@ -311,29 +311,6 @@ public final class SluiceBench
             "\"direct_bytes_per_connection\":%.1f,\"bytes_per_connection\":%.1f,\"client_state\":\"%s\"," +
             "\"server_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"", n, heap, direct,
             heap + direct, client.describe(), server.describe(), clientAgent.describe(), serverAgent.describe()));
-    }
-
-    private static long usedHeapAfterGc()
-    {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++)
-        {
-            System.gc();
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long directMemoryUsed()
-    {
-        for (final BufferPoolMXBean bufferPool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
-        {
-            if ("direct".equals(bufferPool.getName()))
-            {
-                return bufferPool.getMemoryUsed();
-            }
-        }
-        return 0;
     }
 
     private AppAgent shard(

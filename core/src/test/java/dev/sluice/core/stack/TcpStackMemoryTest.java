@@ -16,7 +16,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 
 /**
@@ -232,8 +231,8 @@ class TcpStackMemoryTest
                 return server;
             }, 65_535);
         }
-        final long heapBefore = usedHeapAfterGc();
-        final long directBefore = directMemoryUsed();
+        final long heapBefore = JvmMemory.usedHeapAfterGc();
+        final long directBefore = JvmMemory.directMemoryUsed();
 
         for (int opened = 0; opened < n; )
         {
@@ -264,12 +263,12 @@ class TcpStackMemoryTest
         assertEquals(0, pair.b.stack.pool().inUseChunks());
         final long reservedA = pair.a.stack.pool().reservedBytes();
         final long reservedB = pair.b.stack.pool().reservedBytes();
-        final long directDuring = directMemoryUsed();
+        final long directDuring = JvmMemory.directMemoryUsed();
         pair.idle(2 * ChunkPool.SLAB_DECAY_NS + StackPair.STEP_NS); // drained slabs go back to the OS
         assertEquals(0, pair.a.stack.pool().reservedBytes() + pair.b.stack.pool().reservedBytes());
         assertEquals(n, pair.a.stack.connectionCount());
 
-        final long heapAfter = usedHeapAfterGc();
+        final long heapAfter = JvmMemory.usedHeapAfterGc();
         if (Boolean.getBoolean("sluice.memory.histogram"))
         {
             try
@@ -284,7 +283,7 @@ class TcpStackMemoryTest
                 throw new IllegalStateException(ex);
             }
         }
-        final long directAfter = directMemoryUsed();
+        final long directAfter = JvmMemory.directMemoryUsed();
         final double heapPerConnection = (heapAfter - heapBefore) / (2.0 * n);
         final double directPerConnection = (directAfter - directBefore) / (2.0 * n);
         System.out.printf("idle ESTABLISHED connections: %d per side; heap %.0f B + direct %.0f B = %.0f B per " +
@@ -319,28 +318,5 @@ class TcpStackMemoryTest
         assertEquals(0, pair.a.stack.pool().inUseChunks());
         assertEquals(0, pair.b.stack.pool().inUseChunks());
         assertEquals(0, pair.a.stack.scheduledTimers() + pair.b.stack.scheduledTimers());
-    }
-
-    private static long usedHeapAfterGc()
-    {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++)
-        {
-            System.gc();
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long directMemoryUsed()
-    {
-        for (final BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
-        {
-            if ("direct".equals(pool.getName()))
-            {
-                return pool.getMemoryUsed();
-            }
-        }
-        return 0;
     }
 }

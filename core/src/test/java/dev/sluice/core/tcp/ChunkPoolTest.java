@@ -1,5 +1,6 @@
 package dev.sluice.core.tcp;
 
+import dev.sluice.core.stack.JvmMemory;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Nested;
@@ -122,14 +123,14 @@ class ChunkPoolTest
         void shouldGiveADrainedSlabBackOnlyAfterAWholeDecayPeriod()
         {
             final ChunkPool pool = new ChunkPool(4096, 1024, 1 << 20, 16); // 4 slabs of 256 chunks
-            final long directBefore = directMemoryUsed();
+            final long directBefore = JvmMemory.directMemoryUsed();
             final int[] chunks = new int[300];
             for (int i = 0; i < chunks.length; i++)
             {
                 chunks[i] = pool.allocate();
             }
             assertEquals(2 << 20, pool.reservedBytes());
-            assertEquals(2 << 20, directMemoryUsed() - directBefore);
+            assertEquals(2 << 20, JvmMemory.directMemoryUsed() - directBefore);
             for (int i = 256; i < chunks.length; i++)
             {
                 pool.free(chunks[i]); // slab 1 drains
@@ -140,7 +141,7 @@ class ChunkPoolTest
             nowNs += ChunkPool.SLAB_DECAY_NS;
             assertEquals(1, pool.releaseIdleSlabs(nowNs));
             assertEquals(1 << 20, pool.reservedBytes());
-            assertEquals(1 << 20, directMemoryUsed() - directBefore, "freed at once, measured by the JVM");
+            assertEquals(1 << 20, JvmMemory.directMemoryUsed() - directBefore, "freed at once, measured by the JVM");
             assertEquals(1, pool.slabsReleased());
             assertEquals(256, pool.inUseChunks());
             assertEquals(1024 - 256, pool.availableChunks());
@@ -159,14 +160,14 @@ class ChunkPoolTest
             nowNs += ChunkPool.SLAB_DECAY_NS;
             assertEquals(1, pool.releaseIdleSlabs(nowNs));
             assertEquals(0, pool.reservedBytes());
-            assertEquals(0, directMemoryUsed() - directBefore, "an idle pool holds no direct memory");
+            assertEquals(0, JvmMemory.directMemoryUsed() - directBefore, "an idle pool holds no direct memory");
             assertEquals(1024, pool.availableChunks());
 
             final int chunk = pool.allocate(); // reserved again on demand, through the same view
             pool.putInt(chunk, 8, 42);
             assertEquals(42, pool.getInt(chunk, 8));
             assertEquals(1 << 20, pool.reservedBytes());
-            assertEquals(1 << 20, directMemoryUsed() - directBefore);
+            assertEquals(1 << 20, JvmMemory.directMemoryUsed() - directBefore);
             pool.free(chunk);
         }
 
@@ -181,19 +182,6 @@ class ChunkPoolTest
             assertEquals(1, pool.releaseIdleSlabs(ChunkPool.SLAB_DECAY_NS));
             assertEquals(0, view.capacity());
             org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class, () -> view.getInt(0));
-        }
-
-        private static long directMemoryUsed()
-        {
-            for (final java.lang.management.BufferPoolMXBean pool :
-                java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class))
-            {
-                if ("direct".equals(pool.getName()))
-                {
-                    return pool.getMemoryUsed();
-                }
-            }
-            throw new IllegalStateException("no direct buffer pool");
         }
     }
 
