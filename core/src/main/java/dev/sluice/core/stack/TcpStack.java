@@ -84,7 +84,7 @@ public final class TcpStack implements TransportHandler
     private boolean compactTimeWait = true;
     private int synBacklog = DEFAULT_SYN_BACKLOG;
     final ShardThread thread = new ShardThread();
-    private final EphemeralPorts ephemeralPorts;
+    private final ActiveOpens activeOpens;
 
     /**
      * Creates the stack with a payload pool big enough for {@code maxConnections} full buffers (reserved only as
@@ -133,7 +133,6 @@ public final class TcpStack implements TransportHandler
         this.counters = counters;
         this.pool = pool;
         this.maxConnections = maxConnections;
-        this.ephemeralPorts = new EphemeralPorts(isnGenerator);
         this.handlerFailures = new HandlerFailures(counters);
         this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
@@ -143,6 +142,7 @@ public final class TcpStack implements TransportHandler
         this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
         this.listeners = new Listeners(this, table, output, counters, handlerFailures,
             new SynCookies(config, isnGenerator));
+        this.activeOpens = new ActiveOpens(table, output, counters, new EphemeralPorts(isnGenerator), listeners);
         this.timers = new ConnectionTimers(counters, table);
         this.icmpErrors = new IcmpErrors(this, table, output, counters);
     }
@@ -185,7 +185,7 @@ public final class TcpStack implements TransportHandler
      */
     public void listen(final int localPort, final TcpAcceptor acceptor, final int backlog)
     {
-        checkPort(localPort, "localPort");
+        ActiveOpens.checkPort(localPort, "localPort");
         Listeners.checkBacklog(backlog);
         if (acceptor == null)
         {
@@ -225,7 +225,7 @@ public final class TcpStack implements TransportHandler
     public void listen(final int localPort, final TcpChannelHandler handler, final int backlog)
     {
         thread.check();
-        checkPort(localPort, "localPort");
+        ActiveOpens.checkPort(localPort, "localPort");
         Listeners.checkBacklog(backlog);
         if (handler == null)
         {
@@ -257,33 +257,7 @@ public final class TcpStack implements TransportHandler
         {
             throw new NullPointerException("handler");
         }
-        return activeOpen(remoteIp, remotePort, localPort, handler, attachment, null, nowNs);
-    }
-
-    // §3.10.1 active OPEN into a pooled connection; one of channelHandler and delegate is null
-    private ConnectionSlot activeOpen(
-        final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler channelHandler,
-        final Object attachment, final TcpReceiveHandler delegate, final long nowNs)
-    {
-        checkPort(remotePort, "remotePort");
-        checkPort(localPort, "localPort");
-        final long key = connectionKey(remoteIp, remotePort, localPort);
-        final ConnectionSlot slot = table.contains(key) ? null : table.take();
-        if (slot == null)
-        {
-            return null;
-        }
-        output.nowNs(nowNs);
-        slot.handler = channelHandler;
-        slot.attachment = attachment;
-        if (channelHandler == null)
-        {
-            slot.delegate = delegate != null ? delegate : TcpReceiveHandler.DISCARD;
-        }
-        table.activate(slot, key);
-        slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
-        markReady(slot); // its timer is armed at the next poll
-        return slot;
+        return activeOpens.open(remoteIp, remotePort, localPort, handler, attachment, null, nowNs);
     }
 
     /**
@@ -305,7 +279,7 @@ public final class TcpStack implements TransportHandler
         final long nowNs, final IntPredicate portFilter)
     {
         thread.check();
-        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        final int localPort = activeOpens.ephemeralPort(remoteIp, remotePort, portFilter, timeWait);
         return localPort == 0 ? null : open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
     }
 
@@ -372,9 +346,9 @@ public final class TcpStack implements TransportHandler
      */
     public void ephemeralPorts(final int low, final int high)
     {
-        checkPort(low, "low");
-        checkPort(high, "high");
-        ephemeralPorts.range(low, high);
+        ActiveOpens.checkPort(low, "low");
+        ActiveOpens.checkPort(high, "high");
+        activeOpens.ports().range(low, high);
     }
 
     /**
@@ -392,7 +366,7 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final int localPort, final TcpReceiveHandler handler,
         final long nowNs)
     {
-        final ConnectionSlot slot = activeOpen(remoteIp, remotePort, localPort, null, null, handler, nowNs);
+        final ConnectionSlot slot = activeOpens.open(remoteIp, remotePort, localPort, null, null, handler, nowNs);
         return slot == null ? null : slot.connection;
     }
 
@@ -413,25 +387,8 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs,
         final IntPredicate portFilter)
     {
-        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        final int localPort = activeOpens.ephemeralPort(remoteIp, remotePort, portFilter, timeWait);
         return localPort == 0 ? null : connect(remoteIp, remotePort, localPort, handler, nowNs);
-    }
-
-    // 0 if the pool is exhausted or no acceptable port is free (counted)
-    private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
-    {
-        checkPort(remotePort, "remotePort");
-        if (!table.mayOpen())
-        {
-            return 0;
-        }
-        final int port = ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter,
-            listeners, table.map(), timeWait);
-        if (port == 0)
-        {
-            counters.ephemeralPortsExhausted++;
-        }
-        return port;
     }
 
     @Override
@@ -752,14 +709,6 @@ public final class TcpStack implements TransportHandler
     public TcpStackCounters counters()
     {
         return counters;
-    }
-
-    private static void checkPort(final int port, final String name)
-    {
-        if (port < 1 || port > 0xFFFF)
-        {
-            throw new IllegalArgumentException(name + " must be 1..65535, got " + port);
-        }
     }
 
     /**
