@@ -32,12 +32,14 @@ import java.util.function.IntPredicate;
  *       counted ({@link TcpStackCounters#poolExhausted()}, {@link TcpStackCounters#connectionsRefusedMemory()}):
  *       the SYN is dropped without a reply, as Linux drops a SYN it has no memory for, and the peer
  *       retransmits it.</li>
- *   <li>A SYN to a listening port with no connection takes a pooled connection, puts it in LISTEN and feeds
- *       it the SYN (§3.10.7.2), unless the listener already holds its backlog of connections in
- *       SYN-RECEIVED: then the SYN is answered with a SYN cookie and nothing is kept (RFC 4987 §3.6, Linux's
- *       tcp_syncookies=1; {@link #synCookies(boolean)}), or dropped and counted when cookies are off. Other
- *       segments to a listening port: an ACK returning a valid cookie creates the connection, any other ACK
- *       gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
+ *   <li>A SYN to a listening port with no connection becomes a compact SYN-RECEIVED record (§3.10.7.2; about
+ *       50 bytes, Linux's request sock; SYN-ACK retransmitted after 1, 2, 4, 8, 16 s, dropped 32 s later) and the
+ *       segment that completes the handshake makes the connection, unless the listener already holds its
+ *       backlog of half-open connections: then the SYN is answered with a SYN cookie and nothing is kept
+ *       (RFC 4987 §3.6, Linux's tcp_syncookies=1; {@link #synCookies(boolean)}), or dropped and counted when
+ *       cookies are off. Other segments to a listening port: an ACK returning a valid cookie creates the
+ *       connection, any other ACK gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest is dropped. Segments for closed
+ *       ports get the reply of §3.10.7.1.</li>
  *   <li>Active opens name their local port or take an ephemeral one ({@link #connect(int, int,
  *       TcpReceiveHandler, long, IntPredicate)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
  *   <li>ICMP errors (MUST-54) are matched to a connection by the quoted header and handed to
@@ -66,6 +68,8 @@ public final class TcpStack implements TransportHandler
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
     private static final int MIN_TIME_WAIT_RECORDS = 4096;
+    private static final int MIN_HALF_OPEN_RECORDS = 16;
+    private static final int MAX_HALF_OPEN_RECORDS = 1 << 20;
 
     private final TcpConfig config;
     private final IsnGenerator isnGenerator;
@@ -141,10 +145,12 @@ public final class TcpStack implements TransportHandler
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
         this.listeners = new Listeners(this, table, output, counters, handlerFailures,
-            new SynCookies(config, isnGenerator));
+            new SynCookies(config, isnGenerator), new SynReceivedTable(config, isnGenerator, output, counters,
+            challengeAcks, Math.max(MIN_HALF_OPEN_RECORDS, Math.min(maxConnections, MAX_HALF_OPEN_RECORDS)),
+            SynReceivedTable.DEFAULT_SYN_ACK_RETRIES));
         this.activeOpens = new ActiveOpens(table, output, counters, new EphemeralPorts(isnGenerator), listeners);
         this.timers = new ConnectionTimers(counters, table);
-        this.icmpErrors = new IcmpErrors(this, table, output, counters);
+        this.icmpErrors = new IcmpErrors(this, table, output, counters, listeners);
     }
 
     /**
@@ -174,13 +180,14 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection creates one, as long as
-     * fewer than {@code backlog} of this listener's connections are still in SYN-RECEIVED; SYNs beyond that
-     * get a SYN cookie (see {@link #synCookies(boolean)}).
+     * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection becomes a half-open
+     * connection (a compact SYN-RECEIVED record), as long as fewer than {@code backlog} of this listener's are
+     * half-open; SYNs beyond that get a SYN cookie (see {@link #synCookies(boolean)}). The connection is made,
+     * and {@code acceptor} asked for its handler, when the handshake completes.
      *
      * @param localPort our port, 1..65535.
      * @param acceptor  gives the handler of each new connection.
-     * @param backlog   most connections of this listener in SYN-RECEIVED at once, &gt;= 1.
+     * @param backlog   most half-open connections of this listener at once, &gt;= 1.
      * @throws IllegalStateException if the port already listens.
      */
     public void listen(final int localPort, final TcpAcceptor acceptor, final int backlog)
@@ -199,8 +206,8 @@ public final class TcpStack implements TransportHandler
      * ({@link #synBacklog(int)}, at most the connection limit): see {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
-     * @param handler   receives {@link TcpChannelHandler#onAccept} for every SYN to the port, then (unless it
-     *                  installs another) every callback of the accepted connections.
+     * @param handler   receives {@link TcpChannelHandler#onAccept} for every completed handshake on the port,
+     *                  then (unless it installs another) every callback of the accepted connections.
      * @throws IllegalStateException if the port already listens.
      * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
      */
@@ -210,15 +217,16 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1): each SYN to the port with no existing connection
-     * takes a pooled connection and asks {@code handler.onAccept(channel)} with the peer's address and port
-     * known, before anything is answered; a refusal answers the SYN with a RST ("connection refused", counted
-     * with {@link TcpStackCounters#resetsToClosedPorts()}). The backlog works as in
+     * Passive OPEN on a port for channel handlers (§3.10.1): when a handshake on the port completes, a pooled
+     * connection is taken and {@code handler.onAccept(channel)} asked, with the peer's address and port known,
+     * before the connection is ESTABLISHED; a refusal answers the completing segment with a RST (as a Linux
+     * server that accepts and closes at once; counted with {@link TcpStackCounters#resetsToClosedPorts()}). Until
+     * then the connection is a compact SYN-RECEIVED record that no handler sees. The backlog works as in
      * {@link #listen(int, TcpAcceptor, int)}.
      *
      * @param localPort our port, 1..65535.
      * @param handler   the listener's handler.
-     * @param backlog   most connections of this listener in SYN-RECEIVED at once, &gt;= 1.
+     * @param backlog   most half-open connections of this listener at once, &gt;= 1.
      * @throws IllegalStateException if the port already listens.
      * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
      */
@@ -327,7 +335,7 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Connections of a listener currently in SYN-RECEIVED (counted against its backlog).
+     * Half-open connections of a listener (SYN-RECEIVED records, counted against its backlog).
      *
      * @param localPort the listening port.
      * @return count, 0 if the port does not listen.
@@ -453,7 +461,8 @@ public final class TcpStack implements TransportHandler
             timers.start(nowNs);
             thread.bindIfUnbound();
         }
-        int work = timers.poll(nowNs) + timeWait.expire(nowNs) + pool.releaseIdleSlabs(nowNs);
+        int work = timers.poll(nowNs) + timeWait.expire(nowNs) + listeners.halfOpen().expire(nowNs) +
+            pool.releaseIdleSlabs(nowNs);
         table.publishGauges(challengeAcks);
 
         final int count = table.swapReady();
@@ -579,6 +588,16 @@ public final class TcpStack implements TransportHandler
     public long nextTimeWaitDeadlineNs()
     {
         return timeWait.firstDeadlineNs();
+    }
+
+    /**
+     * The next SYN-ACK retransmission or expiry of a half-open connection (for drivers that jump a virtual clock).
+     *
+     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
+     */
+    public long nextSynReceivedDeadlineNs()
+    {
+        return listeners.halfOpen().firstDeadlineNs();
     }
 
     /**

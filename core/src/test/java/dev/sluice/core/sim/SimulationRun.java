@@ -369,8 +369,9 @@ final class SimulationRun
 
     private long tcpDeadlineNs()
     {
-        // compact TIME-WAIT records end on their own deadline, not a connection's
-        long next = Math.min(a.stack.nextTimeWaitDeadlineNs(), b.stack.nextTimeWaitDeadlineNs());
+        // compact TIME-WAIT and SYN-RECEIVED records have their own deadlines, not a connection's
+        long next = Math.min(Math.min(a.stack.nextTimeWaitDeadlineNs(), b.stack.nextTimeWaitDeadlineNs()),
+            Math.min(a.stack.nextSynReceivedDeadlineNs(), b.stack.nextSynReceivedDeadlineNs()));
         for (int i = 0; i < clients.size(); i++)
         {
             next = Math.min(next, deadlineOf(clients.get(i)));

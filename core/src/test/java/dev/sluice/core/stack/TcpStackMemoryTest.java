@@ -172,7 +172,7 @@ class TcpStackMemoryTest
         final Shared client = new Shared();
         pair.a.stack.listen(7, c -> server);
         final TcpConnection first = pair.b.stack.connect(IP_A, 7, client, pair.nowNs, null);
-        pair.runUntil(() -> client.established == 1, 100);
+        pair.runUntil(() -> client.established == 1 && server.established == 1, 100);
 
         // the server's pool is pressed below its reserve (by others' data, here by the test)
         final ChunkPool pool = pair.a.stack.pool();
