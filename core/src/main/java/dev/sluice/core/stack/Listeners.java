@@ -207,7 +207,6 @@ final class Listeners
         halfOpen.restore(record, slot.connection, segment, nowNs);
         halfOpen.remove(record);
         table.activate(slot, key);
-        slot.listener = listener;
         slot.connection.onSegment(segment, nowNs);
         stack.afterInteraction(slot);
     }
@@ -234,8 +233,7 @@ final class Listeners
         if (slot != null)
         {
             table.activate(slot, key);
-            slot.listener = listener;
-            slot.connection.synReceivedFromCookie(segment, restoredSyn, nowNs);
+                slot.connection.synReceivedFromCookie(segment, restoredSyn, nowNs);
             slot.connection.onSegment(segment, nowNs); // the fifth step: ESTABLISHED, then its text
             stack.afterInteraction(slot);
         }
@@ -297,25 +295,5 @@ final class Listeners
             handlerFailures.onException(ex);
             return false; // refused: RST
         }
-    }
-
-    static void leaveBacklogIfSynchronized(final ConnectionSlot slot)
-    {
-        if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-    }
-
-    // the connection is freed: its place in the backlog too, if it still held one
-    static void leave(final ConnectionSlot slot)
-    {
-        if (slot.inBacklog)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-        slot.listener = null;
     }
 }

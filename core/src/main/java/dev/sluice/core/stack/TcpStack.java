@@ -424,11 +424,10 @@ public final class TcpStack implements TransportHandler
         listeners.onSegment(key, segment, destinationIp, nowNs);
     }
 
-    // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
+    // after a segment or an ICMP error: free or queue for the next poll
     void afterInteraction(final ConnectionSlot slot)
     {
         handlerFailures.abortIfFailed(slot);
-        Listeners.leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
             markReady(slot);
@@ -480,8 +479,7 @@ public final class TcpStack implements TransportHandler
             work += slot.connection.poll(nowNs);
             handlerFailures.abortIfFailed(slot);
             recordTimeWait(slot, nowNs);
-            Listeners.leaveBacklogIfSynchronized(slot);
-            final int released = releaseIfDone(slot);
+                final int released = releaseIfDone(slot);
             if (released == 0)
             {
                 timers.sync(slot);
@@ -754,7 +752,6 @@ public final class TcpStack implements TransportHandler
         {
             return 0;
         }
-        Listeners.leave(slot);
         timers.cancel(slot);
         table.release(slot);
         return 1;
