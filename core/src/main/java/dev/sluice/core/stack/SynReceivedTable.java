@@ -43,7 +43,9 @@ import java.util.Arrays;
  * count is in deadline order and expiry looks at list heads only.
  *
  * <p>Single-threaded. The arrays grow (doubling) up to the capacity and are then reused: no allocation per SYN
- * once they have grown to the peak of half-open connections.
+ * once they have grown to the peak of half-open connections. After a storm, arrays left empty for a whole
+ * {@link #SHRINK_AFTER_NS} go back to their initial size (the memory of a past flood is not kept, as Linux
+ * frees its request socks; the decay keeps handshakes that come and go from re-growing them each time).
  */
 final class SynReceivedTable
 {
@@ -55,6 +57,9 @@ final class SynReceivedTable
     static final int DEFAULT_SYN_ACK_RETRIES = 5;
     /** The first SYN-ACK retransmission timeout (Linux's TCP_TIMEOUT_INIT), doubled after each one. */
     static final long FIRST_TIMEOUT_NS = 1_000_000_000L;
+
+    /** Empty this long, arrays grown by a storm of handshakes shrink back to their initial size. */
+    static final long SHRINK_AFTER_NS = 1_000_000_000L;
 
     private static final int NONE = -1;
     private static final int SACK = 1;
@@ -70,7 +75,7 @@ final class SynReceivedTable
     private final TcpOptions options = new TcpOptions();
     private final int maxRecords;
     private final int maxRetries;
-    private final Long2LongHashMap index = new Long2LongHashMap(64, 0.65f, NONE);
+    private Long2LongHashMap index = new Long2LongHashMap(64, 0.65f, NONE);
     private final int[] heads;
     private final int[] tails;
     private long[] keys = new long[INITIAL_CAPACITY];
@@ -89,6 +94,7 @@ final class SynReceivedTable
     private int created;
     private int freeHead = NONE;
     private int size;
+    private long emptySinceNs = Long.MIN_VALUE;
 
     SynReceivedTable(
         final TcpConfig config, final IsnGenerator isnGenerator, final TcpSegmentOutput output,
@@ -313,8 +319,9 @@ final class SynReceivedTable
     {
         if (size == 0)
         {
-            return 0;
+            return created > INITIAL_CAPACITY ? shrinkIfIdle(nowNs) : 0;
         }
+        emptySinceNs = Long.MIN_VALUE;
         int work = 0;
         for (int level = maxRetries; level >= 0; level--)
         {
@@ -365,6 +372,48 @@ final class SynReceivedTable
             }
         }
         return first;
+    }
+
+    /**
+     * The records the arrays hold now (grown, or back to the initial size).
+     *
+     * @return capacity.
+     */
+    int capacity()
+    {
+        return keys.length;
+    }
+
+    // empty since the last storm: after SHRINK_AFTER_NS the arrays and the map go back to their initial size
+    private int shrinkIfIdle(final long nowNs)
+    {
+        if (emptySinceNs == Long.MIN_VALUE)
+        {
+            emptySinceNs = nowNs;
+            return 0;
+        }
+        if (nowNs - emptySinceNs < SHRINK_AFTER_NS)
+        {
+            return 0;
+        }
+        keys = new long[INITIAL_CAPACITY];
+        deadlines = new long[INITIAL_CAPACITY];
+        localIps = new int[INITIAL_CAPACITY];
+        irss = new int[INITIAL_CAPACITY];
+        isss = new int[INITIAL_CAPACITY];
+        tsRecents = new int[INITIAL_CAPACITY];
+        next = new int[INITIAL_CAPACITY];
+        previous = new int[INITIAL_CAPACITY];
+        peerMss = new char[INITIAL_CAPACITY];
+        peerShifts = new byte[INITIAL_CAPACITY];
+        flags = new byte[INITIAL_CAPACITY];
+        retries = new byte[INITIAL_CAPACITY];
+        listeners = new Listener[INITIAL_CAPACITY];
+        created = 0;
+        freeHead = NONE;
+        index = new Long2LongHashMap(64, 0.65f, NONE);
+        emptySinceNs = Long.MIN_VALUE;
+        return 1;
     }
 
     private int window()

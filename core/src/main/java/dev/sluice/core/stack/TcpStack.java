@@ -598,6 +598,12 @@ public final class TcpStack implements TransportHandler
         return listeners.halfOpen().firstDeadlineNs();
     }
 
+    // records the half-open table holds without growing (tests: a storm's arrays go back)
+    int halfOpenCapacity()
+    {
+        return listeners.halfOpen().capacity();
+    }
+
     /**
      * The stack-wide challenge-ACK limit (RFC 5961 §7) of live connections and TIME-WAIT records.
      *
