@@ -396,19 +396,7 @@ final class SynReceivedTable
         {
             return 0;
         }
-        keys = new long[INITIAL_CAPACITY];
-        deadlines = new long[INITIAL_CAPACITY];
-        localIps = new int[INITIAL_CAPACITY];
-        irss = new int[INITIAL_CAPACITY];
-        isss = new int[INITIAL_CAPACITY];
-        tsRecents = new int[INITIAL_CAPACITY];
-        next = new int[INITIAL_CAPACITY];
-        previous = new int[INITIAL_CAPACITY];
-        peerMss = new char[INITIAL_CAPACITY];
-        peerShifts = new byte[INITIAL_CAPACITY];
-        flags = new byte[INITIAL_CAPACITY];
-        retries = new byte[INITIAL_CAPACITY];
-        listeners = new Listener[INITIAL_CAPACITY];
+        resize(INITIAL_CAPACITY); // nothing is kept: every record is gone
         created = 0;
         freeHead = NONE;
         index = new Long2LongHashMap(64, 0.65f, NONE);
@@ -472,7 +460,11 @@ final class SynReceivedTable
 
     private void grow()
     {
-        final int capacity = Math.min(maxRecords, keys.length * 2);
+        resize(Math.min(maxRecords, keys.length * 2));
+    }
+
+    private void resize(final int capacity)
+    {
         keys = Arrays.copyOf(keys, capacity);
         deadlines = Arrays.copyOf(deadlines, capacity);
         localIps = Arrays.copyOf(localIps, capacity);
