@@ -64,6 +64,8 @@ public final class NettyTransportBench
     private static final int ECHO_PORT = 7007;
     private static final int CLIENT_CPU = 0;
     private static final int SERVER_CPU = 1;
+    /** {@code -Dsluice.bench.netty.pin=false} leaves both loops to the scheduler (for an A/B of the pinning). */
+    private static final boolean PIN = Boolean.parseBoolean(System.getProperty("sluice.bench.netty.pin", "true"));
 
     private NettyTransportBench()
     {
@@ -211,7 +213,7 @@ public final class NettyTransportBench
 
     private static void pin(final EventLoopGroup group, final int cpu) throws Exception
     {
-        if (Runtime.getRuntime().availableProcessors() > Math.max(SERVER_CPU, CLIENT_CPU))
+        if (PIN && Runtime.getRuntime().availableProcessors() > Math.max(SERVER_CPU, CLIENT_CPU))
         {
             group.next().submit(() -> Affinity.pin(cpu)).sync(); // one event loop per group here
         }
