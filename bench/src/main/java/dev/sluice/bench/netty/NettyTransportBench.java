@@ -49,9 +49,13 @@ import org.HdrHistogram.Histogram;
  * Netty-on-Sluice beside Netty-on-epoll, the same pipelines on both: an HTTP/1.1 hello server
  * ({@code HttpServerCodec}, {@code HttpObjectAggregator}, a {@code FullHttpResponse} per request, keep-alive)
  * loaded by 64 keep-alive client connections (one request outstanding each), and a 64-byte echo ping-pong on
- * one connection (round-trip p50/p99). Sluice: server and client are two shards (one event loop each) over a
- * crossed net_ring pair in this JVM; epoll: one server and one client event loop over kernel loopback. Also
- * reports the bytes allocated per request by the server's event loop thread (Netty's own allocations
+ * one connection (round-trip p50/p99). The HTTP rate is measured twice: with a wrk-like client
+ * ({@link RawHttpRequester}: the request encoded once, a small response parser), the headline, because with
+ * Netty's {@code HttpClientCodec} + {@code HttpObjectAggregator} the client loop costs more per request than the
+ * server it loads and Netty-on-Sluice measures its client; then with that codec client. Sluice: server and
+ * client are two shards (one event loop each) over a crossed net_ring pair in this JVM; epoll: one server and
+ * one client event loop over kernel loopback; both transports' client loop on CPU 0 and server loop on CPU 1.
+ * Also reports the bytes allocated per request by the server's event loop thread (Netty's own allocations
  * included: the codec's request and response objects).
  *
  * <pre>java ... dev.sluice.bench.netty.NettyTransportBench [seconds [epoll|sluice]]</pre>
