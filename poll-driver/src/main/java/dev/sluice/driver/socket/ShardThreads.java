@@ -38,8 +38,9 @@ import dev.sluice.driver.runtime.SluiceRuntime;
  * Code on these threads runs on the shard: while it runs, the shard receives, sends and times nothing. It must
  * block only on Sluice sockets (or anything else that parks a virtual thread: locks, {@code Thread.sleep},
  * queues, which the JDK resumes through the same scheduler) and must not compute for long: a blocking system
- * call (file I/O, a JDK socket, {@code Object.wait} while pinned) stops the shard's whole network until it
- * returns. A timed wait ({@code setSoTimeout}, {@code Thread.sleep}) uses the JDK's timer, which allocates per
+ * call (file I/O, a JDK socket) stops the shard's whole network until it returns, and a park while pinned (a
+ * native frame or a class initializer on the stack) parks the shard thread itself: if only this shard can wake
+ * the thread (a read on one of its sockets), it never does. A timed wait ({@code setSoTimeout}, {@code Thread.sleep}) uses the JDK's timer, which allocates per
  * wait; the shard's own path allocates nothing. Virtual threads started by a shard-carried thread with
  * {@code Thread.ofVirtual()} (or {@code Executors.newVirtualThreadPerTaskExecutor()}) inherit its shard (the
  * JDK's rule: a new virtual thread takes its creator's scheduler). Allocations of code on these threads are
