@@ -119,7 +119,10 @@ class ShardThreadsTest
         System.out.println("shard-carried ping-pong: " + (after - before) + " bytes on the carrier for " +
             (runs - 2L * warmup) + " continuation runs (freeze, thaw, unpark)");
         assertTrue(runs >= 2L * (warmup + measured), "runs " + runs);
-        assertTrue(after - before < 1024, "bytes on the shard thread: " + (after - before));
+        // under 0.01 B per continuation run: anything allocated per freeze, thaw or wake-up is at least 16 B (the
+        // default scheduler's ForkJoinTask 24 B), i.e. 6 MB here; what remains (0.3-1.3 KB seen) is not per run: a
+        // stack chunk renewed on the first freeze after a GC, code not yet compiled by C2 on a loaded machine
+        assertTrue((after - before) * 100 < runs - 2L * warmup, "bytes on the shard thread: " + (after - before));
     }
 
     private static void deep(final int depth, final Thread peer, final int rounds)
