@@ -123,7 +123,7 @@ else:
     print("| Linux | failed | |")
 if s:
     print("| Sluice: heap | %.0f | used heap after GC, before and after |" % s["heap_bytes_per_connection"])
-    print("| Sluice: off-heap | %.0f | direct memory (payload pool slabs reserved while bytes were in flight) |" % s["direct_bytes_per_connection"])
+    print("| Sluice: off-heap | %.0f | direct memory once idle (payload pool slabs, given back once drained) |" % s["direct_bytes_per_connection"])
     print("| Sluice: total | %.0f | |" % s["bytes_per_connection"])
 else:
     print("| Sluice | failed | |")
