@@ -1,8 +1,6 @@
 package dev.sluice.examples;
 
 import java.io.IOException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * A thread-per-connection echo server on virtual threads. The same code runs on JDK sockets or on Sluice:
@@ -25,15 +23,14 @@ public final class EchoServer
     {
         final int port = Integer.parseInt(Transport.value(args, "--port", "7"));
         try (Transport transport = Transport.fromArgs(args);
-             Transport.Listener listener = transport.listen(port);
-             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor())
+             Transport.Listener listener = transport.listen(port))
         {
             Runtime.getRuntime().addShutdownHook(new Thread(transport::close));
             System.out.println("echo: listening on port " + port + " (" + transport.getClass().getSimpleName() + ")");
             while (true)
             {
                 final Transport.Connection connection = listener.accept();
-                threads.submit(() -> serve(connection));
+                transport.start(connection, () -> serve(connection)); // Sluice: on the connection's shard
             }
         }
     }

@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * A thread-per-connection HTTP/1.1 "hello" server on virtual threads with persistent connections
@@ -40,15 +38,14 @@ public final class HttpServer
     {
         final int port = Integer.parseInt(Transport.value(args, "--port", "8080"));
         try (Transport transport = Transport.fromArgs(args);
-             Transport.Listener listener = transport.listen(port);
-             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor())
+             Transport.Listener listener = transport.listen(port))
         {
             Runtime.getRuntime().addShutdownHook(new Thread(transport::close));
             System.out.println("http: listening on port " + port + " (" + transport.getClass().getSimpleName() + ")");
             while (true)
             {
                 final Transport.Connection connection = listener.accept();
-                threads.submit(() -> serve(connection));
+                transport.start(connection, () -> serve(connection)); // Sluice: on the connection's shard
             }
         }
     }

@@ -13,6 +13,7 @@ import java.util.Locale;
 import dev.sluice.driver.runtime.Sluice;
 import dev.sluice.driver.runtime.SluiceConfig;
 import dev.sluice.driver.runtime.SluiceConfigBuilder;
+import dev.sluice.driver.socket.ShardThreads;
 import dev.sluice.driver.socket.SluiceServerSocket;
 import dev.sluice.driver.socket.SluiceSocket;
 
@@ -20,7 +21,8 @@ import dev.sluice.driver.socket.SluiceSocket;
  * The one switch of the examples: the same thread-per-connection code runs on JDK sockets (the kernel's TCP)
  * or on Sluice's blocking sockets. {@link #fromArgs} reads {@code --transport jdk|sluice} and, for Sluice, the
  * device flags ({@code --dev}, {@code --ip}, and optionally {@code --gateway}, {@code --cores},
- * {@code --idle}, {@code --no-delay}, {@code --max-connections}, {@code --counters-file}).
+ * {@code --idle}, {@code --no-delay}, {@code --max-connections}, {@code --counters-file}, and
+ * {@code --threads shard|default}: connection threads carried by the shards, the default, or the JDK's).
  */
 public interface Transport extends Closeable
 {
@@ -42,6 +44,17 @@ public interface Transport extends Closeable
      * @throws IOException if it cannot connect.
      */
     Connection connect(String host, int port) throws IOException;
+
+    /**
+     * Starts the thread that serves one accepted connection: a virtual thread; on Sluice one carried by the
+     * connection's own shard when the JVM allows it ({@link ShardThreads}, the fastest documented mode: no
+     * hand-off between the shard and a carrier), unless {@code --threads default} asks for the JDK's scheduler.
+     *
+     * @param connection an accepted connection.
+     * @param task       what the thread runs.
+     * @return the started thread.
+     */
+    Thread start(Connection connection, Runnable task);
 
     /** Shuts the transport down (Sluice: closes every connection, stops the stack). */
     @Override
@@ -155,6 +168,12 @@ public interface Transport extends Closeable
         }
 
         @Override
+        public Thread start(final Connection connection, final Runnable task)
+        {
+            return Thread.ofVirtual().start(task);
+        }
+
+        @Override
         public void close()
         {
         }
@@ -164,9 +183,11 @@ public interface Transport extends Closeable
     final class OnSluice implements Transport
     {
         private final Sluice sluice;
+        private final boolean onShards;
 
         OnSluice(final String[] args)
         {
+            this.onShards = !"default".equals(value(args, "--threads", "shard"));
             final SluiceConfigBuilder config = SluiceConfig.builder()
                 .device(value(args, "--dev", null))
                 .ip(value(args, "--ip", null))
@@ -210,6 +231,14 @@ public interface Transport extends Closeable
             final SluiceSocket s = new SluiceSocket(sluice);
             s.connect(new InetSocketAddress(host, port), 10_000);
             return new Connection(s.getInputStream(), s.getOutputStream(), s);
+        }
+
+        @Override
+        public Thread start(final Connection connection, final Runnable task)
+        {
+            // ShardThreads.start falls back to a default virtual thread (with one warning) without the add-opens
+            return onShards && connection.socket() instanceof SluiceSocket s ? ShardThreads.start(s, task) :
+                Thread.ofVirtual().start(task);
         }
 
         @Override

@@ -27,6 +27,7 @@ import dev.sluice.driver.runtime.SluiceConfig;
 import dev.sluice.driver.runtime.SluiceContext;
 import dev.sluice.driver.runtime.SluiceRuntime;
 import dev.sluice.driver.socket.SluiceServerSocket;
+import dev.sluice.driver.socket.ShardThreads;
 import dev.sluice.driver.socket.SluiceSocket;
 import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.EthPort;
@@ -55,8 +56,12 @@ import org.agrona.concurrent.CompositeAgent;
  * {@code --drive threads} gives each stack its own shard thread with {@code --idle} (the earlier arrangement:
  * on two CPUs, two spinning shards starve the carriers, so it ran with backoff).
  *
+ * <p>{@code --threads shard} (Sluice only) runs the servers' and the clients' virtual threads on the stacks' shards
+ * ({@link ShardThreads}: no hand-off between a shard and a carrier, the application's code included in the
+ * shard threads' bytes per request); it needs {@code --add-opens java.base/java.lang=ALL-UNNAMED}.
+ *
  * <p>Usage: {@code BlockingSocketBench --transport jdk|sluice [--seconds S] [--warmup S] [--connections N]
- * [--drive one|threads] [--shard-cpu N|-1] [--idle spin|backoff|yield] [--threads virtual|platform]
+ * [--drive one|threads] [--shard-cpu N|-1] [--idle spin|backoff|yield] [--threads virtual|platform|shard]
  * [--eal "ARGS"]}; prints one line of JSON per workload.
  */
 public final class BlockingSocketBench
@@ -78,6 +83,9 @@ public final class BlockingSocketBench
     {
         Closeable serve(ExecutorService threads) throws IOException;
 
+        /** @return the threads the clients run on: {@code threads}, or the stack's own (shard-carried). */
+        ExecutorService clientThreads(ExecutorService threads);
+
         Conn connect() throws IOException;
 
         long shardBytes();
@@ -96,17 +104,25 @@ public final class BlockingSocketBench
         final int seconds = Integer.parseInt(value(args, "--seconds", "5"));
         final int warmup = Integer.parseInt(value(args, "--warmup", "2"));
         final int connections = Integer.parseInt(value(args, "--connections", "64"));
-        final boolean platform = "platform".equals(value(args, "--threads", "virtual"));
+        final String threadKind = value(args, "--threads", "virtual");
+        final boolean platform = "platform".equals(threadKind);
+        final boolean onShards = "shard".equals(threadKind);
+        if (onShards && !"sluice".equals(transportName))
+        {
+            throw new IllegalArgumentException("--threads shard needs --transport sluice");
+        }
+        final String name = onShards ? "sluice-shard-threads" : transportName;
         try (ExecutorService threads = platform ? Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory()) :
                 Executors.newVirtualThreadPerTaskExecutor();
              Transport transport = "sluice".equals(transportName) ?
                  new OnSluice(value(args, "--drive", "one"), Integer.parseInt(value(args, "--shard-cpu", "0")),
-                     value(args, "--idle", "backoff"), value(args, "--eal", null)) : new Jdk())
+                     value(args, "--idle", "backoff"), value(args, "--eal", null), onShards) : new Jdk())
         {
+            final ExecutorService clients = transport.clientThreads(threads);
             try (Closeable server = transport.serve(threads))
             {
-                run(transport, transportName, "rate", connections, warmup, seconds, threads);
-                run(transport, transportName, "pingpong", 1, warmup, seconds, threads);
+                run(transport, name, "rate", connections, warmup, seconds, clients);
+                run(transport, name, "pingpong", 1, warmup, seconds, clients);
             }
         }
         System.exit(0);
@@ -332,6 +348,12 @@ public final class BlockingSocketBench
         }
 
         @Override
+        public ExecutorService clientThreads(final ExecutorService threads)
+        {
+            return threads;
+        }
+
+        @Override
         public Conn connect() throws IOException
         {
             final Socket s = new Socket();
@@ -358,9 +380,16 @@ public final class BlockingSocketBench
         private final SluiceRuntime server;
         private final SluiceRuntime client;
         private final AgentRunner driver; // null: each stack runs its own shard thread
+        private final boolean onShards;
+        private ExecutorService clientThreads;
 
-        OnSluice(final String drive, final int shardCpu, final String idle, final String ealArgs)
+        OnSluice(final String drive, final int shardCpu, final String idle, final String ealArgs, final boolean onShards)
         {
+            this.onShards = onShards;
+            if (onShards)
+            {
+                ShardThreads.ensureAvailability(); // a clear error naming the JVM flag
+            }
             final Eal eal = Eal.init(ealArgs == null ? Eal.DEFAULT_ARGS : List.of(ealArgs.trim().split("\\s+")));
             final int[] ports = RingPorts.createCrossedPair("slsk_server", "slsk_client", 4096);
             final SluiceConfig.IdleMode mode = SluiceConfig.IdleMode.valueOf(idle.toUpperCase(Locale.ROOT));
@@ -409,11 +438,29 @@ public final class BlockingSocketBench
                 {
                     final SluiceSocket s = listener.accept();
                     final Conn c = new Conn(s.getInputStream(), s.getOutputStream(), s);
-                    threads.submit(() -> echo(c));
+                    if (onShards)
+                    {
+                        ShardThreads.start(s, () -> echo(c)); // on the connection's shard
+                    }
+                    else
+                    {
+                        threads.submit(() -> echo(c));
+                    }
                 }
                 return null;
             });
             return listener;
+        }
+
+        @Override
+        public ExecutorService clientThreads(final ExecutorService threads)
+        {
+            if (!onShards)
+            {
+                return threads;
+            }
+            clientThreads = ShardThreads.newThreadPerTaskExecutor(client);
+            return clientThreads;
         }
 
         @Override

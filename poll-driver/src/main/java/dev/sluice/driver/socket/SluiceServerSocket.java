@@ -35,7 +35,6 @@ public final class SluiceServerSocket implements Closeable
 {
     /** Backlog used by the constructors without one ({@code java.net.ServerSocket} uses 50). */
     public static final int DEFAULT_BACKLOG = 128;
-    private static final long ACCEPT_RECHECK_NS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final SocketShards shards;
     private final int port;
@@ -128,8 +127,10 @@ public final class SluiceServerSocket implements Closeable
                 acceptors.remove(me);
                 continue;
             }
-            // a wake-up meant for an acceptor that timed out meanwhile is not lost for long: recheck every 10 ms
-            long parkNs = ACCEPT_RECHECK_NS;
+            // no periodic recheck (on a shard-carried thread each timed park would allocate the JDK's timer task on
+            // the shard): the shard wakes an acceptor it took off the queue after it queued the connection, and an
+            // acceptor that gives up (timeout, interrupt) first takes a connection queued meanwhile or passes the
+            // wake-up on, so none is lost
             final int timeoutMs = soTimeoutMs;
             if (timeoutMs > 0)
             {
@@ -141,15 +142,38 @@ public final class SluiceServerSocket implements Closeable
                 if (leftNs <= 0)
                 {
                     acceptors.remove(me);
+                    final SocketState late = established.poll();
+                    if (late != null)
+                    {
+                        spares.offer(new SocketState(rxBytes, txBytes, this));
+                        return new SluiceSocket(shards, late);
+                    }
                     throw new SocketTimeoutException("Accept timed out");
                 }
-                parkNs = Math.min(parkNs, leftNs);
+                LockSupport.parkNanos(this, leftNs);
             }
-            LockSupport.parkNanos(this, parkNs);
+            else
+            {
+                LockSupport.park(this);
+            }
             acceptors.remove(me);
             if (me.isInterrupted())
             {
+                passWakeUpOn();
                 throw new SocketException("Closed by interrupt");
+            }
+        }
+    }
+
+    /** An acceptor leaving without a connection: another waiting acceptor takes any connection still queued. */
+    private void passWakeUpOn()
+    {
+        if (!established.isEmpty())
+        {
+            final Thread next = acceptors.poll();
+            if (next != null)
+            {
+                LockSupport.unpark(next);
             }
         }
     }

@@ -418,6 +418,12 @@ public final class SluiceSocket implements Closeable
             getLocalPort() : "unconnected") + (closed ? " closed" : "") + "]";
     }
 
+    /** The shard that owns the connection (null before connect). */
+    SocketShard shard()
+    {
+        return state.shard;
+    }
+
     private static InetAddress toAddress(final int ip)
     {
         try

@@ -13,7 +13,8 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * thread; {@link #enqueue} is called by application threads. No allocation per cycle or per socket.
  *
  * <p>Parked application threads are woken through {@link Wakeups} (no allocation on the shard; the unpark done
- * by an application thread already running where possible, else by a waker thread).
+ * by an application thread already running where possible, else by a waker thread). Virtual threads carried
+ * by this shard ({@link ShardThreads}) are unparked by the shard itself and run here, in {@link #doWork}.
  */
 final class SocketShard implements ShardWork
 {
@@ -26,6 +27,7 @@ final class SocketShard implements ShardWork
         new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
     private final Consumer<SocketState> pumpOne = SocketShard::pump;
     private final Wakeups wakeups;
+    private final ShardScheduler scheduler = new ShardScheduler(this);
 
     SocketShard(final ShardContext context)
     {
@@ -64,6 +66,12 @@ final class SocketShard implements ShardWork
         wakeups.leaveCall();
     }
 
+    /** The scheduler of the virtual threads this shard carries ({@link ShardThreads}). */
+    ShardScheduler scheduler()
+    {
+        return scheduler;
+    }
+
     ShardContext context()
     {
         return context;
@@ -86,9 +94,20 @@ final class SocketShard implements ShardWork
         state.pump();
     }
 
+    /**
+     * Pumps the sockets whose application threads rang, then runs the virtual threads this shard carries that
+     * became runnable (woken by the pumps, by the receive burst before them, or by other threads), then pumps
+     * again what those threads wrote: a request read in this cycle is answered in this cycle.
+     */
     @Override
     public int doWork(final long nowNs)
     {
-        return queue.drain(pumpOne, DRAIN_LIMIT);
+        int work = queue.drain(pumpOne, DRAIN_LIMIT);
+        final int ran = scheduler.runQueued();
+        if (ran > 0)
+        {
+            work += ran + queue.drain(pumpOne, DRAIN_LIMIT);
+        }
+        return work;
     }
 }

@@ -87,9 +87,23 @@ final class SocketShards
         return shards[index];
     }
 
-    /** The shard a new client connection is opened from: round robin. */
+    /**
+     * The shard a new client connection is opened from: the calling thread's own shard when a shard of this
+     * runtime carries it ({@link ShardThreads}), else round robin.
+     */
     SocketShard nextForConnect()
     {
+        final ShardScheduler carrier = ShardThreads.schedulerOf(Thread.currentThread());
+        if (carrier != null)
+        {
+            for (final SocketShard shard : shards)
+            {
+                if (shard == carrier.shard())
+                {
+                    return shard;
+                }
+            }
+        }
         return shards[Math.floorMod(nextShard.getAndIncrement(), shards.length)];
     }
 }

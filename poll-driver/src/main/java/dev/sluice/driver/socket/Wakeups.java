@@ -28,6 +28,10 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
  * sees no caller and wakes the waker, or the leaving caller sees the queued thread: no wake-up is lost, and
  * none waits longer than the rest of a call already under way (a call never parks or spins while counted).
  *
+ * <p>A virtual thread carried by a shard ({@link ShardThreads}) is not queued: the shard unparks it directly
+ * (its scheduler queues its continuation without allocating) and it neither counts as a caller nor drains the
+ * queue.
+ *
  * <p>The waker is left to the scheduler by default. Pinned to a busy-spinning shard's CPU
  * ({@code -Dsluice.socket.wakerOnShardCpu=true}) it waits for the shard's time slice to end: on the quiet
  * 2-vCPU machine (2026-12-05, `BlockingSocketBench --transport sluice --idle spin`) ping-pong p99 was
@@ -103,7 +107,9 @@ final class Wakeups
      */
     void wake(final Thread thread)
     {
-        if (DIRECT_WAKE || !thread.isVirtual() || !queue.offer(thread))
+        // a platform thread, or a virtual thread carried by a shard (its unpark queues its continuation on that
+        // shard's scheduler: nothing allocated), is unparked here
+        if (DIRECT_WAKE || !thread.isVirtual() || ShardThreads.schedulerOf(thread) != null || !queue.offer(thread))
         {
             LockSupport.unpark(thread);
             return;
@@ -119,7 +125,7 @@ final class Wakeups
     /** Application side: the calling thread starts a blocking call on one of the shard's sockets. */
     void enterCall()
     {
-        if (CALLERS_WAKE)
+        if (CALLERS_WAKE && ShardThreads.schedulerOf(Thread.currentThread()) == null)
         {
             CALLERS.getAndAdd(this, 1);
         }
@@ -131,7 +137,8 @@ final class Wakeups
      */
     void leaveCall()
     {
-        if (CALLERS_WAKE)
+        // a shard-carried thread takes no part: its unpark of a default virtual thread would allocate on the shard
+        if (CALLERS_WAKE && ShardThreads.schedulerOf(Thread.currentThread()) == null)
         {
             CALLERS.getAndAdd(this, -1); // a full fence: the decrement before the look at the queue
             Thread thread;

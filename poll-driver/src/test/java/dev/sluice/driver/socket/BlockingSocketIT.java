@@ -21,14 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-import dev.sluice.driver.TestEalAccess;
 import dev.sluice.driver.apps.FixedPattern;
-import dev.sluice.driver.runtime.SluiceConfig;
-import dev.sluice.driver.runtime.SluiceContext;
 import dev.sluice.driver.runtime.SluiceRuntime;
-import dev.sluice.nativebindings.dpdk.Eal;
-import dev.sluice.nativebindings.dpdk.EthPort;
-import dev.sluice.nativebindings.dpdk.RingPorts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,6 +35,7 @@ import org.junit.jupiter.api.Test;
 class BlockingSocketIT
 {
     private static final String SERVER_IP = "10.92.0.1";
+    private static TwoStacks stacks;
     private static SluiceRuntime server;
     private static SluiceRuntime client;
     private static final AtomicInteger NEXT_PORT = new AtomicInteger(7000);
@@ -48,34 +43,15 @@ class BlockingSocketIT
     @BeforeAll
     static void start()
     {
-        final Eal eal = TestEalAccess.get();
-        final int[] ports = RingPorts.createCrossedPair("net_ring_sa", "net_ring_sb", 16384);
-        server = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[0]))
-            .config(config("net_ring_sa", SERVER_IP)));
-        client = SluiceRuntime.start(new SluiceContext().eal(eal).port(EthPort.of(ports[1]))
-            .config(config("net_ring_sb", "10.92.0.2")));
-    }
-
-    private static SluiceConfig config(final String device, final String ip)
-    {
-        return SluiceConfig.builder().device(device).ip(ip + "/24").idle(SluiceConfig.IdleMode.BACKOFF)
-            .maxConnections(12_000).sendBufferBytes(4096).receiveBufferBytes(4096).mslMs(500).countersFile(null)
-            .build();
+        stacks = new TwoStacks("net_ring_sa", "net_ring_sb", "10.92.0");
+        server = stacks.server;
+        client = stacks.client;
     }
 
     @AfterAll
     static void stop()
     {
-        if (client != null)
-        {
-            client.closeConnections(TimeUnit.MILLISECONDS.toNanos(500));
-            client.close();
-        }
-        if (server != null)
-        {
-            server.closeConnections(TimeUnit.MILLISECONDS.toNanos(500));
-            server.close();
-        }
+        TwoStacks.stop(stacks);
     }
 
     private static InetSocketAddress serverAddress(final int port)
@@ -85,18 +61,7 @@ class BlockingSocketIT
 
     private static byte[] readFully(final InputStream in, final int length) throws IOException
     {
-        final byte[] bytes = new byte[length];
-        int got = 0;
-        while (got < length)
-        {
-            final int n = in.read(bytes, got, length - got);
-            if (n < 0)
-            {
-                throw new IOException("EOF after " + got + " of " + length);
-            }
-            got += n;
-        }
-        return bytes;
+        return TwoStacks.readFully(in, length);
     }
 
     @Test
@@ -444,7 +409,11 @@ class BlockingSocketIT
             {
                 // waiting for every connection to be up
             }
-            assertEquals(null, failure.get(), "first failure");
+            if (failure.get() != null)
+            {
+                throw new AssertionError("first failure (SYNs refused for want of a prepared socket: " +
+                    listener.refusedConnections() + "; " + stacks.counters() + ")", failure.get());
+            }
             assertEquals(0, allEchoed.getCount(), "connections still not echoed");
             assertTrue(server.agent(0).tcp().connectionCount() >= connections, "server connections open at once: " +
                 server.agent(0).tcp().connectionCount());
