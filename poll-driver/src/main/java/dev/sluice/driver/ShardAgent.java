@@ -56,6 +56,8 @@ public final class ShardAgent implements Agent, MessageHandler
     private static final int COMMAND_DRAIN_LIMIT = 64;
 
     private static final int RX_BURST = 32;
+    private static final int PARTIAL_CHECKSUMS_GOOD =
+        NetworkLayer.RX_IPV4_CHECKSUM_GOOD | NetworkLayer.RX_L4_CHECKSUM_GOOD;
     private static final int IMPAIRMENT_QUEUE_FRAMES = 8192;
     private static final long PUBLISH_INTERVAL_NS = 1_000_000;
 
@@ -92,6 +94,8 @@ public final class ShardAgent implements Agent, MessageHandler
     private ShardWork work;
     private PortOffloads offloads = PortOffloads.NONE;
     private boolean rxChecksumStatus;
+    private boolean inMemoryLink;
+    private boolean trustPartialChecksums;
     private boolean coalesce;
     private ReceiveCoalescer coalescer;
     private int segmentationBytes;
@@ -299,6 +303,7 @@ public final class ShardAgent implements Agent, MessageHandler
         lcore = eal.registerCurrentThread();
         transmitter = new DpdkFrameTransmitter(lcore, pool, portId, queueId);
         transmitter.capture(pcap);
+        inMemoryLink = offloads.inMemory();
         if (impairRx.isActive() || impairTx.isActive())
         {
             impaired = new ImpairedLink(impairRx, impairTx, IMPAIRMENT_QUEUE_FRAMES, transmitter);
@@ -313,7 +318,8 @@ public final class ShardAgent implements Agent, MessageHandler
             {
                 transmitter.segmentationOffload(segmentationPool, segmentationCutLength);
             }
-            rxChecksumStatus = offloads.rxChecksumOffload();
+            rxChecksumStatus = offloads.rxChecksumOffload() && !offloads.inMemory();
+            trustPartialChecksums = offloads.inMemory() && offloads.txChecksumOffloads() != 0;
             network = new NetworkLayer(config, transmitter, transport, counters);
             input = network;
             coalescer = coalesce ? new ReceiveCoalescer(network, counters, RX_BURST) : null;
@@ -373,6 +379,17 @@ public final class ShardAgent implements Agent, MessageHandler
                 {
                     pcap.write(rxFrame, 0, length, nowNs);
                 }
+                // an in-memory link's partial checksums (PortOffloads): trusted, else completed here; a frame
+                // handed to another shard loses its mbuf's marks, so it is completed before
+                final boolean partial = inMemoryLink && PortOffloads.hasPartialChecksums(Mbuf.offloadFlags(mbuf));
+                if (partial && (!trustPartialChecksums || shardCount > 1 &&
+                    FlowSteering.classify(rxFrame, 0, length, shardCount) != shardIndex))
+                {
+                    PortOffloads.completePartialChecksums(rxFrame, 0, length);
+                }
+                final int checksumStatus = partial && trustPartialChecksums ? PARTIAL_CHECKSUMS_GOOD :
+                    rxChecksumStatus ? PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) :
+                    NetworkLayer.RX_CHECKSUM_UNKNOWN;
                 if (shardCount > 1)
                 {
                     final int owner = FlowSteering.classify(rxFrame, 0, length, shardCount);
@@ -395,12 +412,11 @@ public final class ShardAgent implements Agent, MessageHandler
                 if (coalescer != null)
                 {
                     // the frame stays in its mbuf until the flush below, before the burst is freed
-                    coalescer.onFrame(rxFrame, 0, length, rxChecksumStatus ?
-                        PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) : NetworkLayer.RX_CHECKSUM_UNKNOWN, nowNs);
+                    coalescer.onFrame(rxFrame, 0, length, checksumStatus, nowNs);
                 }
-                else if (rxChecksumStatus)
+                else if (checksumStatus != NetworkLayer.RX_CHECKSUM_UNKNOWN)
                 {
-                    network.onFrame(rxFrame, 0, length, PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)), nowNs);
+                    network.onFrame(rxFrame, 0, length, checksumStatus, nowNs);
                 }
                 else
                 {

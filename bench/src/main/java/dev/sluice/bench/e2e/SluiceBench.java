@@ -53,6 +53,11 @@ public final class SluiceBench
     static final long SERVER_MAC = 0x02_00_00_78_00_02L;
     static final int SERVER_PORT = 7;
     static final int BULK_BLOCK = 64 * 1024;
+    /**
+     * The bulk receiver's buffer, so its window ({@code -Dsluice.bench.bulkReceiveBytes}, a power of two; default
+     * 1 MiB, as far as the kernel's receive autotuning opens a loopback connection's window within a second).
+     */
+    static final int BULK_RECEIVE_BYTES = Integer.getInteger("sluice.bench.bulkReceiveBytes", 1 << 20);
 
     private final Options options;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -125,7 +130,7 @@ public final class SluiceBench
             .mssBytes(mtu - 40) // MSS from the MTU; the smaller of the two ends' MSS options is used
             .noDelay(true)
             .mslNs(options.mslNs())
-            .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, connect ? 4096 : 64 * 1024)
+            .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, bulk ? BULK_RECEIVE_BYTES : connect ? 4096 : 64 * 1024)
             .backlog(poolSize)
             .build();
 
@@ -349,6 +354,12 @@ public final class SluiceBench
         final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).mtu(options.mtu()).build();
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
+        // the ports are configured without device offloads: only an in-memory link's partial checksums apply
+        final PortOffloads offloads = PortOffloads.choose(EthPort.of(port).info(), PortOffloads.requestedByProperty());
+        if (offloads.inMemory())
+        {
+            shard.offloads(offloads); // net_ring: checksums as Linux's loopback, -Dsluice.offloads=none for software
+        }
         shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
         shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO, -Dsluice.gso=true turns it on
         return new AppAgent(shard, stack, counters, app, cpu, clock);
