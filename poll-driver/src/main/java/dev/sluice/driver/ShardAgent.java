@@ -363,6 +363,8 @@ public final class ShardAgent implements Agent, MessageHandler
             commandsRun++;
         }
         final int received = lcore.rxBurst(portId, queueId, rxBurst, RX_BURST);
+        int partialTrusted = 0; // in-memory frames whose partial checksums were trusted, or completed
+        int partialCompleted = 0;
         try
         {
             for (int i = 0; i < received; i++)
@@ -386,6 +388,11 @@ public final class ShardAgent implements Agent, MessageHandler
                     FlowSteering.classify(rxFrame, 0, length, shardCount) != shardIndex))
                 {
                     PortOffloads.completePartialChecksums(rxFrame, 0, length);
+                    partialCompleted++;
+                }
+                else if (partial)
+                {
+                    partialTrusted++;
                 }
                 final int checksumStatus = partial && trustPartialChecksums ? PARTIAL_CHECKSUMS_GOOD :
                     rxChecksumStatus ? PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) :
@@ -439,6 +446,11 @@ public final class ShardAgent implements Agent, MessageHandler
             {
                 lcore.freeBulk(rxBurst, received);
                 shardCounters.add(ShardCounterDescriptor.RX_FRAMES, received);
+                if (inMemoryLink)
+                {
+                    shardCounters.add(ShardCounterDescriptor.RX_PARTIAL_CHECKSUMS_TRUSTED, partialTrusted);
+                    shardCounters.add(ShardCounterDescriptor.RX_PARTIAL_CHECKSUMS_COMPLETED, partialCompleted);
+                }
             }
         }
         int handedIn = 0;
