@@ -361,7 +361,7 @@ public final class SluiceBench
             shard.offloads(offloads); // net_ring: checksums as Linux's loopback, -Dsluice.offloads=none for software
         }
         shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
-        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO, -Dsluice.gso=true turns it on
+        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO (on by default), -Dsluice.gso=false turns it off
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 
