@@ -127,32 +127,6 @@ public class TcpBulkSendBenchmark
     }
 
     /**
-     * The copy of one segment's payload with its sum taken in the same pass ({@code Checksum.copyAndSum}, what the
-     * send path does without TX checksum offload): against {@link #copyOfOneSegment} plus the sum alone.
-     *
-     * @return the sum.
-     */
-    @Benchmark
-    public int copyAndSumOfOneSegment()
-    {
-        sourceOffset = (sourceOffset + 64) & 0x3FFF;
-        return Checksum.copyAndSum(source, sourceOffset, segment, 54, MSS);
-    }
-
-    /**
-     * The sum of one segment's payload alone (1,460 bytes: the part of {@link #checksumOfOneSegment} that
-     * {@link #copyAndSumOfOneSegment} folds into the copy).
-     *
-     * @return the sum.
-     */
-    @Benchmark
-    public int sumOfOnePayload()
-    {
-        sourceOffset = (sourceOffset + 64) & 0x3FFF;
-        return Checksum.sum(source, sourceOffset, MSS);
-    }
-
-    /**
      * The copy of one segment's payload (1,460 bytes) alone.
      *
      * @return a byte of the copy.

@@ -603,44 +603,6 @@ public final class NetworkLayer implements FrameReceiver
         return commit(segmentLength, 0, nowNs);
     }
 
-    /**
-     * Whether {@link #commitTcp} will compute the TCP checksum of the segment begun by {@link #beginIpv4} in
-     * software (no TX checksum offload, or a frame that waits for ARP): then the payload's sum can be taken as
-     * it is copied ({@link #commitTcp(int, int, int, long)}).
-     *
-     * @return true if the checksum is the software's.
-     */
-    public boolean tcpChecksumInSoftware()
-    {
-        return !txDirect || (txOffloads & FrameTransmitter.OFFLOAD_TCP_CHECKSUM) == 0;
-    }
-
-    /**
-     * {@link #commitTcp(int, long)} for a segment whose payload's sum is already known (summed while it was
-     * copied into the frame): the software checksum then sums only the pseudo-header and the TCP header
-     * (MUST-2), bit for bit the same value.
-     *
-     * @param segmentLength TCP header plus payload length.
-     * @param headerLength  TCP header length (a multiple of 4).
-     * @param payloadSum    {@code Checksum.sum} of the payload bytes as written in the frame.
-     * @param nowNs         the duty cycle's time.
-     * @return as {@link #commitTcp(int, long)}.
-     */
-    public int commitTcp(final int segmentLength, final int headerLength, final int payloadSum, final long nowNs)
-    {
-        if (!tcpChecksumInSoftware())
-        {
-            return commitTcp(segmentLength, nowNs);
-        }
-        final MutableDirectBuffer frame = txFrame;
-        frame.putShort(PAYLOAD_OFFSET + TcpHeader.CHECKSUM_OFFSET, (short)0);
-        final int sum = Checksum.add(Checksum.add(
-            Checksum.pseudoHeaderSum(config.localIp(), txDestination, Ipv4Header.PROTOCOL_TCP, segmentLength),
-            Checksum.sum(frame, PAYLOAD_OFFSET, headerLength)), payloadSum);
-        frame.putShort(PAYLOAD_OFFSET + TcpHeader.CHECKSUM_OFFSET, (short)Checksum.finish(sum), BIG_ENDIAN);
-        return commit(segmentLength, 0, nowNs);
-    }
-
     private int commit(final int payloadLength, final int l4Offload, final long nowNs)
     {
         final MutableDirectBuffer frame = txFrame;

@@ -164,7 +164,14 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         final MutableDirectBuffer buffer = networkLayer.txBuffer();
         TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, TcpHeader.MIN_HEADER_LENGTH, flags,
             window, 0);
-        payloadAndCommit(buffer, offset, TcpHeader.MIN_HEADER_LENGTH, source, seq, length);
+        final int copied = source.read(seq, buffer, offset + TcpHeader.MIN_HEADER_LENGTH, length);
+        if (copied != length)
+        {
+            networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
+            counters.segmentsDropped++;
+            return;
+        }
+        commit(buffer, offset, segmentLength, localIp, remoteIp);
     }
 
     /**
@@ -228,7 +235,13 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
             {
                 buffer.putByte(offset + TcpHeader.FLAGS_OFFSET, (byte)flags);
             }
-            payloadAndCommit(buffer, offset, headerLength, source, seq + done, n);
+            if (source.read(seq + done, buffer, offset + headerLength, n) != n)
+            {
+                networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
+                counters.segmentsDropped++;
+                continue;
+            }
+            commit(buffer, offset, segmentLength, localIp, remoteIp);
         }
     }
 
@@ -292,47 +305,13 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         final MutableDirectBuffer buffer = networkLayer.txBuffer();
         TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, headerLength, flags, window, 0);
         options.encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
-        payloadAndCommit(buffer, offset, headerLength, source, seq, length);
-    }
-
-    // the payload into the frame, then the segment out (MUST-2): summed as it is copied when the TCP checksum is
-    // the software's (each payload byte read once, Checksum.copyAndSum), else copied alone; a connection asking
-    // for bytes it does not hold gets nothing sent (aborted and counted: never garbage)
-    private void payloadAndCommit(
-        final MutableDirectBuffer buffer, final int offset, final int headerLength, final SendBuffer source,
-        final int seq, final int length)
-    {
-        int payloadSum = -1;
-        if (length > 0)
+        if (length > 0 && source.read(seq, buffer, offset + headerLength, length) != length)
         {
-            if (networkLayer.tcpChecksumInSoftware())
-            {
-                final long copied = source.readAndSum(seq, buffer, offset + headerLength, length);
-                if ((int)(copied >> 32) != length)
-                {
-                    networkLayer.abortIpv4();
-                    counters.segmentsDropped++;
-                    return;
-                }
-                payloadSum = (int)copied & 0xFFFF;
-            }
-            else if (source.read(seq, buffer, offset + headerLength, length) != length)
-            {
-                networkLayer.abortIpv4();
-                counters.segmentsDropped++;
-                return;
-            }
-        }
-        final int result = payloadSum < 0 ? networkLayer.commitTcp(headerLength + length, nowNs) :
-            networkLayer.commitTcp(headerLength + length, headerLength, payloadSum, nowNs);
-        if (result < 0)
-        {
+            networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
             counters.segmentsDropped++;
+            return;
         }
-        else
-        {
-            counters.segmentsSent++;
-        }
+        commit(buffer, offset, segmentLength, localIp, remoteIp);
     }
 
     private void commit(

@@ -1,6 +1,5 @@
 package dev.sluice.core.tcp;
 
-import dev.sluice.core.wire.Checksum;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -250,24 +249,6 @@ public final class ChunkPool
     {
         destination.putBytes(destinationOffset, slabs[chunk >>> slabShift], ((chunk & slabMask) << chunkShift) + offset,
             length);
-    }
-
-    /**
-     * {@link #getBytes}, returning the one's complement sum of the bytes copied ({@link Checksum#copyAndSum}).
-     *
-     * @param chunk             chunk id.
-     * @param offset            offset in the chunk.
-     * @param destination       where the bytes go.
-     * @param destinationOffset offset there.
-     * @param length            bytes to copy.
-     * @return their sum, network order.
-     */
-    public int getBytesAndSum(
-        final int chunk, final int offset, final MutableDirectBuffer destination, final int destinationOffset,
-        final int length)
-    {
-        return Checksum.copyAndSum(slabs[chunk >>> slabShift], ((chunk & slabMask) << chunkShift) + offset,
-            destination, destinationOffset, length);
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.sluice.core.tcp;
 
-import dev.sluice.core.wire.Checksum;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -156,34 +155,10 @@ public final class SendBuffer
      */
     public int read(final int seq, final MutableDirectBuffer destination, final int destinationOffset, final int maxLength)
     {
-        return (int)(copy(seq, destination, destinationOffset, maxLength, false) >> 32);
-    }
-
-    /**
-     * {@link #read}, summing the bytes as they are copied ({@link Checksum#copyAndSum}): for a segment whose TCP
-     * checksum is computed in software, each payload byte is then read once instead of twice.
-     *
-     * @param seq               sequence number of the first byte wanted, in {@code [headSeq, tailSeq]}.
-     * @param destination       frame buffer.
-     * @param destinationOffset where the payload goes.
-     * @param maxLength         most bytes wanted.
-     * @return what {@link #read} returns in the high 32 bits; the one's complement sum of the bytes copied
-     *         (network order, {@link Checksum}'s vocabulary) in the low 16.
-     */
-    public long readAndSum(
-        final int seq, final MutableDirectBuffer destination, final int destinationOffset, final int maxLength)
-    {
-        return copy(seq, destination, destinationOffset, maxLength, true);
-    }
-
-    private long copy(
-        final int seq, final MutableDirectBuffer destination, final int destinationOffset, final int maxLength,
-        final boolean summing)
-    {
         final int chunkBytes = pool.chunkBytes();
         if (!SequenceNumbers.between(seq, headSeq, tailSeq))
         {
-            return (long)NOT_BUFFERED << 32;
+            return NOT_BUFFERED;
         }
         final int length = Math.min(maxLength, tailSeq - seq);
         if (length <= 0)
@@ -209,19 +184,10 @@ public final class SendBuffer
         }
         int done = 0;
         int offset = seq - base;
-        int sum = 0;
         while (true)
         {
             final int n = Math.min(length - done, chunkBytes - offset);
-            if (summing)
-            {
-                final int pieceSum = pool.getBytesAndSum(chunk, offset, destination, destinationOffset + done, n);
-                sum = (done & 1) == 0 ? Checksum.add(sum, pieceSum) : Checksum.addAfterOddLength(sum, pieceSum);
-            }
-            else
-            {
-                pool.getBytes(chunk, offset, destination, destinationOffset + done, n);
-            }
+            pool.getBytes(chunk, offset, destination, destinationOffset + done, n);
             done += n;
             if (done == length)
             {
@@ -233,7 +199,7 @@ public final class SendBuffer
         }
         cursorChunk = chunk;
         cursorBase = base;
-        return (long)length << 32 | sum;
+        return length;
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.sluice.core.wire;
 
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 
 import java.nio.ByteOrder;
@@ -93,58 +92,6 @@ public final class Checksum
         }
         final int folded = fold(acc);
         return NATIVE_LITTLE_ENDIAN ? swap(folded) : folded;
-    }
-
-    /**
-     * Copies {@code length} bytes and returns their one's complement sum, reading each byte once (Linux's
-     * {@code csum_and_copy} idea): the send path of a segment without TX checksum offload copies its payload
-     * from the send buffer into the frame and sums it in one pass instead of two (issue 15). The result is
-     * {@code sum(destination, destinationOffset, length)} after the copy, bit for bit.
-     *
-     * @param source            holding the bytes.
-     * @param sourceOffset      of the first byte.
-     * @param destination       where they go.
-     * @param destinationOffset of the first byte there.
-     * @param length            number of bytes, may be odd or zero.
-     * @return the 16-bit sum of the bytes copied, network order.
-     */
-    public static int copyAndSum(
-        final DirectBuffer source, final int sourceOffset, final MutableDirectBuffer destination,
-        final int destinationOffset, final int length)
-    {
-        source.boundsCheck(sourceOffset, length);
-        destination.boundsCheck(destinationOffset, length);
-        final byte[] from = source.byteArray();
-        final long fromAddress = source.addressOffset() + sourceOffset;
-        final byte[] to = destination.byteArray();
-        final long toAddress = destination.addressOffset() + destinationOffset;
-        long acc = 0;
-        long acc1 = 0;
-        final int steps32 = length & ~31;
-        int j = 0;
-        while (j < steps32)
-        {
-            final long a = UnsafeApi.getLong(from, fromAddress + j);
-            final long b = UnsafeApi.getLong(from, fromAddress + j + 8);
-            final long c = UnsafeApi.getLong(from, fromAddress + j + 16);
-            final long d = UnsafeApi.getLong(from, fromAddress + j + 24);
-            UnsafeApi.putLong(to, toAddress + j, a);
-            UnsafeApi.putLong(to, toAddress + j + 8, b);
-            UnsafeApi.putLong(to, toAddress + j + 16, c);
-            UnsafeApi.putLong(to, toAddress + j + 24, d);
-            acc += (a >>> 32) + (a & LOW_32_BITS) + (b >>> 32) + (b & LOW_32_BITS);
-            acc1 += (c >>> 32) + (c & LOW_32_BITS) + (d >>> 32) + (d & LOW_32_BITS);
-            j += 32;
-        }
-        final int folded = fold(acc + acc1);
-        final int head = NATIVE_LITTLE_ENDIAN ? swap(folded) : folded;
-        if (j == length)
-        {
-            return head;
-        }
-        // the last 0..31 bytes (at an even offset of the range): copied, then summed as a range of their own
-        destination.putBytes(destinationOffset + j, source, sourceOffset + j, length - j);
-        return add(head, sum(destination, destinationOffset + j, length - j));
     }
 
     /**

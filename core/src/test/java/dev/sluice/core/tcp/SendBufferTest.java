@@ -45,43 +45,6 @@ class SendBufferTest
     }
 
     @Test
-    void readAndSumShouldCopyLikeReadAndSumAcrossChunksAtAnyOffset_MUST2()
-    {
-        // 64-byte chunks: segments start at odd and even offsets and span several chunks, so pieces of odd
-        // length are combined (the sum of a piece after an odd length is byte-swapped, RFC 1071 §2(B))
-        final SendBuffer chunked = new SendBuffer(4096, new ChunkPool(64, 80, 1024, 0));
-        chunked.reset(7);
-        final UnsafeBuffer data = new UnsafeBuffer(new byte[3000]);
-        for (int i = 0; i < 3000; i++)
-        {
-            data.putByte(i, (byte)(i * 131 + (i >> 7)));
-        }
-        assertEquals(3000, chunked.append(data, 0, 3000));
-        final UnsafeBuffer viaRead = new UnsafeBuffer(new byte[1600]);
-        final UnsafeBuffer viaSum = new UnsafeBuffer(new byte[1600]);
-        for (int start = 0; start < 1400; start += 37)
-        {
-            for (final int length : new int[] {1, 63, 64, 65, 127, 1448, 1460})
-            {
-                final int seq = 7 + start;
-                final int read = chunked.read(seq, viaRead, 5, length);
-                final long summed = chunked.readAndSum(seq, viaSum, 5, length);
-                assertEquals(read, (int)(summed >> 32));
-                assertEquals(length, read);
-                final byte[] a = new byte[length];
-                final byte[] b = new byte[length];
-                viaRead.getBytes(5, a);
-                viaSum.getBytes(5, b);
-                assertArrayEquals(a, b, "start " + start + " length " + length);
-                assertEquals(dev.sluice.core.wire.Checksum.sum(viaRead, 5, length), (int)summed & 0xFFFF,
-                    "start " + start + " length " + length);
-            }
-        }
-        assertEquals(SendBuffer.NOT_BUFFERED, (int)(chunked.readAndSum(3, viaSum, 0, 10) >> 32));
-        assertEquals(0, chunked.readAndSum(7 + 3000, viaSum, 0, 10));
-    }
-
-    @Test
     void shouldStartEmptyAtGivenSequence()
     {
         buffer.reset(1001);

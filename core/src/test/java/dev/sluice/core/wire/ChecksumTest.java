@@ -58,43 +58,6 @@ class ChecksumTest
         }
 
         @Test
-        void copyAndSumShouldCopyExactlyAndReturnTheSumOfTheCopy()
-        {
-            // issue 15: the send path sums a payload while copying it; bit for bit sum() of the copy, which is
-            // the naive byte-by-byte sum, for every length around the 32-byte steps and at odd offsets
-            final SplittableRandom random = new SplittableRandom(43);
-            final byte[] bytes = new byte[4096];
-            final UnsafeBuffer source = new UnsafeBuffer(bytes);
-            final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
-            final byte[] copied = new byte[4096];
-            for (int round = 0; round < 20_000; round++)
-            {
-                if (round % 64 == 0)
-                {
-                    random.nextBytes(bytes);
-                    if (round % 640 == 0)
-                    {
-                        java.util.Arrays.fill(bytes, 0, 2100, (byte)(round % 1280 == 0 ? 0 : 0xFF));
-                    }
-                }
-                final int from = random.nextInt(64);
-                final int to = random.nextInt(64);
-                final int length = round < 2000 ? round % 200 : random.nextInt(round % 10 == 0 ? 2000 : 80);
-                destination.setMemory(0, 4096, (byte)0x5A);
-                final int sum = Checksum.copyAndSum(source, from, destination, to, length);
-                destination.getBytes(0, copied);
-                assertEquals(naiveSum(bytes, from, length), sum, "from " + from + " to " + to + " length " + length);
-                assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(bytes, from, from + length)),
-                    java.util.Arrays.toString(java.util.Arrays.copyOfRange(copied, to, to + length)));
-                assertEquals((byte)0x5A, copied[to + length], "nothing written past the range");
-                if (to > 0)
-                {
-                    assertEquals((byte)0x5A, copied[to - 1], "nothing written before the range");
-                }
-            }
-        }
-
-        @Test
         void shouldMatchOnAllOnesAndAllZeroInputs()
         {
             final byte[] ones = new byte[1500];
