@@ -55,9 +55,10 @@ public final class SluiceBench
     static final int BULK_BLOCK = 64 * 1024;
     /**
      * The bulk receiver's buffer, so its window ({@code -Dsluice.bench.bulkReceiveBytes}, a power of two; default
-     * 1 MiB, as far as the kernel's receive autotuning opens a loopback connection's window within a second).
+     * 256 KiB: 64 KiB left the sender waiting for the window; 1 MiB collapsed net_memif at MTU 9000 (frames
+     * dropped at its full rings) and measured lower on the ring; see README "Second pass").
      */
-    static final int BULK_RECEIVE_BYTES = Integer.getInteger("sluice.bench.bulkReceiveBytes", 1 << 20);
+    static final int BULK_RECEIVE_BYTES = Integer.getInteger("sluice.bench.bulkReceiveBytes", 256 * 1024);
 
     private final Options options;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
