@@ -56,6 +56,8 @@ public final class ShardAgent implements Agent, MessageHandler
     private static final int COMMAND_DRAIN_LIMIT = 64;
 
     private static final int RX_BURST = 32;
+    private static final int PARTIAL_CHECKSUMS_GOOD =
+        NetworkLayer.RX_IPV4_CHECKSUM_GOOD | NetworkLayer.RX_L4_CHECKSUM_GOOD;
     private static final int IMPAIRMENT_QUEUE_FRAMES = 8192;
     private static final long PUBLISH_INTERVAL_NS = 1_000_000;
 
@@ -93,6 +95,8 @@ public final class ShardAgent implements Agent, MessageHandler
     private ShardWork work;
     private PortOffloads offloads = PortOffloads.NONE;
     private boolean rxChecksumStatus;
+    private boolean inMemoryLink;
+    private boolean trustPartialChecksums;
     private boolean coalesce;
     private ReceiveCoalescer coalescer;
     private int segmentationBytes;
@@ -261,14 +265,15 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
-     * The system property {@value #GSO_PROPERTY}: {@code true} hands over up to {@value #GSO_MAX_BYTES} bytes at
-     * once, {@code false} (the default until a quiet machine shows a gain) one segment at a time.
+     * The system property {@value #GSO_PROPERTY}: {@code true} (the default: frames bit for bit those of the
+     * one-segment path, fewer TCP decisions; the quiet machine's bulk A/B favoured it on ring and memif) hands over
+     * up to {@value #GSO_MAX_BYTES} bytes at once, {@code false} one segment at a time.
      *
      * @return bytes for {@link #segmentationOffload(int)}.
      */
     public static int segmentationBytesByProperty()
     {
-        return Boolean.parseBoolean(System.getProperty(GSO_PROPERTY, "false")) ? GSO_MAX_BYTES : 0;
+        return Boolean.parseBoolean(System.getProperty(GSO_PROPERTY, "true")) ? GSO_MAX_BYTES : 0;
     }
 
     /**
@@ -300,6 +305,7 @@ public final class ShardAgent implements Agent, MessageHandler
         lcore = eal.registerCurrentThread();
         transmitter = new DpdkFrameTransmitter(lcore, pool, portId, queueId);
         transmitter.capture(pcap);
+        inMemoryLink = offloads.inMemory();
         if (impairRx.isActive() || impairTx.isActive())
         {
             impaired = new ImpairedLink(impairRx, impairTx, IMPAIRMENT_QUEUE_FRAMES, transmitter);
@@ -314,7 +320,8 @@ public final class ShardAgent implements Agent, MessageHandler
             {
                 transmitter.segmentationOffload(segmentationPool, segmentationCutLength);
             }
-            rxChecksumStatus = offloads.rxChecksumOffload();
+            rxChecksumStatus = offloads.rxChecksumOffload() && !offloads.inMemory();
+            trustPartialChecksums = offloads.inMemory() && offloads.txChecksumOffloads() != 0;
             network = new NetworkLayer(config, transmitter, transport, counters);
             input = network;
             coalescer = coalesce ? new ReceiveCoalescer(network, counters, RX_BURST) : null;
@@ -358,6 +365,8 @@ public final class ShardAgent implements Agent, MessageHandler
             commandsRun++;
         }
         final int received = lcore.rxBurst(portId, queueId, rxBurst, RX_BURST);
+        int partialTrusted = 0; // in-memory frames whose partial checksums were trusted, or completed
+        int partialCompleted = 0;
         try
         {
             for (int i = 0; i < received; i++)
@@ -374,6 +383,22 @@ public final class ShardAgent implements Agent, MessageHandler
                 {
                     pcap.write(rxFrame, 0, length, nowNs);
                 }
+                // an in-memory link's partial checksums (PortOffloads): trusted, else completed here; a frame
+                // handed to another shard loses its mbuf's marks, so it is completed before
+                final boolean partial = inMemoryLink && PortOffloads.hasPartialChecksums(Mbuf.offloadFlags(mbuf));
+                if (partial && (!trustPartialChecksums || shardCount > 1 &&
+                    FlowSteering.classify(rxFrame, 0, length, shardCount) != shardIndex))
+                {
+                    PortOffloads.completePartialChecksums(rxFrame, 0, length);
+                    partialCompleted++;
+                }
+                else if (partial)
+                {
+                    partialTrusted++;
+                }
+                final int checksumStatus = partial && trustPartialChecksums ? PARTIAL_CHECKSUMS_GOOD :
+                    rxChecksumStatus ? PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) :
+                    NetworkLayer.RX_CHECKSUM_UNKNOWN;
                 if (shardCount > 1)
                 {
                     final int owner = FlowSteering.classify(rxFrame, 0, length, shardCount);
@@ -396,12 +421,11 @@ public final class ShardAgent implements Agent, MessageHandler
                 if (coalescer != null)
                 {
                     // the frame stays in its mbuf until the flush below, before the burst is freed
-                    coalescer.onFrame(rxFrame, 0, length, rxChecksumStatus ?
-                        PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)) : NetworkLayer.RX_CHECKSUM_UNKNOWN, nowNs);
+                    coalescer.onFrame(rxFrame, 0, length, checksumStatus, nowNs);
                 }
-                else if (rxChecksumStatus)
+                else if (checksumStatus != NetworkLayer.RX_CHECKSUM_UNKNOWN)
                 {
-                    network.onFrame(rxFrame, 0, length, PortOffloads.rxChecksumStatus(Mbuf.offloadFlags(mbuf)), nowNs);
+                    network.onFrame(rxFrame, 0, length, checksumStatus, nowNs);
                 }
                 else
                 {
@@ -424,6 +448,11 @@ public final class ShardAgent implements Agent, MessageHandler
             {
                 lcore.freeBulk(rxBurst, received);
                 shardCounters.add(ShardCounterDescriptor.RX_FRAMES, received);
+                if (inMemoryLink)
+                {
+                    shardCounters.add(ShardCounterDescriptor.RX_PARTIAL_CHECKSUMS_TRUSTED, partialTrusted);
+                    shardCounters.add(ShardCounterDescriptor.RX_PARTIAL_CHECKSUMS_COMPLETED, partialCompleted);
+                }
             }
         }
         int handedIn = 0;

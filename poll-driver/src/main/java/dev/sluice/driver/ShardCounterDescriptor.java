@@ -33,7 +33,11 @@ public enum ShardCounterDescriptor
     /** Bytes the application handed to TCP. */
     APP_BYTES_OUT("app: bytes sent"),
     /** Connections the application accepted or opened. */
-    APP_CONNECTIONS("app: connections");
+    APP_CONNECTIONS("app: connections"),
+    /** Frames of an in-memory link whose partial checksums this shard trusted (not verified: never on a wire). */
+    RX_PARTIAL_CHECKSUMS_TRUSTED("rx: in-memory frames, partial checksums trusted"),
+    /** Frames of an in-memory link whose partial checksums this shard completed in software before use. */
+    RX_PARTIAL_CHECKSUMS_COMPLETED("rx: in-memory frames, partial checksums completed");
 
     private final String label;
 

@@ -54,6 +54,12 @@ public final class SluiceBench
     static final long SERVER_MAC = 0x02_00_00_78_00_02L;
     static final int SERVER_PORT = 7;
     static final int BULK_BLOCK = 64 * 1024;
+    /**
+     * The bulk receiver's buffer, so its window ({@code -Dsluice.bench.bulkReceiveBytes}, a power of two; default
+     * 256 KiB: 64 KiB left the sender waiting for the window; 1 MiB collapsed net_memif at MTU 9000 (frames
+     * dropped at its full rings) and measured lower on the ring; see README "Second pass").
+     */
+    static final int BULK_RECEIVE_BYTES = Integer.getInteger("sluice.bench.bulkReceiveBytes", 256 * 1024);
 
     private final Options options;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -126,7 +132,7 @@ public final class SluiceBench
             .mssBytes(mtu - 40) // MSS from the MTU; the smaller of the two ends' MSS options is used
             .noDelay(true)
             .mslNs(options.mslNs())
-            .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, connect ? 4096 : 64 * 1024)
+            .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, bulk ? BULK_RECEIVE_BYTES : connect ? 4096 : 64 * 1024)
             .backlog(poolSize)
             .build();
 
@@ -328,8 +334,14 @@ public final class SluiceBench
         final NetConfig netConfig = NetConfig.builder().localMac(mac).localIp(ip, 24).mtu(options.mtu()).build();
         final CachedNanoClock clock = new CachedNanoClock();
         final ShardAgent shard = new ShardAgent(eal, pool, port, 0, netConfig, stack, output, clock, null);
+        // the ports are configured without device offloads: only an in-memory link's partial checksums apply
+        final PortOffloads offloads = PortOffloads.choose(EthPort.of(port).info(), PortOffloads.requestedByProperty());
+        if (offloads.inMemory())
+        {
+            shard.offloads(offloads); // net_ring: checksums as Linux's loopback, -Dsluice.offloads=none for software
+        }
         shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
-        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO, -Dsluice.gso=true turns it on
+        shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO (on by default), -Dsluice.gso=false turns it off
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 

@@ -141,7 +141,9 @@ public final class SluiceRuntime implements AutoCloseable
         // impairment copies frames between the stack and the device: checksums stay in software there
         final boolean impaired = config.impairRx().isActive() || config.impairTx().isActive();
         final boolean coalescing = Boolean.getBoolean(RX_COALESCING_PROPERTY) && !impaired;
-        final int gsoBytes = ShardAgent.segmentationBytesByProperty();
+        // GSO by default, but not on an impaired link unless asked for (as TSO: loss experiments keep their shape)
+        final int gsoBytes = impaired && System.getProperty(ShardAgent.GSO_PROPERTY) == null ? 0 :
+            ShardAgent.segmentationBytesByProperty();
         final PortOffloads offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired,
             PortOffloads.tsoRequestedByProperty() && !impaired);
         final int portMtu = PortMtu.configurable(info, config.mtu(), offloads.tso());
@@ -218,7 +220,7 @@ public final class SluiceRuntime implements AutoCloseable
         log.printf("sluice: rss %s%n", rss);
         log.printf("sluice: offloads %s%s rx-coalescing=%s gso=%s%n", offloads.describe(),
             impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)",
-            gsoBytes > 0 ? "on (" + gsoBytes + " bytes)" : "off (-D" + ShardAgent.GSO_PROPERTY + "=true)");
+            gsoBytes > 0 ? "on (" + gsoBytes + " bytes, -D" + ShardAgent.GSO_PROPERTY + "=false for off)" : "off");
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%s%n", pool.name(), poolSize,
             POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu),
             largePool == null ? "" : " tso-mempool=" + largePool.name() + " data-room=" +

@@ -62,18 +62,52 @@ class JumboRingIT
         assertTrue(lastSinkCoalesced > 0, "segments merged by the sink's shard: " + lastSinkCoalesced);
     }
 
+    @Test
+    void partialChecksumsShouldBeTrustedOnTheInMemoryLink_MUST3() throws Exception
+    {
+        // net_ring is an in-memory link (PortOffloads): the sender leaves the checksums partial, the sink trusts
+        // the marks on every data frame and still receives every byte
+        final long frames = transfer("jrg", "jrh", 1500, 1500, "10.95.0");
+        assertTrue(lastSinkPartialTrusted >= BYTES / 1460 && lastSinkPartialTrusted <= frames,
+            "frames trusted " + lastSinkPartialTrusted + " of " + frames);
+        assertEquals(0, lastSinkPartialCompleted);
+    }
+
+    @Test
+    void anImpairedReceiverShouldCompletePartialChecksumsAndStillCatchCorruption_MUST3() throws Exception
+    {
+        // the sink impairs what it receives (1 % of frames get a bit flipped after they arrive): it cannot trust
+        // the marks, so it completes the checksums in software before the impairment, and verification drops the
+        // corrupted frames (counted) while every byte still arrives by retransmission
+        final long frames = transfer("jri", "jrj", 1500, 1500, "10.96.0", " --impair-rx corrupt=1%,seed=7");
+        assertEquals(0, lastSinkPartialTrusted);
+        assertTrue(lastSinkPartialCompleted >= BYTES / 1460 && lastSinkPartialCompleted <= frames,
+            "frames completed " + lastSinkPartialCompleted + " of " + frames);
+        assertTrue(lastSinkChecksumDrops > 0, "corrupted frames dropped by checksum: " + lastSinkChecksumDrops);
+    }
+
     private static long lastSinkCoalesced;
+    private static long lastSinkPartialTrusted;
+    private static long lastSinkPartialCompleted;
+    private static long lastSinkChecksumDrops;
 
     /** @return frames the sink's shard received. */
     private static long transfer(
         final String ringA, final String ringB, final int senderMtu, final int receiverMtu, final String net)
         throws Exception
     {
+        return transfer(ringA, ringB, senderMtu, receiverMtu, net, "");
+    }
+
+    private static long transfer(
+        final String ringA, final String ringB, final int senderMtu, final int receiverMtu, final String net,
+        final String sinkFlags) throws Exception
+    {
         final Eal eal = TestEalAccess.get();
         final int[] ports = RingPorts.createCrossedPair("net_ring_" + ringA, "net_ring_" + ringB, 4096);
         final SluiceConfig sinkConfig = SluiceConfig.parse(("sink --dev net_ring_" + ringA + " --ip " + net +
             ".1/24 --listen 5001 --idle backoff --mtu " + receiverMtu + " --receive-buffer 1048576 " +
-            "--counters-file /dev/shm/slrt-jumbo-sink.counters").split(" "));
+            "--counters-file /dev/shm/slrt-jumbo-sink.counters" + sinkFlags).split(" "));
         final SluiceConfig sourceConfig = SluiceConfig.parse(("source --dev net_ring_" + ringB + " --ip " + net +
             ".2/24 --connect " + net + ".1:5001 --bytes " + BYTES + " --idle backoff --mtu " + senderMtu +
             " --send-buffer 1048576 --counters-file /dev/shm/slrt-jumbo-source.counters").split(" "));
@@ -127,6 +161,11 @@ class JumboRingIT
         assertEquals(0, sink.agent(0).multiSegmentDrops() + sender.agent(0).multiSegmentDrops());
         assertEquals(0, sender.agent(0).transmitter().claimFailures(), "every frame fit one mbuf");
         lastSinkCoalesced = sink.agent(0).counters().get(NetCounterDescriptor.RX_SEGMENTS_COALESCED);
+        lastSinkPartialTrusted = sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_PARTIAL_CHECKSUMS_TRUSTED);
+        lastSinkPartialCompleted =
+            sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_PARTIAL_CHECKSUMS_COMPLETED);
+        lastSinkChecksumDrops = sink.agent(0).counters().get(NetCounterDescriptor.TCP_BAD_CHECKSUM) +
+            sink.agent(0).counters().get(NetCounterDescriptor.IPV4_BAD_CHECKSUM);
         return sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_FRAMES);
     }
 }
