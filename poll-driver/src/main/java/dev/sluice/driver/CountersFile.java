@@ -54,7 +54,7 @@ public final class CountersFile implements AutoCloseable
         "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN", "tcp: SYN cookies sent",
         "tcp: SYN cookies accepted", "tcp: SYN cookies rejected", "tcp: challenge ACKs over the shard's limit",
         "tcp: losses detected by RACK (RFC 8985)", "tcp: tail loss probes (TLP)", "tcp: losses repaired by TLP",
-        "tcp: spurious retransmissions (D-SACK)"};
+        "tcp: spurious retransmissions (D-SACK)", "tcp: spurious timeouts undone (Eifel, RFC 3522)"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -242,6 +242,7 @@ public final class CountersFile implements AutoCloseable
         to[36].setRelease(from.recovery().tlpProbes());
         to[37].setRelease(from.recovery().tlpRepairedLosses());
         to[38].setRelease(from.recovery().spuriousRetransmissions());
+        to[39].setRelease(from.recovery().spuriousTimeouts());
     }
 
     /**
