@@ -505,11 +505,17 @@ final class LossRecovery
     /** The least time a suspected reneging is given to clear up before the RTO resends (Linux: 10 ms). */
     static final long RENEGING_DELAY_NS = 10_000_000L;
 
-    // §7.2: only in the open state (no recovery, no SACKed data) and with no probe outstanding
+    // §7.2: in the open state (no recovery, no SACKed data), and beyond it in SACK recovery (not RTO recovery),
+    // with no probe outstanding. RFC 8985 schedules the PTO in the open state only: in recovery RACK detects the
+    // losses, but only from ACKs; when the last ones of a flight are lost (at 5 % random loss both ways, the ACK
+    // of a retransmission in a cwnd of 2-4 segments), nothing comes back and the RTO (200 ms or more against a
+    // sub-millisecond round trip) is the only way out, and 60-80 % of those timeouts are spurious (Eifel): the
+    // data had arrived. A probe after PTO draws an ACK (and SACK) that restarts the ACK clock, or lets RACK mark a
+    // lost retransmission by the transmit time of the probe sent after it (§6.2 applies to retransmissions).
     private boolean probeAllowed()
     {
-        return rackOn && !goBackN && !rtoRecovery && !congestion.inRecovery() && scoreboard.isEmpty() &&
-            (rack == null || !rack.probeOutstanding());
+        return rackOn && !goBackN && !rtoRecovery && (rack == null || !rack.probeOutstanding()) &&
+            (congestion.inSackRecovery() || !congestion.inRecovery() && scoreboard.isEmpty());
     }
 
     /**
