@@ -509,7 +509,7 @@ final class LossRecovery
     // with no probe outstanding. RFC 8985 schedules the PTO in the open state only: in recovery RACK detects the
     // losses, but only from ACKs; when the last ones of a flight are lost (at 5 % random loss both ways, the ACK
     // of a retransmission in a cwnd of 2-4 segments), nothing comes back and the RTO (200 ms or more against a
-    // sub-millisecond round trip) is the only way out, and 60-80 % of those timeouts are spurious (Eifel): the
+    // sub-millisecond round trip) is the only way out, and 45-80 % of those timeouts are spurious (Eifel): the
     // data had arrived. A probe after PTO draws an ACK (and SACK) that restarts the ACK clock, or lets RACK mark a
     // lost retransmission by the transmit time of the probe sent after it (§6.2 applies to retransmissions).
     private boolean probeAllowed()
