@@ -215,10 +215,13 @@ class SluiceTarget(Target):
         subprocess.run([self.sluice, "--help"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=900)
 
-    def _common(self, tap=None):
+    def _common(self, counters, tap=None):
+        # one counters file per process, named by the caller: prepared active-open processes are
+        # created before any of them is started, so a name from a process count would repeat
+        # (the second process then exited on FileAlreadyExistsException: "no SYN from the target")
         return ["--dev", "net_tap0,iface=%s" % (tap or self.tap), "--ip", "%s/%d" % (TARGET_IP, PREFIXLEN),
                 "--msl-ms", str(self.msl_ms),
-                "--counters-file", os.path.join(self.workdir, "sluice-%d.counters" % len(self.procs))]
+                "--counters-file", os.path.join(self.workdir, counters)]
 
     def _start(self, tester, args, log, ns=None, tap=None, handle=None):
         ns, tap = ns or self.ns, tap or self.tap
@@ -248,7 +251,8 @@ class SluiceTarget(Target):
         if self.passive is None or not self.passive.alive():
             tester.target_mac = None
             # the SYN backlog checks_cookies.py fills (Linux: linux_peer.py's listen backlog)
-            self.passive = self._start(tester, ["echo"] + self._common() + ["--listen", str(LISTEN_PORT),
+            counters = "sluice-echo-%d.counters" % len(self.procs)
+            self.passive = self._start(tester, ["echo"] + self._common(counters) + ["--listen", str(LISTEN_PORT),
                                                                               "--syn-backlog", "64"],
                                        "sluice-echo.log")
             tester.resolve_target(30)
@@ -268,8 +272,8 @@ class SluiceTarget(Target):
         t = Tester(TESTER_IP, TARGET_IP)
         h = ActiveHandle(Conn._ports.pop(), nbytes, t)
         h.own_tester = True
-        args = ["source"] + self._common(tap) + ["--idle", "backoff", "--connect", "%s:%d" % (TESTER_IP, h.port),
-                                                 "--bytes", str(nbytes)]
+        args = ["source"] + self._common("sluice-source-%d.counters" % h.port, tap) + [
+            "--idle", "backoff", "--connect", "%s:%d" % (TESTER_IP, h.port), "--bytes", str(nbytes)]
 
         def run():
             try:

@@ -123,7 +123,7 @@ else:
     print("| Linux | failed | |")
 if s:
     print("| Sluice: heap | %.0f | used heap after GC, before and after |" % s["heap_bytes_per_connection"])
-    print("| Sluice: off-heap | %.0f | direct memory (payload pool slabs reserved while bytes were in flight) |" % s["direct_bytes_per_connection"])
+    print("| Sluice: off-heap | %.0f | direct memory once idle (payload pool slabs, given back once drained) |" % s["direct_bytes_per_connection"])
     print("| Sluice: total | %.0f | |" % s["bytes_per_connection"])
 else:
     print("| Sluice | failed | |")
@@ -134,7 +134,7 @@ PY
 bench_netty() {
   local secs; if [ "$quick" = 1 ]; then secs=3; else secs=10; fi
   log "netty: NettyTransportBench $secs (epoll, then Sluice)"
-  timeout $(( 4 * secs + 120 )) java $(sluice_jvm_args) -Xms1g -Xmx1g -cp "$jar" dev.sluice.bench.netty.NettyTransportBench \
+  timeout $(( 7 * secs + 120 )) java $(sluice_jvm_args) -Xms1g -Xmx1g -cp "$jar" dev.sluice.bench.netty.NettyTransportBench \
     "$secs" > "$out/logs/netty-transport.log" 2>&1 || log "  failed: $(grep -v '^WARNING' "$out/logs/netty-transport.log" | tail -3 | tr '\n' ' ')"
   grep '^{' "$out/logs/netty-transport.log" > "$out/netty.json" || true
   python3 - "$out/netty.json" <<'PY' | tee "$out/netty.md"
@@ -146,8 +146,16 @@ print("|---|---|---|---|")
 if not (e and s):
     print("| failed: see logs/netty-transport.log | | | |")
     sys.exit(0)
-for label, key in (("HTTP hello req/s (64 connections)", "requestsPerSecond"), ("echo ping-pong us p50", "p50Us"),
-                   ("echo ping-pong us p99", "p99Us"), ("bytes allocated per request, server loop", "loopBytesPerRequest")):
+for label, key in (("HTTP hello req/s (64 connections, wrk-like client)", "requestsPerSecond"),
+                   ("HTTP hello req/s (64 connections, Netty HttpClientCodec client)", "codecClientRequestsPerSecond"),
+                   ("echo ping-pong us p50", "p50Us"), ("echo ping-pong us p99", "p99Us"),
+                   ("bytes allocated per request, server loop", "loopBytesPerRequest")):
+    if key not in e or key not in s:
+        continue
     print("| %s | %s | %s | %.2fx |" % (label, format(e[key], ",.1f"), format(s[key], ",.1f"), s[key] / e[key] if e[key] else 0))
+bad = e.get("malformedResponses", 0) + s.get("malformedResponses", 0)
+print()
+print("Client loop on CPU 0, server loop on CPU 1 for both transports; malformed responses: %d%s" %
+      (bad, "" if bad == 0 else " (FAILED: the wrk-like client rejected responses)"))
 PY
 }

@@ -54,7 +54,9 @@ public final class CountersFile implements AutoCloseable
         "tcp: TIME-WAIT recycled (cap)", "tcp: TIME-WAIT reused by a new SYN", "tcp: SYN cookies sent",
         "tcp: SYN cookies accepted", "tcp: SYN cookies rejected", "tcp: challenge ACKs over the shard's limit",
         "tcp: losses detected by RACK (RFC 8985)", "tcp: tail loss probes (TLP)", "tcp: losses repaired by TLP",
-        "tcp: spurious retransmissions (D-SACK)", "tcp: spurious timeouts undone (Eifel, RFC 3522)"};
+        "tcp: spurious retransmissions (D-SACK)", "tcp: SYN-ACKs retransmitted (half-open)",
+        "tcp: half-open connections timed out", "tcp: half-open connections reset",
+        "tcp: handshakes completed without room (ACK dropped)", "tcp: spurious timeouts undone (Eifel, RFC 3522)"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -242,7 +244,11 @@ public final class CountersFile implements AutoCloseable
         to[36].setRelease(from.recovery().tlpProbes());
         to[37].setRelease(from.recovery().tlpRepairedLosses());
         to[38].setRelease(from.recovery().spuriousRetransmissions());
-        to[39].setRelease(from.recovery().spuriousTimeouts());
+        to[39].setRelease(from.synAcksRetransmitted());
+        to[40].setRelease(from.synReceivedTimedOut());
+        to[41].setRelease(from.synReceivedReset());
+        to[42].setRelease(from.synReceivedOverflow());
+        to[43].setRelease(from.recovery().spuriousTimeouts());
     }
 
     /**

@@ -58,6 +58,9 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     private final int queueId;
     private final MemorySegment burst;
     private final MemorySegment stash;
+    // the arrays' addresses for the per-frame reads and writes, unchecked: pending and stashed stay within BURST
+    private final long burstAddress;
+    private final long stashAddress;
     private int stashed;
     private final UnsafeBuffer claimBuffer = new UnsafeBuffer(0, 0);
     private long claimedMbuf;
@@ -87,6 +90,8 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
         this.queueId = queueId;
         this.burst = Arena.ofAuto().allocate(ValueLayout.ADDRESS, BURST);
         this.stash = Arena.ofAuto().allocate(ValueLayout.ADDRESS, BURST);
+        this.burstAddress = burst.address();
+        this.stashAddress = stash.address();
     }
 
     /**
@@ -224,7 +229,7 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
             claimFailures++;
             return null;
         }
-        final long mbuf = Mbuf.at(stash, stashed - 1);
+        final long mbuf = Mbuf.at(stashAddress, stashed - 1);
         if (maxLength > Mbuf.tailroom(mbuf))
         {
             if (largePool != null)
@@ -264,7 +269,7 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
         {
             pcap.write(claimBuffer, 0, length, nowNs);
         }
-        Mbuf.put(burst, pending++, claimedMbuf);
+        Mbuf.put(burstAddress, pending++, claimedMbuf);
         claimedMbuf = 0;
     }
 
@@ -332,7 +337,7 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
         }
         for (int i = 0; i < remaining; i++)
         {
-            lcore.free(Mbuf.at(burst, i));
+            lcore.free(Mbuf.at(burstAddress, i));
         }
         final int sent = pending - remaining;
         framesDropped += remaining;

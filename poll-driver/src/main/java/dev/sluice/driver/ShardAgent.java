@@ -72,6 +72,7 @@ public final class ShardAgent implements Agent, MessageHandler
     private final NetCounters counters = new NetCounters();
     private final UnsafeBuffer rxFrame = new UnsafeBuffer(0, 0);
     private final MemorySegment rxBurst = Arena.ofAuto().allocate(ValueLayout.ADDRESS, RX_BURST);
+    private final long rxBurstAddress = rxBurst.address(); // read per frame unchecked: i < received <= RX_BURST
     private Lcore lcore;
     private DpdkFrameTransmitter transmitter;
     private NetworkLayer network;
@@ -361,7 +362,7 @@ public final class ShardAgent implements Agent, MessageHandler
         {
             for (int i = 0; i < received; i++)
             {
-                final long mbuf = Mbuf.at(rxBurst, i);
+                final long mbuf = Mbuf.at(rxBurstAddress, i);
                 if (Mbuf.segmentCount(mbuf) != 1)
                 {
                     multiSegmentDrops++; // frames above the mbuf size are not configured for (MTU 1500)

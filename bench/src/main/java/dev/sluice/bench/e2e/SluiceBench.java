@@ -1,6 +1,5 @@
 package dev.sluice.bench.e2e;
 
-import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,9 +14,11 @@ import dev.sluice.bench.e2e.SluiceBenchIdle.IdleClient;
 import dev.sluice.bench.e2e.SluiceBenchIdle.IdleServer;
 import dev.sluice.bench.e2e.SluiceBenchServer.ServerApp;
 import dev.sluice.core.net.NetConfig;
+import dev.sluice.core.stack.JvmMemory;
 import dev.sluice.core.stack.NetworkSegmentOutput;
 import dev.sluice.core.stack.TcpStack;
 import dev.sluice.core.stack.TcpStackCounters;
+import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.IsnGenerator;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
@@ -274,8 +275,8 @@ public final class SluiceBench
         AgentRunner.startOnThread(serverRunner);
         AgentRunner.startOnThread(clientRunner);
         Thread.sleep(500);
-        final long heapBefore = usedHeapAfterGc();
-        final long directBefore = directMemoryUsed();
+        final long heapBefore = JvmMemory.usedHeapAfterGc();
+        final long directBefore = JvmMemory.directMemoryUsed();
         final long openedAtNs = System.nanoTime();
         client.go = true;
         final long deadlineNs = openedAtNs + 60_000_000_000L + n * 200_000L;
@@ -284,9 +285,10 @@ public final class SluiceBench
             Thread.sleep(10);
         }
         final long openNs = System.nanoTime() - openedAtNs;
-        Thread.sleep(1_000); // delayed ACKs of the last bytes: every send queue drains
-        final long heapAfter = usedHeapAfterGc();
-        final long directAfter = directMemoryUsed();
+        // delayed ACKs of the last bytes: every send queue drains; then the pools give their drained slabs back
+        Thread.sleep(1_000 + 2 * ChunkPool.SLAB_DECAY_NS / 1_000_000);
+        final long heapAfter = JvmMemory.usedHeapAfterGc();
+        final long directAfter = JvmMemory.directMemoryUsed();
         clientRunner.close();
         serverRunner.close();
         if (failure.get() != null)
@@ -304,34 +306,11 @@ public final class SluiceBench
             "connection end%n", n, heap, direct);
         Report.write(options, "sluice-ring", openNs, n, 0, null, "two shards over a crossed net_ring pair in one " +
             "JVM, " + mode + "; " + n + " connections per side, each sent and received 8 bytes, then idle; heap " +
-            "after GC and direct memory (payload pool slabs) before and after, divided by " + 2 * n +
+            "after GC and direct memory (payload pool slabs, given back once drained) before and after, divided by " + 2 * n +
             " connection ends", String.format(Locale.ROOT, "\"connections\":%d,\"heap_bytes_per_connection\":%.1f," +
             "\"direct_bytes_per_connection\":%.1f,\"bytes_per_connection\":%.1f,\"client_state\":\"%s\"," +
             "\"server_state\":\"%s\",\"client_shard\":\"%s\",\"server_shard\":\"%s\"", n, heap, direct,
             heap + direct, client.describe(), server.describe(), clientAgent.describe(), serverAgent.describe()));
-    }
-
-    private static long usedHeapAfterGc()
-    {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++)
-        {
-            System.gc();
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long directMemoryUsed()
-    {
-        for (final BufferPoolMXBean bufferPool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
-        {
-            if ("direct".equals(bufferPool.getName()))
-            {
-                return bufferPool.getMemoryUsed();
-            }
-        }
-        return 0;
     }
 
     private AppAgent shard(

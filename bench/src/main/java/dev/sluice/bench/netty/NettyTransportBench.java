@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.sluice.bench.e2e.Affinity;
 import dev.sluice.driver.runtime.SluiceConfig;
 import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.EthPort;
@@ -48,18 +49,27 @@ import org.HdrHistogram.Histogram;
  * Netty-on-Sluice beside Netty-on-epoll, the same pipelines on both: an HTTP/1.1 hello server
  * ({@code HttpServerCodec}, {@code HttpObjectAggregator}, a {@code FullHttpResponse} per request, keep-alive)
  * loaded by 64 keep-alive client connections (one request outstanding each), and a 64-byte echo ping-pong on
- * one connection (round-trip p50/p99). Sluice: server and client are two shards (one event loop each) over a
- * crossed net_ring pair in this JVM; epoll: one server and one client event loop over kernel loopback. Also
- * reports the bytes allocated per request by the server's event loop thread (Netty's own allocations
+ * one connection (round-trip p50/p99). The HTTP rate is measured twice: with a wrk-like client
+ * ({@link RawHttpRequester}: the request encoded once, a small response parser), the headline, because with
+ * Netty's {@code HttpClientCodec} + {@code HttpObjectAggregator} the client loop costs more per request than the
+ * server it loads and Netty-on-Sluice measures its client; then with that codec client. Sluice: server and
+ * client are two shards (one event loop each) over a crossed net_ring pair in this JVM; epoll: one server and
+ * one client event loop over kernel loopback; both transports' client loop on CPU 0 and server loop on CPU 1.
+ * Also reports the bytes allocated per request by the server's event loop thread (Netty's own allocations
  * included: the codec's request and response objects).
  *
- * <pre>java ... dev.sluice.bench.netty.NettyTransportBench [seconds]</pre>
+ * <pre>java ... dev.sluice.bench.netty.NettyTransportBench [seconds [epoll|sluice]]</pre>
+ * (the second argument runs one transport alone, for profiling; the comparison needs both in one run).
  */
 public final class NettyTransportBench
 {
     private static final int CONNECTIONS = 64;
     private static final int HTTP_PORT = 8080;
     private static final int ECHO_PORT = 7007;
+    private static final int CLIENT_CPU = 0;
+    private static final int SERVER_CPU = 1;
+    /** {@code -Dsluice.bench.netty.pin=false} leaves both loops to the scheduler (for an A/B of the pinning). */
+    private static final boolean PIN = Boolean.parseBoolean(System.getProperty("sluice.bench.netty.pin", "true"));
 
     private NettyTransportBench()
     {
@@ -72,13 +82,23 @@ public final class NettyTransportBench
     public static void main(final String[] args) throws Exception
     {
         final int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        final String only = args.length > 1 ? args[1] : "";
+        if (!only.isEmpty())
+        {
+            final Result r = "epoll".equals(only) ? runEpoll(seconds) : runSluice(seconds);
+            print(only, r);
+            json(only, r, seconds);
+            System.exit(0);
+        }
         final Result epoll = runEpoll(seconds);
         final Result sluice = runSluice(seconds);
-        System.out.printf("%-8s %14s %10s %10s %14s%n", "netty on", "http req/s", "p50 us", "p99 us", "B/req (loop)");
+        System.out.printf("%-8s %14s %10s %10s %14s %16s %14s%n", "netty on", "http req/s", "p50 us", "p99 us",
+            "B/req (loop)", "codec cl. req/s", "B/req (loop)");
         print("epoll", epoll);
         print("sluice", sluice);
-        System.out.printf("sluice/epoll: request rate %.2fx, p99 %.2fx%n",
-            sluice.requestsPerSecond / epoll.requestsPerSecond, sluice.p99Us / epoll.p99Us);
+        System.out.printf("sluice/epoll: request rate %.2fx (codec client %.2fx), p99 %.2fx%n",
+            sluice.requestsPerSecond / epoll.requestsPerSecond,
+            sluice.codecRequestsPerSecond / epoll.codecRequestsPerSecond, sluice.p99Us / epoll.p99Us);
         json("epoll", epoll, seconds); // for scripts/bench --netty
         json("sluice", sluice, seconds);
         System.exit(0);
@@ -86,18 +106,27 @@ public final class NettyTransportBench
 
     private static void print(final String name, final Result r)
     {
-        System.out.printf("%-8s %14.0f %10.1f %10.1f %14.0f%n", name, r.requestsPerSecond, r.p50Us, r.p99Us,
-            r.bytesPerRequest);
+        System.out.printf("%-8s %14.0f %10.1f %10.1f %14.0f %16.0f %14.0f%s%n", name, r.requestsPerSecond, r.p50Us,
+            r.p99Us, r.bytesPerRequest, r.codecRequestsPerSecond, r.codecBytesPerRequest,
+            r.malformed == 0 ? "" : "  MALFORMED RESPONSES: " + r.malformed);
     }
 
     private static void json(final String transport, final Result r, final int seconds)
     {
         System.out.printf(java.util.Locale.ROOT, "{\"transport\":\"%s\",\"seconds\":%d,\"requestsPerSecond\":%.1f," +
-            "\"p50Us\":%.2f,\"p99Us\":%.2f,\"loopBytesPerRequest\":%.1f}%n", transport, seconds, r.requestsPerSecond,
-            r.p50Us, r.p99Us, r.bytesPerRequest);
+            "\"p50Us\":%.2f,\"p99Us\":%.2f,\"loopBytesPerRequest\":%.1f,\"codecClientRequestsPerSecond\":%.1f," +
+            "\"codecClientLoopBytesPerRequest\":%.1f,\"malformedResponses\":%d}%n", transport, seconds,
+            r.requestsPerSecond, r.p50Us, r.p99Us, r.bytesPerRequest, r.codecRequestsPerSecond, r.codecBytesPerRequest,
+            r.malformed);
     }
 
-    record Result(double requestsPerSecond, double p50Us, double p99Us, double bytesPerRequest)
+    /**
+     * One transport's figures: the HTTP rate and the server loop's bytes per request with the wrk-like client
+     * (the headline) and with Netty's codec client, the ping-pong percentiles, and responses the raw client
+     * could not parse (must be 0).
+     */
+    record Result(double requestsPerSecond, double p50Us, double p99Us, double bytesPerRequest,
+        double codecRequestsPerSecond, double codecBytesPerRequest, long malformed)
     {
     }
 
@@ -147,6 +176,10 @@ public final class NettyTransportBench
         final EventLoopGroup clientGroup, final Class<? extends Channel> clientClass, final String host,
         final int seconds) throws Exception
     {
+        // the same CPUs for both transports, as the other end-to-end benches: client loop on 0, server loop on 1
+        // (unpinned, a shared machine's scheduler may stack both busy loops on one CPU)
+        pin(serverGroup, SERVER_CPU);
+        pin(clientGroup, CLIENT_CPU);
         final AtomicReference<Thread> serverThread = new AtomicReference<>();
         final Channel http = new ServerBootstrap().group(serverGroup).channel(serverClass)
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -162,7 +195,43 @@ public final class NettyTransportBench
         final Channel echo = new ServerBootstrap().group(serverGroup).channel(serverClass)
             .childOption(ChannelOption.TCP_NODELAY, true).childHandler(new Echo()).bind(ECHO_PORT).sync().channel();
 
-        // HTTP: 64 keep-alive connections, one request outstanding each
+        // HTTP: 64 keep-alive connections, one request outstanding each; first loaded by a wrk-like client, then
+        // by Netty's own HttpClientCodec client (which costs the client loop more than the server it loads)
+        final AtomicLong malformed = new AtomicLong();
+        final HttpRate raw = http(clientGroup, clientClass, host, seconds, serverThread, malformed, true);
+        final HttpRate codec = http(clientGroup, clientClass, host, seconds, serverThread, malformed, false);
+
+        // ping-pong: one connection, 64 bytes, one message in flight
+        final Histogram rtt = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
+        final PingPong pingPong = new PingPong(rtt, seconds);
+        final Channel ping = new Bootstrap().group(clientGroup).channel(clientClass)
+            .option(ChannelOption.TCP_NODELAY, true).handler(pingPong).connect(host, ECHO_PORT).sync().channel();
+        pingPong.done.await(seconds * 3L + 10, TimeUnit.SECONDS);
+        ping.close().sync();
+        http.close().sync();
+        echo.close().sync();
+        return new Result(raw.requestsPerSecond, rtt.getValueAtPercentile(50) / 1e3,
+            rtt.getValueAtPercentile(99) / 1e3, raw.loopBytesPerRequest, codec.requestsPerSecond,
+            codec.loopBytesPerRequest, malformed.get());
+    }
+
+    private static void pin(final EventLoopGroup group, final int cpu) throws Exception
+    {
+        if (PIN && Runtime.getRuntime().availableProcessors() > Math.max(SERVER_CPU, CLIENT_CPU))
+        {
+            group.next().submit(() -> Affinity.pin(cpu)).sync(); // one event loop per group here
+        }
+    }
+
+    record HttpRate(double requestsPerSecond, double loopBytesPerRequest)
+    {
+    }
+
+    private static HttpRate http(
+        final EventLoopGroup clientGroup, final Class<? extends Channel> clientClass, final String host,
+        final int seconds, final AtomicReference<Thread> serverThread, final AtomicLong malformed,
+        final boolean rawClient) throws Exception
+    {
         final AtomicLong responses = new AtomicLong();
         final Bootstrap httpClient = new Bootstrap().group(clientGroup).channel(clientClass)
             .option(ChannelOption.TCP_NODELAY, true)
@@ -171,8 +240,15 @@ public final class NettyTransportBench
                 @Override
                 protected void initChannel(final Channel ch)
                 {
-                    ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 16),
-                        new Requester(host, responses));
+                    if (rawClient)
+                    {
+                        ch.pipeline().addLast(new RawHttpRequester(host, responses, malformed));
+                    }
+                    else
+                    {
+                        ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 16),
+                            new Requester(host, responses));
+                    }
                 }
             });
         final Channel[] clients = new Channel[CONNECTIONS];
@@ -195,18 +271,7 @@ public final class NettyTransportBench
         {
             c.close().sync();
         }
-
-        // ping-pong: one connection, 64 bytes, one message in flight
-        final Histogram rtt = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
-        final PingPong pingPong = new PingPong(rtt, seconds);
-        final Channel ping = new Bootstrap().group(clientGroup).channel(clientClass)
-            .option(ChannelOption.TCP_NODELAY, true).handler(pingPong).connect(host, ECHO_PORT).sync().channel();
-        pingPong.done.await(seconds * 3L + 10, TimeUnit.SECONDS);
-        ping.close().sync();
-        http.close().sync();
-        echo.close().sync();
-        return new Result(count / elapsedS, rtt.getValueAtPercentile(50) / 1e3, rtt.getValueAtPercentile(99) / 1e3,
-            (double)allocated / Math.max(1, count));
+        return new HttpRate(count / elapsedS, (double)allocated / Math.max(1, count));
     }
 
     /** Netty's hello handler. */

@@ -107,19 +107,22 @@ final class BenchShard implements FrameTransmitter
         writeSegment(syn, peerSeq, 0, TcpHeader.SYN, headerLength, 0);
         layer.onFrame(syn, 0, syn.capacity(), nowNs);
         stack.poll(nowNs);
-        connection = stack.connection(PEER_IP, PEER_PORT, LOCAL_PORT);
-        if (connection == null || connection.state() != TcpState.SYN_RECEIVED)
+        // the half-open connection is a compact record: our ISS is in the SYN-ACK just built
+        if (stack.synReceivedCount(LOCAL_PORT) != 1 ||
+            TcpHeader.flags(txBuffer, TCP_OFFSET) != (TcpHeader.SYN | TcpHeader.ACK))
         {
-            throw new IllegalStateException("SYN not accepted: " + connection);
+            throw new IllegalStateException("SYN not answered with a SYN-ACK");
         }
+        final int iss = TcpHeader.sequence(txBuffer, TCP_OFFSET);
         peerSeq++;
         final UnsafeBuffer ack = frame(0, 0);
-        writeSegment(ack, peerSeq, connection.iss() + 1, TcpHeader.ACK, TcpHeader.MIN_HEADER_LENGTH, 0);
+        writeSegment(ack, peerSeq, iss + 1, TcpHeader.ACK, TcpHeader.MIN_HEADER_LENGTH, 0);
         layer.onFrame(ack, 0, ack.capacity(), nowNs);
         stack.poll(nowNs);
-        if (connection.state() != TcpState.ESTABLISHED)
+        connection = stack.connection(PEER_IP, PEER_PORT, LOCAL_PORT);
+        if (connection == null || connection.state() != TcpState.ESTABLISHED)
         {
-            throw new IllegalStateException("not established: " + connection.state());
+            throw new IllegalStateException("not established: " + connection);
         }
     }
 

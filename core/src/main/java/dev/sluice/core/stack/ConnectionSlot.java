@@ -23,12 +23,10 @@ final class ConnectionSlot extends ConnectionTimerWheel.Node
     TcpReceiveHandler delegate = TcpReceiveHandler.DISCARD;
     TcpChannelHandler handler;
     Object attachment;
-    Listener listener;
     long key;
     long id;
     boolean inUse;
     boolean queued;
-    boolean inBacklog;
     boolean outputShutdown;
     boolean finDeferred;
     boolean handlerFailed;

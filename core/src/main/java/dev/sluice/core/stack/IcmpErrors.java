@@ -1,6 +1,7 @@
 package dev.sluice.core.stack;
 
 import dev.sluice.core.tcp.TcpConnection;
+import dev.sluice.core.wire.IcmpHeader;
 import dev.sluice.core.wire.TcpHeader;
 import org.agrona.DirectBuffer;
 
@@ -15,11 +16,13 @@ final class IcmpErrors
     private final ConnectionTable table;
     private final NetworkSegmentOutput output;
     private final TcpStackCounters counters;
+    private final Listeners listeners;
 
     IcmpErrors(
         final TcpStack stack, final ConnectionTable table, final NetworkSegmentOutput output,
-        final TcpStackCounters counters)
+        final TcpStackCounters counters, final Listeners listeners)
     {
+        this.listeners = listeners;
         this.stack = stack;
         this.table = table;
         this.output = output;
@@ -38,8 +41,14 @@ final class IcmpErrors
         }
         final int localPort = TcpHeader.sourcePort(buffer, quotedTcpOffset);
         final int remotePort = TcpHeader.destinationPort(buffer, quotedTcpOffset);
-        final ConnectionSlot slot = table.get(TcpStack.connectionKey(quotedDestinationIp, remotePort, localPort));
-        if (slot == null || slot.connection.localIp() != quotedSourceIp)
+        final long key = TcpStack.connectionKey(quotedDestinationIp, remotePort, localPort);
+        final ConnectionSlot slot = table.get(key);
+        if (slot == null)
+        {
+            onHalfOpenError(key, errorKind, TcpHeader.sequence(buffer, quotedTcpOffset));
+            return;
+        }
+        if (slot.connection.localIp() != quotedSourceIp)
         {
             counters.icmpErrorsIgnored++;
             return;
@@ -61,6 +70,32 @@ final class IcmpErrors
                 stack.afterInteraction(slot);
             }
             default -> counters.icmpErrorsIgnored++;
+        }
+    }
+
+    // a half-open connection: a hard error quoting our SYN-ACK (SEQ = ISS) drops the record (SHLD-26, as a
+    // connection in SYN-RECEIVED is aborted; Linux's tcp_req_err drops the request sock), soft ones are counted
+    private void onHalfOpenError(final long key, final int errorKind, final int quotedSeq)
+    {
+        final SynReceivedTable halfOpen = listeners.halfOpen();
+        final int record = halfOpen.find(key);
+        if (record < 0)
+        {
+            counters.icmpErrorsIgnored++;
+        }
+        else if (quotedSeq != halfOpen.iss(record))
+        {
+            counters.icmpErrorsOutOfWindow++; // RFC 5927 §4.1: not a segment we sent
+        }
+        else if (errorKind == IcmpHeader.ERROR_HARD)
+        {
+            halfOpen.remove(record);
+            counters.icmpHardErrorsAborted++;
+            counters.synReceivedReset++;
+        }
+        else
+        {
+            counters.icmpSoftErrors++; // MUST-56: soft errors never abort
         }
     }
 }

@@ -14,12 +14,17 @@ import dev.sluice.core.wire.TcpOptions;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
- * A shard's listening ports and their backlogs: a SYN to a listening port takes a pooled connection in LISTEN
- * (§3.10.7.2), which counts against its listener's backlog while it is in SYN-RECEIVED. A SYN beyond the backlog
- * is answered with a SYN cookie (RFC 4987 §3.6, {@link SynCookies}; Linux's default tcp_syncookies=1), or
- * dropped and counted when cookies are off; the ACK that returns a valid cookie creates the connection
- * ESTABLISHED, an invalid one is answered with a RST like any ACK in LISTEN (Linux). Single-threaded; no
- * allocation but the {@link Listener} of {@link #add}.
+ * A shard's listening ports, their backlogs and their half-open connections. A SYN to a listening port becomes a
+ * compact SYN-RECEIVED record ({@link SynReceivedTable}, Linux's request sock), counted against its listener's
+ * backlog, and the SYN-ACK is sent; the segment that completes the handshake makes the connection: a pooled
+ * connection put in SYN-RECEIVED from the record, whose handler is asked then (an acceptor, or a channel
+ * handler's onAccept: a refusal answers with a RST, as Linux's accept() only sees completed handshakes), and
+ * which then takes that segment to ESTABLISHED. A SYN beyond the backlog is answered with a SYN cookie
+ * (RFC 4987 §3.6, {@link SynCookies}; Linux's default tcp_syncookies=1), or dropped and counted when cookies are
+ * off; the ACK that returns a valid cookie creates the connection ESTABLISHED, an invalid one is answered with
+ * a RST like any ACK in LISTEN (Linux). A SYN while no connection could be made (the limit, memory pressure) is
+ * dropped and counted, as before a record existed. Single-threaded; no allocation but the {@link Listener} of
+ * {@link #add} and the records' growth to their peak.
  */
 final class Listeners
 {
@@ -31,13 +36,16 @@ final class Listeners
     private final HandlerFailures handlerFailures;
     private final SynCookies cookies;
     private final TcpOptions restoredSyn = new TcpOptions();
+    private final SynReceivedTable halfOpen;
     private boolean synCookies = true;
 
     Listeners(
         final TcpStack stack, final ConnectionTable table, final NetworkSegmentOutput output,
-        final TcpStackCounters counters, final HandlerFailures handlerFailures, final SynCookies cookies)
+        final TcpStackCounters counters, final HandlerFailures handlerFailures, final SynCookies cookies,
+        final SynReceivedTable halfOpen)
     {
         this.cookies = cookies;
+        this.halfOpen = halfOpen;
         this.stack = stack;
         this.table = table;
         this.output = output;
@@ -90,9 +98,23 @@ final class Listeners
         return listener == null ? 0 : listener.synReceived;
     }
 
-    // a segment with no connection and no TIME-WAIT record: a listening port or a closed one
+    SynReceivedTable halfOpen()
+    {
+        return halfOpen;
+    }
+
+    // a segment with no connection and no TIME-WAIT record: a half-open connection, a listening port or a closed one
     void onSegment(final long key, final TcpSegment segment, final int localIp, final long nowNs)
     {
+        final int record = halfOpen.find(key);
+        if (record >= 0)
+        {
+            if (segment.optionsResult() >= 0 && halfOpen.onSegment(record, segment, nowNs) == SynReceivedTable.PROMOTE)
+            {
+                promote(record, key, segment, localIp, nowNs);
+            }
+            return; // MUST-7: an illegal option length is handled by dropping the segment
+        }
         final Listener listener = byPort.get(segment.destinationPort());
         if (listener == null)
         {
@@ -127,7 +149,16 @@ final class Listeners
     private void onSyn(
         final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
     {
-        if (table.activeCount() < table.maxConnections() && listener.synReceived >= listener.backlog)
+        if (segment.optionsResult() < 0)
+        {
+            return; // MUST-7
+        }
+        if (table.activeCount() + halfOpen.size() >= table.maxConnections())
+        {
+            counters.poolExhausted++; // a half-open connection holds a place for the connection it will become
+            return;
+        }
+        if (listener.synReceived >= listener.backlog || halfOpen.isFull())
         {
             if (synCookies)
             {
@@ -143,15 +174,41 @@ final class Listeners
             }
             return;
         }
-        final ConnectionSlot slot = admit(listener, key, segment, localIp);
-        if (slot != null)
+        if (table.mayOpen()) // memory pressure, counted; the peer retransmits its SYN
         {
             counters.synsAccepted++;
-            table.activate(slot, key);
-            enterBacklog(slot, listener);
-            slot.connection.onSegment(segment, nowNs);
-            stack.afterInteraction(slot);
+            halfOpen.add(key, segment, localIp, listener, nowNs);
         }
+    }
+
+    // the handshake of a half-open connection completed: the connection is made from its record and handed the
+    // segment (the fifth step takes it to ESTABLISHED, then its text and FIN)
+    private void promote(
+        final int record, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    {
+        final Listener listener = halfOpen.listener(record);
+        if (byPort.get(segment.destinationPort()) != listener)
+        {
+            halfOpen.remove(record); // the port stopped listening
+            refuse(segment);
+            return;
+        }
+        if (!table.mayOpen())
+        {
+            counters.synReceivedOverflow++; // no room: the ACK is dropped, the record and its timer stay
+            return;
+        }
+        final ConnectionSlot slot = admit(listener, key, segment, localIp);
+        if (slot == null)
+        {
+            halfOpen.remove(record); // refused by the application: RST sent
+            return;
+        }
+        halfOpen.restore(record, slot.connection, segment, nowNs);
+        halfOpen.remove(record);
+        table.activate(slot, key);
+        slot.connection.onSegment(segment, nowNs);
+        stack.afterInteraction(slot);
     }
 
     // Linux checks cookies only while the listener's queue overflowed recently (tcp_synq_no_recent_overflow):
@@ -176,8 +233,7 @@ final class Listeners
         if (slot != null)
         {
             table.activate(slot, key);
-            slot.listener = listener;
-            slot.connection.synReceivedFromCookie(segment, restoredSyn, nowNs);
+                slot.connection.synReceivedFromCookie(segment, restoredSyn, nowNs);
             slot.connection.onSegment(segment, nowNs); // the fifth step: ESTABLISHED, then its text
             stack.afterInteraction(slot);
         }
@@ -239,33 +295,5 @@ final class Listeners
             handlerFailures.onException(ex);
             return false; // refused: RST
         }
-    }
-
-    // a passive connection takes a place in its listener's backlog until it leaves SYN-RECEIVED
-    private static void enterBacklog(final ConnectionSlot slot, final Listener listener)
-    {
-        slot.listener = listener;
-        slot.inBacklog = true;
-        listener.synReceived++;
-    }
-
-    static void leaveBacklogIfSynchronized(final ConnectionSlot slot)
-    {
-        if (slot.inBacklog && slot.connection.state() != TcpState.SYN_RECEIVED)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-    }
-
-    // the connection is freed: its place in the backlog too, if it still held one
-    static void leave(final ConnectionSlot slot)
-    {
-        if (slot.inBacklog)
-        {
-            slot.inBacklog = false;
-            slot.listener.synReceived--;
-        }
-        slot.listener = null;
     }
 }

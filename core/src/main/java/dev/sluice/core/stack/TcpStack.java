@@ -32,12 +32,14 @@ import java.util.function.IntPredicate;
  *       counted ({@link TcpStackCounters#poolExhausted()}, {@link TcpStackCounters#connectionsRefusedMemory()}):
  *       the SYN is dropped without a reply, as Linux drops a SYN it has no memory for, and the peer
  *       retransmits it.</li>
- *   <li>A SYN to a listening port with no connection takes a pooled connection, puts it in LISTEN and feeds
- *       it the SYN (§3.10.7.2), unless the listener already holds its backlog of connections in
- *       SYN-RECEIVED: then the SYN is answered with a SYN cookie and nothing is kept (RFC 4987 §3.6, Linux's
- *       tcp_syncookies=1; {@link #synCookies(boolean)}), or dropped and counted when cookies are off. Other
- *       segments to a listening port: an ACK returning a valid cookie creates the connection, any other ACK
- *       gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest is dropped. Segments for closed ports get the reply of §3.10.7.1.</li>
+ *   <li>A SYN to a listening port with no connection becomes a compact SYN-RECEIVED record (§3.10.7.2; about
+ *       50 bytes, Linux's request sock; SYN-ACK retransmitted after 1, 2, 4, 8, 16 s, dropped 32 s later) and the
+ *       segment that completes the handshake makes the connection, unless the listener already holds its
+ *       backlog of half-open connections: then the SYN is answered with a SYN cookie and nothing is kept
+ *       (RFC 4987 §3.6, Linux's tcp_syncookies=1; {@link #synCookies(boolean)}), or dropped and counted when
+ *       cookies are off. Other segments to a listening port: an ACK returning a valid cookie creates the
+ *       connection, any other ACK gets {@code <SEQ=SEG.ACK><CTL=RST>}, the rest is dropped. Segments for closed
+ *       ports get the reply of §3.10.7.1.</li>
  *   <li>Active opens name their local port or take an ephemeral one ({@link #connect(int, int,
  *       TcpReceiveHandler, long, IntPredicate)}, RFC 6056 algorithm 3 over {@link #ephemeralPorts(int, int)}).</li>
  *   <li>ICMP errors (MUST-54) are matched to a connection by the quoted header and handed to
@@ -66,6 +68,8 @@ public final class TcpStack implements TransportHandler
     public static final int DEFAULT_EPHEMERAL_PORT_HIGH = 60_999;
 
     private static final int MIN_TIME_WAIT_RECORDS = 4096;
+    private static final int MIN_HALF_OPEN_RECORDS = 16;
+    private static final int MAX_HALF_OPEN_RECORDS = 1 << 20;
 
     private final TcpConfig config;
     private final IsnGenerator isnGenerator;
@@ -84,7 +88,7 @@ public final class TcpStack implements TransportHandler
     private boolean compactTimeWait = true;
     private int synBacklog = DEFAULT_SYN_BACKLOG;
     final ShardThread thread = new ShardThread();
-    private final EphemeralPorts ephemeralPorts;
+    private final ActiveOpens activeOpens;
 
     /**
      * Creates the stack with a payload pool big enough for {@code maxConnections} full buffers (reserved only as
@@ -133,7 +137,6 @@ public final class TcpStack implements TransportHandler
         this.counters = counters;
         this.pool = pool;
         this.maxConnections = maxConnections;
-        this.ephemeralPorts = new EphemeralPorts(isnGenerator);
         this.handlerFailures = new HandlerFailures(counters);
         this.challengeAcks = new ChallengeAckLimiter(ChallengeAckLimiter.DEFAULT_PER_SECOND,
             isnGenerator.nextIsn(0, 0, 0, 0, 0L) & 0x3FFF_FFFFL);
@@ -142,9 +145,12 @@ public final class TcpStack implements TransportHandler
             Math.max(maxConnections, MIN_TIME_WAIT_RECORDS));
         this.table = new ConnectionTable(this, config, isnGenerator, output, counters, maxConnections, pool);
         this.listeners = new Listeners(this, table, output, counters, handlerFailures,
-            new SynCookies(config, isnGenerator));
+            new SynCookies(config, isnGenerator), new SynReceivedTable(config, isnGenerator, output, counters,
+            challengeAcks, Math.max(MIN_HALF_OPEN_RECORDS, Math.min(maxConnections, MAX_HALF_OPEN_RECORDS)),
+            SynReceivedTable.DEFAULT_SYN_ACK_RETRIES));
+        this.activeOpens = new ActiveOpens(table, output, counters, new EphemeralPorts(isnGenerator), listeners);
         this.timers = new ConnectionTimers(counters, table);
-        this.icmpErrors = new IcmpErrors(this, table, output, counters);
+        this.icmpErrors = new IcmpErrors(this, table, output, counters, listeners);
     }
 
     /**
@@ -174,18 +180,19 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection creates one, as long as
-     * fewer than {@code backlog} of this listener's connections are still in SYN-RECEIVED; SYNs beyond that
-     * get a SYN cookie (see {@link #synCookies(boolean)}).
+     * Passive OPEN on a port (§3.10.1): every SYN to it with no existing connection becomes a half-open
+     * connection (a compact SYN-RECEIVED record), as long as fewer than {@code backlog} of this listener's are
+     * half-open; SYNs beyond that get a SYN cookie (see {@link #synCookies(boolean)}). The connection is made,
+     * and {@code acceptor} asked for its handler, when the handshake completes.
      *
      * @param localPort our port, 1..65535.
      * @param acceptor  gives the handler of each new connection.
-     * @param backlog   most connections of this listener in SYN-RECEIVED at once, &gt;= 1.
+     * @param backlog   most half-open connections of this listener at once, &gt;= 1.
      * @throws IllegalStateException if the port already listens.
      */
     public void listen(final int localPort, final TcpAcceptor acceptor, final int backlog)
     {
-        checkPort(localPort, "localPort");
+        ActiveOpens.checkPort(localPort, "localPort");
         Listeners.checkBacklog(backlog);
         if (acceptor == null)
         {
@@ -199,8 +206,8 @@ public final class TcpStack implements TransportHandler
      * ({@link #synBacklog(int)}, at most the connection limit): see {@link #listen(int, TcpChannelHandler, int)}.
      *
      * @param localPort our port, 1..65535.
-     * @param handler   receives {@link TcpChannelHandler#onAccept} for every SYN to the port, then (unless it
-     *                  installs another) every callback of the accepted connections.
+     * @param handler   receives {@link TcpChannelHandler#onAccept} for every completed handshake on the port,
+     *                  then (unless it installs another) every callback of the accepted connections.
      * @throws IllegalStateException if the port already listens.
      * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
      */
@@ -210,22 +217,23 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Passive OPEN on a port for channel handlers (§3.10.1): each SYN to the port with no existing connection
-     * takes a pooled connection and asks {@code handler.onAccept(channel)} with the peer's address and port
-     * known, before anything is answered; a refusal answers the SYN with a RST ("connection refused", counted
-     * with {@link TcpStackCounters#resetsToClosedPorts()}). The backlog works as in
+     * Passive OPEN on a port for channel handlers (§3.10.1): when a handshake on the port completes, a pooled
+     * connection is taken and {@code handler.onAccept(channel)} asked, with the peer's address and port known,
+     * before the connection is ESTABLISHED; a refusal answers the completing segment with a RST (as a Linux
+     * server that accepts and closes at once; counted with {@link TcpStackCounters#resetsToClosedPorts()}). Until
+     * then the connection is a compact SYN-RECEIVED record that no handler sees. The backlog works as in
      * {@link #listen(int, TcpAcceptor, int)}.
      *
      * @param localPort our port, 1..65535.
      * @param handler   the listener's handler.
-     * @param backlog   most connections of this listener in SYN-RECEIVED at once, &gt;= 1.
+     * @param backlog   most half-open connections of this listener at once, &gt;= 1.
      * @throws IllegalStateException if the port already listens.
      * @throws WrongThreadException  if called from another thread than the shard's (once it ran).
      */
     public void listen(final int localPort, final TcpChannelHandler handler, final int backlog)
     {
         thread.check();
-        checkPort(localPort, "localPort");
+        ActiveOpens.checkPort(localPort, "localPort");
         Listeners.checkBacklog(backlog);
         if (handler == null)
         {
@@ -257,33 +265,7 @@ public final class TcpStack implements TransportHandler
         {
             throw new NullPointerException("handler");
         }
-        return activeOpen(remoteIp, remotePort, localPort, handler, attachment, null, nowNs);
-    }
-
-    // §3.10.1 active OPEN into a pooled connection; one of channelHandler and delegate is null
-    private ConnectionSlot activeOpen(
-        final int remoteIp, final int remotePort, final int localPort, final TcpChannelHandler channelHandler,
-        final Object attachment, final TcpReceiveHandler delegate, final long nowNs)
-    {
-        checkPort(remotePort, "remotePort");
-        checkPort(localPort, "localPort");
-        final long key = connectionKey(remoteIp, remotePort, localPort);
-        final ConnectionSlot slot = table.contains(key) ? null : table.take();
-        if (slot == null)
-        {
-            return null;
-        }
-        output.nowNs(nowNs);
-        slot.handler = channelHandler;
-        slot.attachment = attachment;
-        if (channelHandler == null)
-        {
-            slot.delegate = delegate != null ? delegate : TcpReceiveHandler.DISCARD;
-        }
-        table.activate(slot, key);
-        slot.connection.connect(output.networkLayer().localIp(), localPort, remoteIp, remotePort, nowNs);
-        markReady(slot); // its timer is armed at the next poll
-        return slot;
+        return activeOpens.open(remoteIp, remotePort, localPort, handler, attachment, null, nowNs);
     }
 
     /**
@@ -305,7 +287,7 @@ public final class TcpStack implements TransportHandler
         final long nowNs, final IntPredicate portFilter)
     {
         thread.check();
-        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        final int localPort = activeOpens.ephemeralPort(remoteIp, remotePort, portFilter, timeWait);
         return localPort == 0 ? null : open(remoteIp, remotePort, localPort, handler, attachment, nowNs);
     }
 
@@ -353,7 +335,7 @@ public final class TcpStack implements TransportHandler
     }
 
     /**
-     * Connections of a listener currently in SYN-RECEIVED (counted against its backlog).
+     * Half-open connections of a listener (SYN-RECEIVED records, counted against its backlog).
      *
      * @param localPort the listening port.
      * @return count, 0 if the port does not listen.
@@ -372,9 +354,9 @@ public final class TcpStack implements TransportHandler
      */
     public void ephemeralPorts(final int low, final int high)
     {
-        checkPort(low, "low");
-        checkPort(high, "high");
-        ephemeralPorts.range(low, high);
+        ActiveOpens.checkPort(low, "low");
+        ActiveOpens.checkPort(high, "high");
+        activeOpens.ports().range(low, high);
     }
 
     /**
@@ -392,7 +374,7 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final int localPort, final TcpReceiveHandler handler,
         final long nowNs)
     {
-        final ConnectionSlot slot = activeOpen(remoteIp, remotePort, localPort, null, null, handler, nowNs);
+        final ConnectionSlot slot = activeOpens.open(remoteIp, remotePort, localPort, null, null, handler, nowNs);
         return slot == null ? null : slot.connection;
     }
 
@@ -413,25 +395,8 @@ public final class TcpStack implements TransportHandler
         final int remoteIp, final int remotePort, final TcpReceiveHandler handler, final long nowNs,
         final IntPredicate portFilter)
     {
-        final int localPort = ephemeralPort(remoteIp, remotePort, portFilter);
+        final int localPort = activeOpens.ephemeralPort(remoteIp, remotePort, portFilter, timeWait);
         return localPort == 0 ? null : connect(remoteIp, remotePort, localPort, handler, nowNs);
-    }
-
-    // 0 if the pool is exhausted or no acceptable port is free (counted)
-    private int ephemeralPort(final int remoteIp, final int remotePort, final IntPredicate portFilter)
-    {
-        checkPort(remotePort, "remotePort");
-        if (!table.mayOpen())
-        {
-            return 0;
-        }
-        final int port = ephemeralPorts.select(output.networkLayer().localIp(), remoteIp, remotePort, portFilter,
-            listeners, table.map(), timeWait);
-        if (port == 0)
-        {
-            counters.ephemeralPortsExhausted++;
-        }
-        return port;
     }
 
     @Override
@@ -459,11 +424,10 @@ public final class TcpStack implements TransportHandler
         listeners.onSegment(key, segment, destinationIp, nowNs);
     }
 
-    // after a segment or an ICMP error: leave the backlog, free or queue for the next poll
+    // after a segment or an ICMP error: free or queue for the next poll
     void afterInteraction(final ConnectionSlot slot)
     {
         handlerFailures.abortIfFailed(slot);
-        Listeners.leaveBacklogIfSynchronized(slot);
         if (releaseIfDone(slot) == 0)
         {
             markReady(slot);
@@ -496,7 +460,8 @@ public final class TcpStack implements TransportHandler
             timers.start(nowNs);
             thread.bindIfUnbound();
         }
-        int work = timers.poll(nowNs) + timeWait.expire(nowNs);
+        int work = timers.poll(nowNs) + timeWait.expire(nowNs) + listeners.halfOpen().expire(nowNs) +
+            pool.releaseIdleSlabs(nowNs);
         table.publishGauges(challengeAcks);
 
         final int count = table.swapReady();
@@ -514,8 +479,7 @@ public final class TcpStack implements TransportHandler
             work += slot.connection.poll(nowNs);
             handlerFailures.abortIfFailed(slot);
             recordTimeWait(slot, nowNs);
-            Listeners.leaveBacklogIfSynchronized(slot);
-            final int released = releaseIfDone(slot);
+                final int released = releaseIfDone(slot);
             if (released == 0)
             {
                 timers.sync(slot);
@@ -622,6 +586,22 @@ public final class TcpStack implements TransportHandler
     public long nextTimeWaitDeadlineNs()
     {
         return timeWait.firstDeadlineNs();
+    }
+
+    /**
+     * The next SYN-ACK retransmission or expiry of a half-open connection (for drivers that jump a virtual clock).
+     *
+     * @return the deadline, or {@link TcpConnection#NO_DEADLINE} when there is none.
+     */
+    public long nextSynReceivedDeadlineNs()
+    {
+        return listeners.halfOpen().firstDeadlineNs();
+    }
+
+    // records the half-open table holds without growing (tests: a storm's arrays go back)
+    int halfOpenCapacity()
+    {
+        return listeners.halfOpen().capacity();
     }
 
     /**
@@ -754,14 +734,6 @@ public final class TcpStack implements TransportHandler
         return counters;
     }
 
-    private static void checkPort(final int port, final String name)
-    {
-        if (port < 1 || port > 0xFFFF)
-        {
-            throw new IllegalArgumentException(name + " must be 1..65535, got " + port);
-        }
-    }
-
     /**
      * Where exceptions thrown by application handlers are reported (each is also counted, and its connection
      * aborted); by default their stack traces go to standard error.
@@ -786,7 +758,6 @@ public final class TcpStack implements TransportHandler
         {
             return 0;
         }
-        Listeners.leave(slot);
         timers.cancel(slot);
         table.release(slot);
         return 1;

@@ -43,6 +43,10 @@ public final class TcpStackCounters
     long synCookiesAccepted;
     long synCookiesRejected;
     long challengeAcksLimited;
+    long synAcksRetransmitted;
+    long synReceivedTimedOut;
+    long synReceivedReset;
+    long synReceivedOverflow;
 
     /**
      * Connections in the table (gauge, as of the last poll).
@@ -134,6 +138,50 @@ public final class TcpStackCounters
     public long synCookiesRejected()
     {
         return synCookiesRejected;
+    }
+
+    /**
+     * SYN-ACKs of half-open connections (compact SYN-RECEIVED records) sent again: by their retransmission timer
+     * (1, 2, 4, 8, 16 s, Linux's tcp_synack_retries = 5) or in answer to a retransmitted SYN.
+     *
+     * @return count.
+     */
+    public long synAcksRetransmitted()
+    {
+        return synAcksRetransmitted;
+    }
+
+    /**
+     * Half-open connections dropped because no ACK came 32 s after their last SYN-ACK retransmission.
+     *
+     * @return count.
+     */
+    public long synReceivedTimedOut()
+    {
+        return synReceivedTimedOut;
+    }
+
+    /**
+     * Half-open connections ended by the peer: a RST at RCV.NXT or a new SYN in the window (back to LISTEN,
+     * §3.10.7.4), or a hard ICMP error quoting our SYN-ACK.
+     *
+     * @return count.
+     */
+    public long synReceivedReset()
+    {
+        return synReceivedReset;
+    }
+
+    /**
+     * Handshakes completed while no connection could be made (the connection limit or memory pressure): the ACK
+     * is dropped and the record kept, so the SYN-ACK is retransmitted and the peer's data resent (Linux's
+     * ListenOverflows).
+     *
+     * @return count.
+     */
+    public long synReceivedOverflow()
+    {
+        return synReceivedOverflow;
     }
 
     /**

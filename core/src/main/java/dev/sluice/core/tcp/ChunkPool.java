@@ -1,5 +1,6 @@
 package dev.sluice.core.tcp;
 
+import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -16,7 +17,13 @@ import java.nio.ByteBuffer;
  *   <li>Chunks are {@link #chunkBytes()} bytes (a power of two) carved from slabs of direct memory. Slabs are
  *       allocated on first need, up to {@link #maxChunks()} chunks in all (the budget): a shard that never holds
  *       much data never reserves much. A slab allocation is a one-time event, not a per-segment one: freed
- *       chunks go to a free stack and are reused first.</li>
+ *       chunks are reused first.</li>
+ *   <li>Chunks are taken from the lowest slab that has one free (a bitmap of slabs with free chunks), so data
+ *       packs into few slabs and the others drain. A slab whose chunks have all been free across a whole
+ *       {@link #SLAB_DECAY_NS} period is given back to the operating system by {@link #releaseIdleSlabs(long)}
+ *       (its direct buffer freed at once, not at some later GC), as Linux returns the pages of drained socket
+ *       buffers: a shard whose connections all went idle holds no payload memory at all. The decay period keeps
+ *       a connection that buffers now and then from freeing and re-reserving a slab per segment.</li>
  *   <li>{@link #allocate()} returns a chunk id or {@link #NO_CHUNK} when the budget is spent (or the JVM
  *       refuses more direct memory: the pool then stops growing). It never throws; callers shrink what they
  *       accept (send back-pressure, out-of-order data dropped and counted).</li>
@@ -25,7 +32,7 @@ import java.nio.ByteBuffer;
  *       for their data.</li>
  *   <li>Each chunk has a link slot ({@link #next}/{@link #next(int, int)}) for chunk lists (the send queue).</li>
  * </ul>
- * Single-threaded (one shard); no method allocates except the one-time slab growth.
+ * Single-threaded (one shard); no method allocates except slab growth after a slab was needed and not held.
  */
 public final class ChunkPool
 {
@@ -33,8 +40,15 @@ public final class ChunkPool
     public static final int NO_CHUNK = -1;
     /** Default chunk size: a page (whole MSS-sized segments fit, a table of 1,024 entries fits one chunk). */
     public static final int DEFAULT_CHUNK_BYTES = 4096;
-    /** Default slab: 16 MiB of chunks per direct allocation. */
-    public static final int DEFAULT_SLAB_BYTES = 16 << 20;
+    /**
+     * Default slab: 1 MiB of chunks per direct allocation: small enough that a slab drains (and is given back)
+     * soon after the data in it, and that reserving one again costs tens of microseconds, not milliseconds.
+     */
+    public static final int DEFAULT_SLAB_BYTES = 1 << 20;
+    /** A slab entirely free for this long (one to two periods of {@link #releaseIdleSlabs(long)}) is released. */
+    public static final long SLAB_DECAY_NS = 1_000_000_000L;
+
+    private static final byte[] RELEASED = new byte[0];
 
     private final int chunkBytes;
     private final int chunkShift;
@@ -43,13 +57,20 @@ public final class ChunkPool
     private final int maxChunks;
     private final int reserveChunks;
     private final UnsafeBuffer[] slabs;
+    // the free chunks of slab s are freeStack[s << slabShift .. (s << slabShift) + slabFree[s] - 1]
     private final int[] freeStack;
+    private final int[] slabFree;
     private final int[] next;
+    private final long[] liveSlabs;
+    private final long[] slabsWithFree;
+    private final long[] emptyAtLastCheck;
     private int freeCount;
-    private int createdChunks;
+    private int reservedChunks;
     private int growthLimit;
     private long allocations;
     private long allocationFailures;
+    private long slabsReleased;
+    private long nextReleaseCheckNs = Long.MIN_VALUE;
     private int peakInUse;
     private ReassemblyBuffer.Geometry geometry;
 
@@ -88,9 +109,14 @@ public final class ChunkPool
         this.maxChunks = maxChunks;
         this.growthLimit = maxChunks;
         this.reserveChunks = reserveChunks;
-        this.slabs = new UnsafeBuffer[(maxChunks + chunksPerSlab - 1) / chunksPerSlab];
+        final int slabCount = (maxChunks + chunksPerSlab - 1) / chunksPerSlab;
+        this.slabs = new UnsafeBuffer[slabCount];
         this.freeStack = new int[maxChunks];
+        this.slabFree = new int[slabCount];
         this.next = new int[maxChunks];
+        this.liveSlabs = new long[(slabCount + 63) >>> 6];
+        this.slabsWithFree = new long[liveSlabs.length];
+        this.emptyAtLastCheck = new long[liveSlabs.length];
     }
 
     /**
@@ -140,21 +166,29 @@ public final class ChunkPool
     }
 
     /**
-     * Takes a free chunk.
+     * Takes a free chunk, from the lowest slab that has one.
      *
      * @return its id, or {@link #NO_CHUNK} when the budget is spent.
      */
     public int allocate()
     {
-        if (freeCount == 0 && !grow())
+        int slab = firstSet(slabsWithFree);
+        if (slab < 0 && (slab = grow()) < 0)
         {
             allocationFailures++;
             return NO_CHUNK;
         }
-        final int chunk = freeStack[--freeCount];
+        final int free = --slabFree[slab];
+        final int chunk = freeStack[(slab << slabShift) + free];
+        if (free == 0)
+        {
+            clear(slabsWithFree, slab);
+        }
+        clear(emptyAtLastCheck, slab);
+        freeCount--;
         next[chunk] = NO_CHUNK;
         allocations++;
-        final int inUse = createdChunks - freeCount;
+        final int inUse = reservedChunks - freeCount;
         if (inUse > peakInUse)
         {
             peakInUse = inUse;
@@ -169,32 +203,156 @@ public final class ChunkPool
      */
     public void free(final int chunk)
     {
-        freeStack[freeCount++] = chunk;
+        final int slab = chunk >>> slabShift;
+        freeStack[(slab << slabShift) + slabFree[slab]++] = chunk;
+        set(slabsWithFree, slab);
+        freeCount++;
     }
 
-    private boolean grow()
+    /**
+     * Gives back to the operating system every slab whose chunks have all been free since the previous check,
+     * checking at most once per {@link #SLAB_DECAY_NS}: called from the shard's poll. The slab's direct buffer is
+     * freed at once; a stale view of it (an application keeping a buffer past its callback) then reads nothing
+     * (a bounds-check exception) instead of freed memory.
+     *
+     * @param nowNs the duty cycle's time.
+     * @return slabs released (0 nearly always).
+     */
+    public int releaseIdleSlabs(final long nowNs)
     {
-        if (createdChunks >= growthLimit)
+        if (nowNs - nextReleaseCheckNs < 0 && nextReleaseCheckNs != Long.MIN_VALUE)
         {
-            return false;
+            return 0;
         }
-        final int slab = createdChunks >>> slabShift;
-        final int chunks = Math.min(slabMask + 1, maxChunks - createdChunks);
+        nextReleaseCheckNs = nowNs + SLAB_DECAY_NS;
+        int released = 0;
+        for (int word = 0; word < liveSlabs.length; word++)
+        {
+            long live = liveSlabs[word];
+            while (live != 0)
+            {
+                final int slab = (word << 6) + Long.numberOfTrailingZeros(live);
+                live &= live - 1;
+                if (slabFree[slab] != slabChunks(slab))
+                {
+                    clear(emptyAtLastCheck, slab);
+                }
+                else if (isSet(emptyAtLastCheck, slab))
+                {
+                    release(slab);
+                    released++;
+                }
+                else
+                {
+                    set(emptyAtLastCheck, slab);
+                }
+            }
+        }
+        slabsReleased += released;
+        return released;
+    }
+
+    private void release(final int slab)
+    {
+        final UnsafeBuffer buffer = slabs[slab];
+        final ByteBuffer direct = buffer.byteBuffer();
+        buffer.wrap(RELEASED);
+        BufferUtil.free(direct);
+        final int chunks = slabChunks(slab);
+        slabFree[slab] = 0;
+        freeCount -= chunks;
+        reservedChunks -= chunks;
+        clear(liveSlabs, slab);
+        clear(slabsWithFree, slab);
+        clear(emptyAtLastCheck, slab);
+    }
+
+    // reserves the lowest slab not held: its index, or -1 past the budget (or the JVM's direct memory limit)
+    private int grow()
+    {
+        final int slab = firstClear(liveSlabs, slabs.length);
+        if (slab < 0)
+        {
+            return -1;
+        }
+        final int chunks = slabChunks(slab);
+        if (reservedChunks + chunks > growthLimit)
+        {
+            return -1;
+        }
         try
         {
-            slabs[slab] = new UnsafeBuffer(ByteBuffer.allocateDirect(chunks << chunkShift));
+            final ByteBuffer direct = ByteBuffer.allocateDirect(chunks << chunkShift);
+            if (slabs[slab] == null)
+            {
+                slabs[slab] = new UnsafeBuffer(direct);
+            }
+            else
+            {
+                slabs[slab].wrap(direct); // the same view object as before its release
+            }
         }
         catch (final OutOfMemoryError ex)
         {
-            growthLimit = createdChunks; // the JVM's direct memory limit is below the budget: stop here
-            return false;
+            growthLimit = reservedChunks; // the JVM's direct memory limit is below the budget: stop here
+            return -1;
         }
-        for (int i = chunks - 1; i >= 0; i--)
+        final int first = slab << slabShift;
+        for (int i = 0; i < chunks; i++)
         {
-            freeStack[freeCount++] = createdChunks + i;
+            freeStack[first + i] = first + chunks - 1 - i; // the lowest chunk on top
         }
-        createdChunks += chunks;
-        return true;
+        slabFree[slab] = chunks;
+        freeCount += chunks;
+        reservedChunks += chunks;
+        set(liveSlabs, slab);
+        set(slabsWithFree, slab);
+        return slab;
+    }
+
+    private int slabChunks(final int slab)
+    {
+        return Math.min(slabMask + 1, maxChunks - (slab << slabShift));
+    }
+
+    private static int firstSet(final long[] bits)
+    {
+        for (int word = 0; word < bits.length; word++)
+        {
+            if (bits[word] != 0)
+            {
+                return (word << 6) + Long.numberOfTrailingZeros(bits[word]);
+            }
+        }
+        return -1;
+    }
+
+    private static int firstClear(final long[] bits, final int limit)
+    {
+        for (int word = 0; word < bits.length; word++)
+        {
+            if (bits[word] != -1L)
+            {
+                final int index = (word << 6) + Long.numberOfTrailingZeros(~bits[word]);
+                return index < limit ? index : -1;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isSet(final long[] bits, final int index)
+    {
+        return (bits[index >>> 6] & (1L << index)) != 0;
+    }
+
+    private static void set(final long[] bits, final int index)
+    {
+        bits[index >>> 6] |= 1L << index;
+    }
+
+    private static void clear(final long[] bits, final int index)
+    {
+        bits[index >>> 6] &= ~(1L << index);
     }
 
     /**
@@ -314,7 +472,7 @@ public final class ChunkPool
      */
     public int availableChunks()
     {
-        return freeCount + (growthLimit - createdChunks);
+        return freeCount + (growthLimit - reservedChunks);
     }
 
     /**
@@ -324,7 +482,7 @@ public final class ChunkPool
      */
     public int inUseChunks()
     {
-        return createdChunks - freeCount;
+        return reservedChunks - freeCount;
     }
 
     /**
@@ -338,13 +496,23 @@ public final class ChunkPool
     }
 
     /**
-     * Bytes of direct memory reserved so far (slabs allocated).
+     * Bytes of direct memory reserved now (slabs held: allocated and not yet released).
      *
      * @return bytes.
      */
     public long reservedBytes()
     {
-        return (long)createdChunks << chunkShift;
+        return (long)reservedChunks << chunkShift;
+    }
+
+    /**
+     * Slabs given back by {@link #releaseIdleSlabs(long)} so far.
+     *
+     * @return count.
+     */
+    public long slabsReleased()
+    {
+        return slabsReleased;
     }
 
     /**

@@ -1,8 +1,5 @@
 package dev.sluice.core.tcp;
 
-import static dev.sluice.core.wire.TcpHeader.ACK;
-import static dev.sluice.core.wire.TcpHeader.SYN;
-
 import dev.sluice.core.wire.TcpOptions;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -223,11 +220,10 @@ public final class SynCookies
         final TcpOptions peer = syn.options();
         final int mssIndex = mssIndex(peer.hasMss() ? peer.mss() : TcpConnection.DEFAULT_SEND_MSS_BYTES);
         final int iss = cookie(localIp, localPort, remoteIp, remotePort, syn.seq(), mssIndex, nowNs);
-        final int window = Math.min(config.receiveBufferBytes(), TcpConnection.MAX_UNSCALED_WINDOW);
         if (!(config.timestamps() && peer.hasTimestamps()))
         {
-            output.sendSyn(localIp, localPort, remoteIp, remotePort, iss, syn.seq() + 1, SYN | ACK, window,
-                config.mssBytes(), TcpSegmentOutput.NO_WINDOW_SCALE);
+            SynAcks.send(config, output, options, localIp, localPort, remoteIp, remotePort, iss, syn.seq() + 1, false,
+                false, false, 0, 0);
             return;
         }
         final boolean scaling = config.windowScaling() && peer.hasWindowScale();
@@ -235,13 +231,8 @@ public final class SynCookies
         final int tsVal = encodeTimestamp((int)(nowNs / Timestamps.TICK_NS),
             scaling ? peer.windowScale() : NO_WINDOW_SCALE, sack) +
             isnGenerator.timestampOffset(localIp, localPort, remoteIp, remotePort);
-        options.clear().mss(config.mssBytes()).sackPermitted(sack).timestamps(tsVal, peer.timestampValue());
-        if (scaling)
-        {
-            options.windowScale(WindowScaling.shiftFor(config.receiveBufferBytes()));
-        }
-        output.sendSegment(localIp, localPort, remoteIp, remotePort, iss, syn.seq() + 1, SYN | ACK, window,
-            options, null, 0);
+        SynAcks.send(config, output, options, localIp, localPort, remoteIp, remotePort, iss, syn.seq() + 1, scaling,
+            sack, true, tsVal, peer.timestampValue());
     }
 
     /**

@@ -211,6 +211,35 @@ public final class TcpConnection extends TcpControlBlock
     }
 
     /**
+     * A compact SYN-RECEIVED record's handshake completes (the stack keeps half-open connections as small records,
+     * like Linux's request socks): LISTEN → SYN-RECEIVED as if the recorded SYN had just arrived and our SYN-ACK
+     * with the recorded ISS had been sent; the caller then hands this connection the segment that completed the
+     * handshake ({@link #onSegment}).
+     *
+     * @param remoteIp         the peer's address.
+     * @param remotePort       the peer's port.
+     * @param irs              the SYN's sequence number.
+     * @param iss              the ISS of our SYN-ACK.
+     * @param synOptions       the SYN's options as recorded (TS.Recent = the SYN's TSval).
+     * @param synAckRetransmitted whether the SYN-ACK was retransmitted (RFC 6298 (5.7)).
+     * @param nowNs            the duty cycle's time.
+     * @throws IllegalStateException unless LISTEN.
+     */
+    public void synReceivedFromRecord(
+        final int remoteIp, final int remotePort, final int irs, final int iss, final TcpOptions synOptions,
+        final boolean synAckRetransmitted, final long nowNs)
+    {
+        if (state != TcpState.LISTEN)
+        {
+            throw new IllegalStateException("a SYN-RECEIVED record needs LISTEN, state is " + state.rfcName());
+        }
+        timestamps.now(nowNs);
+        SegmentArrives.synReceived(this, remoteIp, remotePort, irs, synOptions, iss, nowNs);
+        synRetransmitted = synAckRetransmitted;
+        timestamps.onAckSent(rcv.nxt);
+    }
+
+    /**
      * Active OPEN (§3.10.1): selects the ISS, sends {@code <SEQ=ISS><CTL=SYN>} with our MSS (MUST-14,
      * SHLD-5) and enters SYN-SENT. The caller has chosen a free local port.
      *

@@ -240,23 +240,29 @@ class TcpStackIcmpTest
     }
 
     @Test
-    void shouldAbortAConnectionInSynReceivedOnAHardErrorAndFreeItsBacklogPlace_SHLD26()
+    void shouldDropAHalfOpenConnectionOnAHardErrorQuotingItsSynAckAndFreeItsBacklogPlace_SHLD26()
     {
         blackholed = pair.a; // A's SYN-ACK is lost
         client.connection = pair.b.stack.connect(IP_A, PORT, CLIENT_PORT, client, pair.nowNs);
         pair.runUntil(() -> lastLost != null, 100);
         final UnsafeBuffer synAck = lastLost;
         assertEquals(TcpHeader.SYN | TcpHeader.ACK, StackPair.tcpFlags(synAck));
-        assertEquals(TcpState.SYN_RECEIVED, server.connection.state());
+        assertEquals(1, pair.a.stack.synReceivedCount(PORT), "a compact SYN-RECEIVED record");
+        assertEquals(0, pair.a.stack.connectionCount());
+
+        final UnsafeBuffer stale = StackPair.icmpError(pair.a, synAck, IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 3,
+            quotedSeq(synAck) + 1); // RFC 5927 §4.1: not the SYN-ACK we sent
+        pair.a.receive(stale, stale.capacity());
         assertEquals(1, pair.a.stack.synReceivedCount(PORT));
+        assertEquals(1, pair.a.counters.icmpErrorsOutOfWindow());
 
         final UnsafeBuffer icmp = StackPair.icmpError(pair.a, synAck, IcmpHeader.TYPE_DESTINATION_UNREACHABLE, 3,
             quotedSeq(synAck));
         pair.a.receive(icmp, icmp.capacity());
 
-        assertEquals(TcpCloseReason.UNREACHABLE, server.closeReason);
-        assertEquals(0, pair.a.stack.connectionCount());
         assertEquals(0, pair.a.stack.synReceivedCount(PORT));
         assertEquals(1, pair.a.counters.icmpHardErrorsAborted());
+        assertEquals(0, pair.a.stack.connectionCount());
+        assertNull(server.connection, "the application never saw the half-open connection");
     }
 }

@@ -262,14 +262,16 @@ class TcpStackLinkTest
         final UnsafeBuffer syn = forge(lastTcpFrameTo(b.trace, 9), ECHO_PORT, TcpHeader.SYN, 0);
 
         a.layer.onFrame(syn, 0, syn.capacity(), nowNs);
-        assertEquals(1, a.stack.connectionCount());
-        assertEquals(TcpState.SYN_RECEIVED, acceptor.handler.connection.state());
+        assertEquals(0, a.stack.connectionCount(), "half-open: a compact SYN-RECEIVED record, no connection");
+        assertEquals(1, a.stack.synReceivedCount(ECHO_PORT));
         runSteps(5);
 
         assertEquals(1, b.counters.resetsToClosedPorts());
+        assertEquals(0, a.stack.synReceivedCount(ECHO_PORT), "the RST at RCV.NXT returns it to LISTEN (§3.10.7.4)");
+        assertEquals(1, a.counters.synReceivedReset());
         assertEquals(0, a.stack.connectionCount());
-        assertEquals(POOL, a.stack.freeConnections());
-        assertNotNull(acceptor.handler.closeReason);
+        assertEquals(0, a.stack.createdConnections(), "no connection was ever made for it");
+        assertNull(acceptor.handler, "the application never saw it");
     }
 
     // a copy of a TCP frame sent by B with another destination port, flags and acknowledgment number

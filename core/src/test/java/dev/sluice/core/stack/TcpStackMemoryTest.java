@@ -16,13 +16,13 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 
 /**
  * Issue 11, memory on demand: connections are created when first needed and reused, hold payload chunks only
  * while bytes are buffered, and cost well under 1 KiB each when idle; under memory pressure new connections are
- * refused (counted, no reply) while the open ones keep their data.
+ * refused (counted, no reply) while the open ones keep their data. The off-heap figure is measured by the JVM's
+ * direct-buffer counter once the pools have given their drained slabs back ({@link ChunkPool#SLAB_DECAY_NS}).
  *
  * <p>{@link #shouldHoldManyIdleConnectionsUnderOneKibEach} runs {@code -Dsluice.memory.connections=N} connections
  * (20,000 by default; the README's 1,000,000 figure comes from
@@ -172,7 +172,7 @@ class TcpStackMemoryTest
         final Shared client = new Shared();
         pair.a.stack.listen(7, c -> server);
         final TcpConnection first = pair.b.stack.connect(IP_A, 7, client, pair.nowNs, null);
-        pair.runUntil(() -> client.established == 1, 100);
+        pair.runUntil(() -> client.established == 1 && server.established == 1, 100);
 
         // the server's pool is pressed below its reserve (by others' data, here by the test)
         final ChunkPool pool = pair.a.stack.pool();
@@ -231,8 +231,8 @@ class TcpStackMemoryTest
                 return server;
             }, 65_535);
         }
-        final long heapBefore = usedHeapAfterGc();
-        final long directBefore = directMemoryUsed();
+        final long heapBefore = JvmMemory.usedHeapAfterGc();
+        final long directBefore = JvmMemory.directMemoryUsed();
 
         for (int opened = 0; opened < n; )
         {
@@ -261,8 +261,14 @@ class TcpStackMemoryTest
         assertEquals(n, pair.a.stack.connectionCount());
         assertEquals(0, pair.a.stack.pool().inUseChunks(), "idle connections hold no payload chunk");
         assertEquals(0, pair.b.stack.pool().inUseChunks());
+        final long reservedA = pair.a.stack.pool().reservedBytes();
+        final long reservedB = pair.b.stack.pool().reservedBytes();
+        final long directDuring = JvmMemory.directMemoryUsed();
+        pair.idle(2 * ChunkPool.SLAB_DECAY_NS + StackPair.STEP_NS); // drained slabs go back to the OS
+        assertEquals(0, pair.a.stack.pool().reservedBytes() + pair.b.stack.pool().reservedBytes());
+        assertEquals(n, pair.a.stack.connectionCount());
 
-        final long heapAfter = usedHeapAfterGc();
+        final long heapAfter = JvmMemory.usedHeapAfterGc();
         if (Boolean.getBoolean("sluice.memory.histogram"))
         {
             try
@@ -277,14 +283,17 @@ class TcpStackMemoryTest
                 throw new IllegalStateException(ex);
             }
         }
-        final long directAfter = directMemoryUsed();
+        final long directAfter = JvmMemory.directMemoryUsed();
         final double heapPerConnection = (heapAfter - heapBefore) / (2.0 * n);
         final double directPerConnection = (directAfter - directBefore) / (2.0 * n);
-        System.out.printf("idle ESTABLISHED connections: %d per side; heap %.0f B + direct %.0f B per connection " +
-            "(both stacks measured together, divided by %d; direct = pool slabs reserved during the exchange: " +
-            "%d + %d bytes, 0 chunks in use)%n", n, heapPerConnection, directPerConnection, 2 * n,
-            pair.a.stack.pool().reservedBytes(), pair.b.stack.pool().reservedBytes());
+        System.out.printf("idle ESTABLISHED connections: %d per side; heap %.0f B + direct %.0f B = %.0f B per " +
+            "connection (both stacks measured together, divided by %d; direct: the JVM's direct-buffer counter, " +
+            "%.0f B per connection while the first messages were buffered, pool slabs %d + %d bytes then, released " +
+            "once drained)%n", n, heapPerConnection, directPerConnection, heapPerConnection + directPerConnection,
+            2 * n, (directDuring - directBefore) / (2.0 * n), reservedA, reservedB);
         assertTrue(heapPerConnection <= 1024, "heap per idle connection " + heapPerConnection);
+        assertTrue(heapPerConnection + directPerConnection <= 1024,
+            "heap + off-heap per idle connection " + (heapPerConnection + directPerConnection));
 
         for (int i = 0; i < n; i++)
         {
@@ -309,28 +318,5 @@ class TcpStackMemoryTest
         assertEquals(0, pair.a.stack.pool().inUseChunks());
         assertEquals(0, pair.b.stack.pool().inUseChunks());
         assertEquals(0, pair.a.stack.scheduledTimers() + pair.b.stack.scheduledTimers());
-    }
-
-    private static long usedHeapAfterGc()
-    {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++)
-        {
-            System.gc();
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long directMemoryUsed()
-    {
-        for (final BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class))
-        {
-            if ("direct".equals(pool.getName()))
-            {
-                return pool.getMemoryUsed();
-            }
-        }
-        return 0;
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.core.tcp;
 
+import dev.sluice.core.stack.JvmMemory;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Nested;
@@ -100,6 +101,87 @@ class ChunkPoolTest
                 assertEquals(i, pool.getInt(chunks[i], 0));
                 assertEquals(~i, pool.getInt(chunks[i], 60));
             }
+        }
+        @Test
+        void shouldTakeChunksFromTheLowestSlabWithOneFreeSoOthersDrain()
+        {
+            final ChunkPool pool = new ChunkPool(64, 16, 256, 0); // 4 slabs of 4 chunks
+            final int[] chunks = new int[8];
+            for (int i = 0; i < 8; i++)
+            {
+                chunks[i] = pool.allocate();
+            }
+            assertEquals(512, pool.reservedBytes()); // two slabs
+            pool.free(chunks[1]); // slab 0
+            pool.free(chunks[6]); // slab 1
+            assertEquals(0, pool.allocate() >>> 2, "slab 0 first");
+            assertEquals(1, pool.allocate() >>> 2);
+            assertEquals(2, pool.allocate() >>> 2, "then a new slab");
+        }
+
+        @Test
+        void shouldGiveADrainedSlabBackOnlyAfterAWholeDecayPeriod()
+        {
+            final ChunkPool pool = new ChunkPool(4096, 1024, 1 << 20, 16); // 4 slabs of 256 chunks
+            final long directBefore = JvmMemory.directMemoryUsed();
+            final int[] chunks = new int[300];
+            for (int i = 0; i < chunks.length; i++)
+            {
+                chunks[i] = pool.allocate();
+            }
+            assertEquals(2 << 20, pool.reservedBytes());
+            assertEquals(2 << 20, JvmMemory.directMemoryUsed() - directBefore);
+            for (int i = 256; i < chunks.length; i++)
+            {
+                pool.free(chunks[i]); // slab 1 drains
+            }
+            long nowNs = 5_000;
+            assertEquals(0, pool.releaseIdleSlabs(nowNs), "the first check only marks it");
+            assertEquals(0, pool.releaseIdleSlabs(nowNs + ChunkPool.SLAB_DECAY_NS - 1), "not checked again yet");
+            nowNs += ChunkPool.SLAB_DECAY_NS;
+            assertEquals(1, pool.releaseIdleSlabs(nowNs));
+            assertEquals(1 << 20, pool.reservedBytes());
+            assertEquals(1 << 20, JvmMemory.directMemoryUsed() - directBefore, "freed at once, measured by the JVM");
+            assertEquals(1, pool.slabsReleased());
+            assertEquals(256, pool.inUseChunks());
+            assertEquals(1024 - 256, pool.availableChunks());
+
+            for (int i = 0; i < 256; i++)
+            {
+                pool.putInt(chunks[i], 0, i);
+                pool.free(chunks[i]);
+            }
+            nowNs += ChunkPool.SLAB_DECAY_NS;
+            assertEquals(0, pool.releaseIdleSlabs(nowNs));
+            final int again = pool.allocate(); // used within the period: kept
+            pool.free(again);
+            nowNs += ChunkPool.SLAB_DECAY_NS;
+            assertEquals(0, pool.releaseIdleSlabs(nowNs));
+            nowNs += ChunkPool.SLAB_DECAY_NS;
+            assertEquals(1, pool.releaseIdleSlabs(nowNs));
+            assertEquals(0, pool.reservedBytes());
+            assertEquals(0, JvmMemory.directMemoryUsed() - directBefore, "an idle pool holds no direct memory");
+            assertEquals(1024, pool.availableChunks());
+
+            final int chunk = pool.allocate(); // reserved again on demand, through the same view
+            pool.putInt(chunk, 8, 42);
+            assertEquals(42, pool.getInt(chunk, 8));
+            assertEquals(1 << 20, pool.reservedBytes());
+            assertEquals(1 << 20, JvmMemory.directMemoryUsed() - directBefore);
+            pool.free(chunk);
+        }
+
+        @Test
+        void shouldLeaveAStaleViewOfAReleasedSlabUnreadableRatherThanDangling()
+        {
+            final ChunkPool pool = new ChunkPool(4096, 256, 1 << 20, 0);
+            final int chunk = pool.allocate();
+            final DirectBuffer view = pool.buffer(chunk);
+            pool.free(chunk);
+            pool.releaseIdleSlabs(0);
+            assertEquals(1, pool.releaseIdleSlabs(ChunkPool.SLAB_DECAY_NS));
+            assertEquals(0, view.capacity());
+            org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class, () -> view.getInt(0));
         }
     }
 

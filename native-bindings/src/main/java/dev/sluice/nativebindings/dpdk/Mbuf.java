@@ -41,6 +41,34 @@ public final class Mbuf
     }
 
     /**
+     * The data path's read of a pointer array (rx burst, tx burst, stash) by its address: no segment bounds,
+     * alignment or liveness check per call, like the field accessors below. The caller validates once what
+     * makes it safe: {@code array} is the address of a live array it owns (kept reachable by its segment) and
+     * {@code index} is below the count the burst call returned, itself at most the array's length.
+     *
+     * @param array address of the pointer array ({@link MemorySegment#address()}).
+     * @param index position, {@code 0 <= index <} the array's length.
+     * @return the mbuf address at {@code index}.
+     */
+    public static long at(final long array, final int index)
+    {
+        return MEMORY.get(ValueLayout.JAVA_LONG_UNALIGNED, array + ((long)index << 3));
+    }
+
+    /**
+     * The data path's write of a pointer array by its address (see {@link #at(long, int)} for what the caller
+     * guarantees).
+     *
+     * @param array address of the pointer array.
+     * @param index position, {@code 0 <= index <} the array's length.
+     * @param mbuf  the mbuf address to store.
+     */
+    public static void put(final long array, final int index, final long mbuf)
+    {
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, array + ((long)index << 3), mbuf);
+    }
+
+    /**
      * @param mbuf the mbuf.
      * @return address of the first byte of packet data in the first segment.
      */
