@@ -380,6 +380,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one 2-second transfer per cell (a smoke run)")
     ap.add_argument("--case", action="append", help="run only cases whose name starts with this (clean always runs)")
     ap.add_argument("--path", choices=("sluice", "linux"), action="append", help="only this path (default both)")
+    ap.add_argument("--direction", choices=("sends", "receives"), action="append",
+                    help="only this direction of the stack under test (default both)")
     ap.add_argument("--sluice-args", default="", help="more flags for every sluice process, e.g. '--idle backoff'")
     ap.add_argument("--linux-cc", default="cubic", help="the Linux senders' congestion control (default cubic)")
     ap.add_argument("--out", default=None, help="directory for table.md, result.json and logs")
@@ -401,7 +403,7 @@ def main():
         path = cls(args.root, logs, extra)
         path.up()
         try:
-            for direction in ("sends", "receives"):
+            for direction in args.direction or ("sends", "receives"):
                 for case in cases:
                     measure(path, case, direction, args.seconds, args.repeat, rows)
         finally:

@@ -56,7 +56,7 @@ public final class CountersFile implements AutoCloseable
         "tcp: losses detected by RACK (RFC 8985)", "tcp: tail loss probes (TLP)", "tcp: losses repaired by TLP",
         "tcp: spurious retransmissions (D-SACK)", "tcp: SYN-ACKs retransmitted (half-open)",
         "tcp: half-open connections timed out", "tcp: half-open connections reset",
-        "tcp: handshakes completed without room (ACK dropped)"};
+        "tcp: handshakes completed without room (ACK dropped)", "tcp: spurious timeouts undone (Eifel, RFC 3522)"};
     private static final int HEADER_LENGTH = 64;
     private static final int MAGIC_OFFSET = 0;
     private static final int VERSION_OFFSET = 8;
@@ -248,6 +248,7 @@ public final class CountersFile implements AutoCloseable
         to[40].setRelease(from.synReceivedTimedOut());
         to[41].setRelease(from.synReceivedReset());
         to[42].setRelease(from.synReceivedOverflow());
+        to[43].setRelease(from.recovery().spuriousTimeouts());
     }
 
     /**

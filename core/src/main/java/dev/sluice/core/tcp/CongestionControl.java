@@ -39,6 +39,8 @@ public sealed class CongestionControl extends HyStart permits CubicCongestionCon
     int smss;
     int cwnd;
     int ssthresh;
+    private int undoCwnd; // cwnd before the first RTO of an episode, 0: nothing to undo (RFC 4015)
+    private int undoSsthresh;
     private int bytesAckedInAvoidance;
     private int duplicateAcks;
     private boolean inRecovery;
@@ -134,6 +136,7 @@ public sealed class CongestionControl extends HyStart permits CubicCongestionCon
         this.smss = Math.max(1, smss);
         cwnd = initialWindow(this.smss, initialWindowSegments);
         ssthresh = Integer.MAX_VALUE;
+        undoCwnd = 0;
         bytesAckedInAvoidance = 0;
         duplicateAcks = 0;
         inRecovery = false;
@@ -378,6 +381,11 @@ public sealed class CongestionControl extends HyStart permits CubicCongestionCon
      */
     public void onRetransmissionTimeout(final int flightSize, final int sndNxt, final boolean firstTimeout)
     {
+        if (firstTimeout)
+        {
+            undoCwnd = cwnd; // RFC 4015: what a spurious timeout gives back
+            undoSsthresh = ssthresh;
+        }
         stopHyStart(); // RFC 9406 §4.3: later slow starts are standard
         ssthresh = timeoutSsthresh(flightSize, firstTimeout);
         cwnd = smss;
@@ -386,6 +394,32 @@ public sealed class CongestionControl extends HyStart permits CubicCongestionCon
         inRecovery = false;
         sackRecovery = false;
         recover = sndNxt - 1;
+    }
+
+    /**
+     * The retransmission timeout was spurious (RFC 3522 detection; RFC 4015 response, as Linux's undo): cwnd and
+     * ssthresh return to their values before the first timeout of the episode (never lower than now); the epoch
+     * of CUBIC restarts from there.
+     *
+     * @return false when there was no timeout to undo.
+     */
+    boolean undoRetransmissionTimeout()
+    {
+        if (undoCwnd == 0)
+        {
+            return false;
+        }
+        cwnd = Math.max(cwnd, undoCwnd);
+        ssthresh = Math.max(ssthresh, undoSsthresh);
+        undoCwnd = 0;
+        bytesAckedInAvoidance = 0;
+        return true;
+    }
+
+    /** The timeout was not spurious (or undone already): nothing to give back. */
+    void forgetUndo()
+    {
+        undoCwnd = 0;
     }
 
     /**

@@ -41,6 +41,9 @@ final class LossRecovery
     private boolean goBackN;
     private boolean rtoRecovery; // after an RTO with RACK (RFC 8985 §6.3): until SND.UNA reaches rexmtEnd
     private boolean karnAmbiguous; // a retransmission since the last timed segment: only timestamps can measure
+    // Eifel (RFC 3522): the TSval of the first retransmission of a timeout episode, until an ACK of new data decides
+    private boolean eifelArmed;
+    private int eifelRetransmitTs;
     private int rexmtNxt;
     private int rexmtEnd;
     // RFC 8985 with SACK: RACK detects losses, TLP probes tails; its state comes with the second segment in flight
@@ -68,6 +71,7 @@ final class LossRecovery
         goBackN = false;
         rtoRecovery = false;
         karnAmbiguous = false;
+        eifelArmed = false;
         rtt.reset();
     }
 
@@ -209,6 +213,69 @@ final class LossRecovery
         rtoRecovery = true; // Linux's CA_Loss: until SND.UNA passes the SND.NXT of the timeout
         rexmtEnd = snd.nxt;
         goBackN = false; // RACK's marks say what to resend (a path MTU decrease's range too)
+        return true;
+    }
+
+    /**
+     * The timeout's retransmission left with timestamps on (RFC 3522 §3.2 step (2)): its TSval is RetransmitTS,
+     * kept from the first timeout of the episode (a later timeout's retransmission echoes no earlier).
+     *
+     * @param firstTimeout the first expiry for this segment.
+     * @param tsVal        the TSval the retransmission carried.
+     */
+    void onTimeoutRetransmitted(final boolean firstTimeout, final int tsVal)
+    {
+        if (firstTimeout)
+        {
+            eifelArmed = true;
+            eifelRetransmitTs = tsVal;
+        }
+    }
+
+    /**
+     * @return RetransmitTS while a timeout waits for the Eifel check (RFC 3522 §3.2), for
+     * {@link Timestamps#echoesEarlierThan}.
+     */
+    int eifelRetransmitTs()
+    {
+        return eifelRetransmitTs;
+    }
+
+    /** @return whether a timeout's retransmission waits for the first ACK of new data to be checked. */
+    boolean eifelArmed()
+    {
+        return eifelArmed;
+    }
+
+    /**
+     * RFC 3522 §3.2 steps (3)-(5) on the first ACK of new data after a timeout: if it echoes a timestamp older
+     * than the retransmission's, the original arrived and only its ACKs were lost: the timeout was spurious. The
+     * response (RFC 4015, Linux's undo): cwnd and ssthresh as before the timeout, the RTO recovery ends, and
+     * nothing more is resent for it (RACK's marks of that timeout are dropped: later ACKs mark real losses again).
+     *
+     * @param echoesOriginal the ACK's TSecr is earlier than RetransmitTS.
+     * @return true when the timeout was found spurious: the ACK's echo measures the wait, not the path, and is
+     * no RTT sample.
+     */
+    boolean checkSpuriousTimeout(final boolean echoesOriginal)
+    {
+        if (!eifelArmed)
+        {
+            return false;
+        }
+        eifelArmed = false;
+        if (!echoesOriginal || !congestion.undoRetransmissionTimeout())
+        {
+            congestion.forgetUndo();
+            return false;
+        }
+        counters.spuriousTimeouts++;
+        rtoRecovery = false;
+        goBackN = false;
+        if (rack != null)
+        {
+            rack.onRetransmissionTimeout(false); // the timeout's loss marks go; SACKed stays SACKed
+        }
         return true;
     }
 
@@ -438,11 +505,17 @@ final class LossRecovery
     /** The least time a suspected reneging is given to clear up before the RTO resends (Linux: 10 ms). */
     static final long RENEGING_DELAY_NS = 10_000_000L;
 
-    // §7.2: only in the open state (no recovery, no SACKed data) and with no probe outstanding
+    // §7.2: in the open state (no recovery, no SACKed data), and beyond it in SACK recovery (not RTO recovery),
+    // with no probe outstanding. RFC 8985 schedules the PTO in the open state only: in recovery RACK detects the
+    // losses, but only from ACKs; when the last ones of a flight are lost (at 5 % random loss both ways, the ACK
+    // of a retransmission in a cwnd of 2-4 segments), nothing comes back and the RTO (200 ms or more against a
+    // sub-millisecond round trip) is the only way out, and 45-80 % of those timeouts are spurious (Eifel): the
+    // data had arrived. A probe after PTO draws an ACK (and SACK) that restarts the ACK clock, or lets RACK mark a
+    // lost retransmission by the transmit time of the probe sent after it (§6.2 applies to retransmissions).
     private boolean probeAllowed()
     {
-        return rackOn && !goBackN && !rtoRecovery && !congestion.inRecovery() && scoreboard.isEmpty() &&
-            (rack == null || !rack.probeOutstanding());
+        return rackOn && !goBackN && !rtoRecovery && (rack == null || !rack.probeOutstanding()) &&
+            (congestion.inSackRecovery() || !congestion.inRecovery() && scoreboard.isEmpty());
     }
 
     /**

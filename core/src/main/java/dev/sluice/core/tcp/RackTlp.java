@@ -580,6 +580,24 @@ final class RackTlp
         return count == 0 ? headStart : start(count - 1);
     }
 
+    /**
+     * The last segment the peer has not SACKed, what a probe sends again when no new data can go (the last
+     * segment sent in the open state; in SACK recovery the highest hole).
+     *
+     * @return its logical index, or -1 when every entry is SACKed or none is tracked.
+     */
+    int lastUnsacked()
+    {
+        for (int k = count - 1; k >= 0; k--)
+        {
+            if ((flags[index(k)] & SACKED) == 0)
+            {
+                return k;
+            }
+        }
+        return -1;
+    }
+
     /** @return whether {@link #seed} is still to be called (new, or the TCB was reused). */
     boolean isUnseeded()
     {

@@ -378,7 +378,10 @@ final class SegmentArrives
             final int acked = segAck - c.snd.una - (c.snd.una == c.snd.iss ? 1 : 0); // the SYN is no data
             c.snd.una = segAck;
             c.snd.buffer.release(segAck); // an ACK of our FIN releases everything
-            if (c.recovery.onNewAck(c.snd, acked, nowNs, c.timestamps.rttSampleNs(segment)))
+            // RFC 3522: the first ACK of new data after a timeout tells by its echo whether the timeout was spurious
+            final boolean spuriousTimeout = c.recovery.eifelArmed() && c.recovery.checkSpuriousTimeout(
+                c.timestamps.echoesEarlierThan(segment, c.recovery.eifelRetransmitTs()));
+            if (c.recovery.onNewAck(c.snd, acked, nowNs, spuriousTimeout ? -1 : c.timestamps.rttSampleNs(segment)))
             {
                 c.scheduler.retransmitAt(c.snd.una, nowNs); // NewReno partial ACK (RFC 6582 §3.2 step 5)
             }

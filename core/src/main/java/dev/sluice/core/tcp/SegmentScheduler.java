@@ -349,11 +349,15 @@ final class SegmentScheduler
         }
         else
         {
+            // the last segment the peer has not SACKed: in the open state the last sent, in SACK recovery the
+            // highest hole (a SACKed segment sent again would tell nothing new)
             final int dataEnd = snd.dataEnd();
-            final int last = rack.lastStart();
-            final int seq = !lt(last, snd.una) && !lt(dataEnd, last) && dataEnd - last <= mss ? last :
-                dataEnd - Math.min(mss, dataEnd - snd.una);
-            retransmitAt(seq, snd.nxt, nowNs);
+            final int k = rack.lastUnsacked();
+            final int last = k < 0 ? rack.lastStart() : rack.start(k);
+            final int limit = k < 0 || !lt(rack.end(k), dataEnd) ? snd.nxt : rack.end(k);
+            final boolean whole = !lt(last, snd.una) && !lt(dataEnd, last) && (limit != snd.nxt || dataEnd - last <= mss);
+            final int seq = whole ? last : dataEnd - Math.min(mss, dataEnd - snd.una);
+            retransmitAt(seq, whole ? limit : snd.nxt, nowNs);
             isRetrans = true;
         }
         recovery.onProbeSent(snd, isRetrans);

@@ -15,6 +15,7 @@ public final class TcpRecoveryCounters
     long tlpProbes;
     long tlpRepairedLosses;
     long spuriousRetransmissions;
+    long spuriousTimeouts;
 
     /**
      * NewReno fast retransmits (RFC 5681 §3.2, RFC 6582), with peers that do not use SACK.
@@ -96,5 +97,15 @@ public final class TcpRecoveryCounters
     public long spuriousRetransmissions()
     {
         return spuriousRetransmissions;
+    }
+
+    /**
+     * Retransmission timeouts found spurious by their first ACK's timestamp echo (RFC 3522) and undone (RFC 4015).
+     *
+     * @return count.
+     */
+    public long spuriousTimeouts()
+    {
+        return spuriousTimeouts;
     }
 }

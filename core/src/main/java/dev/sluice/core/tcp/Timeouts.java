@@ -120,6 +120,10 @@ final class Timeouts
             {
                 c.recovery.goBackN(c.snd.una + c.scheduler.retransmitAt(c.snd.una, nowNs), c.snd.nxt);
             }
+            if (c.timestamps.enabled())
+            {
+                c.recovery.onTimeoutRetransmitted(retransmissions == 1, c.timestamps.tsVal(nowNs)); // RFC 3522
+            }
         }
         c.timers.armRetransmission(TcpTimers.RTO, nowNs + c.recovery.rtoNs()); // RFC 6298 (5.5), (5.6)
         return true;

@@ -193,6 +193,24 @@ final class Timestamps
      * @param segment an ACK of new data.
      * @return nanoseconds, or -1 when the segment gives no measurement (no option, TSecr 0, or from the future).
      */
+    /**
+     * RFC 3522 §3.2 step (4): whether an ACK echoes a timestamp older than {@code tsVal} (Eifel detection: the
+     * ACK answers the original transmission, not a retransmission sent at {@code tsVal}).
+     *
+     * @param segment an ACK.
+     * @param tsVal   the TSval of the retransmission.
+     * @return true when timestamps are in use, the ACK carries them, and its TSecr is earlier than tsVal.
+     */
+    boolean echoesEarlierThan(final TcpSegment segment, final int tsVal)
+    {
+        if (!enabled || !segment.options().hasTimestamps())
+        {
+            return false;
+        }
+        final int tsEcr = segment.options().timestampEchoReply();
+        return tsEcr != 0 && tsEcr - tsVal < 0;
+    }
+
     long rttSampleNs(final TcpSegment segment)
     {
         if (!enabled || !segment.options().hasTimestamps())

@@ -272,6 +272,45 @@ class TcpConnectionRackTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldProbeInSackRecoveryWhenTheAcksOfARetransmissionAreLost_RFC8985s7_2_s6_2()
+        {
+            // beyond RFC 8985 §7.2 (the PTO in the open state only): in SACK recovery a lost ACK (or retransmission)
+            // with nothing sent after it would leave only the RTO, 200 ms or more
+            sendSegments(4);
+            nowNs += RTT_NS;
+            ack(seq(0), seq(1), seq(4)); // segments 1-3 arrived, 0 did not: RACK deems it lost
+            assertEquals(List.of(0), retransmitted, "the fast retransmit");
+            assertEquals(1, counters.sackRecoveries());
+            assertTrue(connection.nextDeadlineNs() <= nowNs + RTT_NS + LossRecovery.PTO_SLACK_NS,
+                "the PTO (2 * SRTT + 2 ms after the flight left), not the RTO (" + connection.rtoNs() + " ns)");
+            fireTimerAt(connection.nextDeadlineNs()); // the ACK of the retransmission was lost
+            assertEquals(1, counters.tlpProbes());
+            assertEquals(List.of(0, 0), retransmitted, "nothing new to send: the last segment not SACKed again");
+            nowNs += RTT_NS;
+            ack(seq(4), seq(0), seq(1)); // the probe's ACK: everything arrived, the probe D-SACKed
+            assertEquals(0, counters.retransmissionTimeouts(), "no timeout");
+        }
+
+        @Test
+        void shouldLetRackMarkALostRetransmissionByTheProbeSentAfterIt_RFC8985s6_2_s7_3()
+        {
+            sendSegments(4);
+            nowNs += RTT_NS;
+            ack(seq(0), seq(1), seq(4));
+            assertEquals(List.of(0), retransmitted);
+            assertEquals(10_000, connection.send(new UnsafeBuffer(new byte[10_000]), 0, 10_000));
+            poll();
+            output.sent.clear(); // cwnd in recovery: PRR lets little or nothing more go
+            fireTimerAt(connection.nextDeadlineNs()); // the retransmission was lost too: the probe, new data
+            assertEquals(1, counters.tlpProbes());
+            nowNs += RTT_NS;
+            ack(seq(0), seq(1), connection.snd.nxt); // the probe, sent after the retransmission, is SACKed; 0 not
+            assertEquals(2, java.util.Collections.frequency(retransmitted, 0),
+                "RACK deemed the retransmission lost by the probe's transmit time: resent, no timeout");
+            assertEquals(0, counters.retransmissionTimeouts());
+        }
+
+        @Test
         void shouldProbeWithNewDataWhenThereIsSome_RFC8985s7_3()
         {
             sendSegments(11); // cwnd (IW + one SMSS of slow start) is full
@@ -360,9 +399,12 @@ class TcpConnectionRackTest extends TcpConnectionScript
             nowNs += RTT_NS;
             ack(seq(0), seq(1), seq(2), seq(3), seq(4), seq(5), seq(6), seq(7), seq(10)); // holes 0, 2, 4, 6
             assertEquals(List.of(0, 2, 4, 6), retransmitted);
-            fireTimerAt(connection.nextDeadlineNs()); // every retransmission was lost: the RTO
+            fireTimerAt(connection.nextDeadlineNs()); // every retransmission was lost: the probe, the highest hole
+            assertEquals(1, counters.tlpProbes());
+            assertEquals(List.of(0, 2, 4, 6, 6), retransmitted, "the last segment not SACKed");
+            fireTimerAt(connection.nextDeadlineNs()); // lost as well: the RTO
             assertEquals(1, counters.retransmissionTimeouts());
-            assertEquals(List.of(0, 2, 4, 6, 0), retransmitted, "SND.UNA's segment first, cwnd = 1 SMSS");
+            assertEquals(List.of(0, 2, 4, 6, 6, 0), retransmitted, "SND.UNA's segment first, cwnd = 1 SMSS");
             nowNs += RTT_NS;
             ack(seq(2), seq(3), seq(4), seq(5), seq(6), seq(7), seq(10));
             nowNs += RTT_NS;
@@ -371,7 +413,7 @@ class TcpConnectionRackTest extends TcpConnectionScript
             ack(seq(6), seq(7), seq(10));
             nowNs += RTT_NS;
             ack(seq(10));
-            assertEquals(List.of(0, 2, 4, 6, 0, 2, 4, 6), retransmitted, "the holes again, each once; nothing SACKed");
+            assertEquals(List.of(0, 2, 4, 6, 6, 0, 2, 4, 6), retransmitted, "the holes again, each once; nothing SACKed");
             assertEquals(1, counters.retransmissionTimeouts());
         }
     }

@@ -275,6 +275,55 @@ class TcpConnectionTimestampsTest extends TcpConnectionScript
         }
 
         @Test
+        void shouldUndoATimeoutWhoseFirstAckEchoesTheOriginal_RFC3522s3_2_RFC4015()
+        {
+            establishedWithTimestamps();
+            final TcpRecoveryCounters counters = new TcpRecoveryCounters();
+            connection.recoveryCounters(counters);
+            connection.noDelay(true);
+            connection.send(bytes(100), 0, 100);
+            nowNs = NOW_NS + 40 * MS;
+            poll();
+            final Sent original = expectData(iss + 1, REMOTE_ISS + 1, ACK | PSH, 100);
+            final int cwndBefore = connection.recovery.congestion.cwnd();
+            final long srttBefore = connection.srttNs();
+            nowNs = connection.nextDeadlineNs(); // RTO: the ACK of the original was lost, the segment is sent again
+            connection.onTimer(nowNs);
+            final Sent retransmission = expectData(iss + 1, REMOTE_ISS + 1, ACK | PSH, 100);
+            assertTrue(retransmission.tsVal() - original.tsVal() > 0);
+            assertEquals(connection.recovery.congestion.smss, connection.recovery.congestion.cwnd(), "loss window");
+            // the peer had the original: its ACK of the duplicate echoes TS.Recent, the original's TSval (§4.3)
+            sendAt(seg(REMOTE_ISS + 1, 0).withAck(iss + 101)
+                .withRawOptions(timestampsOption(PEER_TS + 2, original.tsVal())), nowNs + MS);
+            assertEquals(1, counters.spuriousTimeouts());
+            assertTrue(connection.recovery.congestion.cwnd() >= cwndBefore, "cwnd before the timeout is back");
+            assertEquals(Integer.MAX_VALUE, connection.recovery.congestion.ssthresh(), "ssthresh too (RFC 4015)");
+            assertEquals(srttBefore, connection.srttNs(), "the echo measured the timeout's wait, not the path");
+        }
+
+        @Test
+        void shouldKeepTheTimeoutsReductionWhenTheAckEchoesTheRetransmission_RFC3522s3_2()
+        {
+            establishedWithTimestamps();
+            final TcpRecoveryCounters counters = new TcpRecoveryCounters();
+            connection.recoveryCounters(counters);
+            connection.noDelay(true);
+            connection.send(bytes(100), 0, 100);
+            nowNs = NOW_NS + 40 * MS;
+            poll();
+            expectData(iss + 1, REMOTE_ISS + 1, ACK | PSH, 100);
+            nowNs = connection.nextDeadlineNs(); // RTO: the original was lost
+            connection.onTimer(nowNs);
+            final Sent retransmission = expectData(iss + 1, REMOTE_ISS + 1, ACK | PSH, 100);
+            sendAt(seg(REMOTE_ISS + 1, 0).withAck(iss + 101)
+                .withRawOptions(timestampsOption(PEER_TS + 2, retransmission.tsVal())), nowNs + MS);
+            assertEquals(0, counters.spuriousTimeouts());
+            assertTrue(connection.recovery.congestion.ssthresh() < Integer.MAX_VALUE, "a real loss: ssthresh fell");
+            assertTrue(connection.recovery.congestion.cwnd() <= 2 * connection.recovery.congestion.smss,
+                "slow start from the loss window");
+        }
+
+        @Test
         void shouldCloseNormallyWithTimestamps_RFC7323s3_2()
         {
             establishedWithTimestamps();
