@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.core.tcp.TcpCloseReason;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.tcp.TcpConnection;
 import dev.sluice.core.tcp.TcpReceiveHandler;
@@ -97,6 +98,12 @@ class TcpStackSynCookieBurstTest
         }
         pair.steps(100);
 
+        int reset = 0;
+        for (final Endpoint client : clients)
+        {
+            reset += client.closeReason == TcpCloseReason.RESET_BY_PEER ? 1 : 0;
+        }
+        assertEquals(0, reset, "clients reset of " + count);
         for (int i = 0; i < count; i++)
         {
             assertNull(clients[i].closeReason, "client " + i + " not reset");
