@@ -109,11 +109,20 @@ final class Listeners
         final int record = halfOpen.find(key);
         if (record >= 0)
         {
-            if (segment.optionsResult() >= 0 && halfOpen.onSegment(record, segment, nowNs) == SynReceivedTable.PROMOTE)
+            if (segment.optionsResult() < 0)
+            {
+                return; // MUST-7: an illegal option length is handled by dropping the segment
+            }
+            final int result = halfOpen.onSegment(record, segment, nowNs);
+            if (result == SynReceivedTable.PROMOTE)
             {
                 promote(record, key, segment, localIp, nowNs);
             }
-            return; // MUST-7: an illegal option length is handled by dropping the segment
+            else if (result == SynReceivedTable.OTHER_ACK)
+            {
+                onOtherAck(record, key, segment, localIp, nowNs);
+            }
+            return;
         }
         final Listener listener = byPort.get(segment.destinationPort());
         if (listener == null)
@@ -211,6 +220,30 @@ final class Listeners
         stack.afterInteraction(slot);
     }
 
+    // An ACK of another ISS than a record's. RFC 4987 §3.6 is silent; Linux hands an ACK that does not match its
+    // request sock to the listener (tcp_check_req returns it), which checks it as a cookie (tcp_v4_cookie_check)
+    // before it answers with a RST. It happens when a cookie SYN-ACK comes late: the peer's retransmitted SYN
+    // took a record (the backlog had room again), then the peer, synchronized by the cookie, ACKs the cookie; the
+    // RST of §3.10.7.4 fifth (<SEQ=SEG.ACK>, the peer's RCV.NXT) would reset its ESTABLISHED connection. The
+    // record is superseded: the peer will never ACK its ISS.
+    private void onOtherAck(
+        final int record, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    {
+        final Listener listener = halfOpen.listener(record);
+        if ((segment.flags() & (SYN | RST)) == 0 && byPort.get(segment.destinationPort()) == listener &&
+            cookieAckExpected(listener, nowNs))
+        {
+            if (cookies.validate(segment, localIp, nowNs, restoredSyn))
+            {
+                halfOpen.remove(record);
+                acceptCookie(listener, key, segment, localIp, nowNs);
+                return;
+            }
+            counters.synCookiesRejected++; // as Linux's SYNCOOKIESFAILED on this path
+        }
+        TcpConnection.replyToClosedPort(segment, output); // §3.10.7.4 fifth: <SEQ=SEG.ACK><CTL=RST>, the record stays
+    }
+
     // Linux checks cookies only while the listener's queue overflowed recently (tcp_synq_no_recent_overflow):
     // otherwise an ACK in LISTEN is just answered with a RST
     private static boolean cookieAckExpected(final Listener listener, final long nowNs)
@@ -228,12 +261,19 @@ final class Listeners
             refuse(segment); // as Linux: a failed cookie is an ACK in LISTEN, <SEQ=SEG.ACK><CTL=RST>
             return;
         }
+        acceptCookie(listener, key, segment, localIp, nowNs);
+    }
+
+    // a valid cookie (its SYN's options in restoredSyn): the connection, ESTABLISHED by the segment
+    private void acceptCookie(
+        final Listener listener, final long key, final TcpSegment segment, final int localIp, final long nowNs)
+    {
         counters.synCookiesAccepted++;
         final ConnectionSlot slot = admit(listener, key, segment, localIp);
         if (slot != null)
         {
             table.activate(slot, key);
-                slot.connection.synReceivedFromCookie(segment, restoredSyn, nowNs);
+            slot.connection.synReceivedFromCookie(segment, restoredSyn, nowNs);
             slot.connection.onSegment(segment, nowNs); // the fifth step: ESTABLISHED, then its text
             stack.afterInteraction(slot);
         }

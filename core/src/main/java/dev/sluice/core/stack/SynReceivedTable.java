@@ -53,6 +53,12 @@ final class SynReceivedTable
     static final int HANDLED = 0;
     /** {@link #onSegment}: the handshake completed; make the connection ({@link #remove} the record after). */
     static final int PROMOTE = 1;
+    /**
+     * {@link #onSegment}: an acceptable ACK of another ISS than the record's. The caller checks it as a SYN cookie
+     * (the peer's retransmitted SYN took this record after a cookie SYN-ACK it answered); when it is none, it
+     * answers {@code <SEQ=SEG.ACK><CTL=RST>} (RFC 9293 §3.10.7.4 fifth) and the record stays.
+     */
+    static final int OTHER_ACK = 2;
     /** Linux's tcp_synack_retries. */
     static final int DEFAULT_SYN_ACK_RETRIES = 5;
     /** The first SYN-ACK retransmission timeout (Linux's TCP_TIMEOUT_INIT), doubled after each one. */
@@ -191,7 +197,7 @@ final class SynReceivedTable
      * @param record  from {@link #find}.
      * @param segment the segment (its options parsed without error).
      * @param nowNs   the duty cycle's time.
-     * @return {@link #HANDLED} or {@link #PROMOTE}.
+     * @return {@link #HANDLED}, {@link #PROMOTE} or {@link #OTHER_ACK}.
      */
     int onSegment(final int record, final TcpSegment segment, final long nowNs)
     {
@@ -236,8 +242,7 @@ final class SynReceivedTable
         }
         if (segment.ack() != isss[record] + 1)
         {
-            TcpConnection.replyToClosedPort(segment, output); // fifth: <SEQ=SEG.ACK><CTL=RST>, the record stays
-            return HANDLED;
+            return OTHER_ACK; // fifth: <SEQ=SEG.ACK><CTL=RST> unless it returns a cookie (Listeners)
         }
         return PROMOTE;
     }

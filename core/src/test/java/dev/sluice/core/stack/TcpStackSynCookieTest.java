@@ -207,6 +207,34 @@ class TcpStackSynCookieTest
     }
 
     @Test
+    void shouldResetAnAckOfAnotherIssThanARecordsThatIsNoCookieAndKeepTheRecord_RFC9293s3_10_7_4_RFC4987_3_6()
+    {
+        pair.a.stack.listen(PORT, this::accept, 2);
+        loseSynAcks = true;
+        pair.b.stack.connect(IP_A, PORT, CLIENT_PORT, new Endpoint(), pair.nowNs); // a record, resolves ARP
+        pair.steps(5);
+        rawSyn(1460); // the second record (its SYN-ACK lost: B's stack would reset it): the backlog is full
+        final int iss = TcpHeader.sequence(lastFromServer(TcpHeader.SYN | TcpHeader.ACK), TCP);
+        pair.b.stack.connect(IP_A, PORT, CLIENT_PORT + 1, new Endpoint(), pair.nowNs);
+        pair.steps(5);
+        loseSynAcks = false;
+        assertEquals(1, pair.a.counters.synCookiesSent(), "the listener overflowed: cookies are checked");
+        fromServer.clear();
+
+        // neither the record's ISS nor a cookie: the record's answer (fifth), the failed cookie counted as Linux
+        rawAck(RAW_ISN + 1, iss + 1000);
+        assertEquals(iss + 1000, TcpHeader.sequence(lastFromServer(TcpHeader.RST), TCP), "<SEQ=SEG.ACK><CTL=RST>");
+        assertEquals(1, pair.a.counters.synCookiesRejected());
+        assertEquals(2, pair.a.stack.synReceivedCount(PORT), "the record stays");
+        assertEquals(0, accepted.size());
+
+        rawAck(RAW_ISN + 1, iss + 1); // the record's ISS still completes it
+        assertEquals(1, accepted.size());
+        assertEquals(TcpState.ESTABLISHED, accepted.get(0).connection.state());
+        assertEquals(0, pair.a.counters.synCookiesAccepted());
+    }
+
+    @Test
     void shouldNotCheckCookiesAtAListenerThatSentNone_RFC4987_3_6()
     {
         pair.a.stack.listen(PORT, this::accept, 1);

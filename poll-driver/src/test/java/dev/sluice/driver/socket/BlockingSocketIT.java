@@ -418,6 +418,7 @@ class BlockingSocketIT
             assertTrue(server.agent(0).tcp().connectionCount() >= connections, "server connections open at once: " +
                 server.agent(0).tcp().connectionCount());
             assertTrue(client.agent(0).tcp().connectionCount() >= connections, "client connections open at once");
+            System.out.println(connections + " connections up: " + stacks.counters()); // cookies engaged or not
             release.countDown();
             assertTrue(clientsDone.await(60, TimeUnit.SECONDS));
             final long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
