@@ -620,14 +620,26 @@ class NettyTransportIT
         final int port = port();
         serve(port, new Echo());
         final AtomicReference<Throwable> clientError = new AtomicReference<>();
+        final CountDownLatch echoed = new CountDownLatch(1);
         final Channel client = connect(port, new ChannelInboundHandlerAdapter()
         {
+            @Override
+            public void channelRead(final ChannelHandlerContext ctx, final Object msg)
+            {
+                ((ByteBuf)msg).release();
+                echoed.countDown();
+            }
+
             @Override
             public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
             {
                 clientError.set(cause);
             }
         });
+        // The server accepts when the handshake's ACK arrives (as Linux's accept()); one echo proves it has, so the
+        // shutdown below meets an established connection (one still in the listener's queue is reset, as Linux's).
+        client.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {42})).sync();
+        assertTrue(echoed.await(TIMEOUT_S, TimeUnit.SECONDS), "the server echoed before its shutdown");
         serverGroup.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS);
         assertTrue(client.closeFuture().await(TIMEOUT_S, TimeUnit.SECONDS), "the server's FIN closed the client");
         assertEquals(null, clientError.get(), "closed by a FIN, not a reset");
