@@ -385,9 +385,9 @@ public final class ShardAgent implements Agent, MessageHandler
                 }
                 // an in-memory link's partial checksums (PortOffloads): trusted, else completed here; a frame
                 // handed to another shard loses its mbuf's marks, so it is completed before
+                final int owner = shardCount > 1 ? FlowSteering.classify(rxFrame, 0, length, shardCount) : shardIndex;
                 final boolean partial = inMemoryLink && PortOffloads.hasPartialChecksums(Mbuf.offloadFlags(mbuf));
-                if (partial && (!trustPartialChecksums || shardCount > 1 &&
-                    FlowSteering.classify(rxFrame, 0, length, shardCount) != shardIndex))
+                if (partial && (!trustPartialChecksums || owner != shardIndex))
                 {
                     PortOffloads.completePartialChecksums(rxFrame, 0, length);
                     partialCompleted++;
@@ -401,7 +401,6 @@ public final class ShardAgent implements Agent, MessageHandler
                     NetworkLayer.RX_CHECKSUM_UNKNOWN;
                 if (shardCount > 1)
                 {
-                    final int owner = FlowSteering.classify(rxFrame, 0, length, shardCount);
                     if (owner >= 0 && owner != shardIndex)
                     {
                         handOff(owner, length);
