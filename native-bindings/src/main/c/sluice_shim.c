@@ -55,6 +55,55 @@ SLUICE_EXPORT void sluice_pktmbuf_free(uintptr_t m)
     rte_pktmbuf_free((struct rte_mbuf *)m);
 }
 
+/* ---- external buffers: zero-copy transmit ------------------------------------ */
+
+/*
+ * The free callback of Sluice's shared infos. The stack holds one reference on every
+ * shared info for as long as the memory exists, so DPDK never drops the count to 0 and
+ * never calls this; if it ever does, it only counts (the memory is the stack's, never
+ * DPDK's to free), and tests assert the count stays 0.
+ */
+static void sluice_extbuf_free_cb(void *addr, void *opaque)
+{
+    (void)addr;
+    __atomic_add_fetch((uint64_t *)opaque, 1, __ATOMIC_RELAXED);
+}
+
+/* Initialises n shared infos of an array: the counting free callback, refcnt 1 (the owner's). */
+SLUICE_EXPORT void sluice_extbuf_shinfo_init(uintptr_t shinfo, unsigned int n, uintptr_t freed)
+{
+    struct rte_mbuf_ext_shared_info *s = (struct rte_mbuf_ext_shared_info *)shinfo;
+    for (unsigned int i = 0; i < n; i++) {
+        s[i].free_cb = sluice_extbuf_free_cb;
+        s[i].fcb_opaque = (void *)freed;
+        rte_mbuf_ext_refcnt_set(&s[i], 1);
+    }
+}
+
+/*
+ * Takes an mbuf from pool (mbufs without data room), points it at len bytes of external
+ * memory at addr (rte_pktmbuf_attach_extbuf; IOVA = the virtual address: only for PMDs
+ * that read memory through the CPU), takes one reference on shinfo for it, and chains it
+ * after tail, the last segment of the frame whose first segment is head (nb_segs + 1;
+ * the caller sets pkt_len). Returns the mbuf, or 0 (nothing changed) if the pool is empty.
+ * Freeing the mbuf (with its frame) detaches it and drops the reference.
+ */
+SLUICE_EXPORT uintptr_t sluice_attach_extbuf(struct rte_mempool *pool, uintptr_t head, uintptr_t tail,
+                                             uintptr_t addr, uint16_t len, uintptr_t shinfo)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+    if (unlikely(m == NULL))
+        return 0;
+    struct rte_mbuf_ext_shared_info *s = (struct rte_mbuf_ext_shared_info *)shinfo;
+    rte_mbuf_ext_refcnt_update(s, 1);
+    rte_pktmbuf_attach_extbuf(m, (void *)addr, (rte_iova_t)addr, len, s);
+    m->data_len = len;
+    m->pkt_len = len;
+    ((struct rte_mbuf *)tail)->next = m;
+    ((struct rte_mbuf *)head)->nb_segs++;
+    return (uintptr_t)m;
+}
+
 /* ---- thread-local state -------------------------------------------------------- */
 
 SLUICE_EXPORT unsigned int sluice_lcore_id(void)

@@ -118,4 +118,33 @@ public interface FrameTransmitter
     {
         throw new IllegalStateException("this transmitter offers no TCP segmentation offload");
     }
+
+    /**
+     * Zero-copy transmit: the shortest payload this transmitter takes by reference ({@link #appendReference})
+     * rather than copied into the claimed buffer (below it, copying costs less than a reference).
+     *
+     * @return bytes; 0 when it takes no references (the default: every payload is copied).
+     */
+    default int referenceMinBytes()
+    {
+        return 0;
+    }
+
+    /**
+     * Zero-copy transmit: appends {@code length} bytes of off-heap memory to the claimed frame, after the bytes
+     * written in the claimed buffer (the headers), by reference: the device reads them from {@code address} when
+     * it sends the frame. The memory is chunk {@code chunk} of the shard's {@code ChunkPool} (or within it) and
+     * must stay unchanged while referenced: the pool defers reusing a chunk its {@code ChunkReferences} (the
+     * transmitter's) report referenced. The frame's length passed to commit counts these bytes; a commit with
+     * checksum offload completes checksums over them, otherwise the caller's checksum must already cover them.
+     *
+     * @param chunk   the pool's chunk id holding the bytes.
+     * @param address native address of the first byte.
+     * @param length  bytes, at most the chunk's size.
+     * @return false if no reference could be taken (no mbuf): nothing was appended.
+     */
+    default boolean appendReference(final int chunk, final long address, final int length)
+    {
+        return false;
+    }
 }

@@ -82,8 +82,11 @@ public final class NetworkLayer implements FrameReceiver
     private final UnsafeBuffer scratchFrame;
     private final int netmask;
     private final int txOffloads;
+    private final int referenceMinBytes;
 
     private MutableDirectBuffer txFrame;
+    private int txReferencedBytes; // payload appended by reference (zero-copy), not in txFrame
+    private int txReferencedSum; // their one's complement sum, for a checksum in software
     private boolean txDirect;
     private int txNextHop;
     private int txDestination;
@@ -112,6 +115,7 @@ public final class NetworkLayer implements FrameReceiver
         this.netmask = config.netmask();
         this.txOffloads = transmitter.checksumOffloads() &
             (FrameTransmitter.OFFLOAD_IPV4_CHECKSUM | FrameTransmitter.OFFLOAD_TCP_CHECKSUM);
+        this.referenceMinBytes = transmitter.referenceMinBytes();
     }
 
     /**
@@ -453,6 +457,8 @@ public final class NetworkLayer implements FrameReceiver
         txDestination = destinationIp;
         txProtocol = protocol;
         txTos = tos;
+        txReferencedBytes = 0;
+        txReferencedSum = 0;
         return PAYLOAD_OFFSET;
     }
 
@@ -527,6 +533,8 @@ public final class NetworkLayer implements FrameReceiver
         txDestination = destinationIp;
         txProtocol = Ipv4Header.PROTOCOL_TCP;
         txTos = tos;
+        txReferencedBytes = 0;
+        txReferencedSum = 0;
         return PAYLOAD_OFFSET;
     }
 
@@ -556,6 +564,57 @@ public final class NetworkLayer implements FrameReceiver
         transmitter.commitSegmentation(IPV4_OFFSET + Ipv4Header.MIN_HEADER_LENGTH + segmentLength, tcpHeaderLength,
             segmentBytes);
         return SENT;
+    }
+
+    /**
+     * Zero-copy transmit: whether the payload of the TCP segment started by {@link #beginIpv4} may be appended
+     * by reference ({@link #appendReference}) instead of written into {@link #txBuffer()}: the frame goes
+     * straight to a transmitter that takes references, and the payload is long enough to be worth one.
+     *
+     * @param payloadLength the segment's payload bytes.
+     * @return true if {@link #appendReference} may be tried.
+     */
+    public boolean mayReference(final int payloadLength)
+    {
+        return txDirect && referenceMinBytes > 0 && payloadLength >= referenceMinBytes;
+    }
+
+    /**
+     * Zero-copy transmit: appends payload bytes held in off-heap chunk memory to the TCP segment in progress,
+     * after everything written into {@link #txBuffer()} (the headers), by reference
+     * ({@link FrameTransmitter#appendReference}); {@link #commitTcp} then counts them in the segment and its
+     * checksum (summed here when the device does not complete it). Only after {@link #mayReference} said yes.
+     *
+     * @param chunk   the chunk id holding the bytes (for the device's reference count).
+     * @param buffer  the chunk's buffer, to sum the bytes for a checksum in software.
+     * @param offset  the bytes' offset in {@code buffer}.
+     * @param length  bytes.
+     * @return false if the transmitter took no reference (nothing appended: copy, or abort if some were).
+     */
+    public boolean appendReference(final int chunk, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!transmitter.appendReference(chunk, buffer.addressOffset() + offset, length))
+        {
+            return false;
+        }
+        if ((txOffloads & FrameTransmitter.OFFLOAD_TCP_CHECKSUM) == 0)
+        {
+            final int sum = Checksum.sum(buffer, offset, length);
+            txReferencedSum = (txReferencedBytes & 1) == 0 ? Checksum.add(txReferencedSum, sum) :
+                Checksum.addAfterOddLength(txReferencedSum, sum);
+        }
+        txReferencedBytes += length;
+        return true;
+    }
+
+    /**
+     * Payload bytes of the segment in progress appended by reference so far.
+     *
+     * @return bytes.
+     */
+    public int referencedBytes()
+    {
+        return txReferencedBytes;
     }
 
     /**
@@ -599,7 +658,20 @@ public final class NetworkLayer implements FrameReceiver
             TcpHeader.putPseudoHeaderChecksum(txFrame, PAYLOAD_OFFSET, segmentLength, config.localIp(), txDestination);
             return commit(segmentLength, FrameTransmitter.OFFLOAD_TCP_CHECKSUM, nowNs);
         }
-        TcpHeader.putChecksum(txFrame, PAYLOAD_OFFSET, segmentLength, config.localIp(), txDestination);
+        if (txReferencedBytes == 0)
+        {
+            TcpHeader.putChecksum(txFrame, PAYLOAD_OFFSET, segmentLength, config.localIp(), txDestination);
+            return commit(segmentLength, 0, nowNs);
+        }
+        // MUST-2 over the header here and the payload referenced (summed as it was appended)
+        final int headerLength = segmentLength - txReferencedBytes;
+        txFrame.putShort(PAYLOAD_OFFSET + TcpHeader.CHECKSUM_OFFSET, (short)0);
+        final int headerSum = Checksum.add(
+            Checksum.pseudoHeaderSum(config.localIp(), txDestination, Ipv4Header.PROTOCOL_TCP, segmentLength),
+            Checksum.sum(txFrame, PAYLOAD_OFFSET, headerLength));
+        final int sum = (headerLength & 1) == 0 ? Checksum.add(headerSum, txReferencedSum) :
+            Checksum.addAfterOddLength(headerSum, txReferencedSum);
+        txFrame.putShort(PAYLOAD_OFFSET + TcpHeader.CHECKSUM_OFFSET, (short)Checksum.finish(sum), BIG_ENDIAN);
         return commit(segmentLength, 0, nowNs);
     }
 

@@ -1,6 +1,7 @@
 package dev.sluice.core.stack;
 
 import dev.sluice.core.net.NetworkLayer;
+import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.core.tcp.SendBuffer;
 import dev.sluice.core.tcp.TcpSegmentOutput;
 import dev.sluice.core.wire.Ipv4Header;
@@ -25,6 +26,11 @@ import java.nio.ByteOrder;
  * segments of new data in one {@link #sendLargeSegment} call; this output builds their TCP header and options
  * once and emits MSS-sized frames in a tight loop (GSO, Linux's idea), each frame the same bytes the
  * one-segment-per-call path builds.
+ *
+ * <p>Zero-copy transmit, where the network layer's transmitter takes references ({@code NetworkLayer#mayReference}):
+ * a payload of at least its minimum goes to the device as references to the send buffer's chunk memory (one per
+ * chunk it spans) instead of a copy, first transmissions and retransmissions alike; the bytes on the wire are
+ * the same. Shorter payloads, frames waiting for ARP and transmitters without references copy as before.
  */
 public final class NetworkSegmentOutput implements TcpSegmentOutput
 {
@@ -164,8 +170,7 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         final MutableDirectBuffer buffer = networkLayer.txBuffer();
         TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, TcpHeader.MIN_HEADER_LENGTH, flags,
             window, 0);
-        final int copied = source.read(seq, buffer, offset + TcpHeader.MIN_HEADER_LENGTH, length);
-        if (copied != length)
+        if (!putPayload(source, seq, buffer, offset + TcpHeader.MIN_HEADER_LENGTH, length))
         {
             networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
             counters.segmentsDropped++;
@@ -235,7 +240,7 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
             {
                 buffer.putByte(offset + TcpHeader.FLAGS_OFFSET, (byte)flags);
             }
-            if (source.read(seq + done, buffer, offset + headerLength, n) != n)
+            if (!putPayload(source, seq + done, buffer, offset + headerLength, n))
             {
                 networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
                 counters.segmentsDropped++;
@@ -305,13 +310,65 @@ public final class NetworkSegmentOutput implements TcpSegmentOutput
         final MutableDirectBuffer buffer = networkLayer.txBuffer();
         TcpHeader.write(buffer, offset, localPort, remotePort, seq, ack, headerLength, flags, window, 0);
         options.encode(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
-        if (length > 0 && source.read(seq, buffer, offset + headerLength, length) != length)
+        if (length > 0 && !putPayload(source, seq, buffer, offset + headerLength, length))
         {
             networkLayer.abortIpv4(); // the connection asked for bytes it does not hold: never send garbage
             counters.segmentsDropped++;
             return;
         }
         commit(buffer, offset, segmentLength, localIp, remoteIp);
+    }
+
+    // the payload by reference where the device takes it (zero-copy transmit), else copied; false: send nothing
+    private boolean putPayload(
+        final SendBuffer source, final int seq, final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        if (networkLayer.mayReference(length))
+        {
+            if (referencePayload(source, seq, length))
+            {
+                counters.payloadsReferenced++;
+                return true;
+            }
+            if (networkLayer.referencedBytes() > 0)
+            {
+                counters.payloadReferencesRefused++; // part of the payload is in the frame by reference: drop it
+                return false;
+            }
+        }
+        return source.read(seq, buffer, offset, length) == length;
+    }
+
+    // one reference per chunk the payload spans (one or two for an MSS within 4 KiB chunks)
+    private boolean referencePayload(final SendBuffer source, final int seq, final int length)
+    {
+        if (source.tailSeq() - seq < length)
+        {
+            return false; // not all buffered: the copy path refuses it too
+        }
+        int chunk = source.chunkAt(seq);
+        if (chunk == ChunkPool.NO_CHUNK)
+        {
+            return false;
+        }
+        final ChunkPool pool = source.pool();
+        int offset = source.cursorOffset(seq);
+        int done = 0;
+        while (true)
+        {
+            final int n = Math.min(length - done, pool.chunkBytes() - offset);
+            if (!networkLayer.appendReference(chunk, pool.buffer(chunk), pool.offset(chunk) + offset, n))
+            {
+                return false;
+            }
+            done += n;
+            if (done == length)
+            {
+                return true;
+            }
+            chunk = pool.next(chunk);
+            offset = 0;
+        }
     }
 
     private void commit(

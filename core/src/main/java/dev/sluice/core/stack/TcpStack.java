@@ -461,7 +461,7 @@ public final class TcpStack implements TransportHandler
             thread.bindIfUnbound();
         }
         int work = timers.poll(nowNs) + timeWait.expire(nowNs) + listeners.halfOpen().expire(nowNs) +
-            pool.releaseIdleSlabs(nowNs);
+            pool.reclaimDeferred() + pool.releaseIdleSlabs(nowNs);
         table.publishGauges(challengeAcks);
 
         final int count = table.swapReady();

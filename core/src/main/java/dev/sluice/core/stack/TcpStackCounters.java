@@ -15,6 +15,8 @@ public final class TcpStackCounters
     long segmentsSent;
     long segmentsDropped;
     long largeSegmentsSent;
+    long payloadsReferenced;
+    long payloadReferencesRefused;
     long connectionsReleased;
     long synsDroppedBacklog;
     long ephemeralPortsExhausted;
@@ -368,6 +370,29 @@ public final class TcpStackCounters
     public long largeSegmentsSent()
     {
         return largeSegmentsSent;
+    }
+
+    /**
+     * Segments whose payload went to the device by reference to send-buffer memory, not copied (zero-copy
+     * transmit); they count in {@link #segmentsSent()} too.
+     *
+     * @return count.
+     */
+    public long payloadsReferenced()
+    {
+        return payloadsReferenced;
+    }
+
+    /**
+     * Segments the device refused a payload reference for part-way (no mbuf to attach): dropped (counted in
+     * {@link #segmentsDropped()} too) for the retransmission timer to recover; one refused before any byte was
+     * referenced is copied instead and not counted here.
+     *
+     * @return count.
+     */
+    public long payloadReferencesRefused()
+    {
+        return payloadReferencesRefused;
     }
 
     /**

@@ -6,6 +6,7 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * One shard's payload memory: fixed-size off-heap chunks that connections take while they hold bytes (send
@@ -73,6 +74,10 @@ public final class ChunkPool
     private long nextReleaseCheckNs = Long.MIN_VALUE;
     private int peakInUse;
     private ReassemblyBuffer.Geometry geometry;
+    private ChunkReferences references;
+    private int[] deferred = new int[0]; // freed chunks still referenced (zero-copy transmit), oldest first
+    private int deferredCount;
+    private long deferrals;
 
     /**
      * Creates an empty pool: no memory is reserved until the first {@link #allocate()}.
@@ -203,6 +208,89 @@ public final class ChunkPool
      */
     public void free(final int chunk)
     {
+        if (references != null && references.isReferenced(chunk))
+        {
+            defer(chunk);
+            return;
+        }
+        release(chunk);
+    }
+
+    // a referenced chunk is neither reused nor counted free (so its slab is not released) until let go
+    private void defer(final int chunk)
+    {
+        if (deferredCount == deferred.length)
+        {
+            // grows to the most chunks ever referenced at once (bounded by the budget), then never again
+            deferred = Arrays.copyOf(deferred, Math.min(maxChunks, Math.max(64, deferred.length << 1)));
+        }
+        deferred[deferredCount++] = chunk;
+        deferrals++;
+    }
+
+    /**
+     * Takes back the deferred chunks ({@link #free} of a chunk still referenced) that nothing refers to any
+     * more: called from the shard's poll, once per duty cycle (nothing to do, one comparison, nearly always).
+     *
+     * @return chunks taken back.
+     */
+    public int reclaimDeferred()
+    {
+        if (deferredCount == 0)
+        {
+            return 0;
+        }
+        int kept = 0;
+        final int count = deferredCount;
+        for (int i = 0; i < count; i++)
+        {
+            final int chunk = deferred[i];
+            if (references.isReferenced(chunk))
+            {
+                deferred[kept++] = chunk;
+            }
+            else
+            {
+                release(chunk);
+            }
+        }
+        deferredCount = kept;
+        return count - kept;
+    }
+
+    /**
+     * Lets the pool ask who else refers to a chunk before reusing it (zero-copy transmit); set once, before
+     * use.
+     *
+     * @param references the device's references, or null for none.
+     */
+    public void references(final ChunkReferences references)
+    {
+        this.references = references;
+    }
+
+    /**
+     * Chunks freed while still referenced, waiting for {@link #reclaimDeferred()}.
+     *
+     * @return chunks.
+     */
+    public int deferredChunks()
+    {
+        return deferredCount;
+    }
+
+    /**
+     * Frees that found their chunk still referenced, so far.
+     *
+     * @return count.
+     */
+    public long deferrals()
+    {
+        return deferrals;
+    }
+
+    private void release(final int chunk)
+    {
         final int slab = chunk >>> slabShift;
         freeStack[(slab << slabShift) + slabFree[slab]++] = chunk;
         set(slabsWithFree, slab);
@@ -239,7 +327,7 @@ public final class ChunkPool
                 }
                 else if (isSet(emptyAtLastCheck, slab))
                 {
-                    release(slab);
+                    releaseSlab(slab);
                     released++;
                 }
                 else
@@ -252,7 +340,7 @@ public final class ChunkPool
         return released;
     }
 
-    private void release(final int slab)
+    private void releaseSlab(final int slab)
     {
         final UnsafeBuffer buffer = slabs[slab];
         final ByteBuffer direct = buffer.byteBuffer();
@@ -375,6 +463,18 @@ public final class ChunkPool
     public int offset(final int chunk)
     {
         return (chunk & slabMask) << chunkShift;
+    }
+
+    /**
+     * The native address of a chunk's first byte (for handing its memory to a device by reference), valid while
+     * the chunk is held.
+     *
+     * @param chunk a chunk id.
+     * @return the address.
+     */
+    public long address(final int chunk)
+    {
+        return slabs[chunk >>> slabShift].addressOffset() + ((long)(chunk & slabMask) << chunkShift);
     }
 
     /**

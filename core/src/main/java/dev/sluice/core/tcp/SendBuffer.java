@@ -203,6 +203,56 @@ public final class SendBuffer
     }
 
     /**
+     * Finds the chunk holding a buffered byte, for handing the bytes to a device by reference instead of
+     * copying them (zero-copy transmit): the bytes from {@code seq} on are at {@link #cursorOffset(int)} in the
+     * returned chunk and continue in its {@link ChunkPool#next(int)} chunks. Buffered bytes never change until
+     * released; a released chunk that a device still refers to is not reused ({@link ChunkReferences}).
+     * Remembers where it ended, like {@link #read}.
+     *
+     * @param seq sequence number of a buffered byte, in {@code [headSeq, tailSeq)}.
+     * @return the chunk, or {@link ChunkPool#NO_CHUNK} when {@code seq} is not buffered.
+     */
+    public int chunkAt(final int seq)
+    {
+        if (!SequenceNumbers.between(seq, headSeq, tailSeq) || seq == tailSeq)
+        {
+            return ChunkPool.NO_CHUNK;
+        }
+        final int chunkBytes = pool.chunkBytes();
+        int chunk;
+        int base;
+        if (cursorChunk != ChunkPool.NO_CHUNK && seq - cursorBase >= 0)
+        {
+            chunk = cursorChunk;
+            base = cursorBase;
+        }
+        else
+        {
+            chunk = headChunk;
+            base = baseSeq;
+        }
+        while (seq - base >= chunkBytes)
+        {
+            chunk = pool.next(chunk);
+            base += chunkBytes;
+        }
+        cursorChunk = chunk;
+        cursorBase = base;
+        return chunk;
+    }
+
+    /**
+     * Where a byte sits in the chunk the last {@link #chunkAt} returned.
+     *
+     * @param seq the sequence number passed to {@link #chunkAt}.
+     * @return offset in the chunk.
+     */
+    public int cursorOffset(final int seq)
+    {
+        return seq - cursorBase;
+    }
+
+    /**
      * Frees bytes acknowledged by the peer; chunks left with no unacknowledged byte go back to the pool. An
      * acknowledgment beyond {@link #tailSeq()} (one that also covers our FIN) frees everything; one at or
      * before {@link #headSeq()} frees nothing.

@@ -4,6 +4,7 @@ import dev.sluice.core.counters.NetCounters;
 import dev.sluice.core.net.FrameTransmitter;
 import dev.sluice.core.net.NetConfig;
 import dev.sluice.core.net.NetworkLayer;
+import dev.sluice.core.tcp.ChunkReferences;
 import dev.sluice.core.tcp.IsnGenerator;
 import dev.sluice.core.tcp.TcpConfig;
 import dev.sluice.core.wire.Addresses;
@@ -50,8 +51,18 @@ final class StackPair
 
     StackPair(final TcpConfig config, final int poolA, final int poolB)
     {
-        a = new Shard("A", config, IP_A, MAC_A, 1, poolA);
-        b = new Shard("B", config, IP_B, MAC_B, 2, poolB);
+        this(config, poolA, poolB, 0);
+    }
+
+    /**
+     * @param zeroCopyMinBytes with &gt; 0, both transmitters take payloads of at least this many bytes by
+     *                         reference (zero-copy transmit, as DPDK external buffers): the link reads the
+     *                         referenced memory only when it delivers the frame, as a device would.
+     */
+    StackPair(final TcpConfig config, final int poolA, final int poolB, final int zeroCopyMinBytes)
+    {
+        a = new Shard("A", config, IP_A, MAC_A, 1, poolA, zeroCopyMinBytes);
+        b = new Shard("B", config, IP_B, MAC_B, 2, poolB, zeroCopyMinBytes);
         a.peer = b;
         b.peer = a;
     }
@@ -166,8 +177,21 @@ final class StackPair
         return frame;
     }
 
-    /** One shard: a network layer and a TCP stack whose transmitter fills preallocated frame slots. */
-    final class Shard implements FrameTransmitter
+    /** The payload references of one frame slot (zero-copy emulation). */
+    static final class References
+    {
+        final long[] address = new long[4];
+        final int[] length = new int[4];
+        final int[] chunk = new int[4];
+        int count;
+        int bytes;
+    }
+
+    /**
+     * One shard: a network layer and a TCP stack whose transmitter fills preallocated frame slots, and, with
+     * zero-copy on, records payload references per slot and counts them per chunk (its {@link ChunkReferences}).
+     */
+    final class Shard implements FrameTransmitter, ChunkReferences
     {
         private static final int SLOTS = 512;
         private static final int SLOT_BYTES = 2048;
@@ -199,21 +223,45 @@ final class StackPair
         long tsoSegmentsCut;
         private final UnsafeBuffer large = new UnsafeBuffer(new byte[EthernetHeader.HEADER_LENGTH + 0xFFFF]);
         private boolean claimedLarge;
+        // zero-copy emulation
+        private final int zeroCopyMinBytes;
+        private final int[] chunkReferences;
+        private final UnsafeBuffer referenced = new UnsafeBuffer(0, 0);
+        private References[] pendingRefs = new References[SLOTS];
+        private References[] inFlightRefs = new References[SLOTS];
+        private final int[] heldChunks = new int[SLOTS * 4];
+        private int heldCount;
+        /** While true, references of delivered frames stay held (a device queue) until {@link #releaseHeld()}. */
+        boolean holdReferences;
+        /** References to refuse from now (no mbuf), 0 for none. */
+        int refuseReferences;
+        /** The one reference to refuse, counting every one asked for from 1, or 0 for none. */
+        int refuseNthReference;
+        long referencesAsked;
+        long referencesTaken;
 
         Shard(
             final String name, final TcpConfig config, final int ip, final long mac, final long isnKey,
-            final int maxConnections)
+            final int maxConnections, final int zeroCopyMinBytes)
         {
             this.name = name;
             this.ip = ip;
             this.mac = mac;
+            this.zeroCopyMinBytes = zeroCopyMinBytes;
             for (int i = 0; i < SLOTS; i++)
             {
                 pending[i] = new UnsafeBuffer(new byte[SLOT_BYTES]);
                 inFlight[i] = new UnsafeBuffer(new byte[SLOT_BYTES]);
+                pendingRefs[i] = new References();
+                inFlightRefs[i] = new References();
             }
             isnGenerator = new IsnGenerator(isnKey, ~isnKey);
             stack = new TcpStack(config, isnGenerator, output, counters, maxConnections);
+            chunkReferences = zeroCopyMinBytes > 0 ? new int[stack.pool().maxChunks()] : null;
+            if (zeroCopyMinBytes > 0)
+            {
+                stack.pool().references(this);
+            }
             layer = new NetworkLayer(
                 NetConfig.builder().localMac(mac).localIp(ip, 24).build(), this, stack, netCounters);
             output.bind(layer);
@@ -230,12 +278,95 @@ final class StackPair
         {
             final UnsafeBuffer[] frames = inFlight;
             final int[] lengths = inFlightLengths;
+            final References[] refs = inFlightRefs;
             inFlight = outbox;
             inFlightLengths = outboxLengths;
+            inFlightRefs = pendingRefs;
             inFlightCount = pendingCount;
             outbox = frames;
             outboxLengths = lengths;
+            pendingRefs = refs;
             pendingCount = 0;
+        }
+
+        // the device reads referenced payload when it sends the frame: here, at delivery
+        private void gather(final UnsafeBuffer frame, final int length, final References refs)
+        {
+            int at = length - refs.bytes;
+            for (int p = 0; p < refs.count; p++)
+            {
+                referenced.wrap(refs.address[p], refs.length[p]);
+                frame.putBytes(at, referenced, 0, refs.length[p]);
+                at += refs.length[p];
+                if (holdReferences)
+                {
+                    heldChunks[heldCount++] = refs.chunk[p];
+                }
+                else
+                {
+                    chunkReferences[refs.chunk[p]]--;
+                }
+            }
+            refs.count = 0;
+            refs.bytes = 0;
+        }
+
+        /** Lets go of the references {@link #holdReferences} kept. */
+        void releaseHeld()
+        {
+            for (int i = 0; i < heldCount; i++)
+            {
+                chunkReferences[heldChunks[i]]--;
+            }
+            heldCount = 0;
+        }
+
+        /** References out now (taken, not yet let go), over all chunks. */
+        int referencesOut()
+        {
+            int out = 0;
+            if (chunkReferences != null)
+            {
+                for (final int count : chunkReferences)
+                {
+                    out += count;
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public boolean isReferenced(final int chunk)
+        {
+            return chunkReferences[chunk] > 0;
+        }
+
+        @Override
+        public int referenceMinBytes()
+        {
+            return zeroCopyMinBytes;
+        }
+
+        @Override
+        public boolean appendReference(final int chunk, final long address, final int length)
+        {
+            if (!claimed || claimedLarge)
+            {
+                throw new IllegalStateException("appendReference without a claim");
+            }
+            if (++referencesAsked == refuseNthReference || refuseReferences > 0)
+            {
+                refuseReferences = Math.max(0, refuseReferences - 1);
+                return false;
+            }
+            final References refs = pendingRefs[pendingCount];
+            refs.address[refs.count] = address;
+            refs.length[refs.count] = length;
+            refs.chunk[refs.count++] = chunk;
+            refs.bytes += length;
+            chunkReferences[chunk]++;
+            referencesTaken++;
+            return true;
         }
 
         private void deliver()
@@ -244,6 +375,10 @@ final class StackPair
             {
                 final UnsafeBuffer frame = inFlight[i];
                 final int length = inFlightLengths[i];
+                if (inFlightRefs[i].count > 0)
+                {
+                    gather(frame, length, inFlightRefs[i]);
+                }
                 if (tap != null && !tap.onFrame(this, frame, length))
                 {
                     framesLost++;
@@ -341,6 +476,16 @@ final class StackPair
         {
             claimed = false;
             claimedLarge = false;
+            if (chunkReferences != null)
+            {
+                final References refs = pendingRefs[pendingCount];
+                for (int p = 0; p < refs.count; p++)
+                {
+                    chunkReferences[refs.chunk[p]]--;
+                }
+                refs.count = 0;
+                refs.bytes = 0;
+            }
         }
 
         @Override

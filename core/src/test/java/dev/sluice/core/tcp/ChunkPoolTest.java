@@ -42,6 +42,57 @@ class ChunkPoolTest
     class Pool
     {
         @Test
+        void shouldNotReuseAChunkWhileItIsReferencedAndTakeItBackOnceLetGo()
+        {
+            final ChunkPool pool = new ChunkPool(64, 4, 256, 0);
+            final boolean[] referenced = new boolean[4];
+            pool.references(chunk -> referenced[chunk]);
+            final int held = pool.allocate();
+            referenced[held] = true;
+            pool.free(held);
+            assertEquals(1, pool.deferredChunks());
+            assertEquals(1, pool.deferrals());
+            assertEquals(1, pool.inUseChunks(), "a deferred chunk is not free");
+            for (int i = 0; i < 3; i++)
+            {
+                assertTrue(pool.allocate() != held, "a referenced chunk was handed out again");
+            }
+            assertEquals(ChunkPool.NO_CHUNK, pool.allocate(), "the referenced chunk is not available");
+            assertEquals(0, pool.reclaimDeferred(), "still referenced");
+            referenced[held] = false;
+            assertEquals(1, pool.reclaimDeferred());
+            assertEquals(0, pool.deferredChunks());
+            assertEquals(held, pool.allocate());
+        }
+
+        @Test
+        void shouldNotReleaseASlabWithAReferencedChunk()
+        {
+            final ChunkPool pool = new ChunkPool(64, 8, 256, 0); // 2 slabs of 4
+            final boolean[] referenced = new boolean[8];
+            pool.references(chunk -> referenced[chunk]);
+            final int chunk = pool.allocate();
+            referenced[chunk] = true;
+            pool.free(chunk);
+            long nowNs = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                pool.reclaimDeferred();
+                pool.releaseIdleSlabs(nowNs += ChunkPool.SLAB_DECAY_NS);
+            }
+            assertEquals(0, pool.slabsReleased());
+            assertEquals(64 * 4, pool.reservedBytes());
+            referenced[chunk] = false;
+            for (int i = 0; i < 3; i++)
+            {
+                pool.reclaimDeferred();
+                pool.releaseIdleSlabs(nowNs += ChunkPool.SLAB_DECAY_NS);
+            }
+            assertEquals(1, pool.slabsReleased());
+            assertEquals(0, pool.reservedBytes());
+        }
+
+        @Test
         void shouldReserveNothingUntilFirstAllocation()
         {
             final ChunkPool pool = new ChunkPool(4096, 1024, 1 << 20, 16);

@@ -146,6 +146,30 @@ public final class Lcore implements AutoCloseable
     }
 
     /**
+     * Zero-copy transmit: takes an mbuf from {@code pool} (mbufs without data room), points it at {@code length}
+     * bytes of external memory at {@code address} ({@code rte_pktmbuf_attach_extbuf}, IOVA = the virtual address:
+     * for PMDs that read memory through the CPU), takes a reference on {@code sharedInfo} for it and chains it
+     * after {@code tail}, the last segment of the frame whose first segment is {@code head} (its
+     * {@code nb_segs} + 1; the caller sets the head's {@code pkt_len} and {@code data_len}). Freeing the frame
+     * drops the reference. See {@link ExternalBuffers}.
+     *
+     * @param pool       mbufs without data room.
+     * @param head       the frame's first mbuf.
+     * @param tail       the frame's last mbuf so far ({@code head} for the first attachment).
+     * @param address    the memory.
+     * @param length     bytes, 1..65535.
+     * @param sharedInfo the memory's {@code struct rte_mbuf_ext_shared_info}.
+     * @return the attached mbuf, or 0 (nothing changed) when the pool is empty.
+     */
+    public long attachExternal(
+        final MbufPool pool, final long head, final long tail, final long address, final int length,
+        final long sharedInfo)
+    {
+        checkThread();
+        return SluiceShim.sluice_attach_extbuf(pool.segment(), head, tail, address, (short)length, sharedInfo);
+    }
+
+    /**
      * Unregisters the thread ({@code rte_thread_unregister}); must be called by the owner.
      */
     @Override

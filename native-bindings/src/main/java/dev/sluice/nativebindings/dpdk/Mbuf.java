@@ -109,6 +109,20 @@ public final class Mbuf
     }
 
     /**
+     * Sets the lengths of a packet's first segment: its own data ({@code data_len}) and the whole packet's, all
+     * segments ({@code pkt_len}).
+     *
+     * @param mbuf          the first segment.
+     * @param dataLength    bytes in this segment.
+     * @param packetLength  bytes in all segments.
+     */
+    public static void setLengths(final long mbuf, final int dataLength, final int packetLength)
+    {
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.data_len$OFFSET, (short)dataLength);
+        MEMORY.set(ValueLayout.JAVA_INT_UNALIGNED, mbuf + RteMbuf.pkt_len$OFFSET, packetLength);
+    }
+
+    /**
      * @param mbuf the mbuf.
      * @return bytes available after the data in this segment's buffer.
      */

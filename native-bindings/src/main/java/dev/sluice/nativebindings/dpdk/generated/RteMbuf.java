@@ -110,6 +110,11 @@ public final class RteMbuf {
     public static short priv_size(MemorySegment struct) { return struct.get(JAVA_SHORT_UNALIGNED, priv_size$OFFSET); }
     public static void priv_size(MemorySegment struct, short value) { struct.set(JAVA_SHORT_UNALIGNED, priv_size$OFFSET, value); }
 
+    @CName("offsetof(struct rte_mbuf, shinfo)")
+    public static final long shinfo$OFFSET = 80;
+    public static MemorySegment shinfo(MemorySegment struct) { return struct.get(ADDRESS_UNALIGNED, shinfo$OFFSET); }
+    public static void shinfo(MemorySegment struct, MemorySegment value) { struct.set(ADDRESS_UNALIGNED, shinfo$OFFSET, value); }
+
     @CName("RTE_MBUF_F_RX_RSS_HASH")
     public static final long RTE_MBUF_F_RX_RSS_HASH = 2L;
 
@@ -160,4 +165,7 @@ public final class RteMbuf {
 
     @CName("RTE_MBUF_TSO_SEGSZ_OFS")
     public static final int RTE_MBUF_TSO_SEGSZ_OFS = 24;
+
+    @CName("RTE_MBUF_F_EXTERNAL")
+    public static final long RTE_MBUF_F_EXTERNAL = 2305843009213693952L;
 }

@@ -71,6 +71,28 @@ public final class SluiceShim {
         }
     }
 
+    /** {@code uint64_t sluice_attach_extbuf(void * pool, uint64_t head, uint64_t tail, uint64_t addr, uint16_t len, uint64_t shinfo)} (critical: short, never blocks) */
+    public static final FunctionDescriptor sluice_attach_extbuf$DESC = FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_SHORT, JAVA_LONG);
+    public static final MethodHandle sluice_attach_extbuf$MH = NativeLookup.downcall(NativeLookup.Library.SHIM, "sluice_attach_extbuf", sluice_attach_extbuf$DESC, true);
+    public static long sluice_attach_extbuf(MemorySegment pool, long head, long tail, long addr, short len, long shinfo) {
+        try {
+            return (long) sluice_attach_extbuf$MH.invokeExact(pool, head, tail, addr, len, shinfo);
+        } catch (Throwable t) {
+            throw new AssertionError("sluice_attach_extbuf", t);
+        }
+    }
+
+    /** {@code void sluice_extbuf_shinfo_init(uint64_t shinfo, uint32_t n, uint64_t freed)} */
+    public static final FunctionDescriptor sluice_extbuf_shinfo_init$DESC = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG);
+    public static final MethodHandle sluice_extbuf_shinfo_init$MH = NativeLookup.downcall(NativeLookup.Library.SHIM, "sluice_extbuf_shinfo_init", sluice_extbuf_shinfo_init$DESC, false);
+    public static void sluice_extbuf_shinfo_init(long shinfo, int n, long freed) {
+        try {
+            sluice_extbuf_shinfo_init$MH.invokeExact(shinfo, n, freed);
+        } catch (Throwable t) {
+            throw new AssertionError("sluice_extbuf_shinfo_init", t);
+        }
+    }
+
     /** {@code uint32_t sluice_lcore_id()} (critical: short, never blocks) */
     public static final FunctionDescriptor sluice_lcore_id$DESC = FunctionDescriptor.of(JAVA_INT);
     public static final MethodHandle sluice_lcore_id$MH = NativeLookup.downcall(NativeLookup.Library.SHIM, "sluice_lcore_id", sluice_lcore_id$DESC, true);

@@ -1,0 +1,56 @@
+package dev.sluice.nativebindings.dpdk;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import dev.sluice.nativebindings.dpdk.generated.RteMbufExtSharedInfo;
+import dev.sluice.nativebindings.dpdk.generated.SluiceShim;
+
+/**
+ * DPDK external buffers ({@code rte_pktmbuf_attach_extbuf}): an mbuf that points at memory DPDK does not own,
+ * with a {@code struct rte_mbuf_ext_shared_info} per piece of memory counting the mbufs that refer to it. The
+ * owner holds one reference for as long as the memory exists, so the count never reaches 0 through DPDK (whose
+ * free callback, in the shim, only counts if it ever runs); a count above 1 means an mbuf (in a transmit queue,
+ * or at a receiver over an in-memory link) still refers to the memory. Attaching is
+ * {@link Lcore#attachExternal}.
+ */
+public final class ExternalBuffers
+{
+    /** Bytes of one {@code struct rte_mbuf_ext_shared_info}. */
+    public static final long SHARED_INFO_BYTES = RteMbufExtSharedInfo.SIZEOF;
+    /** The reference count of memory no mbuf refers to: the owner's own. */
+    public static final int OWNER_REFERENCE = 1;
+
+    private static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final VarHandle SHORT = ValueLayout.JAVA_SHORT.varHandle();
+
+    private ExternalBuffers()
+    {
+    }
+
+    /**
+     * Initialises an array of shared infos: the shim's counting free callback (with {@code freedCounter}, a
+     * {@code uint64_t}, as its argument) and the owner's reference.
+     *
+     * @param array        address of {@code count * SHARED_INFO_BYTES} bytes, 8-byte aligned.
+     * @param count        shared infos.
+     * @param freedCounter address of a {@code uint64_t} the free callback increments.
+     */
+    public static void initSharedInfos(final long array, final int count, final long freedCounter)
+    {
+        SluiceShim.sluice_extbuf_shinfo_init(array, count, freedCounter);
+    }
+
+    /**
+     * Reads a shared info's reference count (acquire: once it reads {@link #OWNER_REFERENCE}, whatever the
+     * mbufs' holders did with the memory happened before).
+     *
+     * @param sharedInfo the shared info's address.
+     * @return the count, {@link #OWNER_REFERENCE} when no mbuf refers to the memory.
+     */
+    public static int referenceCount(final long sharedInfo)
+    {
+        return Short.toUnsignedInt((short)SHORT.getAcquire(MEMORY, sharedInfo + RteMbufExtSharedInfo.refcnt$OFFSET));
+    }
+}
