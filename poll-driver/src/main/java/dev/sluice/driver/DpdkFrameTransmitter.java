@@ -32,6 +32,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * takes one mbuf from a pool of large mbufs (up to 65,407 data bytes: a 64 KiB segment fits one mbuf, so no
  * chain is needed) and {@link #commitSegmentation} marks it {@code RTE_MBUF_F_TX_TCP_SEG} with l4_len and
  * tso_segsz for the device to cut. {@link #segmentsHandedOver()} counts those.
+ *
+ * <p>With {@link #zeroCopy} (zero-copy transmit), {@link #appendReference} chains to the claimed mbuf (the
+ * headers) mbufs of a pool without data room, attached to send-buffer chunk memory as DPDK external buffers
+ * ({@link ExternalChunks}: one shared info per chunk, the reference taken here and dropped when the frame is
+ * freed, by the PMD or by a receiver over net_ring); {@link #commit(int)} sets the head's own length and the
+ * packet's. A capture writes the whole frame, gathered.
  */
 public final class DpdkFrameTransmitter implements FrameTransmitter
 {
@@ -75,6 +81,15 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     private int maxLargeFrameLength;
     private int maxCutFrameLength;
     private long segmentsHandedOver;
+    private MbufPool attachPool;
+    private ExternalChunks externalChunks;
+    private int referenceMinBytes;
+    private long attachedTail; // last mbuf chained to the claimed one, 0 for none
+    private int attachedBytes;
+    private long attachFailures;
+    private long framesReferenced;
+    private UnsafeBuffer captureFrame;
+    private final UnsafeBuffer captureSegment = new UnsafeBuffer(0, 0);
 
     /**
      * @param lcore   the polling thread's lcore.
@@ -206,6 +221,61 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     }
 
     /**
+     * Enables zero-copy transmit on this queue (call before the network layer is built over it).
+     *
+     * @param attachPool mbufs without data room, for attaching chunk memory.
+     * @param chunks     the shard's chunk reference counts.
+     * @param minBytes   the shortest payload taken by reference.
+     */
+    public void zeroCopy(final MbufPool attachPool, final ExternalChunks chunks, final int minBytes)
+    {
+        this.attachPool = attachPool;
+        this.externalChunks = chunks;
+        this.referenceMinBytes = attachPool == null ? 0 : minBytes;
+    }
+
+    @Override
+    public int referenceMinBytes()
+    {
+        return referenceMinBytes;
+    }
+
+    @Override
+    public boolean appendReference(final int chunk, final long address, final int length)
+    {
+        if (claimedMbuf == 0 || referenceMinBytes == 0)
+        {
+            return false;
+        }
+        final long attached = lcore.attachExternal(attachPool, claimedMbuf,
+            attachedTail == 0 ? claimedMbuf : attachedTail, address, length, externalChunks.sharedInfo(chunk));
+        if (attached == 0)
+        {
+            attachFailures++;
+            return false;
+        }
+        attachedTail = attached;
+        attachedBytes += length;
+        return true;
+    }
+
+    /**
+     * @return references {@link #appendReference} could not take (attach pool empty).
+     */
+    public long attachFailures()
+    {
+        return attachFailures;
+    }
+
+    /**
+     * @return frames committed with payload by reference (zero-copy transmit).
+     */
+    public long framesReferenced()
+    {
+        return framesReferenced;
+    }
+
+    /**
      * @return large segments handed to the device to cut (TSO).
      */
     public long segmentsHandedOver()
@@ -264,13 +334,45 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     @Override
     public void commit(final int length)
     {
-        Mbuf.setLength(claimedMbuf, length);
-        if (pcap != null)
+        if (attachedBytes == 0)
         {
-            pcap.write(claimBuffer, 0, length, nowNs);
+            Mbuf.setLength(claimedMbuf, length);
+            if (pcap != null)
+            {
+                pcap.write(claimBuffer, 0, length, nowNs);
+            }
+        }
+        else
+        {
+            Mbuf.setLengths(claimedMbuf, length - attachedBytes, length);
+            framesReferenced++;
+            if (pcap != null)
+            {
+                capture(length);
+            }
+            attachedTail = 0;
+            attachedBytes = 0;
         }
         Mbuf.put(burstAddress, pending++, claimedMbuf);
         claimedMbuf = 0;
+    }
+
+    // a capture of a chained frame: its segments gathered (capture only: off the normal data path)
+    private void capture(final int length)
+    {
+        if (captureFrame == null || captureFrame.capacity() < length)
+        {
+            captureFrame = new UnsafeBuffer(new byte[Math.max(length, 16 * 1024)]);
+        }
+        int at = 0;
+        for (long m = claimedMbuf; m != 0; m = Mbuf.next(m))
+        {
+            final int n = Mbuf.dataLength(m);
+            captureSegment.wrap(Mbuf.dataAddress(m), n);
+            captureFrame.putBytes(at, captureSegment, 0, n);
+            at += n;
+        }
+        pcap.write(captureFrame, 0, at, nowNs);
     }
 
     @Override
@@ -278,9 +380,11 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     {
         if (claimedMbuf != 0)
         {
-            lcore.free(claimedMbuf);
+            lcore.free(claimedMbuf); // and any mbuf chained to it: their references dropped
             claimedMbuf = 0;
         }
+        attachedTail = 0;
+        attachedBytes = 0;
     }
 
     /**

@@ -83,6 +83,12 @@ public final class ShardAgent implements Agent, MessageHandler
     private LinkImpairment impairRx = LinkImpairment.NONE;
     private LinkImpairment impairTx = LinkImpairment.NONE;
     private long multiSegmentDrops;
+    private long chainsLinearized;
+    private UnsafeBuffer rxLinear; // a chained frame copied into one buffer
+    private final UnsafeBuffer rxSegment = new UnsafeBuffer(0, 0);
+    private MbufPool attachPool;
+    private int zeroCopyMinBytes;
+    private ExternalChunks externalChunks;
     private AtomicCounter[] published;
     private AtomicCounter[] publishedShard;
     private AtomicCounter[] publishedTcp;
@@ -277,6 +283,35 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * Zero-copy transmit (call before the agent starts; not on an impaired shard, only with TCP): payloads of at
+     * least {@code minBytes} go to the device as references to send-buffer memory ({@link ExternalChunks}).
+     *
+     * @param pool     mbufs without data room to attach the memory to, or null for off.
+     * @param minBytes the shortest payload referenced rather than copied.
+     */
+    public void zeroCopy(final MbufPool pool, final int minBytes)
+    {
+        this.attachPool = pool;
+        this.zeroCopyMinBytes = minBytes;
+    }
+
+    /**
+     * @return the shard's chunk reference counts with zero-copy transmit, else null.
+     */
+    public ExternalChunks externalChunks()
+    {
+        return externalChunks;
+    }
+
+    /**
+     * @return chained frames received and copied into one buffer.
+     */
+    public long chainsLinearized()
+    {
+        return chainsLinearized;
+    }
+
+    /**
      * Also publishes the runtime's and TCP's counters of this shard (call before the agent starts).
      *
      * @param shard from {@link CountersFile#allocateShardCounters(String)}.
@@ -316,6 +351,12 @@ public final class ShardAgent implements Agent, MessageHandler
         else
         {
             transmitter.checksumOffloads(offloads.txChecksumOffloads());
+            if (attachPool != null && tcp != null)
+            {
+                externalChunks = new ExternalChunks(tcp.pool());
+                tcp.pool().references(externalChunks);
+                transmitter.zeroCopy(attachPool, externalChunks, zeroCopyMinBytes);
+            }
             if (offloads.tso() && segmentationPool != null)
             {
                 transmitter.segmentationOffload(segmentationPool, segmentationCutLength);
@@ -331,6 +372,9 @@ public final class ShardAgent implements Agent, MessageHandler
             tcpOutput.bind(network);
             tcpOutput.segmentationOffload(segmentationBytes);
         }
+        // one frame's room per burst slot with receive coalescing (it holds frames until the burst's end), else one
+        rxLinear = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
+            (coalescer != null ? RX_BURST : 1) * config.maxFrameLength()));
         final long nowNs = clock.nanoTime();
         transmitter.nowNs(nowNs);
         this.nowNs = nowNs;
@@ -372,13 +416,18 @@ public final class ShardAgent implements Agent, MessageHandler
             for (int i = 0; i < received; i++)
             {
                 final long mbuf = Mbuf.at(rxBurstAddress, i);
-                if (Mbuf.segmentCount(mbuf) != 1)
+                final boolean chained = Mbuf.segmentCount(mbuf) != 1;
+                final int length;
+                if (!chained)
                 {
-                    multiSegmentDrops++; // frames above the mbuf size are not configured for (MTU 1500)
+                    length = Mbuf.dataLength(mbuf);
+                    rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
+                }
+                else if ((length = linearize(mbuf, i)) < 0)
+                {
+                    multiSegmentDrops++; // longer than any frame this shard takes
                     continue;
                 }
-                final int length = Mbuf.dataLength(mbuf);
-                rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
                 if (pcap != null)
                 {
                     pcap.write(rxFrame, 0, length, nowNs);
@@ -491,6 +540,37 @@ public final class ShardAgent implements Agent, MessageHandler
         return workDone;
     }
 
+    /**
+     * A frame that arrived as an mbuf chain (zero-copy frames of a sender over net_ring: headers in the first
+     * mbuf, payload in attached ones) is copied into one buffer, counted: the layers above read a frame as one
+     * range.
+     *
+     * @param mbuf the frame's first mbuf.
+     * @param slot its place in the burst (with receive coalescing, each frame of a burst keeps its own copy).
+     * @return the frame's length, {@link #rxFrame} wrapping it; -1 if it is longer than a frame of this shard.
+     */
+    private int linearize(final long mbuf, final int slot)
+    {
+        final int length = Mbuf.packetLength(mbuf);
+        final int room = config.maxFrameLength();
+        if (length > room)
+        {
+            return -1;
+        }
+        final int base = coalescer != null ? slot * room : 0;
+        int at = base;
+        for (long m = mbuf; m != 0 && at - base < length; m = Mbuf.next(m))
+        {
+            final int n = Mbuf.dataLength(m);
+            rxSegment.wrap(Mbuf.dataAddress(m), Math.min(n, length - (at - base)));
+            rxLinear.putBytes(at, rxSegment, 0, rxSegment.capacity());
+            at += rxSegment.capacity();
+        }
+        chainsLinearized++;
+        rxFrame.wrap(rxLinear, base, at - base);
+        return at - base;
+    }
+
     @Override
     public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
@@ -518,6 +598,13 @@ public final class ShardAgent implements Agent, MessageHandler
         shardCounters.set(ShardCounterDescriptor.TX_DROPPED, transmitter.framesDropped());
         shardCounters.set(ShardCounterDescriptor.TX_NO_MBUF, transmitter.claimFailures());
         shardCounters.set(ShardCounterDescriptor.RX_MULTI_SEGMENT_DROPPED, multiSegmentDrops);
+        shardCounters.set(ShardCounterDescriptor.RX_CHAINS_LINEARIZED, chainsLinearized);
+        shardCounters.set(ShardCounterDescriptor.TX_FRAMES_REFERENCED, transmitter.framesReferenced());
+        shardCounters.set(ShardCounterDescriptor.TX_ATTACH_FAILURES, transmitter.attachFailures());
+        if (tcp != null)
+        {
+            shardCounters.set(ShardCounterDescriptor.TX_CHUNKS_DEFERRED, tcp.pool().deferrals());
+        }
         if (tcp != null)
         {
             shardCounters.set(ShardCounterDescriptor.CONNECTIONS, tcp.connectionCount());
@@ -629,7 +716,7 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
-     * @return frames dropped because they spanned several mbufs.
+     * @return chained frames dropped: longer than any frame this shard takes.
      */
     public long multiSegmentDrops()
     {

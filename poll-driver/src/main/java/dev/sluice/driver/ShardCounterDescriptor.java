@@ -14,7 +14,7 @@ public enum ShardCounterDescriptor
     TX_DROPPED("tx: frames dropped, queue full"),
     /** Frames not built because no mbuf was available. */
     TX_NO_MBUF("tx: frames not built, no mbuf"),
-    /** Frames dropped because they spanned several mbufs. */
+    /** Chained (multi-mbuf) frames dropped: longer than any frame the shard takes. */
     RX_MULTI_SEGMENT_DROPPED("rx: multi-segment frames dropped"),
     /** Frames received here that belong to another shard's flow, copied into its ring. */
     HANDOFF_OUT("steering: frames handed to their owner shard"),
@@ -37,7 +37,15 @@ public enum ShardCounterDescriptor
     /** Frames of an in-memory link whose partial checksums this shard trusted (not verified: never on a wire). */
     RX_PARTIAL_CHECKSUMS_TRUSTED("rx: in-memory frames, partial checksums trusted"),
     /** Frames of an in-memory link whose partial checksums this shard completed in software before use. */
-    RX_PARTIAL_CHECKSUMS_COMPLETED("rx: in-memory frames, partial checksums completed");
+    RX_PARTIAL_CHECKSUMS_COMPLETED("rx: in-memory frames, partial checksums completed"),
+    /** Frames that arrived as an mbuf chain (e.g. zero-copy frames over net_ring), copied into one buffer. */
+    RX_CHAINS_LINEARIZED("rx: multi-segment frames linearized"),
+    /** Frames sent with their payload by reference to send-buffer memory (zero-copy transmit). */
+    TX_FRAMES_REFERENCED("tx: frames with payload by reference (zero-copy)"),
+    /** References zero-copy transmit could not take (attach mempool empty): copied or dropped. */
+    TX_ATTACH_FAILURES("tx: zero-copy references refused, no mbuf"),
+    /** Chunks freed (acknowledged) while an mbuf still referred to them: reused only once let go. */
+    TX_CHUNKS_DEFERRED("tx: acknowledged chunks deferred, still referenced");
 
     private final String label;
 

@@ -21,6 +21,7 @@ import dev.sluice.driver.PortMtu;
 import dev.sluice.driver.PortOffloads;
 import dev.sluice.driver.ShardAgent;
 import dev.sluice.driver.ThreadAffinity;
+import dev.sluice.driver.ZeroCopyTransmit;
 import dev.sluice.nativebindings.dpdk.EthPort;
 import dev.sluice.nativebindings.dpdk.MbufPool;
 import dev.sluice.nativebindings.dpdk.PortInfo;
@@ -75,6 +76,8 @@ final class RuntimeStartup
     private final AgentRunner[] runners;
     private MbufPool pool;
     private MbufPool largePool; // TSO segments, or null
+    private MbufPool attachPool; // zero-copy transmit: mbufs without data room, or null
+    private final String zeroCopyOff; // null when zero-copy transmit is on, else why not
     private String rss = "off (one queue)";
     private long mac;
     private String macNote;
@@ -113,6 +116,8 @@ final class RuntimeStartup
         offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired,
             PortOffloads.tsoRequestedByProperty() && !impaired);
         portMtu = PortMtu.configurable(info, config.mtu(), offloads.tso());
+        zeroCopyOff = !ZeroCopyTransmit.requestedByProperty() ? "-D" + ZeroCopyTransmit.PROPERTY + "=false" :
+            impaired ? "impaired link" : ZeroCopyTransmit.unsupportedReason(info);
         agents = new ShardAgent[cores];
         contexts = new ShardContext[cores];
         runners = new AgentRunner[cores];
@@ -126,6 +131,8 @@ final class RuntimeStartup
         pool = MbufPool.create("sluice_pool_" + port.id(), poolSize, POOL_CACHE, dataRoom);
         largePool = !offloads.tso() ? null : MbufPool.create("sluice_tso_" + port.id(),
             Integer.highestOneBit(cores * 64) * 2 - 1, 16, DpdkFrameTransmitter.LARGE_DATA_ROOM);
+        // a frame with referenced payload chains one or two of these (an MSS spans at most two 4 KiB chunks)
+        attachPool = zeroCopyOff != null ? null : MbufPool.create("sluice_ext_" + port.id(), poolSize, POOL_CACHE, 0);
     }
 
     /**
@@ -142,7 +149,7 @@ final class RuntimeStartup
             }
             if (!configureWithRss())
             {
-                port.configure(cores, cores, 0, null, offloads.rxOffloads(), offloads.txOffloads(), portMtu);
+                port.configure(cores, cores, 0, null, offloads.rxOffloads(), txOffloads(), portMtu);
             }
             for (int q = 0; q < cores; q++)
             {
@@ -156,6 +163,11 @@ final class RuntimeStartup
             closePools();
             throw ex;
         }
+    }
+
+    private long txOffloads()
+    {
+        return offloads.txOffloads() | (attachPool != null ? ZeroCopyTransmit.txOffloads(info) : 0);
     }
 
     /**
@@ -177,7 +189,7 @@ final class RuntimeStartup
         try
         {
             final byte[] key = info.hashKeySize() == SYMMETRIC_RSS_KEY.length ? SYMMETRIC_RSS_KEY : null;
-            port.configure(cores, cores, rssHf, key, offloads.rxOffloads(), offloads.txOffloads(), portMtu);
+            port.configure(cores, cores, rssHf, key, offloads.rxOffloads(), txOffloads(), portMtu);
             rss = "on (hash types 0x" + Long.toHexString(rssHf) + ", " +
                 (key != null ? "symmetric key" : "driver's key") + "; software steering corrects)";
             return true;
@@ -224,6 +236,9 @@ final class RuntimeStartup
         log.printf("sluice: offloads %s%s rx-coalescing=%s gso=%s%n", offloads.describe(),
             impaired ? " (impaired link: software)" : "", coalescing ? "on" : "off (-Dsluice.gro=true)",
             gsoBytes > 0 ? "on (" + gsoBytes + " bytes, -D" + ShardAgent.GSO_PROPERTY + "=false for off)" : "off");
+        log.printf("sluice: offloads zero-copy=%s%n", zeroCopyOff == null ? "on (payloads >= " +
+            ZeroCopyTransmit.MIN_BYTES + " B sent by reference to send-buffer memory, -D" + ZeroCopyTransmit.PROPERTY +
+            "=false for off)" : "off (" + zeroCopyOff + ")");
         log.printf("sluice: mempool name=%s mbufs=%d cache=%d data-room=%d port-mtu=%s%s%n", pool.name(), poolSize,
             POOL_CACHE, dataRoom, PortMtu.describe(info, config.mtu(), portMtu),
             largePool == null ? "" : " tso-mempool=" + largePool.name() + " data-room=" +
@@ -265,7 +280,7 @@ final class RuntimeStartup
             }
             throw ex;
         }
-        return new SluiceRuntime(port, pool, largePool, agents, contexts, runners, counters, log,
+        return new SluiceRuntime(port, pool, largePool, attachPool, agents, contexts, runners, counters, log,
             context.commandTimeoutNs());
     }
 
@@ -313,6 +328,7 @@ final class RuntimeStartup
         agent.segmentationPool(largePool, PortMtu.tsoFrameLimit(info, portMtu));
         agent.coalesce(coalescing);
         agent.segmentationOffload(gsoBytes);
+        agent.zeroCopy(attachPool, ZeroCopyTransmit.MIN_BYTES);
         final ShardContext shardContext = new ShardContext(agent, tcp, config.ip());
         final ShardApplication part = context.application().forShard(shardContext);
         if (config.listenPort() != 0 && part.listener() != null)
@@ -448,6 +464,10 @@ final class RuntimeStartup
         if (largePool != null)
         {
             largePool.close();
+        }
+        if (attachPool != null)
+        {
+            attachPool.close();
         }
     }
 

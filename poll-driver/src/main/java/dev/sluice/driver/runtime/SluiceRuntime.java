@@ -44,6 +44,7 @@ public final class SluiceRuntime implements AutoCloseable
     private final EthPort port;
     private final MbufPool pool;
     private final MbufPool largePool; // TSO segments, or null
+    private final MbufPool attachPool; // zero-copy transmit, or null
     private final ShardAgent[] agents;
     private final ShardContext[] contexts;
     private final AgentRunner[] runners;
@@ -54,7 +55,8 @@ public final class SluiceRuntime implements AutoCloseable
     private boolean stopped;
 
     SluiceRuntime(
-        final EthPort port, final MbufPool pool, final MbufPool largePool, final ShardAgent[] agents,
+        final EthPort port, final MbufPool pool, final MbufPool largePool, final MbufPool attachPool,
+        final ShardAgent[] agents,
         final ShardContext[] contexts, final AgentRunner[] runners, final CountersFile countersFile,
         final PrintStream log, final long commandTimeoutNs)
     {
@@ -62,6 +64,7 @@ public final class SluiceRuntime implements AutoCloseable
         this.port = port;
         this.pool = pool;
         this.largePool = largePool;
+        this.attachPool = attachPool;
         this.agents = agents;
         this.contexts = contexts;
         this.runners = runners;
@@ -154,6 +157,14 @@ public final class SluiceRuntime implements AutoCloseable
     public MbufPool pool()
     {
         return pool;
+    }
+
+    /**
+     * @return the mempool of mbufs attached to send-buffer memory (zero-copy transmit), or null when off.
+     */
+    public MbufPool attachPool()
+    {
+        return attachPool;
     }
 
     /**
@@ -345,6 +356,7 @@ public final class SluiceRuntime implements AutoCloseable
         }
         pool.close();
         closePool(largePool);
+        closePool(attachPool);
         if (countersFile != null)
         {
             countersFile.close();
