@@ -69,14 +69,18 @@ static void sluice_extbuf_free_cb(void *addr, void *opaque)
     __atomic_add_fetch((uint64_t *)opaque, 1, __ATOMIC_RELAXED);
 }
 
-/* Initialises n shared infos of an array: the counting free callback, refcnt 1 (the owner's). */
-SLUICE_EXPORT void sluice_extbuf_shinfo_init(uintptr_t shinfo, unsigned int n, uintptr_t freed)
+/*
+ * Initialises n shared infos stride bytes apart (a cache line each: the sender's increments and a
+ * receiver's decrements of neighbouring chunks must not share a line): the counting free
+ * callback, refcnt 1 (the owner's).
+ */
+SLUICE_EXPORT void sluice_extbuf_shinfo_init(uintptr_t shinfo, unsigned int n, unsigned int stride, uintptr_t freed)
 {
-    struct rte_mbuf_ext_shared_info *s = (struct rte_mbuf_ext_shared_info *)shinfo;
     for (unsigned int i = 0; i < n; i++) {
-        s[i].free_cb = sluice_extbuf_free_cb;
-        s[i].fcb_opaque = (void *)freed;
-        rte_mbuf_ext_refcnt_set(&s[i], 1);
+        struct rte_mbuf_ext_shared_info *s = (struct rte_mbuf_ext_shared_info *)(shinfo + (uintptr_t)i * stride);
+        s->free_cb = sluice_extbuf_free_cb;
+        s->fcb_opaque = (void *)freed;
+        rte_mbuf_ext_refcnt_set(s, 1);
     }
 }
 

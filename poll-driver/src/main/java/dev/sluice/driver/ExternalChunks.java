@@ -55,12 +55,12 @@ public final class ExternalChunks implements ChunkReferences
         {
             base = allocatePage(page);
         }
-        return base + (chunk & (PAGE_CHUNKS - 1)) * ExternalBuffers.SHARED_INFO_BYTES;
+        return base + (chunk & (PAGE_CHUNKS - 1)) * ExternalBuffers.SHARED_INFO_STRIDE;
     }
 
     private long allocatePage(final int page)
     {
-        final MemorySegment segment = arena.allocate(PAGE_CHUNKS * ExternalBuffers.SHARED_INFO_BYTES, 64);
+        final MemorySegment segment = arena.allocate(PAGE_CHUNKS * ExternalBuffers.SHARED_INFO_STRIDE, 64);
         ExternalBuffers.initSharedInfos(segment.address(), PAGE_CHUNKS, freedAddress);
         pages[page] = segment.address();
         return pages[page];
@@ -71,7 +71,7 @@ public final class ExternalChunks implements ChunkReferences
     {
         final long base = pages[chunk >>> PAGE_SHIFT];
         return base != 0 && ExternalBuffers.referenceCount(
-            base + (chunk & (PAGE_CHUNKS - 1)) * ExternalBuffers.SHARED_INFO_BYTES) != ExternalBuffers.OWNER_REFERENCE;
+            base + (chunk & (PAGE_CHUNKS - 1)) * ExternalBuffers.SHARED_INFO_STRIDE) != ExternalBuffers.OWNER_REFERENCE;
     }
 
     /**
@@ -88,7 +88,7 @@ public final class ExternalChunks implements ChunkReferences
             {
                 for (int i = 0; i < PAGE_CHUNKS; i++)
                 {
-                    out += ExternalBuffers.referenceCount(pages[page] + i * ExternalBuffers.SHARED_INFO_BYTES) -
+                    out += ExternalBuffers.referenceCount(pages[page] + i * ExternalBuffers.SHARED_INFO_STRIDE) -
                         ExternalBuffers.OWNER_REFERENCE;
                 }
             }

@@ -56,6 +56,7 @@ public final class ShardAgent implements Agent, MessageHandler
     private static final int COMMAND_DRAIN_LIMIT = 64;
 
     private static final int RX_BURST = 32;
+    private static final int SPLIT_MIN_HEADERS = 14 + 20 + 20;
     private static final int PARTIAL_CHECKSUMS_GOOD =
         NetworkLayer.RX_IPV4_CHECKSUM_GOOD | NetworkLayer.RX_L4_CHECKSUM_GOOD;
     private static final int IMPAIRMENT_QUEUE_FRAMES = 8192;
@@ -84,6 +85,9 @@ public final class ShardAgent implements Agent, MessageHandler
     private LinkImpairment impairTx = LinkImpairment.NONE;
     private long multiSegmentDrops;
     private long chainsLinearized;
+    private long chainsReadInPlace;
+    private boolean splitReceive; // chained TCP frames read in place (header and payload apart), else linearized
+    private final UnsafeBuffer rxPayload = new UnsafeBuffer(0, 0);
     private UnsafeBuffer rxLinear; // a chained frame copied into one buffer
     private final UnsafeBuffer rxSegment = new UnsafeBuffer(0, 0);
     private MbufPool attachPool;
@@ -304,6 +308,14 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * @return chained frames received and read in place (headers and payload apart, no copy).
+     */
+    public long chainsReadInPlace()
+    {
+        return chainsReadInPlace;
+    }
+
+    /**
      * @return chained frames received and copied into one buffer.
      */
     public long chainsLinearized()
@@ -372,6 +384,10 @@ public final class ShardAgent implements Agent, MessageHandler
             tcpOutput.bind(network);
             tcpOutput.segmentationOffload(segmentationBytes);
         }
+        // a chained frame read in place reaches TCP without a copy; a coalescer, a capture, another shard's ring or
+        // checksums to complete need it in one buffer
+        splitReceive = tcp != null && input == network && shardCount == 1 && coalescer == null && pcap == null &&
+            (!inMemoryLink || trustPartialChecksums) && tcp.acceptsSplitSegments();
         // one frame's room per burst slot with receive coalescing (it holds frames until the burst's end), else one
         rxLinear = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
             (coalescer != null ? RX_BURST : 1) * config.maxFrameLength()));
@@ -422,6 +438,18 @@ public final class ShardAgent implements Agent, MessageHandler
                 {
                     length = Mbuf.dataLength(mbuf);
                     rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
+                }
+                else if (splitReceive && splitHeaderLength(mbuf) > 0)
+                {
+                    // rxFrame holds the headers, rxPayload the TCP payload: TCP reads it in place
+                    final long flags = Mbuf.offloadFlags(mbuf);
+                    final int status = inMemoryLink && PortOffloads.hasPartialChecksums(flags) ? PARTIAL_CHECKSUMS_GOOD :
+                        rxChecksumStatus ? PortOffloads.rxChecksumStatus(flags) : NetworkLayer.RX_CHECKSUM_UNKNOWN;
+                    partialTrusted += status == PARTIAL_CHECKSUMS_GOOD ? 1 : 0;
+                    network.onSplitFrame(rxFrame, 0, rxFrame.capacity(), rxPayload, 0, rxPayload.capacity(), status,
+                        nowNs);
+                    chainsReadInPlace++;
+                    continue;
                 }
                 else if ((length = linearize(mbuf, i)) < 0)
                 {
@@ -541,6 +569,48 @@ public final class ShardAgent implements Agent, MessageHandler
     }
 
     /**
+     * A chained frame that TCP can read in place: untagged IPv4 carrying TCP whose first mbuf holds exactly the
+     * Ethernet, IPv4 and TCP headers (a zero-copy sender's header mbuf) and whose other mbufs hold the payload
+     * contiguously (one attached chunk, or neighbouring chunks of one slab). Wraps {@link #rxFrame} around the
+     * headers and {@link #rxPayload} around the payload.
+     *
+     * @return the headers' length, or 0 when the frame must be linearized.
+     */
+    private int splitHeaderLength(final long mbuf)
+    {
+        final int headers = Mbuf.dataLength(mbuf);
+        rxFrame.wrap(Mbuf.dataAddress(mbuf), headers);
+        if (headers < SPLIT_MIN_HEADERS || rxFrame.getShort(12, java.nio.ByteOrder.BIG_ENDIAN) != 0x0800 ||
+            rxFrame.getByte(23) != 6)
+        {
+            return 0;
+        }
+        final int ipHeader = (rxFrame.getByte(14) & 0xF) << 2;
+        if (ipHeader < 20 || 14 + ipHeader + 20 > headers ||
+            14 + ipHeader + ((rxFrame.getByte(14 + ipHeader + 12) & 0xF0) >>> 2) != headers)
+        {
+            return 0;
+        }
+        long m = Mbuf.next(mbuf);
+        final long payload = Mbuf.dataAddress(m);
+        int payloadLength = 0;
+        for (; m != 0; m = Mbuf.next(m))
+        {
+            if (Mbuf.dataAddress(m) != payload + payloadLength)
+            {
+                return 0;
+            }
+            payloadLength += Mbuf.dataLength(m);
+        }
+        if (headers + payloadLength != Mbuf.packetLength(mbuf))
+        {
+            return 0;
+        }
+        rxPayload.wrap(payload, payloadLength);
+        return headers;
+    }
+
+    /**
      * A frame that arrived as an mbuf chain (zero-copy frames of a sender over net_ring: headers in the first
      * mbuf, payload in attached ones) is copied into one buffer, counted: the layers above read a frame as one
      * range.
@@ -599,6 +669,7 @@ public final class ShardAgent implements Agent, MessageHandler
         shardCounters.set(ShardCounterDescriptor.TX_NO_MBUF, transmitter.claimFailures());
         shardCounters.set(ShardCounterDescriptor.RX_MULTI_SEGMENT_DROPPED, multiSegmentDrops);
         shardCounters.set(ShardCounterDescriptor.RX_CHAINS_LINEARIZED, chainsLinearized);
+        shardCounters.set(ShardCounterDescriptor.RX_CHAINS_READ_IN_PLACE, chainsReadInPlace);
         shardCounters.set(ShardCounterDescriptor.TX_FRAMES_REFERENCED, transmitter.framesReferenced());
         shardCounters.set(ShardCounterDescriptor.TX_ATTACH_FAILURES, transmitter.attachFailures());
         if (tcp != null)

@@ -45,7 +45,9 @@ public enum ShardCounterDescriptor
     /** References zero-copy transmit could not take (attach mempool empty): copied or dropped. */
     TX_ATTACH_FAILURES("tx: zero-copy references refused, no mbuf"),
     /** Chunks freed (acknowledged) while an mbuf still referred to them: reused only once let go. */
-    TX_CHUNKS_DEFERRED("tx: acknowledged chunks deferred, still referenced");
+    TX_CHUNKS_DEFERRED("tx: acknowledged chunks deferred, still referenced"),
+    /** Chained frames read in place: headers in the first mbuf, the TCP payload contiguous in the others. */
+    RX_CHAINS_READ_IN_PLACE("rx: multi-segment frames read in place");
 
     private final String label;
 

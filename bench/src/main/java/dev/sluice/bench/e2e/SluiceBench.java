@@ -25,6 +25,7 @@ import dev.sluice.core.wire.Addresses;
 import dev.sluice.driver.PortMtu;
 import dev.sluice.driver.PortOffloads;
 import dev.sluice.driver.ShardAgent;
+import dev.sluice.driver.ZeroCopyTransmit;
 import dev.sluice.nativebindings.dpdk.Eal;
 import dev.sluice.nativebindings.dpdk.EthPort;
 import dev.sluice.nativebindings.dpdk.MbufPool;
@@ -64,6 +65,7 @@ public final class SluiceBench
     private final Options options;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private long startNs;
+    private MbufPool attachPool; // zero-copy transmit, or null
 
     private SluiceBench(final Options options)
     {
@@ -115,9 +117,18 @@ public final class SluiceBench
         {
             final EthPort port = EthPort.of(id);
             final int portMtu = PortMtu.configurable(port.info(), mtu);
-            port.configure(1, 1, 0, null, 0, 0, portMtu);
+            // zero-copy transmit (-Dsluice.zeroCopy, on by default): payloads by reference to send-buffer memory
+            final String zeroCopyOff = ZeroCopyTransmit.requestedByProperty() ?
+                ZeroCopyTransmit.unsupportedReason(port.info()) : "-D" + ZeroCopyTransmit.PROPERTY + "=false";
+            if (zeroCopyOff == null && attachPool == null)
+            {
+                attachPool = MbufPool.create("slbn_ext", jumbo ? 16383 : 32767, 256, 0);
+            }
+            port.configure(1, 1, 0, null, 0, zeroCopyOff == null ? ZeroCopyTransmit.txOffloads(port.info()) : 0,
+                portMtu);
             System.err.println("port " + id + ": MTU " + PortMtu.describe(port.info(), mtu, portMtu) + "; offloads " +
-                PortOffloads.choose(port.info(), true).describe());
+                PortOffloads.choose(port.info(), true).describe() + "; zero-copy=" +
+                (zeroCopyOff == null ? "on" : "off (" + zeroCopyOff + ")"));
             port.setupRxQueue(0, 1024, pool);
             port.setupTxQueue(0, 1024);
             startPort(port, memif);
@@ -253,6 +264,7 @@ public final class SluiceBench
             ", client cpu " + options.clientCpu() + ", server cpu " + options.serverCpu() + ", MTU " + mtu +
             (Boolean.getBoolean("sluice.gro") ? ", receive coalescing" : "") +
             (ShardAgent.segmentationBytesByProperty() > 0 ? ", GSO" : ", no GSO") +
+            (attachPool != null ? ", zero-copy transmit" : ", payloads copied") +
             (connect ? ", MSL " + options.mslNs() / 1_000_000 + " ms (TIME-WAIT " + 2 * options.mslNs() / 1_000_000 +
             " ms, at most " + (options.timeWaitCap() > 0 ? options.timeWaitCap() : "max(" + poolSize + ", 4096)") +
             " records)" + (options.serverCloses() ? ", the server closes first" : ", the client closes first") : "") +
@@ -342,6 +354,7 @@ public final class SluiceBench
         }
         shard.coalesce(Boolean.getBoolean("sluice.gro")); // receive coalescing, -Dsluice.gro=true
         shard.segmentationOffload(ShardAgent.segmentationBytesByProperty()); // GSO (on by default), -Dsluice.gso=false turns it off
+        shard.zeroCopy(attachPool, ZeroCopyTransmit.MIN_BYTES); // null: payloads copied
         return new AppAgent(shard, stack, counters, app, cpu, clock);
     }
 

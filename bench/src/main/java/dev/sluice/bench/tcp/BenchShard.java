@@ -58,19 +58,29 @@ final class BenchShard implements FrameTransmitter
     TcpConnection connection;
 
     private final int txChecksumOffloads;
+    private final int referenceMinBytes;
+    long bytesReferenced;
 
     BenchShard(final TcpConfig config)
     {
         this(config, 0);
     }
 
+    BenchShard(final TcpConfig config, final int txChecksumOffloads)
+    {
+        this(config, txChecksumOffloads, 0);
+    }
+
     /**
      * @param txChecksumOffloads {@code FrameTransmitter.OFFLOAD_*} bits this transmitter reports (the device
      *                           would complete those checksums).
+     * @param referenceMinBytes  zero-copy transmit: payloads of at least this many bytes are taken by reference
+     *                           (and discarded with the frame, as a device that sent it at once), 0 for copies.
      */
-    BenchShard(final TcpConfig config, final int txChecksumOffloads)
+    BenchShard(final TcpConfig config, final int txChecksumOffloads, final int referenceMinBytes)
     {
         this.txChecksumOffloads = txChecksumOffloads;
+        this.referenceMinBytes = referenceMinBytes;
         stack = new TcpStack(config, new IsnGenerator(11, 13), output, counters, 4);
         layer = new NetworkLayer(
             NetConfig.builder().localMac(LOCAL_MAC).localIp(LOCAL_IP, 24).build(), this, stack, new NetCounters());
@@ -213,6 +223,19 @@ final class BenchShard implements FrameTransmitter
     @Override
     public void abort()
     {
+    }
+
+    @Override
+    public int referenceMinBytes()
+    {
+        return referenceMinBytes;
+    }
+
+    @Override
+    public boolean appendReference(final int chunk, final long address, final int length)
+    {
+        bytesReferenced += length;
+        return true;
     }
 
     @Override

@@ -169,6 +169,14 @@ public final class NetworkLayer implements FrameReceiver
     public void onFrame(
         final DirectBuffer buffer, final int offset, final int length, final int rxChecksum, final long nowNs)
     {
+        onFrame(buffer, offset, length, rxChecksum, null, 0, nowNs);
+    }
+
+    // payload != null: a split frame (onSplitFrame), its TCP payload there and not after the headers in buffer
+    private void onFrame(
+        final DirectBuffer buffer, final int offset, final int length, final int rxChecksum, final DirectBuffer payload,
+        final int payloadAt, final long nowNs)
+    {
         counters.increment(NetCounterDescriptor.FRAMES_RECEIVED);
         final int ethLength = EthernetHeader.validate(buffer, offset, length);
         if (ethLength < 0)
@@ -186,7 +194,7 @@ public final class NetworkLayer implements FrameReceiver
         switch (EthernetHeader.etherType(buffer, offset, ethLength))
         {
             case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(buffer, offset + ethLength, length - ethLength,
-                destinationMac == Addresses.MAC_BROADCAST, rxChecksum, nowNs);
+                destinationMac == Addresses.MAC_BROADCAST, rxChecksum, payload, payloadAt, nowNs);
             case EthernetHeader.ETHER_TYPE_ARP -> onArp(buffer, offset + ethLength, length - ethLength, nowNs);
             default -> counters.increment(NetCounterDescriptor.ETH_UNSUPPORTED_ETHER_TYPE);
         }
@@ -235,9 +243,32 @@ public final class NetworkLayer implements FrameReceiver
         return mac != 0 && (mac & 0x0100_0000_0000L) == 0; // the group bit covers broadcast too
     }
 
+    /**
+     * Processes one received IPv4/TCP frame whose payload is in memory of its own (an mbuf chain: Ethernet, IPv4
+     * and TCP headers in {@code buffer}, exactly, and the TCP payload in {@code payload}), read in place like
+     * {@link #onFrame(DirectBuffer, int, int, int, long)}, every check the same (a TCP checksum not vouched for
+     * is verified over both ranges). Only for a transport that {@link TransportHandler#acceptsSplitSegments()};
+     * the caller has checked that the frame is untagged IPv4 carrying TCP and where its payload starts.
+     *
+     * @param buffer        holding the frame's headers.
+     * @param offset        of the frame.
+     * @param headerLength  bytes of headers in {@code buffer}: Ethernet, IPv4 with options, TCP with options.
+     * @param payload       holding the TCP payload.
+     * @param payloadOffset of its first byte.
+     * @param payloadLength its length.
+     * @param rxChecksum    {@code RX_*} bits from the device, or {@link #RX_CHECKSUM_UNKNOWN}.
+     * @param nowNs         the duty cycle's time.
+     */
+    public void onSplitFrame(
+        final DirectBuffer buffer, final int offset, final int headerLength, final DirectBuffer payload,
+        final int payloadOffset, final int payloadLength, final int rxChecksum, final long nowNs)
+    {
+        onFrame(buffer, offset, headerLength + payloadLength, rxChecksum, payload, payloadOffset, nowNs);
+    }
+
     private void onIpv4(
         final DirectBuffer buffer, final int offset, final int length, final boolean linkBroadcast,
-        final int rxChecksum, final long nowNs)
+        final int rxChecksum, final DirectBuffer payload, final int payloadAt, final long nowNs)
     {
         counters.increment(NetCounterDescriptor.IPV4_RECEIVED);
         if ((rxChecksum & RX_IPV4_CHECKSUM_BAD) != 0)
@@ -304,7 +335,11 @@ public final class NetworkLayer implements FrameReceiver
         if (protocol == Ipv4Header.PROTOCOL_TCP)
         {
             onTcp(buffer, payloadOffset, payloadLength, source, destination, Ipv4Header.tos(buffer, offset),
-                rxChecksum, nowNs);
+                rxChecksum, payload, payloadAt, nowNs);
+        }
+        else if (payload != null)
+        {
+            counters.increment(NetCounterDescriptor.IPV4_UNSUPPORTED_PROTOCOL); // the caller checked: never
         }
         else
         {
@@ -314,24 +349,34 @@ public final class NetworkLayer implements FrameReceiver
 
     private void onTcp(
         final DirectBuffer buffer, final int offset, final int length, final int source, final int destination,
-        final int tos, final int rxChecksum, final long nowNs)
+        final int tos, final int rxChecksum, final DirectBuffer payload, final int payloadAt, final long nowNs)
     {
         final int headerLength = TcpHeader.validate(buffer, offset, length);
-        if (headerLength < 0)
+        if (headerLength < 0 || payload != null && buffer.capacity() - offset != headerLength)
         {
             counters.increment(headerLength == WireError.TRUNCATED ?
                 NetCounterDescriptor.TCP_TRUNCATED : NetCounterDescriptor.TCP_BAD_HEADER_LENGTH);
             return;
         }
         if ((rxChecksum & RX_L4_CHECKSUM_BAD) != 0 || config.verifyL4Checksum() &&
-            (rxChecksum & RX_L4_CHECKSUM_GOOD) == 0 &&
-            !TcpHeader.isChecksumValid(buffer, offset, length, source, destination))
+            (rxChecksum & RX_L4_CHECKSUM_GOOD) == 0 && (payload == null ?
+            !TcpHeader.isChecksumValid(buffer, offset, length, source, destination) :
+            Checksum.transportChecksum(buffer, offset, headerLength, payload, payloadAt, length - headerLength, source,
+                destination, Ipv4Header.PROTOCOL_TCP) != 0))
         {
             counters.increment(NetCounterDescriptor.TCP_BAD_CHECKSUM);
             return;
         }
         counters.increment(NetCounterDescriptor.TCP_SEGMENTS_DELIVERED);
-        transport.onTcpSegment(buffer, offset, headerLength, length, source, destination, tos, nowNs);
+        if (payload == null)
+        {
+            transport.onTcpSegment(buffer, offset, headerLength, length, source, destination, tos, nowNs);
+        }
+        else
+        {
+            transport.onTcpSegment(buffer, offset, headerLength, length, payload, payloadAt, source, destination, tos,
+                nowNs);
+        }
     }
 
     private void onIcmp(

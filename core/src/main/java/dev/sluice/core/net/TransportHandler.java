@@ -26,6 +26,40 @@ public interface TransportHandler
         int sourceIp, int destinationIp, int tos, long nowNs);
 
     /**
+     * A TCP segment like {@link #onTcpSegment(DirectBuffer, int, int, int, int, int, int, long)} whose payload is
+     * in another buffer than its header (a frame received as an mbuf chain, read in place: zero copy). Only
+     * called when {@link #acceptsSplitSegments()}.
+     *
+     * @param buffer          holding the TCP header.
+     * @param tcpOffset       offset of the TCP header.
+     * @param tcpHeaderLength TCP header length (20..60).
+     * @param segmentLength   header plus payload length.
+     * @param payloadBuffer   holding the payload ({@code segmentLength - tcpHeaderLength} bytes).
+     * @param payloadOffset   offset of the first payload byte.
+     * @param sourceIp        IPv4 source address (the remote address).
+     * @param destinationIp   IPv4 destination address (ours).
+     * @param tos             received DSCP/ECN byte.
+     * @param nowNs           the duty cycle's time.
+     */
+    default void onTcpSegment(
+        DirectBuffer buffer, int tcpOffset, int tcpHeaderLength, int segmentLength, DirectBuffer payloadBuffer,
+        int payloadOffset, int sourceIp, int destinationIp, int tos, long nowNs)
+    {
+        throw new UnsupportedOperationException("this transport reads segments from one buffer only");
+    }
+
+    /**
+     * Whether {@link #onTcpSegment(DirectBuffer, int, int, int, DirectBuffer, int, int, int, int, long)} may be
+     * used.
+     *
+     * @return false by default.
+     */
+    default boolean acceptsSplitSegments()
+    {
+        return false;
+    }
+
+    /**
      * An ICMP error about a TCP segment we sent (MUST-54). Source quench never arrives here (MUST-55).
      * The quote holds at least the first 8 bytes of the TCP header (ports and sequence number), which
      * the TCP layer uses to find the connection and check the sequence number is in flight (RFC 5927).

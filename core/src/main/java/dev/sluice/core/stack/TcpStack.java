@@ -404,10 +404,30 @@ public final class TcpStack implements TransportHandler
         final DirectBuffer buffer, final int tcpOffset, final int tcpHeaderLength, final int segmentLength,
         final int sourceIp, final int destinationIp, final int tos, final long nowNs)
     {
+        onSegment(this.segment.wrap(buffer, tcpOffset, tcpHeaderLength, segmentLength, sourceIp, destinationIp),
+            sourceIp, destinationIp, nowNs);
+    }
+
+    @Override
+    public void onTcpSegment(
+        final DirectBuffer buffer, final int tcpOffset, final int tcpHeaderLength, final int segmentLength,
+        final DirectBuffer payloadBuffer, final int payloadOffset, final int sourceIp, final int destinationIp,
+        final int tos, final long nowNs)
+    {
+        onSegment(this.segment.wrap(buffer, tcpOffset, tcpHeaderLength, segmentLength, sourceIp, destinationIp)
+            .payloadAt(payloadBuffer, payloadOffset), sourceIp, destinationIp, nowNs);
+    }
+
+    @Override
+    public boolean acceptsSplitSegments()
+    {
+        return true;
+    }
+
+    private void onSegment(final TcpSegment segment, final int sourceIp, final int destinationIp, final long nowNs)
+    {
         counters.segmentsReceived++;
         output.nowNs(nowNs);
-        final TcpSegment segment = this.segment.wrap(
-            buffer, tcpOffset, tcpHeaderLength, segmentLength, sourceIp, destinationIp);
         final long key = connectionKey(sourceIp, segment.sourcePort(), segment.destinationPort());
         final ConnectionSlot slot = table.get(key);
         if (slot != null)

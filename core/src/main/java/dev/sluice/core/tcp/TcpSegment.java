@@ -65,6 +65,21 @@ public final class TcpSegment
     }
 
     /**
+     * Points the payload at another buffer than the header's: a frame whose payload arrived in memory of its own
+     * (an mbuf chain: headers in the first mbuf, payload in an attached one), read in place.
+     *
+     * @param payloadBuffer holding the payload.
+     * @param offset        of the first payload byte in it.
+     * @return this.
+     */
+    public TcpSegment payloadAt(final DirectBuffer payloadBuffer, final int offset)
+    {
+        this.buffer = payloadBuffer;
+        this.payloadOffset = offset;
+        return this;
+    }
+
+    /**
      * Whether a flag is set.
      *
      * @param flag a {@link TcpHeader} flag bit, e.g. {@link TcpHeader#SYN}.
@@ -196,7 +211,7 @@ public final class TcpSegment
     }
 
     /**
-     * Buffer holding the payload.
+     * Buffer holding the payload (the header's, unless {@link #payloadAt} said otherwise).
      *
      * @return the received buffer.
      */

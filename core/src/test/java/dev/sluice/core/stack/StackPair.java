@@ -231,6 +231,15 @@ final class StackPair
         private References[] inFlightRefs = new References[SLOTS];
         private final int[] heldChunks = new int[SLOTS * 4];
         private int heldCount;
+        /**
+         * While true, each TCP frame with payload this shard sends reaches the peer split: headers in one buffer,
+         * payload in another (a chained frame read in place, {@code NetworkLayer#onSplitFrame}).
+         */
+        boolean deliverSplit;
+        private final UnsafeBuffer splitHeaders = new UnsafeBuffer(0, 0);
+        private final UnsafeBuffer splitPayload = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(SLOT_BYTES));
+        private final UnsafeBuffer splitPayloadView = new UnsafeBuffer(0, 0);
+        long framesSplit;
         /** While true, references of delivered frames stay held (a device queue) until {@link #releaseHeld()}. */
         boolean holdReferences;
         /** References to refuse from now (no mbuf), 0 for none. */
@@ -382,6 +391,17 @@ final class StackPair
                 if (tap != null && !tap.onFrame(this, frame, length))
                 {
                     framesLost++;
+                    continue;
+                }
+                if (deliverSplit && isTcp(frame) && tcpPayloadLength(frame) > 0)
+                {
+                    final int headers = TCP + TcpHeader.headerLength(frame, TCP);
+                    final int payload = Ipv4Header.totalLength(frame, ETH) + ETH - headers;
+                    splitHeaders.wrap(frame, 0, headers);
+                    splitPayload.putBytes(0, frame, headers, payload);
+                    splitPayloadView.wrap(splitPayload, 0, payload);
+                    framesSplit++;
+                    peer.layer.onSplitFrame(splitHeaders, 0, headers, splitPayloadView, 0, payload, 0, nowNs);
                     continue;
                 }
                 peer.layer.onFrame(frame, 0, length, nowNs);

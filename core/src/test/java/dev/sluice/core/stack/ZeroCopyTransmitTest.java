@@ -31,20 +31,29 @@ class ZeroCopyTransmitTest
     private static final int PORT = 7;
     private static final int MIN_BYTES = 256;
 
-    @ParameterizedTest(name = "gso={0} timestamps={1} bytes={2} message={3} lossEvery={4}")
+    @ParameterizedTest(name = "gso={0} timestamps={1} bytes={2} message={3} lossEvery={4} split={5}")
     @CsvSource({
-        "0, false, 300000, 65536, 0",
-        "65536, false, 300000, 65536, 0",
-        "65536, true, 300000, 3000, 0",
-        "0, true, 200000, 100, 0", // Nagle-sized writes: short segments copied, full ones referenced
-        "65536, false, 300000, 65536, 37", // every 37th frame lost: retransmissions from referenced memory
-        "0, true, 200000, 7777, 23",
+        "0, false, 300000, 65536, 0, false",
+        "65536, false, 300000, 65536, 0, false",
+        "65536, true, 300000, 3000, 0, false",
+        "0, true, 200000, 100, 0, false", // Nagle-sized writes: short segments copied, full ones referenced
+        "65536, false, 300000, 65536, 37, false", // every 37th frame lost: retransmissions from referenced memory
+        "0, true, 200000, 7777, 23, false",
+        // the receiver reads each data frame split (headers apart from payload, as a chain read in place): its
+        // ACKs, and so every frame both ways, are the same as for frames in one buffer
+        "65536, true, 300000, 65536, 0, true",
+        "0, false, 200000, 7777, 23, true",
     })
     void shouldPutTheSameFramesOnTheWireAsCopyingMust2(
-        final int gsoBytes, final boolean timestamps, final int bytes, final int message, final int lossEvery)
+        final int gsoBytes, final boolean timestamps, final int bytes, final int message, final int lossEvery,
+        final boolean split)
     {
-        final Transfer copied = transfer(0, gsoBytes, timestamps, bytes, message, lossEvery);
-        final Transfer zeroCopy = transfer(MIN_BYTES, gsoBytes, timestamps, bytes, message, lossEvery);
+        final Transfer copied = transfer(0, gsoBytes, timestamps, bytes, message, lossEvery, false);
+        final Transfer zeroCopy = transfer(MIN_BYTES, gsoBytes, timestamps, bytes, message, lossEvery, split);
+        if (split)
+        {
+            assertTrue(zeroCopy.split > 100, "frames delivered split: " + zeroCopy.split);
+        }
 
         assertEquals(0, copied.referenced);
         assertTrue(zeroCopy.referenced > 100, "payloads referenced: " + zeroCopy.referenced);
@@ -139,6 +148,39 @@ class ZeroCopyTransmitTest
     }
 
     @Test
+    void shouldDropASplitFrameWhosePayloadFailsTheChecksumMust3()
+    {
+        final StackPair pair = new StackPair(TcpConfig.builder().bufferBytes(256 * 1024, 256 * 1024).build(), 4, 4,
+            MIN_BYTES);
+        pair.b.deliverSplit = true;
+        final int[] corrupted = new int[1];
+        pair.tap = (from, frame, length) ->
+        {
+            if (from == pair.b && StackPair.isTcp(frame) && StackPair.tcpPayloadLength(frame) > 0 &&
+                corrupted[0]++ == 3)
+            {
+                final UnsafeBuffer bytes = (UnsafeBuffer)frame;
+                bytes.putByte(length - 1, (byte)~bytes.getByte(length - 1)); // the payload's last byte
+            }
+            return true;
+        };
+        final Endpoint server = new Endpoint();
+        final Endpoint client = connect(pair, server);
+        final DirectBuffer data = pattern(50_000);
+        int sent = 0;
+        while (sent < data.capacity())
+        {
+            sent += client.connection.send(data, sent, data.capacity() - sent);
+            pair.step();
+        }
+        pair.runUntil(() -> server.received == 50_000, 100_000);
+        assertEquals(1, pair.a.netCounters.get(dev.sluice.core.counters.NetCounterDescriptor.TCP_BAD_CHECKSUM));
+        final Endpoint reference = new Endpoint();
+        reference.onData(data, 0, data.capacity());
+        assertEquals(reference.checksum, server.checksum, "every byte delivered, the corrupted one retransmitted");
+    }
+
+    @Test
     void shouldNotAllocateWhileSendingByReference()
     {
         final com.sun.management.ThreadMXBean threads =
@@ -181,19 +223,20 @@ class ZeroCopyTransmitTest
 
     private record Transfer(
         List<byte[]> frames, long received, long checksum, long referenced, long retransmitted, int referencesOut,
-        int chunksInUse, TcpCloseReason clientClose)
+        int chunksInUse, long split, TcpCloseReason clientClose)
     {
     }
 
     private static Transfer transfer(
         final int zeroCopyMinBytes, final int gsoBytes, final boolean timestamps, final int bytes, final int message,
-        final int lossEvery)
+        final int lossEvery, final boolean split)
     {
         final TcpConfig config = TcpConfig.builder().bufferBytes(256 * 1024, 256 * 1024).timestamps(timestamps)
             .build();
         final StackPair pair = new StackPair(config, 4, 4, zeroCopyMinBytes);
         pair.a.output.segmentationOffload(gsoBytes);
         pair.b.output.segmentationOffload(gsoBytes);
+        pair.b.deliverSplit = split;
         final List<byte[]> frames = new ArrayList<>();
         final int[] dataFrames = new int[1];
         final long[] retransmitted = new long[1];
@@ -236,7 +279,7 @@ class ZeroCopyTransmitTest
         pair.runUntil(() -> server.closeReason != null, 1_000_000);
         pair.steps(10);
         return new Transfer(frames, server.received, server.checksum, pair.b.counters.payloadsReferenced(),
-            retransmitted[0], pair.b.referencesOut(), pair.b.stack.pool().inUseChunks(),
+            retransmitted[0], pair.b.referencesOut(), pair.b.stack.pool().inUseChunks(), pair.b.framesSplit,
             client.closeReason == null ? TcpCloseReason.NORMAL : client.closeReason);
     }
 

@@ -19,6 +19,11 @@ public final class ExternalBuffers
 {
     /** Bytes of one {@code struct rte_mbuf_ext_shared_info}. */
     public static final long SHARED_INFO_BYTES = RteMbufExtSharedInfo.SIZEOF;
+    /**
+     * Distance between shared infos in an array: a cache line each, so that a sender taking references on one
+     * chunk and a receiver on another core dropping them on the next never write the same line.
+     */
+    public static final int SHARED_INFO_STRIDE = 64;
     /** The reference count of memory no mbuf refers to: the owner's own. */
     public static final int OWNER_REFERENCE = 1;
 
@@ -30,16 +35,16 @@ public final class ExternalBuffers
     }
 
     /**
-     * Initialises an array of shared infos: the shim's counting free callback (with {@code freedCounter}, a
-     * {@code uint64_t}, as its argument) and the owner's reference.
+     * Initialises an array of shared infos {@link #SHARED_INFO_STRIDE} bytes apart: the shim's counting free
+     * callback (with {@code freedCounter}, a {@code uint64_t}, as its argument) and the owner's reference.
      *
-     * @param array        address of {@code count * SHARED_INFO_BYTES} bytes, 8-byte aligned.
+     * @param array        address of {@code count * SHARED_INFO_STRIDE} bytes, 64-byte aligned.
      * @param count        shared infos.
      * @param freedCounter address of a {@code uint64_t} the free callback increments.
      */
     public static void initSharedInfos(final long array, final int count, final long freedCounter)
     {
-        SluiceShim.sluice_extbuf_shinfo_init(array, count, freedCounter);
+        SluiceShim.sluice_extbuf_shinfo_init(array, count, SHARED_INFO_STRIDE, freedCounter);
     }
 
     /**

@@ -147,8 +147,11 @@ class RingPairEchoIT
                 final ShardAgent agent = runtime.agent(0);
                 assertTrue(agent.transmitter().framesReferenced() > CONNECTIONS * BYTES / 1460,
                     "frames sent by reference: " + agent.transmitter().framesReferenced());
-                assertTrue(agent.chainsLinearized() > CONNECTIONS * BYTES / 1460,
-                    "chained frames received: " + agent.chainsLinearized());
+                // most read in place (headers and payload apart), the rest (payload in chunks not side by side)
+                // copied into one buffer
+                assertTrue(agent.chainsReadInPlace() > CONNECTIONS * BYTES / 1460 / 2,
+                    "chained frames read in place: " + agent.chainsReadInPlace() + ", linearized: " +
+                    agent.chainsLinearized());
                 assertEquals(0, agent.externalChunks().referencesOut(), "chunk references let go");
                 assertEquals(0, agent.externalChunks().freeCallbacks(), "DPDK never dropped a chunk's count to 0");
                 assertEquals(0, agent.transmitter().attachFailures());

@@ -82,12 +82,12 @@ public final class SluiceShim {
         }
     }
 
-    /** {@code void sluice_extbuf_shinfo_init(uint64_t shinfo, uint32_t n, uint64_t freed)} */
-    public static final FunctionDescriptor sluice_extbuf_shinfo_init$DESC = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG);
+    /** {@code void sluice_extbuf_shinfo_init(uint64_t shinfo, uint32_t n, uint32_t stride, uint64_t freed)} */
+    public static final FunctionDescriptor sluice_extbuf_shinfo_init$DESC = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG);
     public static final MethodHandle sluice_extbuf_shinfo_init$MH = NativeLookup.downcall(NativeLookup.Library.SHIM, "sluice_extbuf_shinfo_init", sluice_extbuf_shinfo_init$DESC, false);
-    public static void sluice_extbuf_shinfo_init(long shinfo, int n, long freed) {
+    public static void sluice_extbuf_shinfo_init(long shinfo, int n, int stride, long freed) {
         try {
-            sluice_extbuf_shinfo_init$MH.invokeExact(shinfo, n, freed);
+            sluice_extbuf_shinfo_init$MH.invokeExact(shinfo, n, stride, freed);
         } catch (Throwable t) {
             throw new AssertionError("sluice_extbuf_shinfo_init", t);
         }
