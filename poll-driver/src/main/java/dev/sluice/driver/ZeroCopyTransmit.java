@@ -56,7 +56,23 @@ public final class ZeroCopyTransmit
      */
     public static String unsupportedReason(final PortInfo info)
     {
+        return unsupportedReason(info, "");
+    }
+
+    /**
+     * @param info    what the PMD reports.
+     * @param devArgs the device string it was created with ({@code net_memif0,role=client,...}), or "".
+     * @return null when the port can send frames whose payload is referenced; else why not.
+     */
+    public static String unsupportedReason(final PortInfo info, final String devArgs)
+    {
         final String driver = info.driverName();
+        if ("net_memif".equals(driver) && (devArgs + ",").contains(",zero-copy=yes,"))
+        {
+            // memif's own zero-copy mode hands the peer an mbuf's buffer as an offset in DPDK's memory segments:
+            // send-buffer memory is outside them
+            return "net_memif zero-copy=yes: it passes buffers by their offset in DPDK's memory";
+        }
         boolean cpuRead = false;
         for (final String name : CPU_READ_DRIVERS)
         {

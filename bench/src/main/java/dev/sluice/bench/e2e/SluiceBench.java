@@ -119,7 +119,8 @@ public final class SluiceBench
             final int portMtu = PortMtu.configurable(port.info(), mtu);
             // zero-copy transmit (-Dsluice.zeroCopy, on by default): payloads by reference to send-buffer memory
             final String zeroCopyOff = ZeroCopyTransmit.requestedByProperty() ?
-                ZeroCopyTransmit.unsupportedReason(port.info()) : "-D" + ZeroCopyTransmit.PROPERTY + "=false";
+                ZeroCopyTransmit.unsupportedReason(port.info(), String.join(",", ealArgs)) :
+                "-D" + ZeroCopyTransmit.PROPERTY + "=false";
             if (zeroCopyOff == null && attachPool == null)
             {
                 attachPool = MbufPool.create("slbn_ext", jumbo ? 16383 : 32767, 256, 0);

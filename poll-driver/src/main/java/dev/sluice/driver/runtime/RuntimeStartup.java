@@ -117,7 +117,7 @@ final class RuntimeStartup
             PortOffloads.tsoRequestedByProperty() && !impaired);
         portMtu = PortMtu.configurable(info, config.mtu(), offloads.tso());
         zeroCopyOff = !ZeroCopyTransmit.requestedByProperty() ? "-D" + ZeroCopyTransmit.PROPERTY + "=false" :
-            impaired ? "impaired link" : ZeroCopyTransmit.unsupportedReason(info);
+            impaired ? "impaired link" : ZeroCopyTransmit.unsupportedReason(info, config.device());
         agents = new ShardAgent[cores];
         contexts = new ShardContext[cores];
         runners = new AgentRunner[cores];
