@@ -3,7 +3,6 @@ package dev.sluice.core.net;
 import dev.sluice.core.counters.NetCounterDescriptor;
 import dev.sluice.core.counters.NetCounters;
 import dev.sluice.core.wire.Addresses;
-import dev.sluice.core.wire.ArpHeader;
 import dev.sluice.core.wire.Checksum;
 import dev.sluice.core.wire.EthernetHeader;
 import dev.sluice.core.wire.IcmpHeader;
@@ -195,52 +194,9 @@ public final class NetworkLayer implements FrameReceiver
         {
             case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(buffer, offset + ethLength, length - ethLength,
                 destinationMac == Addresses.MAC_BROADCAST, rxChecksum, payload, payloadAt, nowNs);
-            case EthernetHeader.ETHER_TYPE_ARP -> onArp(buffer, offset + ethLength, length - ethLength, nowNs);
+            case EthernetHeader.ETHER_TYPE_ARP -> arpCache.onArp(buffer, offset + ethLength, length - ethLength, nowNs);
             default -> counters.increment(NetCounterDescriptor.ETH_UNSUPPORTED_ETHER_TYPE);
         }
-    }
-
-    private void onArp(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
-    {
-        counters.increment(NetCounterDescriptor.ARP_RECEIVED);
-        final int result = ArpHeader.validate(buffer, offset, length);
-        if (result < 0)
-        {
-            counters.increment(result == WireError.TRUNCATED ?
-                NetCounterDescriptor.ARP_TRUNCATED : NetCounterDescriptor.ARP_UNSUPPORTED);
-            return;
-        }
-        final int senderIp = ArpHeader.senderIp(buffer, offset);
-        final long senderMac = ArpHeader.senderMac(buffer, offset);
-        final int targetIp = ArpHeader.targetIp(buffer, offset);
-        final int localIp = config.localIp();
-        if (senderIp == localIp)
-        {
-            counters.increment(senderMac != config.localMac() ?
-                NetCounterDescriptor.ARP_ADDRESS_CONFLICT : NetCounterDescriptor.ARP_NOT_FOR_US); // our own, echoed
-            return;
-        }
-        // RFC 826 packet reception: merge if cached, add if we are the target, answer requests for us
-        final boolean usableSender = senderIp != 0 && isUnicastMac(senderMac);
-        final boolean forUs = targetIp == localIp;
-        final boolean merged = usableSender && arpCache.learn(senderIp, senderMac, forUs, nowNs);
-        if (forUs)
-        {
-            // a reply goes to the sender's MAC: never to a broadcast or multicast one
-            if (ArpHeader.operation(buffer, offset) == ArpHeader.OPERATION_REQUEST && isUnicastMac(senderMac))
-            {
-                arpCache.reply(senderMac, senderIp);
-            }
-        }
-        else if (!merged)
-        {
-            counters.increment(NetCounterDescriptor.ARP_NOT_FOR_US);
-        }
-    }
-
-    private static boolean isUnicastMac(final long mac)
-    {
-        return mac != 0 && (mac & 0x0100_0000_0000L) == 0; // the group bit covers broadcast too
     }
 
     /**
