@@ -37,7 +37,12 @@ public enum ShardCounterDescriptor
     /** Frames of an in-memory link whose partial checksums this shard trusted (not verified: never on a wire). */
     RX_PARTIAL_CHECKSUMS_TRUSTED("rx: in-memory frames, partial checksums trusted"),
     /** Frames of an in-memory link whose partial checksums this shard completed in software before use. */
-    RX_PARTIAL_CHECKSUMS_COMPLETED("rx: in-memory frames, partial checksums completed");
+    RX_PARTIAL_CHECKSUMS_COMPLETED("rx: in-memory frames, partial checksums completed"),
+    /**
+     * Time spent in duty cycles that did work (ns; the rest of the thread's time was polling empty queues): its
+     * growth over wall time is the shard's load, as DPDK's lcore busy percentage.
+     */
+    BUSY_NS("duty cycle: time in busy cycles (ns)");
 
     private final String label;
 
