@@ -554,7 +554,9 @@ public final class ShardAgent implements Agent, MessageHandler
         final int workDone = commandsRun + received + handedIn + timerWork + sent;
         if (workDone > 0)
         {
-            shardCounters.max(ShardCounterDescriptor.DUTY_CYCLE_MAX_NS, clock.nanoTime() - nowNs);
+            final long cycleNs = clock.nanoTime() - nowNs;
+            shardCounters.max(ShardCounterDescriptor.DUTY_CYCLE_MAX_NS, cycleNs);
+            shardCounters.add(ShardCounterDescriptor.BUSY_NS, cycleNs);
         }
         if (commandsRun > 0)
         {

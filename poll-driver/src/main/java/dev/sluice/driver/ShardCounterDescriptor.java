@@ -38,6 +38,11 @@ public enum ShardCounterDescriptor
     RX_PARTIAL_CHECKSUMS_TRUSTED("rx: in-memory frames, partial checksums trusted"),
     /** Frames of an in-memory link whose partial checksums this shard completed in software before use. */
     RX_PARTIAL_CHECKSUMS_COMPLETED("rx: in-memory frames, partial checksums completed"),
+    /**
+     * Time spent in duty cycles that did work (ns; the rest of the thread's time was polling empty queues): its
+     * growth over wall time is the shard's load, as DPDK's lcore busy percentage.
+     */
+    BUSY_NS("duty cycle: time in busy cycles (ns)"),
     /** Frames that arrived as an mbuf chain (e.g. zero-copy frames over net_ring), copied into one buffer. */
     RX_CHAINS_LINEARIZED("rx: multi-segment frames linearized"),
     /** Frames sent with their payload by reference to send-buffer memory (zero-copy transmit). */

@@ -62,6 +62,12 @@ public final class SluiceBench
      */
     static final int BULK_RECEIVE_BYTES = Integer.getInteger("sluice.bench.bulkReceiveBytes", 256 * 1024);
 
+    /**
+     * More net_memif devargs for both JVMs ({@code -Dsluice.bench.memifDevargs=,rsize=11}: a leading comma), e.g.
+     * the ring size or zero-copy on the client (see README "net_memif").
+     */
+    static final String MEMIF_DEVARGS = System.getProperty("sluice.bench.memifDevargs", "");
+
     private final Options options;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private long startNs;
@@ -105,7 +111,7 @@ public final class SluiceBench
         {
             // DPDK's memif server role owns the socket: the Sluice server is the memif server
             ealArgs.add("--vdev=net_memif0,role=" + (serverRole ? "server" : "client") + ",socket=" + options.socket() +
-                ",socket-abstract=no");
+                ",socket-abstract=no" + MEMIF_DEVARGS);
         }
         final Eal eal = Eal.init(ealArgs);
         // jumbo frames: one frame per mbuf (Sluice receives single-segment frames), half as many mbufs
@@ -146,6 +152,7 @@ public final class SluiceBench
             .mslNs(options.mslNs())
             .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, bulk ? BULK_RECEIVE_BYTES : connect ? 4096 : 64 * 1024)
             .backlog(poolSize)
+            .sendQuantumBytes(Integer.getInteger("sluice.bench.sendQuantumBytes", TcpConfig.DEFAULT_SEND_QUANTUM_BYTES))
             .build();
 
         if (memif)
@@ -236,6 +243,7 @@ public final class SluiceBench
         if (clientAgent != null)
         {
             System.err.println("client shard: " + clientAgent.describe());
+            System.err.println("client: " + client.describe());
         }
         if (serverAgent != null)
         {
@@ -481,6 +489,11 @@ public final class SluiceBench
         private final int cpu;
         private final CachedNanoClock clock;
         volatile int tid;
+        // time in cycles that did work, and since the start: the busy share tells which side of a transfer limits it
+        private long busyNs;
+        private long busyCycles;
+        private long startedNs;
+        private volatile long stoppedNs;
 
         AppAgent(
             final ShardAgent shard, final TcpStack stack, final TcpStackCounters counters, final App app, final int cpu,
@@ -497,7 +510,8 @@ public final class SluiceBench
         @Override
         public void onStart()
         {
-            clock.update(System.nanoTime());
+            startedNs = System.nanoTime();
+            clock.update(startedNs);
             Phase.allocatedBytes(); // the first call on a thread may allocate: not during the measurement
             Phase.allocatedBytes();
             shard.onStart();
@@ -511,13 +525,19 @@ public final class SluiceBench
         {
             final long nowNs = System.nanoTime();
             clock.update(nowNs);
-            final int work = app.doWork(nowNs);
-            return work + shard.doWork();
+            final int work = app.doWork(nowNs) + shard.doWork();
+            if (work > 0)
+            {
+                busyNs += System.nanoTime() - nowNs;
+                busyCycles++;
+            }
+            return work;
         }
 
         @Override
         public void onClose()
         {
+            stoppedNs = System.nanoTime();
             shard.onClose();
         }
 
@@ -536,7 +556,9 @@ public final class SluiceBench
                 " dropped " + shard.transmitter().framesDropped() + " claim failures " +
                 shard.transmitter().claimFailures() + "; net drops " + shard.counters().totalDrops() + "; TIME-WAIT " +
                 stack.timeWaitCount() + " (entered " + counters.timeWaitEntered() + ", recycled " +
-                counters.timeWaitRecycled() + ", reused " + counters.timeWaitReused() + ")";
+                counters.timeWaitRecycled() + ", reused " + counters.timeWaitReused() + "); busy " +
+                String.format(Locale.ROOT, "%.1f", 100.0 * busyNs / Math.max(1, stoppedNs - startedNs)) +
+                " % of the thread's time in " + busyCycles + " cycles that did work";
         }
     }
 }

@@ -187,8 +187,42 @@ final class SluiceBenchClients
             if (established)
             {
                 fill();
+                sampleLimits();
             }
             return 0;
+        }
+
+        // what held the sender at the start of this duty cycle (after the last one sent what it could): like Linux's
+        // tcp_info chrono counters (busy, rwnd-limited, sndbuf-limited), counted per cycle
+        long cyclesRwndLimited;
+        long cyclesCwndLimited;
+        long cyclesQueueEmpty;
+        long cyclesSampled;
+
+        private void sampleLimits()
+        {
+            final int mss = connection.sendMssBytes();
+            final int flight = connection.sndNxt() - connection.sndUna();
+            cyclesSampled++;
+            if (connection.sendQueueBytes() - flight < mss)
+            {
+                cyclesQueueEmpty++;
+            }
+            else if (connection.sndUna() + connection.sndWnd() - connection.sndNxt() < mss)
+            {
+                cyclesRwndLimited++;
+            }
+            else if (connection.congestionControl().cwnd() - flight < mss)
+            {
+                cyclesCwndLimited++;
+            }
+        }
+
+        @Override
+        String describe()
+        {
+            return super.describe() + ", cycles " + cyclesSampled + ": rwnd-limited " + cyclesRwndLimited +
+                ", cwnd-limited " + cyclesCwndLimited + ", send queue empty " + cyclesQueueEmpty;
         }
 
         private void fill()

@@ -499,10 +499,14 @@ public final class TcpStack implements TransportHandler
             work += slot.connection.poll(nowNs);
             handlerFailures.abortIfFailed(slot);
             recordTimeWait(slot, nowNs);
-                final int released = releaseIfDone(slot);
+            final int released = releaseIfDone(slot);
             if (released == 0)
             {
                 timers.sync(slot);
+                if (slot.connection.wantsAnotherPoll())
+                {
+                    table.markReady(slot); // stopped at the send quantum: on at the next poll
+                }
             }
             work += released;
         }

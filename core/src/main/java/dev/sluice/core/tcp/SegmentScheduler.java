@@ -27,6 +27,7 @@ final class SegmentScheduler
 
     private boolean noDelay;
     private long lastSendNs;
+    private boolean quantumUsed; // the last sendQueued stopped at the send quantum with more to send
 
     SegmentScheduler(
         final TcpConfig config, final TcpFlow flow, final SendSequenceSpace snd, final ReceiveSequenceSpace rcv,
@@ -143,6 +144,7 @@ final class SegmentScheduler
     {
         final int mss = effectiveSendMssBytes();
         int segments = 0;
+        quantumUsed = false;
         if (snd.una == snd.nxt && snd.buffer.tailSeq() != snd.nxt && nowNs - lastSendNs > recovery.rtoNs())
         {
             recovery.congestion.onIdleRestart(); // RFC 5681 §4.1: restart window after an idle period
@@ -195,8 +197,15 @@ final class SegmentScheduler
                 segments++;
             }
         }
+        final int quantum = config.sendQuantumBytes();
+        final int newDataStart = snd.nxt;
         while (!snd.finSent())
         {
+            if (quantum > 0 && snd.nxt - newDataStart >= quantum)
+            {
+                quantumUsed = true; // the rest at the next poll: the duty cycle reads the ACKs in between
+                break;
+            }
             final int unsent = snd.unsent();
             // in recovery new data goes when cwnd - pipe allows (NextSeg rule 2); with RACK, SACKed and lost
             // segments are out of the network at any time (Linux's in_flight)
@@ -213,7 +222,8 @@ final class SegmentScheduler
             {
                 break; // nothing to send, a zero window or a full cwnd
             }
-            final int large = length == mss && !recovery.inSackRecovery() ? largeLength(unsent, usable, mss) : 0;
+            final int large = length == mss && !recovery.inSackRecovery() ? largeLength(unsent, usable, mss,
+                quantum > 0 ? quantum - (snd.nxt - newDataStart) : Integer.MAX_VALUE) : 0;
             if (large > mss)
             {
                 // segmentation offload: the full segments the loop would send one by one, handed over at once
@@ -251,6 +261,15 @@ final class SegmentScheduler
     }
 
     /**
+     * @return whether the last {@link #sendQueued} stopped at the send quantum ({@link TcpConfig#sendQuantumBytes()})
+     *         with more to send: the connection wants another poll.
+     */
+    boolean quantumUsed()
+    {
+        return quantumUsed;
+    }
+
+    /**
      * The persist timer found a usable window while data (or our FIN) waits: the sender SWS override timeout
      * (MUST-38) sends what the window allows now.
      *
@@ -275,14 +294,16 @@ final class SegmentScheduler
     // the bytes of whole segments to hand over at once when the output offers segmentation offload: as many
     // full segments as the windows, the queue and the offload allow; the segment that carries our FIN stays
     // with the one-by-one path; 0 when offload is off
-    private int largeLength(final int unsent, final int usable, final int mss)
+    private int largeLength(final int unsent, final int usable, final int mss, final int quantumLeft)
     {
         final int max = flow.largeSegmentBytes();
         if (max < 2 * mss)
         {
             return 0;
         }
-        int length = Math.min(Math.min(unsent, usable), max);
+        // whole segments up to the rest of the send quantum, rounded up: a quantum is never cut below one segment
+        final int quantumSegments = quantumLeft / mss + (quantumLeft % mss == 0 ? 0 : 1);
+        int length = Math.min(Math.min(unsent, usable), (int)Math.min(max, (long)quantumSegments * mss));
         length -= length % mss;
         if (length == unsent && snd.finQueued())
         {

@@ -72,6 +72,9 @@ package dev.sluice.core.tcp;
  *                             (RFC 9438, the default) or {@link CongestionAlgorithm#NEWRENO} (RFC 5681/6582).
  * @param hyStart              whether the initial slow start of every connection runs RFC 9406 HyStart++ (on by
  *                             default; needs an RTT sample per ACK, i.e. timestamps, to act).
+ * @param sendQuantumBytes     the most new data one poll of a connection sends before it yields to the rest of the
+ *                             duty cycle (the connection stays ready and goes on at the next poll), 0 for no limit;
+ *                             64 KiB by default (see {@link Builder#sendQuantumBytes}).
  */
 public record TcpConfig(
     int mssBytes,
@@ -100,7 +103,8 @@ public record TcpConfig(
     boolean sack,
     boolean rack,
     CongestionAlgorithm congestionControl,
-    boolean hyStart) implements RttEstimator.Settings
+    boolean hyStart,
+    int sendQuantumBytes) implements RttEstimator.Settings
 {
     /** Smallest MSS accepted (Linux's TCP_MIN_MSS). */
     public static final int MIN_MSS_BYTES = 88;
@@ -120,6 +124,8 @@ public record TcpConfig(
     public static final int MAX_BUFFER_BYTES = 1 << 30;
     /** Most reassembly ranges per connection. */
     public static final int MAX_REASSEMBLY_RANGES = 64;
+    /** Default {@link #sendQuantumBytes()}: one GSO/TSO chunk's worth, as Linux's GSO limit. */
+    public static final int DEFAULT_SEND_QUANTUM_BYTES = 64 * 1024;
     /** Largest configurable initial window, in segments. */
     public static final int MAX_INITIAL_WINDOW_SEGMENTS = 64;
 
@@ -161,6 +167,7 @@ public record TcpConfig(
         require(initialWindowSegments >= 1 && initialWindowSegments <= MAX_INITIAL_WINDOW_SEGMENTS,
             "initialWindowSegments must be 1.." + MAX_INITIAL_WINDOW_SEGMENTS + ", got " + initialWindowSegments);
         require(challengeAckIntervalNs >= 0, "challengeAckIntervalNs must be >= 0, got " + challengeAckIntervalNs);
+        require(sendQuantumBytes >= 0, "sendQuantumBytes must be >= 0 (0: no limit), got " + sendQuantumBytes);
     }
 
     /**
@@ -221,6 +228,7 @@ public record TcpConfig(
         private int maxReassemblyRanges = 16;
         private int backlog = 128;
         private int initialWindowSegments = 10;
+        private int sendQuantumBytes = DEFAULT_SEND_QUANTUM_BYTES;
         private long challengeAckIntervalNs = 500_000_000L;
         private boolean windowScaling = true;
         private boolean timestamps = true;
@@ -478,6 +486,24 @@ public record TcpConfig(
         }
 
         /**
+         * Sets the send quantum: the most new data one poll of a connection sends; a connection with more to send
+         * and room in its windows stays on the shard's ready list and goes on at the next poll. A busy-polling
+         * shard reads its receive queue once per duty cycle, so a bulk sender that put its whole window out in one
+         * poll would see the ACKs that reopen it only after that, and idle while they were on their way; with a
+         * quantum the ACKs are read between quanta and the window never runs dry (Linux gets the same from
+         * interrupts and TCP Small Queues). One quantum's frames still go out as one burst. Retransmissions are
+         * not limited.
+         *
+         * @param sendQuantumBytes bytes, 0 for no limit (the whole window in one poll); default 64 KiB.
+         * @return this.
+         */
+        public Builder sendQuantumBytes(final int sendQuantumBytes)
+        {
+            this.sendQuantumBytes = sendQuantumBytes;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the configuration.
@@ -489,7 +515,7 @@ public record TcpConfig(
                 delayedAckNs, keepAliveEnabled, keepAliveIdleNs, keepAliveIntervalNs, keepAliveProbes, noDelay,
                 r1Retransmissions, r2Ns, synR2Ns, sendBufferBytes, receiveBufferBytes, maxReassemblyRanges,
                 backlog, initialWindowSegments, challengeAckIntervalNs, windowScaling, timestamps, sack,
-                rack, congestionControl, hyStart);
+                rack, congestionControl, hyStart, sendQuantumBytes);
         }
     }
 }

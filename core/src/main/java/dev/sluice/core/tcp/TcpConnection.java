@@ -418,6 +418,15 @@ public final class TcpConnection extends TcpControlBlock
     }
 
     /**
+     * @return whether the last {@link #poll} stopped at the send quantum ({@link TcpConfig#sendQuantumBytes()}) with
+     *         more to send: the stack polls the connection again in its next duty cycle.
+     */
+    public boolean wantsAnotherPoll()
+    {
+        return scheduler.quantumUsed();
+    }
+
+    /**
      * Send MSS used to cut segments: the peer's MSS (536 if it sent none, MUST-15), never more than our own
      * MSS, which bounds what the local MTU carries (MUST-16 with MMS_S = our MSS + 40 and no options).
      *
