@@ -56,7 +56,6 @@ public final class ShardAgent implements Agent, MessageHandler
     private static final int COMMAND_DRAIN_LIMIT = 64;
 
     private static final int RX_BURST = 32;
-    private static final int SPLIT_MIN_HEADERS = 14 + 20 + 20;
     private static final int PARTIAL_CHECKSUMS_GOOD =
         NetworkLayer.RX_IPV4_CHECKSUM_GOOD | NetworkLayer.RX_L4_CHECKSUM_GOOD;
     private static final int IMPAIRMENT_QUEUE_FRAMES = 8192;
@@ -84,12 +83,8 @@ public final class ShardAgent implements Agent, MessageHandler
     private LinkImpairment impairRx = LinkImpairment.NONE;
     private LinkImpairment impairTx = LinkImpairment.NONE;
     private long multiSegmentDrops;
-    private long chainsLinearized;
-    private long chainsReadInPlace;
     private boolean splitReceive; // chained TCP frames read in place (header and payload apart), else linearized
-    private final UnsafeBuffer rxPayload = new UnsafeBuffer(0, 0);
-    private UnsafeBuffer rxLinear; // a chained frame copied into one buffer
-    private final UnsafeBuffer rxSegment = new UnsafeBuffer(0, 0);
+    private ChainedFrames chains;
     private MbufPool attachPool;
     private int zeroCopyMinBytes;
     private ExternalChunks externalChunks;
@@ -312,7 +307,7 @@ public final class ShardAgent implements Agent, MessageHandler
      */
     public long chainsReadInPlace()
     {
-        return chainsReadInPlace;
+        return chains == null ? 0 : chains.readInPlace();
     }
 
     /**
@@ -320,7 +315,7 @@ public final class ShardAgent implements Agent, MessageHandler
      */
     public long chainsLinearized()
     {
-        return chainsLinearized;
+        return chains == null ? 0 : chains.linearized();
     }
 
     /**
@@ -389,8 +384,7 @@ public final class ShardAgent implements Agent, MessageHandler
         splitReceive = tcp != null && input == network && shardCount == 1 && coalescer == null && pcap == null &&
             (!inMemoryLink || trustPartialChecksums) && tcp.acceptsSplitSegments();
         // one frame's room per burst slot with receive coalescing (it holds frames until the burst's end), else one
-        rxLinear = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
-            (coalescer != null ? RX_BURST : 1) * config.maxFrameLength()));
+        chains = new ChainedFrames(config.maxFrameLength(), coalescer != null ? RX_BURST : 1);
         final long nowNs = clock.nanoTime();
         transmitter.nowNs(nowNs);
         this.nowNs = nowNs;
@@ -439,19 +433,18 @@ public final class ShardAgent implements Agent, MessageHandler
                     length = Mbuf.dataLength(mbuf);
                     rxFrame.wrap(Mbuf.dataAddress(mbuf), length);
                 }
-                else if (splitReceive && splitHeaderLength(mbuf) > 0)
+                else if (splitReceive && chains.splitAt(mbuf, rxFrame) > 0)
                 {
-                    // rxFrame holds the headers, rxPayload the TCP payload: TCP reads it in place
+                    // rxFrame holds the headers, the chain's payload view the TCP payload: TCP reads it in place
                     final long flags = Mbuf.offloadFlags(mbuf);
                     final int status = inMemoryLink && PortOffloads.hasPartialChecksums(flags) ? PARTIAL_CHECKSUMS_GOOD :
                         rxChecksumStatus ? PortOffloads.rxChecksumStatus(flags) : NetworkLayer.RX_CHECKSUM_UNKNOWN;
                     partialTrusted += status == PARTIAL_CHECKSUMS_GOOD ? 1 : 0;
-                    network.onSplitFrame(rxFrame, 0, rxFrame.capacity(), rxPayload, 0, rxPayload.capacity(), status,
-                        nowNs);
-                    chainsReadInPlace++;
+                    network.onSplitFrame(rxFrame, 0, rxFrame.capacity(), chains.payload(), 0,
+                        chains.payload().capacity(), status, nowNs);
                     continue;
                 }
-                else if ((length = linearize(mbuf, i)) < 0)
+                else if ((length = chains.linearize(mbuf, i, rxFrame)) < 0)
                 {
                     multiSegmentDrops++; // longer than any frame this shard takes
                     continue;
@@ -570,79 +563,6 @@ public final class ShardAgent implements Agent, MessageHandler
         return workDone;
     }
 
-    /**
-     * A chained frame that TCP can read in place: untagged IPv4 carrying TCP whose first mbuf holds exactly the
-     * Ethernet, IPv4 and TCP headers (a zero-copy sender's header mbuf) and whose other mbufs hold the payload
-     * contiguously (one attached chunk, or neighbouring chunks of one slab). Wraps {@link #rxFrame} around the
-     * headers and {@link #rxPayload} around the payload.
-     *
-     * @return the headers' length, or 0 when the frame must be linearized.
-     */
-    private int splitHeaderLength(final long mbuf)
-    {
-        final int headers = Mbuf.dataLength(mbuf);
-        rxFrame.wrap(Mbuf.dataAddress(mbuf), headers);
-        if (headers < SPLIT_MIN_HEADERS || rxFrame.getShort(12, java.nio.ByteOrder.BIG_ENDIAN) != 0x0800 ||
-            rxFrame.getByte(23) != 6)
-        {
-            return 0;
-        }
-        final int ipHeader = (rxFrame.getByte(14) & 0xF) << 2;
-        if (ipHeader < 20 || 14 + ipHeader + 20 > headers ||
-            14 + ipHeader + ((rxFrame.getByte(14 + ipHeader + 12) & 0xF0) >>> 2) != headers)
-        {
-            return 0;
-        }
-        long m = Mbuf.next(mbuf);
-        final long payload = Mbuf.dataAddress(m);
-        int payloadLength = 0;
-        for (; m != 0; m = Mbuf.next(m))
-        {
-            if (Mbuf.dataAddress(m) != payload + payloadLength)
-            {
-                return 0;
-            }
-            payloadLength += Mbuf.dataLength(m);
-        }
-        if (headers + payloadLength != Mbuf.packetLength(mbuf))
-        {
-            return 0;
-        }
-        rxPayload.wrap(payload, payloadLength);
-        return headers;
-    }
-
-    /**
-     * A frame that arrived as an mbuf chain (zero-copy frames of a sender over net_ring: headers in the first
-     * mbuf, payload in attached ones) is copied into one buffer, counted: the layers above read a frame as one
-     * range.
-     *
-     * @param mbuf the frame's first mbuf.
-     * @param slot its place in the burst (with receive coalescing, each frame of a burst keeps its own copy).
-     * @return the frame's length, {@link #rxFrame} wrapping it; -1 if it is longer than a frame of this shard.
-     */
-    private int linearize(final long mbuf, final int slot)
-    {
-        final int length = Mbuf.packetLength(mbuf);
-        final int room = config.maxFrameLength();
-        if (length > room)
-        {
-            return -1;
-        }
-        final int base = coalescer != null ? slot * room : 0;
-        int at = base;
-        for (long m = mbuf; m != 0 && at - base < length; m = Mbuf.next(m))
-        {
-            final int n = Mbuf.dataLength(m);
-            rxSegment.wrap(Mbuf.dataAddress(m), Math.min(n, length - (at - base)));
-            rxLinear.putBytes(at, rxSegment, 0, rxSegment.capacity());
-            at += rxSegment.capacity();
-        }
-        chainsLinearized++;
-        rxFrame.wrap(rxLinear, base, at - base);
-        return at - base;
-    }
-
     @Override
     public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
@@ -670,8 +590,8 @@ public final class ShardAgent implements Agent, MessageHandler
         shardCounters.set(ShardCounterDescriptor.TX_DROPPED, transmitter.framesDropped());
         shardCounters.set(ShardCounterDescriptor.TX_NO_MBUF, transmitter.claimFailures());
         shardCounters.set(ShardCounterDescriptor.RX_MULTI_SEGMENT_DROPPED, multiSegmentDrops);
-        shardCounters.set(ShardCounterDescriptor.RX_CHAINS_LINEARIZED, chainsLinearized);
-        shardCounters.set(ShardCounterDescriptor.RX_CHAINS_READ_IN_PLACE, chainsReadInPlace);
+        shardCounters.set(ShardCounterDescriptor.RX_CHAINS_LINEARIZED, chainsLinearized());
+        shardCounters.set(ShardCounterDescriptor.RX_CHAINS_READ_IN_PLACE, chainsReadInPlace());
         shardCounters.set(ShardCounterDescriptor.TX_FRAMES_REFERENCED, transmitter.framesReferenced());
         shardCounters.set(ShardCounterDescriptor.TX_ATTACH_FAILURES, transmitter.attachFailures());
         if (tcp != null)
