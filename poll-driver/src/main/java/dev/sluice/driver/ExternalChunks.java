@@ -15,9 +15,10 @@ import dev.sluice.nativebindings.dpdk.ExternalBuffers;
  * reuses a freed chunk (a chunk still in a transmit queue, or held by a receiver over net_ring, waits on the
  * pool's deferred list).
  *
- * <p>Shared infos come in pages of {@value #PAGE_CHUNKS} chunks, allocated when a chunk of the page is first
- * attached (a one-time event per page, like the pool's slabs; a page is never freed: an mbuf in flight may
- * still point at it, and the pages' native memory goes with this object, after the shard's end). Single
+ * <p>Shared infos come in pages of {@value #PAGE_CHUNKS} chunks (one 1 MiB slab of 4 KiB chunks): the first 64
+ * pages at construction, any further one when a chunk of it is first attached (a one-time event per page, like
+ * the pool's slabs). A page is never freed: an mbuf in flight may still point at it; the pages' native memory
+ * goes with this object, after the shard's end. Single
  * writer (the shard's thread); the counts also drop on whichever thread frees the mbufs, atomically.
  */
 public final class ExternalChunks implements ChunkReferences
@@ -25,6 +26,7 @@ public final class ExternalChunks implements ChunkReferences
     /** Chunks per page of shared infos. */
     public static final int PAGE_CHUNKS = 256;
     private static final int PAGE_SHIFT = 8;
+    private static final int EAGER_PAGES = 64;
 
     private final Arena arena = Arena.ofAuto();
     private final long[] pages;
@@ -39,6 +41,11 @@ public final class ExternalChunks implements ChunkReferences
         this.pages = new long[(pool.maxChunks() + PAGE_CHUNKS - 1) >>> PAGE_SHIFT];
         this.freed = arena.allocate(ValueLayout.JAVA_LONG);
         this.freedAddress = freed.address();
+        // the first pages now (64 MiB of payload, 1 MiB of shared infos at most), the rest when first used
+        for (int page = 0; page < Math.min(pages.length, EAGER_PAGES); page++)
+        {
+            allocatePage(page);
+        }
     }
 
     /**

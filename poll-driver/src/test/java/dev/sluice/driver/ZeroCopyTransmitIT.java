@@ -6,10 +6,12 @@ import java.lang.foreign.ValueLayout;
 
 import dev.sluice.core.tcp.ChunkPool;
 import dev.sluice.nativebindings.dpdk.EthPort;
+import dev.sluice.nativebindings.dpdk.ExternalBuffers;
 import dev.sluice.nativebindings.dpdk.Lcore;
 import dev.sluice.nativebindings.dpdk.Mbuf;
 import dev.sluice.nativebindings.dpdk.MbufPool;
 import dev.sluice.nativebindings.dpdk.RingPorts;
+import dev.sluice.nativebindings.dpdk.generated.RteMbuf;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -67,6 +69,71 @@ class ZeroCopyTransmitIT
         }
         assertEquals(0, attachPool.inUseCount(), "attached mbufs back in their pool");
         assertEquals(0, pool.inUseCount(), "header mbufs back in the pool");
+        pool.close();
+        attachPool.close();
+        if (failure[0] != null)
+        {
+            throw new AssertionError(failure[0]);
+        }
+    }
+
+    @Test
+    void theJavaAttachShouldWriteWhatDpdksInlineWrites() throws Exception
+    {
+        TestEal.get();
+        final MbufPool pool = MbufPool.create("zc_pool2", 255, 0, MbufPool.DEFAULT_DATA_ROOM);
+        final MbufPool attachPool = MbufPool.create("zc_ext2", 255, 0, 0);
+        final Throwable[] failure = new Throwable[1];
+        final Thread thread = Thread.ofPlatform().start(() ->
+        {
+            try (Lcore lcore = TestEal.get().registerCurrentThread())
+            {
+                final ChunkPool chunks = new ChunkPool(4096, 8, 1 << 20, 0);
+                final ExternalChunks references = new ExternalChunks(chunks);
+                final int chunk = chunks.allocate();
+                final long sharedInfo = references.sharedInfo(chunk);
+                final long address = chunks.address(chunk) + 100;
+                // DPDK's inlines, through the shim
+                final long headC = lcore.alloc(pool);
+                final long attachedC = lcore.attachExternal(attachPool, headC, headC, address, 1448, sharedInfo);
+                assertEquals(2, ExternalBuffers.referenceCount(sharedInfo));
+                // the data path's Java
+                final long headJava = lcore.alloc(pool);
+                final long attachedJava = lcore.alloc(attachPool);
+                ExternalBuffers.addReference(sharedInfo);
+                Mbuf.attachExternal(attachedJava, address, 1448, sharedInfo);
+                Mbuf.chain(headJava, headJava, attachedJava);
+                assertEquals(3, ExternalBuffers.referenceCount(sharedInfo), "the atomic increment beyond 2");
+                final long[] fields = {RteMbuf.buf_addr$OFFSET, RteMbuf.buf_iova$OFFSET, RteMbuf.ol_flags$OFFSET,
+                    RteMbuf.shinfo$OFFSET, RteMbuf.next$OFFSET};
+                final MemorySegment all = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+                for (final long field : fields)
+                {
+                    assertEquals(all.get(ValueLayout.JAVA_LONG_UNALIGNED, attachedC + field),
+                        all.get(ValueLayout.JAVA_LONG_UNALIGNED, attachedJava + field), "field at " + field);
+                }
+                for (final long field : new long[] {RteMbuf.buf_len$OFFSET, RteMbuf.data_off$OFFSET,
+                    RteMbuf.data_len$OFFSET, RteMbuf.refcnt$OFFSET, RteMbuf.nb_segs$OFFSET})
+                {
+                    assertEquals(all.get(ValueLayout.JAVA_SHORT_UNALIGNED, attachedC + field),
+                        all.get(ValueLayout.JAVA_SHORT_UNALIGNED, attachedJava + field), "field at " + field);
+                }
+                assertEquals(Mbuf.packetLength(attachedC), Mbuf.packetLength(attachedJava));
+                assertEquals(Mbuf.segmentCount(headC), Mbuf.segmentCount(headJava));
+                assertEquals(attachedJava, Mbuf.next(headJava));
+                lcore.free(headC);
+                lcore.free(headJava);
+                assertEquals(0, references.referencesOut(), "both frames' references dropped by DPDK's free");
+                assertEquals(0, references.freeCallbacks());
+            }
+            catch (final Throwable t)
+            {
+                failure[0] = t;
+            }
+        });
+        thread.join();
+        assertEquals(0, attachPool.inUseCount());
+        assertEquals(0, pool.inUseCount());
         pool.close();
         attachPool.close();
         if (failure[0] != null)

@@ -123,10 +123,10 @@ public final class SluiceBench
         {
             final EthPort port = EthPort.of(id);
             final int portMtu = PortMtu.configurable(port.info(), mtu);
-            // zero-copy transmit (-Dsluice.zeroCopy, on by default): payloads by reference to send-buffer memory
+            // zero-copy transmit (-Dsluice.zeroCopy=true; off by default): payloads by reference to send-buffer memory
             final String zeroCopyOff = ZeroCopyTransmit.requestedByProperty() ?
                 ZeroCopyTransmit.unsupportedReason(port.info(), String.join(",", ealArgs)) :
-                "-D" + ZeroCopyTransmit.PROPERTY + "=false";
+                "-D" + ZeroCopyTransmit.PROPERTY + "=true for on";
             if (zeroCopyOff == null && attachPool == null)
             {
                 attachPool = MbufPool.create("slbn_ext", jumbo ? 16383 : 32767, 256, 0);
@@ -558,7 +558,11 @@ public final class SluiceBench
                 stack.timeWaitCount() + " (entered " + counters.timeWaitEntered() + ", recycled " +
                 counters.timeWaitRecycled() + ", reused " + counters.timeWaitReused() + "); busy " +
                 String.format(Locale.ROOT, "%.1f", 100.0 * busyNs / Math.max(1, stoppedNs - startedNs)) +
-                " % of the thread's time in " + busyCycles + " cycles that did work";
+                " % of the thread's time in " + busyCycles + " cycles that did work; zero-copy: frames referenced " +
+                shard.transmitter().framesReferenced() + ", attach failures " + shard.transmitter().attachFailures() +
+                ", chunks deferred " + stack.pool().deferrals() + ", chains read in place " + shard.chainsReadInPlace() +
+                ", linearized " + shard.chainsLinearized() + ", payload copies refused " +
+                counters.payloadReferencesRefused();
         }
     }
 }

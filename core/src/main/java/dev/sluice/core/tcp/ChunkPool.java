@@ -50,6 +50,7 @@ public final class ChunkPool
     public static final long SLAB_DECAY_NS = 1_000_000_000L;
 
     private static final byte[] RELEASED = new byte[0];
+    private static final int INITIAL_DEFERRED = 4096;
 
     private final int chunkBytes;
     private final int chunkShift;
@@ -267,6 +268,11 @@ public final class ChunkPool
     public void references(final ChunkReferences references)
     {
         this.references = references;
+        // room for as many deferred chunks as a busy shard holds in flight, reserved now, not on the data path
+        if (references != null && deferred.length == 0)
+        {
+            deferred = new int[Math.min(maxChunks, INITIAL_DEFERRED)];
+        }
     }
 
     /**

@@ -29,6 +29,7 @@ public final class ExternalBuffers
 
     private static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final VarHandle SHORT = ValueLayout.JAVA_SHORT.varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     private ExternalBuffers()
     {
@@ -45,6 +46,31 @@ public final class ExternalBuffers
     public static void initSharedInfos(final long array, final int count, final long freedCounter)
     {
         SluiceShim.sluice_extbuf_shinfo_init(array, count, SHARED_INFO_STRIDE, freedCounter);
+    }
+
+    /**
+     * Takes one reference on a shared info for an mbuf about to be attached ({@code rte_mbuf_ext_refcnt_update(+1)}
+     * in Java): when only the owner holds it (1) no mbuf can drop one concurrently, so a plain store of 2, as
+     * DPDK does; otherwise an atomic increment (a compare-and-set of the aligned 32-bit word holding the 16-bit
+     * count and the struct's padding after it, which nothing writes; x86 orders it with DPDK's 16-bit atomic
+     * decrements on another core).
+     *
+     * @param sharedInfo the shared info's address (4-byte aligned count: {@link #SHARED_INFO_STRIDE} apart).
+     */
+    public static void addReference(final long sharedInfo)
+    {
+        final long at = sharedInfo + RteMbufExtSharedInfo.refcnt$OFFSET;
+        if (referenceCount(sharedInfo) == OWNER_REFERENCE)
+        {
+            SHORT.setRelease(MEMORY, at, (short)(OWNER_REFERENCE + 1));
+            return;
+        }
+        int word;
+        do
+        {
+            word = (int)INT.getVolatile(MEMORY, at);
+        }
+        while (!INT.compareAndSet(MEMORY, at, word, (word & 0xFFFF_0000) | ((word + 1) & 0xFFFF)));
     }
 
     /**

@@ -123,6 +123,47 @@ public final class Mbuf
     }
 
     /**
+     * {@code rte_pktmbuf_attach_extbuf} in Java, for the data path (no FFM call per frame): points a fresh mbuf
+     * (direct, refcnt 1, e.g. from a pool without data room) at {@code length} bytes of external memory at
+     * {@code address} (IOVA = the virtual address), its data all of it ({@code data_off} 0, {@code data_len} and
+     * {@code pkt_len} {@code length}), marked {@code RTE_MBUF_F_EXTERNAL} with {@code sharedInfo}. The caller
+     * takes the reference on the shared info ({@link ExternalBuffers#addReference}); freeing the mbuf detaches
+     * it and drops that reference. The same fields the C inline writes: checked against it by
+     * {@code ZeroCopyTransmitIT}.
+     *
+     * @param mbuf       the mbuf to attach.
+     * @param address    the memory.
+     * @param length     bytes, 1..65535.
+     * @param sharedInfo the memory's {@code struct rte_mbuf_ext_shared_info}.
+     */
+    public static void attachExternal(final long mbuf, final long address, final int length, final long sharedInfo)
+    {
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.buf_addr$OFFSET, address);
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.buf_iova$OFFSET, address);
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.buf_len$OFFSET, (short)length);
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.data_off$OFFSET, (short)0);
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, mbuf + RteMbuf.data_len$OFFSET, (short)length);
+        MEMORY.set(ValueLayout.JAVA_INT_UNALIGNED, mbuf + RteMbuf.pkt_len$OFFSET, length);
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.ol_flags$OFFSET,
+            offloadFlags(mbuf) | RteMbuf.RTE_MBUF_F_EXTERNAL);
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, mbuf + RteMbuf.shinfo$OFFSET, sharedInfo);
+    }
+
+    /**
+     * Chains a segment after the last one of a packet ({@code tail.next}, the head's {@code nb_segs} + 1); the
+     * caller sets the head's {@code pkt_len}.
+     *
+     * @param head    the packet's first mbuf.
+     * @param tail    its last mbuf ({@code head} when it has one).
+     * @param segment the mbuf to append (its {@code next} is null).
+     */
+    public static void chain(final long head, final long tail, final long segment)
+    {
+        MEMORY.set(ValueLayout.JAVA_LONG_UNALIGNED, tail + RteMbuf.next$OFFSET, segment);
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, head + RteMbuf.nb_segs$OFFSET, (short)(segmentCount(head) + 1));
+    }
+
+    /**
      * @param mbuf the mbuf.
      * @return bytes available after the data in this segment's buffer.
      */

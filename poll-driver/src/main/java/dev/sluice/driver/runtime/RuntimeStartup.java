@@ -116,7 +116,7 @@ final class RuntimeStartup
         offloads = PortOffloads.choose(info, PortOffloads.requestedByProperty() && !impaired,
             PortOffloads.tsoRequestedByProperty() && !impaired);
         portMtu = PortMtu.configurable(info, config.mtu(), offloads.tso());
-        zeroCopyOff = !ZeroCopyTransmit.requestedByProperty() ? "-D" + ZeroCopyTransmit.PROPERTY + "=false" :
+        zeroCopyOff = !ZeroCopyTransmit.requestedByProperty() ? "default; -D" + ZeroCopyTransmit.PROPERTY + "=true for on" :
             impaired ? "impaired link" : ZeroCopyTransmit.unsupportedReason(info, config.device());
         agents = new ShardAgent[cores];
         contexts = new ShardContext[cores];

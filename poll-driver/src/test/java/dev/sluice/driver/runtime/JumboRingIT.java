@@ -31,6 +31,26 @@ class JumboRingIT
     void bothEndsAtMtu9000ShouldCarrySegmentsOfUpTo8960Bytes() throws Exception
     {
         final long frames = transfer("jra", "jrb", 9000, 9000, "10.92.0");
+        assertEquals(0, lastSinkLinearized + lastSinkReadInPlace, "payloads copied by default: no chains");
+        assertTrue(frames >= BYTES / 8960 && frames < BYTES / 8960 + 300, "data frames received: " + frames);
+    }
+
+    @Test
+    void zeroCopyAtMtu9000ShouldDeliverEveryByteFromChainsOfUpToFourMbufs() throws Exception
+    {
+        // an 8,960-byte payload spans three or four 4 KiB send-buffer chunks: a chain of up to five mbufs
+        System.setProperty(dev.sluice.driver.ZeroCopyTransmit.PROPERTY, "true");
+        final long frames;
+        try
+        {
+            frames = transfer("jrk", "jrl", 9000, 9000, "10.97.0");
+        }
+        finally
+        {
+            System.clearProperty(dev.sluice.driver.ZeroCopyTransmit.PROPERTY);
+        }
+        assertTrue(lastSinkLinearized + lastSinkReadInPlace >= BYTES / 8960, "chained frames received: " +
+            lastSinkLinearized + " linearized, " + lastSinkReadInPlace + " read in place");
         // 20 MiB in 8,960-byte segments is 2,341 frames (plus handshake and close): far fewer than 1,460-byte
         // segments would need (14,364)
         assertTrue(frames >= BYTES / 8960 && frames < BYTES / 8960 + 300, "data frames received: " + frames);
@@ -48,6 +68,8 @@ class JumboRingIT
     {
         System.setProperty(SluiceRuntime.RX_COALESCING_PROPERTY, "true");
         System.setProperty(dev.sluice.driver.ShardAgent.GSO_PROPERTY, "true"); // and software segmentation offload
+        // and zero-copy transmit: the sink copies each chained frame into its burst slot, then coalesces
+        System.setProperty(dev.sluice.driver.ZeroCopyTransmit.PROPERTY, "true");
         try
         {
             // the sink checks nothing but the byte count; the source's pattern is checked by the echo IT. Here:
@@ -58,8 +80,10 @@ class JumboRingIT
         {
             System.clearProperty(SluiceRuntime.RX_COALESCING_PROPERTY);
             System.clearProperty(dev.sluice.driver.ShardAgent.GSO_PROPERTY);
+            System.clearProperty(dev.sluice.driver.ZeroCopyTransmit.PROPERTY);
         }
         assertTrue(lastSinkCoalesced > 0, "segments merged by the sink's shard: " + lastSinkCoalesced);
+        assertTrue(lastSinkLinearized > BYTES / 1460 / 2, "chained frames linearized: " + lastSinkLinearized);
     }
 
     @Test
@@ -90,6 +114,8 @@ class JumboRingIT
     private static long lastSinkPartialTrusted;
     private static long lastSinkPartialCompleted;
     private static long lastSinkChecksumDrops;
+    private static long lastSinkLinearized;
+    private static long lastSinkReadInPlace;
 
     /** @return frames the sink's shard received. */
     private static long transfer(
@@ -166,6 +192,14 @@ class JumboRingIT
             sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_PARTIAL_CHECKSUMS_COMPLETED);
         lastSinkChecksumDrops = sink.agent(0).counters().get(NetCounterDescriptor.TCP_BAD_CHECKSUM) +
             sink.agent(0).counters().get(NetCounterDescriptor.IPV4_BAD_CHECKSUM);
+        lastSinkLinearized = sink.agent(0).chainsLinearized();
+        lastSinkReadInPlace = sink.agent(0).chainsReadInPlace();
+        if (sender.agent(0).externalChunks() != null)
+        {
+            assertEquals(0, sender.agent(0).externalChunks().referencesOut(), "every chunk reference let go");
+            assertEquals(0, sender.agent(0).externalChunks().freeCallbacks());
+            assertEquals(0, sender.attachPool().inUseCount(), "attached mbufs back in their pool");
+        }
         return sink.agent(0).shardCounters().get(ShardCounterDescriptor.RX_FRAMES);
     }
 }
