@@ -60,6 +60,8 @@ public final class SluiceBench
      * dropped at its full rings) and measured lower on the ring; see README "Second pass").
      */
     static final int BULK_RECEIVE_BYTES = Integer.getInteger("sluice.bench.bulkReceiveBytes", 256 * 1024);
+    /** The bulk sender's buffer ({@code -Dsluice.bench.bulkSendBytes}, a power of two; default 1 MiB). */
+    static final int BULK_SEND_BYTES = Integer.getInteger("sluice.bench.bulkSendBytes", 1 << 20);
 
     /**
      * More net_memif devargs for both JVMs ({@code -Dsluice.bench.memifDevargs=,rsize=11}: a leading comma), e.g.
@@ -138,7 +140,7 @@ public final class SluiceBench
             .mssBytes(mtu - 40) // MSS from the MTU; the smaller of the two ends' MSS options is used
             .noDelay(true)
             .mslNs(options.mslNs())
-            .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, bulk ? BULK_RECEIVE_BYTES : connect ? 4096 : 64 * 1024)
+            .bufferBytes(bulk ? BULK_SEND_BYTES : connect ? 4096 : 64 * 1024, bulk ? BULK_RECEIVE_BYTES : connect ? 4096 : 64 * 1024)
             .backlog(poolSize)
             .sendQuantumBytes(Integer.getInteger("sluice.bench.sendQuantumBytes", TcpConfig.DEFAULT_SEND_QUANTUM_BYTES))
             .build();
