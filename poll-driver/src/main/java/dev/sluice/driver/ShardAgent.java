@@ -519,6 +519,7 @@ public final class ShardAgent implements Agent, MessageHandler
         shardCounters.set(ShardCounterDescriptor.TX_FRAMES, transmitter.framesSent());
         shardCounters.set(ShardCounterDescriptor.TX_DROPPED, transmitter.framesDropped());
         shardCounters.set(ShardCounterDescriptor.TX_NO_MBUF, transmitter.claimFailures());
+        shardCounters.set(ShardCounterDescriptor.TX_BACKLOG_HIGH_WATER, transmitter.backlogHighWater());
         shardCounters.set(ShardCounterDescriptor.RX_MULTI_SEGMENT_DROPPED, multiSegmentDrops);
         if (tcp != null)
         {

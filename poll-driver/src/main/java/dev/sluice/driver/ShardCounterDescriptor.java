@@ -11,7 +11,7 @@ public enum ShardCounterDescriptor
     /** Frames the tx queue took. */
     TX_FRAMES("tx: frames sent on the queue"),
     /** Frames the tx queue did not take after retries (freed). */
-    TX_DROPPED("tx: frames dropped, queue full"),
+    TX_DROPPED("tx: frames dropped, queue and backlog full"),
     /** Frames not built because no mbuf was available. */
     TX_NO_MBUF("tx: frames not built, no mbuf"),
     /** Frames dropped because they spanned several mbufs. */
@@ -42,7 +42,9 @@ public enum ShardCounterDescriptor
      * Time spent in duty cycles that did work (ns; the rest of the thread's time was polling empty queues): its
      * growth over wall time is the shard's load, as DPDK's lcore busy percentage.
      */
-    BUSY_NS("duty cycle: time in busy cycles (ns)");
+    BUSY_NS("duty cycle: time in busy cycles (ns)"),
+    /** The most frames ever held for a full tx queue ({@code DpdkFrameTransmitter.BACKLOG} at most). */
+    TX_BACKLOG_HIGH_WATER("tx: most frames held for a full queue");
 
     private final String label;
 
