@@ -17,9 +17,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * The stack's {@link FrameTransmitter} over one DPDK tx queue: {@code claim} allocates an
  * mbuf and wraps its data area, {@code commit} sets its length and adds it to the burst,
  * and {@link #flush()} (once per duty cycle, or when the burst is full) hands the burst to
- * the driver. What the queue does not take is retried a few times in the same flush and
- * then freed and counted ({@link #framesDropped()}): a full queue must never stall the
- * duty cycle or leak an mbuf. Mbufs come from the pool in bulk, 32 at a time, and
+ * the driver. What the queue does not take waits in a backlog of {@link #BACKLOG} frames (as a
+ * Linux qdisc with txqueuelen 1000 holds what a full device ring refuses), offered again, in
+ * order and before newer frames, at the next flush; only frames beyond the backlog are freed and
+ * counted ({@link #framesDropped()}): a full queue must never stall the duty cycle, lose frames a
+ * burst could have carried a microsecond later (a lost segment costs TCP a recovery), or leak an
+ * mbuf. Mbufs come from the pool in bulk, 32 at a time, and
  * {@link #releaseStash()} returns the unused ones. Owned by one polling thread; allocates
  * nothing per frame.
  *
@@ -51,7 +54,8 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
      * drops a segment that needs more; a 64 KiB segment at a 1,460-byte MSS needs 45. More go by GSO.
      */
     public static final int MAX_SEGMENTATION_FRAMES = 64;
-    private static final int FLUSH_ATTEMPTS = 4;
+    /** Most frames held for a full tx queue (Linux's default txqueuelen is 1,000 packets). */
+    public static final int BACKLOG = 1024;
 
     private static final int L2_LENGTH = 14;
     private static final int L3_LENGTH = 20;
@@ -65,6 +69,12 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     private final int queueId;
     private final MemorySegment burst;
     private final MemorySegment stash;
+    // frames the queue did not take yet, in order, from the array's start (moved down after a partial take: no
+    // slice, no allocation)
+    private final MemorySegment backlog;
+    private final long backlogAddress;
+    private int backlogCount;
+    private int backlogHighWater;
     // the arrays' addresses for the per-frame reads and writes, unchecked: pending and stashed stay within BURST
     private final long burstAddress;
     private final long stashAddress;
@@ -109,6 +119,8 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
         this.queueId = queueId;
         this.burst = Arena.ofAuto().allocate(ValueLayout.ADDRESS, BURST);
         this.stash = Arena.ofAuto().allocate(ValueLayout.ADDRESS, BURST);
+        this.backlog = Arena.ofAuto().allocate(ValueLayout.ADDRESS, BACKLOG);
+        this.backlogAddress = backlog.address();
         this.burstAddress = burst.address();
         this.stashAddress = stash.address();
     }
@@ -434,8 +446,8 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     }
 
     /**
-     * Returns the mbufs taken from the pool but not used yet (call on close, on the owning
-     * thread).
+     * Returns the mbufs taken from the pool but not used yet, and frees the backlog's frames (counted as
+     * dropped: the queue never took them); call on close, on the owning thread.
      */
     public void releaseStash()
     {
@@ -449,35 +461,77 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
             lcore.freeBulk(attachStash, attachStashed);
             attachStashed = 0;
         }
+        if (backlogCount > 0)
+        {
+            lcore.freeBulk(backlog, backlogCount);
+            framesDropped += backlogCount;
+            backlogCount = 0;
+        }
     }
 
     /**
-     * Transmits the frames committed so far.
+     * Transmits the frames committed so far, after the backlog's: whatever the queue does not take joins the
+     * backlog (beyond {@link #BACKLOG} frames the newest are freed and counted as dropped).
      *
      * @return frames the driver took.
      */
     public int flush()
     {
-        int remaining = pending;
-        for (int attempt = 0; attempt < FLUSH_ATTEMPTS && remaining > 0; attempt++)
+        int sent = 0;
+        if (backlogCount > 0)
         {
-            final int taken = lcore.txBurst(portId, queueId, burst, remaining);
-            remaining -= taken;
-            if (remaining > 0 && taken > 0)
+            sent = lcore.txBurst(portId, queueId, backlog, backlogCount);
+            backlogCount -= sent;
+            if (backlogCount > 0 && sent > 0)
             {
-                // keep the untaken frames at the front for the retry (no slice: no allocation)
-                MemorySegment.copy(burst, (long)taken * Long.BYTES, burst, 0, (long)remaining * Long.BYTES);
+                MemorySegment.copy(backlog, (long)sent * Long.BYTES, backlog, 0, (long)backlogCount * Long.BYTES);
             }
         }
-        for (int i = 0; i < remaining; i++)
+        int taken = 0;
+        if (backlogCount == 0 && pending > 0)
         {
-            lcore.free(Mbuf.at(burstAddress, i));
+            taken = lcore.txBurst(portId, queueId, burst, pending); // the common case: no backlog, one call
+            sent += taken;
         }
-        final int sent = pending - remaining;
-        framesDropped += remaining;
+        if (taken < pending)
+        {
+            hold(taken);
+        }
         framesSent += sent;
         pending = 0;
         return sent;
+    }
+
+    // the burst's frames from `from` on join the backlog, in order; what does not fit is freed and counted
+    private void hold(final int from)
+    {
+        int i = from;
+        for (; i < pending && backlogCount < BACKLOG; i++)
+        {
+            Mbuf.put(backlogAddress, backlogCount++, Mbuf.at(burstAddress, i));
+        }
+        for (; i < pending; i++)
+        {
+            lcore.free(Mbuf.at(burstAddress, i));
+            framesDropped++;
+        }
+        backlogHighWater = Math.max(backlogHighWater, backlogCount);
+    }
+
+    /**
+     * @return frames waiting in the backlog for the tx queue.
+     */
+    public int backlogCount()
+    {
+        return backlogCount;
+    }
+
+    /**
+     * @return the most frames the backlog ever held.
+     */
+    public int backlogHighWater()
+    {
+        return backlogHighWater;
     }
 
     /**
@@ -489,7 +543,7 @@ public final class DpdkFrameTransmitter implements FrameTransmitter
     }
 
     /**
-     * @return frames the tx queue did not take after retries (freed).
+     * @return frames the tx queue never took: beyond the backlog, or still in it at close (freed).
      */
     public long framesDropped()
     {

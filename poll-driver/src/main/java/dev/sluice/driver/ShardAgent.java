@@ -589,6 +589,7 @@ public final class ShardAgent implements Agent, MessageHandler
         shardCounters.set(ShardCounterDescriptor.TX_FRAMES, transmitter.framesSent());
         shardCounters.set(ShardCounterDescriptor.TX_DROPPED, transmitter.framesDropped());
         shardCounters.set(ShardCounterDescriptor.TX_NO_MBUF, transmitter.claimFailures());
+        shardCounters.set(ShardCounterDescriptor.TX_BACKLOG_HIGH_WATER, transmitter.backlogHighWater());
         shardCounters.set(ShardCounterDescriptor.RX_MULTI_SEGMENT_DROPPED, multiSegmentDrops);
         shardCounters.set(ShardCounterDescriptor.RX_CHAINS_LINEARIZED, chainsLinearized());
         shardCounters.set(ShardCounterDescriptor.RX_CHAINS_READ_IN_PLACE, chainsReadInPlace());

@@ -11,7 +11,7 @@ public enum ShardCounterDescriptor
     /** Frames the tx queue took. */
     TX_FRAMES("tx: frames sent on the queue"),
     /** Frames the tx queue did not take after retries (freed). */
-    TX_DROPPED("tx: frames dropped, queue full"),
+    TX_DROPPED("tx: frames dropped, queue and backlog full"),
     /** Frames not built because no mbuf was available. */
     TX_NO_MBUF("tx: frames not built, no mbuf"),
     /** Chained (multi-mbuf) frames dropped: longer than any frame the shard takes. */
@@ -43,6 +43,8 @@ public enum ShardCounterDescriptor
      * growth over wall time is the shard's load, as DPDK's lcore busy percentage.
      */
     BUSY_NS("duty cycle: time in busy cycles (ns)"),
+    /** The most frames ever held for a full tx queue ({@code DpdkFrameTransmitter.BACKLOG} at most). */
+    TX_BACKLOG_HIGH_WATER("tx: most frames held for a full queue"),
     /** Frames that arrived as an mbuf chain (e.g. zero-copy frames over net_ring), copied into one buffer. */
     RX_CHAINS_LINEARIZED("rx: multi-segment frames linearized"),
     /** Frames sent with their payload by reference to send-buffer memory (zero-copy transmit). */

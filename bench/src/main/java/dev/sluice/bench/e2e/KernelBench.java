@@ -611,13 +611,27 @@ public final class KernelBench
 
     /**
      * Warm-up, then the measured window: what is counted (operations or bytes) and the latencies recorded
-     * before the warm-up ends are discarded; {@link #over} ends the window and sets {@code measuredNs}.
+     * before the warm-up ends are discarded; {@link #over} ends the window and sets {@code measuredNs}. As
+     * SluiceBench's Phase, the warm-up holds a rehearsal window (40-50 % of it) through the same statements, so the
+     * JIT does not deoptimise the hot loop when the real window opens.
      */
     private final class MeasurementWindow
     {
         long count;
-        private boolean measuring;
-        private long startNs;
+        // rehearsal start, rehearsal end, measurement start, measurement end, never
+        private final long[] boundaryNs = new long[5];
+        private final long[] passedNs = new long[5];
+        private int stage;
+
+        MeasurementWindow()
+        {
+            final long warmup = options.warmupNs();
+            boundaryNs[0] = startNs + warmup * 4 / 10;
+            boundaryNs[1] = startNs + warmup / 2;
+            boundaryNs[2] = warmEndNs();
+            boundaryNs[3] = endNs();
+            boundaryNs[4] = endNs() + (1L << 62);
+        }
 
         /**
          * @param nowNs the time of the last operation.
@@ -625,19 +639,21 @@ public final class KernelBench
          */
         boolean over(final long nowNs)
         {
-            if (!measuring && nowNs - warmEndNs() >= 0)
+            if (nowNs - boundaryNs[stage] < 0)
             {
-                measuring = true;
+                return false;
+            }
+            final int passed = stage;
+            stage = passed + 1;
+            passedNs[passed] = nowNs;
+            // a window's start restarts the counts; its end reports them (the same statements at every boundary)
+            measuredNs = nowNs - passedNs[passed & ~1];
+            if ((passed & 1) == 0)
+            {
                 histogram.reset();
                 count = 0;
-                startNs = nowNs;
             }
-            else if (measuring && nowNs - endNs() >= 0)
-            {
-                measuredNs = nowNs - startNs;
-                return true;
-            }
-            return false;
+            return passedNs[3] != 0;
         }
     }
 }

@@ -61,6 +61,8 @@ public final class SluiceBench
      * dropped at its full rings) and measured lower on the ring; see README "Second pass").
      */
     static final int BULK_RECEIVE_BYTES = Integer.getInteger("sluice.bench.bulkReceiveBytes", 256 * 1024);
+    /** The bulk sender's buffer ({@code -Dsluice.bench.bulkSendBytes}, a power of two; default 1 MiB). */
+    static final int BULK_SEND_BYTES = Integer.getInteger("sluice.bench.bulkSendBytes", 1 << 20);
 
     /**
      * More net_memif devargs for both JVMs ({@code -Dsluice.bench.memifDevargs=,rsize=11}: a leading comma), e.g.
@@ -150,7 +152,7 @@ public final class SluiceBench
             .mssBytes(mtu - 40) // MSS from the MTU; the smaller of the two ends' MSS options is used
             .noDelay(true)
             .mslNs(options.mslNs())
-            .bufferBytes(bulk ? 1 << 20 : connect ? 4096 : 64 * 1024, bulk ? BULK_RECEIVE_BYTES : connect ? 4096 : 64 * 1024)
+            .bufferBytes(bulk ? BULK_SEND_BYTES : connect ? 4096 : 64 * 1024, bulk ? BULK_RECEIVE_BYTES : connect ? 4096 : 64 * 1024)
             .backlog(poolSize)
             .sendQuantumBytes(Integer.getInteger("sluice.bench.sendQuantumBytes", TcpConfig.DEFAULT_SEND_QUANTUM_BYTES))
             .build();
@@ -240,6 +242,12 @@ public final class SluiceBench
             throw new IllegalStateException("the run did not finish: " + (client == null ? "" : client.describe()) +
                 "; server " + (server == null ? "" : server.describe()));
         }
+        // the measured window on the JVM's uptime clock (what -Xlog's uptime decorations use): scripts/tail-attrib
+        // counts the safepoints and compilations inside it
+        final long endUptimeMs = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() -
+            (System.nanoTime() - (measurer.measureStartNs + measurer.measuredNs)) / 1_000_000;
+        System.err.printf(Locale.ROOT, "measured window (JVM uptime): %.3f s to %.3f s%n",
+            (endUptimeMs - measurer.measuredNs / 1_000_000) / 1000.0, endUptimeMs / 1000.0);
         if (clientAgent != null)
         {
             System.err.println("client shard: " + clientAgent.describe());
@@ -403,37 +411,57 @@ public final class SluiceBench
         failure.compareAndSet(null, throwable);
     }
 
-    /** The measurement window, seen by one agent thread. */
+    /**
+     * The measurement window, seen by one agent thread. The warm-up holds a rehearsal window (from 40 % to 50 % of
+     * it) that goes through exactly the code of the real one: the JIT compiles the window's start and its
+     * consequences (the histogram reset) during the warm-up instead of deoptimising the hot loop when the real
+     * window opens (an uncommon trap on a never-taken branch, then a few hundred milliseconds of recompilation inside
+     * the measurement: what scripts/tail-attrib found in the ping-pong tail).
+     */
     static final class Phase
     {
         private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        private static final int MEASURE_START = 2;
+        private static final int MEASURE_END = 3;
 
         long startNs;
         long warmEndNs;
         long endNs;
-        boolean measuring;
         volatile long measureStartNs;
         long allocatedAtStart;
         long allocatedBytes;
         long operations;
         long measuredNs;
         volatile boolean done;
+        // rehearsal start, rehearsal end, measurement start, measurement end, never
+        private final long[] boundaryNs = new long[5];
+        private final long[] passedNs = new long[5];
+        private int stage;
 
         Phase(final long startNs, final long warmEndNs, final long endNs)
+        {
+            set(startNs, warmEndNs, endNs);
+        }
+
+        private void set(final long startNs, final long warmEndNs, final long endNs)
         {
             this.startNs = startNs;
             this.warmEndNs = warmEndNs;
             this.endNs = endNs;
+            final long warmup = warmEndNs - startNs;
+            boundaryNs[0] = startNs + warmup * 4 / 10;
+            boundaryNs[1] = startNs + warmup / 2;
+            boundaryNs[MEASURE_START] = warmEndNs;
+            boundaryNs[MEASURE_END] = endNs;
+            boundaryNs[4] = endNs + (1L << 62);
         }
 
         void restart(final long nowNs)
         {
             final long warmup = warmEndNs - startNs;
             final long measure = endNs - warmEndNs;
-            startNs = nowNs;
-            warmEndNs = nowNs + warmup;
-            endNs = warmEndNs + measure;
+            set(nowNs, nowNs + warmup, nowNs + warmup + measure);
         }
 
         Phase copy()
@@ -441,27 +469,28 @@ public final class SluiceBench
             return new Phase(startNs, warmEndNs, endNs);
         }
 
-        /** @return true when the measurement starts now. */
+        /**
+         * @return true when a window (the rehearsal's or the measurement's) starts now: the caller restarts its
+         *         counts. Every boundary runs the same statements (no branch first taken at the real window).
+         */
         boolean check(final long nowNs, final long count)
         {
-            if (!measuring)
+            if (nowNs - boundaryNs[stage] < 0)
             {
-                if (nowNs - warmEndNs >= 0)
-                {
-                    measuring = true;
-                    measureStartNs = nowNs;
-                    allocatedAtStart = allocatedBytes();
-                    return true;
-                }
+                return false;
             }
-            else if (!done && nowNs - endNs >= 0)
-            {
-                allocatedBytes = allocatedBytes() - allocatedAtStart;
-                operations = count;
-                measuredNs = nowNs - measureStartNs;
-                done = true;
-            }
-            return false;
+            final int passed = stage;
+            stage = passed + 1;
+            passedNs[passed] = nowNs;
+            final long allocated = allocatedBytes();
+            // at a window's end these are its figures; at a start they are overwritten by the end
+            allocatedBytes = allocated - allocatedAtStart;
+            allocatedAtStart = allocated;
+            operations = count;
+            measuredNs = nowNs - passedNs[passed & ~1];
+            measureStartNs = passedNs[MEASURE_START]; // 0 until the measurement starts: the main thread waits
+            done = passedNs[MEASURE_END] != 0;
+            return (passed & 1) == 0;
         }
 
         static long allocatedBytes()

@@ -198,12 +198,16 @@ final class SluiceBenchClients
         long cyclesCwndLimited;
         long cyclesQueueEmpty;
         long cyclesSampled;
+        long windowSum;
+        long flightSum;
 
         private void sampleLimits()
         {
             final int mss = connection.sendMssBytes();
             final int flight = connection.sndNxt() - connection.sndUna();
             cyclesSampled++;
+            windowSum += connection.sndWnd();
+            flightSum += flight;
             if (connection.sendQueueBytes() - flight < mss)
             {
                 cyclesQueueEmpty++;
@@ -222,7 +226,9 @@ final class SluiceBenchClients
         String describe()
         {
             return super.describe() + ", cycles " + cyclesSampled + ": rwnd-limited " + cyclesRwndLimited +
-                ", cwnd-limited " + cyclesCwndLimited + ", send queue empty " + cyclesQueueEmpty;
+                ", cwnd-limited " + cyclesCwndLimited + ", send queue empty " + cyclesQueueEmpty +
+                "; mean SND.WND " + windowSum / Math.max(1, cyclesSampled) + " B, mean flight " +
+                flightSum / Math.max(1, cyclesSampled) + " B";
         }
 
         private void fill()

@@ -156,13 +156,16 @@ public final class SourceApp implements Application
         @Override
         public int doWork(final long nowNs)
         {
-            final int records = shard.timeWaitCount();
+            final Handler h = handler;
+            final TcpChannel c = h == null ? null : h.channel;
+            // the compact records, and our TCB while it is itself in TIME-WAIT (the stack makes its record at the
+            // poll after the one that sent the last ACK: counting only records let the command see 0 in between
+            // and exit at once, with TIME-WAIT not over)
+            final int records = shard.timeWaitCount() + (c != null && c.state() == TcpState.TIME_WAIT ? 1 : 0);
             if (records != timeWaitRecords)
             {
                 timeWaitRecords = records; // for the command, which stays until TIME-WAIT ends
             }
-            final Handler h = handler;
-            final TcpChannel c = h == null ? null : h.channel;
             if (c != null && h.peerClosed && h.closeCalled && outcome == RUNNING && c.state() == TcpState.TIME_WAIT &&
                 c.sendQueueBytes() == 0)
             {
