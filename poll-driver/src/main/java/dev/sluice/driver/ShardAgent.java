@@ -598,9 +598,6 @@ public final class ShardAgent implements Agent, MessageHandler
         if (tcp != null)
         {
             shardCounters.set(ShardCounterDescriptor.TX_CHUNKS_DEFERRED, tcp.pool().deferrals());
-        }
-        if (tcp != null)
-        {
             shardCounters.set(ShardCounterDescriptor.CONNECTIONS, tcp.connectionCount());
         }
         if (published != null)
