@@ -15,7 +15,7 @@ public enum ShardCounterDescriptor
     /** Frames not built because no mbuf was available. */
     TX_NO_MBUF("tx: frames not built, no mbuf"),
     /** Chained (multi-mbuf) frames dropped: longer than any frame the shard takes. */
-    RX_MULTI_SEGMENT_DROPPED("rx: multi-segment frames dropped"),
+    RX_MULTI_SEGMENT_DROPPED("rx: multi-segment frames dropped, longer than any frame taken"),
     /** Frames received here that belong to another shard's flow, copied into its ring. */
     HANDOFF_OUT("steering: frames handed to their owner shard"),
     /** Frames another shard handed to this one. */

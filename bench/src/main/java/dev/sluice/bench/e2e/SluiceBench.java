@@ -116,7 +116,7 @@ public final class SluiceBench
                 ",socket-abstract=no" + MEMIF_DEVARGS);
         }
         final Eal eal = Eal.init(ealArgs);
-        // jumbo frames: one frame per mbuf (Sluice receives single-segment frames), half as many mbufs
+        // jumbo frames: one frame per mbuf (a chain would be linearized on receive), half as many mbufs
         final MbufPool pool = MbufPool.create("slbn_pool", jumbo ? 16383 : 32767, 256, MbufPool.dataRoomFor(mtu));
         final int[] ports = memif ?
             new int[] {Eal.portIdByName("net_memif0")} :
