@@ -165,23 +165,8 @@ public final class SendBuffer
         {
             return 0;
         }
-        int chunk;
-        int base;
-        if (cursorChunk != ChunkPool.NO_CHUNK && seq - cursorBase >= 0)
-        {
-            chunk = cursorChunk;
-            base = cursorBase;
-        }
-        else
-        {
-            chunk = headChunk;
-            base = baseSeq;
-        }
-        while (seq - base >= chunkBytes)
-        {
-            chunk = pool.next(chunk);
-            base += chunkBytes;
-        }
+        int chunk = seek(seq);
+        int base = cursorBase;
         int done = 0;
         int offset = seq - base;
         while (true)
@@ -218,6 +203,13 @@ public final class SendBuffer
         {
             return ChunkPool.NO_CHUNK;
         }
+        return seek(seq);
+    }
+
+    // the chunk holding a buffered byte, walked from where the last read or seek ended (a window sent in order walks
+    // the list once), else from the head; leaves the cursor on it
+    private int seek(final int seq)
+    {
         final int chunkBytes = pool.chunkBytes();
         int chunk;
         int base;
